@@ -1,0 +1,27 @@
+namespace Sim.Cpu;
+
+/// <summary>A run of decoded instructions from one physical page, entered at its first instruction.</summary>
+internal sealed class DecodedBlock
+{
+    public DecodedBlock(ulong physicalStart, int bitness, DecodedOp[] ops, int count, int byteLength)
+    {
+        PhysicalStart = physicalStart;
+        Bitness = bitness;
+        Ops = ops;
+        Count = count;
+        ByteLength = byteLength;
+    }
+
+    public ulong PhysicalStart { get; }
+
+    public int Bitness { get; }
+
+    public DecodedOp[] Ops { get; }
+
+    public int Count { get; }
+
+    public int ByteLength { get; }
+
+    /// <summary>Cleared when a write to the page drops the block.</summary>
+    public bool Valid = true;
+}

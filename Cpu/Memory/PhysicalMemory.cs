@@ -1,0 +1,193 @@
+using System.Runtime.InteropServices;
+using Sim.Cpu.Bus;
+
+namespace Sim.Cpu.Memory;
+
+/// <summary>
+/// The physical address space: RAM as one contiguous native block from address 0, with 4 KiB pages
+/// that devices claim for MMIO laid over it (or above it). Addresses that neither RAM nor a device
+/// backs read as all ones and ignore writes, as on a PC bus with nothing decoding them.
+/// </summary>
+public sealed unsafe class PhysicalMemory : IDisposable
+{
+    public const int PageShift = 12;
+    public const ulong PageSize = 1UL << PageShift;
+
+    private const byte KindMmio = 1;
+    private const byte KindCode = 2;
+
+    private readonly byte* _ram;
+    private readonly byte[] _pageFlags;
+    private readonly Dictionary<ulong, IMmioDevice> _mmioPages = new();
+    private readonly List<Processor> _processors = new();
+    private bool _disposed;
+
+    public PhysicalMemory(ulong ramSize)
+    {
+        if (ramSize == 0 || (ramSize & (PageSize - 1)) != 0)
+            throw new ArgumentException("RAM size must be a non-zero multiple of 4 KiB.", nameof(ramSize));
+        if (ramSize > 64UL << 30)
+            throw new ArgumentException("RAM size is limited to 64 GiB.", nameof(ramSize));
+        RamSize = ramSize;
+        _ram = (byte*)NativeMemory.AlignedAlloc((nuint)ramSize, 4096);
+        NativeMemory.Clear(_ram, (nuint)ramSize);
+        _pageFlags = new byte[ramSize >> PageShift];
+        CodeCache = new DecodedBlockCache(this);
+    }
+
+    public ulong RamSize { get; }
+
+    /// <summary>Host address of guest-physical address 0. Valid for [0, RamSize).</summary>
+    public byte* RamBase => _ram;
+
+    /// <summary>The decoded-instruction cache shared by every processor on this memory.</summary>
+    internal DecodedBlockCache CodeCache { get; }
+
+    /// <summary>Mask applied to every physical address a processor generates: bit 20 is cleared while the A20 gate is closed.</summary>
+    public ulong A20Mask { get; private set; } = ~0UL;
+
+    public bool A20Enabled
+    {
+        get => A20Mask == ~0UL;
+        set
+        {
+            var mask = value ? ~0UL : ~(1UL << 20);
+            if (mask == A20Mask) return;
+            A20Mask = mask;
+            FlushAllTranslations();
+        }
+    }
+
+    internal void Attach(Processor processor) => _processors.Add(processor);
+
+    /// <summary>Lays a device over [address, address + size), page-granular.</summary>
+    public void MapMmio(ulong address, ulong size, IMmioDevice device)
+    {
+        if ((address & (PageSize - 1)) != 0 || (size & (PageSize - 1)) != 0 || size == 0)
+            throw new ArgumentException("MMIO ranges must be whole 4 KiB pages.");
+        for (ulong page = address >> PageShift; page < (address + size) >> PageShift; page++)
+        {
+            _mmioPages[page] = device;
+            if (page < (ulong)_pageFlags.Length) _pageFlags[page] |= KindMmio;
+        }
+        FlushAllTranslations();
+    }
+
+    public IMmioDevice? MmioAt(ulong address) =>
+        _mmioPages.TryGetValue(address >> PageShift, out var device) ? device : null;
+
+    /// <summary>Whether the page holding <paramref name="address"/> is plain RAM, i.e. may be reached through a host pointer.</summary>
+    public bool IsRam(ulong address)
+    {
+        var page = address >> PageShift;
+        return page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindMmio) == 0;
+    }
+
+    internal bool IsCodePage(ulong page) => page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindCode) != 0;
+
+    /// <summary>Marks a RAM page as holding decoded code, so that writes to it go the slow way and invalidate.</summary>
+    internal void MarkCodePage(ulong page)
+    {
+        if ((_pageFlags[page] & KindCode) != 0) return;
+        _pageFlags[page] |= KindCode;
+        foreach (var p in _processors) p.Tlb.DropWritableHost(page << PageShift);
+    }
+
+    /// <summary>Called on a write to a RAM page: if it holds decoded code, that code is dropped.</summary>
+    internal void NotifyWrite(ulong address, int size)
+    {
+        var first = address >> PageShift;
+        var last = (address + (ulong)size - 1) >> PageShift;
+        for (var page = first; page <= last; page++)
+        {
+            if (page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindCode) != 0)
+            {
+                _pageFlags[page] &= unchecked((byte)~KindCode);
+                CodeCache.InvalidatePage(page);
+            }
+        }
+    }
+
+    private void FlushAllTranslations()
+    {
+        foreach (var p in _processors) p.FlushTranslations();
+    }
+
+    /// <summary>A physical read of 1, 2, 4 or 8 bytes, the way the bus does it (RAM, MMIO or open bus).</summary>
+    public ulong Read(ulong address, int size)
+    {
+        if (address + (ulong)size <= RamSize && (_pageFlags[address >> PageShift] & KindMmio) == 0
+            && ((address & (PageSize - 1)) + (ulong)size <= PageSize || IsRam(address + (ulong)size - 1)))
+        {
+            var p = _ram + address;
+            return size switch
+            {
+                1 => *p,
+                2 => *(ushort*)p,
+                4 => *(uint*)p,
+                _ => *(ulong*)p,
+            };
+        }
+        if ((address & (PageSize - 1)) + (ulong)size > PageSize)
+        {
+            ulong v = 0;
+            for (var i = 0; i < size; i++) v |= Read(address + (ulong)i, 1) << (8 * i);
+            return v;
+        }
+        var device = MmioAt(address);
+        if (device != null) return device.Read(address, size);
+        return size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+    }
+
+    /// <summary>A physical write of 1, 2, 4 or 8 bytes.</summary>
+    public void Write(ulong address, int size, ulong value)
+    {
+        if ((address & (PageSize - 1)) + (ulong)size > PageSize)
+        {
+            for (var i = 0; i < size; i++) Write(address + (ulong)i, 1, value >> (8 * i));
+            return;
+        }
+        if (address + (ulong)size <= RamSize && (_pageFlags[address >> PageShift] & KindMmio) == 0)
+        {
+            var p = _ram + address;
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: *(ushort*)p = (ushort)value; break;
+                case 4: *(uint*)p = (uint)value; break;
+                default: *(ulong*)p = value; break;
+            }
+            NotifyWrite(address, size);
+            return;
+        }
+        MmioAt(address)?.Write(address, size, value);
+    }
+
+    public void WriteBytes(ulong address, ReadOnlySpan<byte> data)
+    {
+        if (address + (ulong)data.Length > RamSize)
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{data.Length:x} lies outside RAM (0x{RamSize:x} bytes).");
+        data.CopyTo(new Span<byte>(_ram + address, data.Length));
+        if (data.Length > 0) NotifyWrite(address, data.Length);
+    }
+
+    public void ReadBytes(ulong address, Span<byte> data)
+    {
+        if (address + (ulong)data.Length > RamSize)
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{data.Length:x} lies outside RAM (0x{RamSize:x} bytes).");
+        new Span<byte>(_ram + address, data.Length).CopyTo(data);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        NativeMemory.AlignedFree(_ram);
+        GC.SuppressFinalize(this);
+    }
+
+    ~PhysicalMemory()
+    {
+        if (!_disposed) NativeMemory.AlignedFree(_ram);
+    }
+}

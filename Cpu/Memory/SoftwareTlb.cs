@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Sim.Cpu.Memory;
+
+/// <summary>
+/// The software TLB: direct-mapped caches from a linear page to the host address of the RAM page it
+/// maps, kept separately for reads, writes and instruction fetches and for supervisor and user
+/// accesses, so that an access on the fast path is one compare and one add. An entry exists only
+/// where the access is permitted and the accessed/dirty bits are already set; everything else (MMIO,
+/// pages holding decoded code for writes, faults) takes the slow path through the page walk.
+/// </summary>
+internal sealed unsafe class SoftwareTlb : IDisposable
+{
+    public const int EntryCount = 512;
+    private const int Arrays = 6;
+    private const ulong Invalid = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Entry
+    {
+        /// <summary>Linear address of the page, or <see cref="Invalid"/>.</summary>
+        public ulong Tag;
+
+        /// <summary>Host address minus linear address, for the page.</summary>
+        public long Delta;
+
+        public ulong PhysicalPage;
+    }
+
+    public enum Kind { Read = 0, Write = 1, Fetch = 2 }
+
+    private readonly PhysicalMemory _memory;
+    private Entry* _entries;
+
+    public SoftwareTlb(PhysicalMemory memory)
+    {
+        _memory = memory;
+        _entries = (Entry*)NativeMemory.AlignedAlloc((nuint)(sizeof(Entry) * EntryCount * Arrays), 64);
+        FlushAll();
+        SelectPrivilege(false);
+    }
+
+    public Entry* Read;
+    public Entry* Write;
+    public Entry* Fetch;
+
+    /// <summary>Selects the supervisor or the user arrays for the current privilege level.</summary>
+    public void SelectPrivilege(bool user)
+    {
+        var u = user ? 1 : 0;
+        Read = _entries + (0 * 2 + u) * EntryCount;
+        Write = _entries + (1 * 2 + u) * EntryCount;
+        Fetch = _entries + (2 * 2 + u) * EntryCount;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Slot(ulong linear) => (int)(linear >> 12) & (EntryCount - 1);
+
+    public void FlushAll()
+    {
+        for (var i = 0; i < EntryCount * Arrays; i++) _entries[i].Tag = Invalid;
+    }
+
+    public void FlushPage(ulong linear)
+    {
+        var slot = Slot(linear);
+        var tag = linear & ~0xFFFUL;
+        for (var a = 0; a < Arrays; a++)
+        {
+            ref var e = ref _entries[a * EntryCount + slot];
+            if (e.Tag == tag) e.Tag = Invalid;
+        }
+    }
+
+    /// <summary>Drops the write entries that reach physical page <paramref name="physicalPage"/> directly.</summary>
+    public void DropWritableHost(ulong physicalPage)
+    {
+        for (var u = 0; u < 2; u++)
+        {
+            var array = _entries + (1 * 2 + u) * EntryCount;
+            for (var i = 0; i < EntryCount; i++)
+                if (array[i].Tag != Invalid && array[i].PhysicalPage == physicalPage) array[i].Tag = Invalid;
+        }
+    }
+
+    public void Insert(Kind kind, bool user, ulong linear, ulong physical)
+    {
+        var page = physical & ~0xFFFUL;
+        ref var e = ref _entries[((int)kind * 2 + (user ? 1 : 0)) * EntryCount + Slot(linear)];
+        e.Tag = linear & ~0xFFFUL;
+        e.PhysicalPage = page;
+        e.Delta = (long)(_memory.RamBase + page) - (long)(linear & ~0xFFFUL);
+    }
+
+    public void Dispose()
+    {
+        if (_entries == null) return;
+        NativeMemory.AlignedFree(_entries);
+        _entries = null;
+        GC.SuppressFinalize(this);
+    }
+
+    ~SoftwareTlb() => Dispose();
+}

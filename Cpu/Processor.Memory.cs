@@ -1,0 +1,234 @@
+using System.Runtime.CompilerServices;
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
+
+namespace Sim.Cpu;
+
+public sealed unsafe partial class Processor
+{
+    private const byte AccessRead = 1;
+    private const byte AccessWrite = 2;
+
+    // Per segment register, what the checks of a data access need: base, the valid offset range and the permitted accesses.
+    private readonly ulong[] _segBase = new ulong[6];
+    private readonly ulong[] _segLow = new ulong[6];
+    private readonly ulong[] _segHigh = new ulong[6];
+    private readonly byte[] _segAccess = new byte[6];
+
+    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>.</summary>
+    private void SegmentChanged(int index)
+    {
+        ref var s = ref _seg[index];
+        _segBase[index] = s.Base;
+        if (!InProtectedMode || InVirtual8086Mode)
+        {
+            _segLow[index] = 0;
+            _segHigh[index] = s.Limit;
+            _segAccess[index] = AccessRead | AccessWrite;
+        }
+        else if (s.Unusable)
+        {
+            _segLow[index] = 1;
+            _segHigh[index] = 0;
+            _segAccess[index] = 0;
+        }
+        else
+        {
+            if (s.IsExpandDown)
+            {
+                _segLow[index] = (ulong)s.Limit + 1;
+                _segHigh[index] = s.DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+            }
+            else
+            {
+                _segLow[index] = 0;
+                _segHigh[index] = s.Limit;
+            }
+            byte access;
+            if (s.IsSystem) access = 0;
+            else if (s.IsCode) access = (byte)((s.Type & 2) != 0 ? AccessRead : 0);
+            else access = (byte)(AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0));
+            _segAccess[index] = access;
+        }
+        if (index == (int)SegmentIndex.CS || index == (int)SegmentIndex.SS) ModeChanged();
+    }
+
+    /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
+    private void ModeChanged()
+    {
+        ref var cs = ref _seg[(int)SegmentIndex.CS];
+        int bitness;
+        if (!InProtectedMode) bitness = 16;
+        else if (InVirtual8086Mode) bitness = 16;
+        else if (InLongMode && cs.Long) bitness = 64;
+        else bitness = cs.DefaultBig ? 32 : 16;
+        _bitness = bitness;
+        int cpl;
+        if (!InProtectedMode) cpl = 0;
+        else if (InVirtual8086Mode) cpl = 3;
+        else cpl = _seg[(int)SegmentIndex.SS].Dpl;
+        if (InProtectedMode && !InVirtual8086Mode && !cs.Unusable && cs.IsCode) cpl = cs.Dpl;
+        if (cpl != Cpl)
+        {
+            Cpl = cpl;
+            Tlb.SelectPrivilege(cpl == 3);
+        }
+        _stopBlock = true;
+    }
+
+    private static bool IsCanonical(ulong linear) => (ulong)((long)(linear << 16) >> 16) == linear;
+
+    /// <summary>Segmentation: offset to linear address with the limit and type checks; raises #GP(0) or #SS(0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ToLinear(int seg, ulong offset, int size, byte access, out ulong linear)
+    {
+        if (_bitness == 64)
+        {
+            linear = seg >= (int)SegmentIndex.FS ? _segBase[seg] + offset : offset;
+            if (IsCanonical(linear) && IsCanonical(linear + (ulong)size - 1)) return true;
+            return SegmentFault(seg);
+        }
+        if ((_segAccess[seg] & access) == 0 || offset < _segLow[seg] || offset + (ulong)size - 1 > _segHigh[seg])
+        {
+            linear = 0;
+            return SegmentFault(seg);
+        }
+        linear = (uint)(_segBase[seg] + offset);
+        return true;
+    }
+
+    private bool SegmentFault(int seg) =>
+        RaiseFault(seg == (int)SegmentIndex.SS ? ExceptionVector.SS : ExceptionVector.GP, 0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ReadMem(int seg, ulong offset, int size, out ulong value)
+    {
+        if (!ToLinear(seg, offset, size, AccessRead, out var linear))
+        {
+            value = 0;
+            return false;
+        }
+        return ReadLinear(linear, size, out value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool WriteMem(int seg, ulong offset, int size, ulong value)
+    {
+        if (!ToLinear(seg, offset, size, AccessWrite, out var linear)) return false;
+        return WriteLinear(linear, size, value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ReadLinear(ulong linear, int size, out ulong value)
+    {
+        ref var e = ref Tlb.Read[SoftwareTlb.Slot(linear)];
+        if (e.Tag == (linear & ~0xFFFUL) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        {
+            var p = (byte*)(e.Delta + (long)linear);
+            value = size switch
+            {
+                1 => *p,
+                2 => *(ushort*)p,
+                4 => *(uint*)p,
+                _ => *(ulong*)p,
+            };
+            return true;
+        }
+        return ReadLinearSlow(linear, size, out value, false);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool WriteLinear(ulong linear, int size, ulong value)
+    {
+        ref var e = ref Tlb.Write[SoftwareTlb.Slot(linear)];
+        if (e.Tag == (linear & ~0xFFFUL) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        {
+            var p = (byte*)(e.Delta + (long)linear);
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: *(ushort*)p = (ushort)value; break;
+                case 4: *(uint*)p = (uint)value; break;
+                default: *(ulong*)p = value; break;
+            }
+            return true;
+        }
+        return WriteLinearSlow(linear, size, value, false);
+    }
+
+    /// <summary>Checks that a write of <paramref name="size"/> bytes at the linear address would succeed, without writing.</summary>
+    private bool ProbeWrite(ulong linear, int size)
+    {
+        if (!Translate(linear, SoftwareTlb.Kind.Write, false, out _)) return false;
+        if (((linear & 0xFFF) + (ulong)size) > 4096)
+            return Translate((linear | 0xFFF) + 1, SoftwareTlb.Kind.Write, false, out _);
+        return true;
+    }
+
+    private bool ReadLinearSlow(ulong linear, int size, out ulong value, bool supervisor)
+    {
+        value = 0;
+        if (((linear & 0xFFF) + (ulong)size) > 4096)
+        {
+            var firstLen = (int)(4096 - (linear & 0xFFF));
+            var second = _bitness == 64 ? linear + (ulong)firstLen : (uint)(linear + (ulong)firstLen);
+            if (!Translate(linear, SoftwareTlb.Kind.Read, supervisor, out var p1)) return false;
+            if (!Translate(second, SoftwareTlb.Kind.Read, supervisor, out var p2)) return false;
+            for (var i = 0; i < size; i++)
+            {
+                var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
+                value |= _memory.Read(pa, 1) << (8 * i);
+            }
+            return true;
+        }
+        if (!Translate(linear, SoftwareTlb.Kind.Read, supervisor, out var phys)) return false;
+        value = _memory.Read(phys, size);
+        return true;
+    }
+
+    private bool WriteLinearSlow(ulong linear, int size, ulong value, bool supervisor)
+    {
+        if (((linear & 0xFFF) + (ulong)size) > 4096)
+        {
+            var firstLen = (int)(4096 - (linear & 0xFFF));
+            var second = _bitness == 64 ? linear + (ulong)firstLen : (uint)(linear + (ulong)firstLen);
+            if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var p1)) return false;
+            if (!Translate(second, SoftwareTlb.Kind.Write, supervisor, out var p2)) return false;
+            for (var i = 0; i < size; i++)
+            {
+                var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
+                _memory.Write(pa, 1, value >> (8 * i));
+            }
+            _stopBlock |= _memory.IsCodePage(p1 >> 12) || _memory.IsCodePage(p2 >> 12);
+            return true;
+        }
+        if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var phys)) return false;
+        if (_memory.IsCodePage(phys >> 12)) _stopBlock = true;
+        _memory.Write(phys, size, value);
+        return true;
+    }
+
+    /// <summary>Reads a system structure (GDT, LDT, IDT, TSS) with supervisor privilege, whatever the CPL.</summary>
+    private bool ReadSystem(ulong linear, int size, out ulong value)
+    {
+        if (_bitness != 64) linear = (uint)linear;
+        return ReadLinearSlow(linear, size, out value, true);
+    }
+
+    private bool WriteSystem(ulong linear, int size, ulong value)
+    {
+        if (_bitness != 64) linear = (uint)linear;
+        return WriteLinearSlow(linear, size, value, true);
+    }
+
+    /// <summary>Reads guest memory by linear address for debuggers and tests; false where it is not mapped.</summary>
+    public bool TryReadLinear(ulong linear, Span<byte> buffer)
+    {
+        for (var i = 0; i < buffer.Length; i++)
+        {
+            if (!PeekTranslate(linear + (ulong)i, out var phys)) return false;
+            buffer[i] = (byte)_memory.Read(phys, 1);
+        }
+        return true;
+    }
+}

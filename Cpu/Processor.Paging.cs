@@ -1,0 +1,215 @@
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
+
+namespace Sim.Cpu;
+
+public sealed unsafe partial class Processor
+{
+    /// <summary>Physical-address width reported by CPUID 8000_0008h; higher bits in paging entries are reserved.</summary>
+    public const int MaxPhysicalAddressBits = 40;
+
+    private const ulong PhysAddrMask = ((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL;
+    private const ulong PtePresent = 1;
+    private const ulong PteWrite = 2;
+    private const ulong PteUser = 4;
+    private const ulong PteAccessed = 0x20;
+    private const ulong PteDirty = 0x40;
+    private const ulong PteLarge = 0x80;
+    private const ulong PteNx = 1UL << 63;
+
+    private const uint PfPresent = 1;
+    private const uint PfWrite = 2;
+    private const uint PfUser = 4;
+    private const uint PfReserved = 8;
+    private const uint PfFetch = 16;
+
+    public bool PagingEnabled => (Cr0 & Registers.Cr0.PG) != 0;
+
+    /// <summary>
+    /// Linear to physical for an access of <paramref name="kind"/>; on success also fills the software
+    /// TLB where the page is plain RAM. <paramref name="supervisor"/> marks an implicit supervisor
+    /// access (descriptor tables, TSS), which is checked as CPL 0 whatever the CPL.
+    /// </summary>
+    private bool Translate(ulong linear, SoftwareTlb.Kind kind, bool supervisor, out ulong physical)
+    {
+        var user = !supervisor && Cpl == 3;
+        if (!PagingEnabled)
+        {
+            physical = linear & 0xFFFFFFFFUL & _memory.A20Mask;
+            if (InLongMode) physical = linear & _memory.A20Mask;
+            Fill(kind, user, linear, physical);
+            return true;
+        }
+        if (!Walk(linear, kind, user, supervisor, true, out physical, out var error))
+        {
+            Cr2 = linear;
+            return RaiseFault(ExceptionVector.PF, error);
+        }
+        physical &= _memory.A20Mask;
+        if (!supervisor) Fill(kind, user, linear, physical);
+        return true;
+    }
+
+    private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
+    {
+        if (!_memory.IsRam(physical)) return;
+        if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift)) return;
+        if (user != (Cpl == 3)) return;
+        Tlb.Insert(kind, user, linear, physical);
+    }
+
+    /// <summary>Translation without side effects (no A/D bits, no fault, no TLB fill), for debuggers.</summary>
+    public bool PeekTranslate(ulong linear, out ulong physical)
+    {
+        if (!PagingEnabled)
+        {
+            physical = linear & 0xFFFFFFFFUL & _memory.A20Mask;
+            return true;
+        }
+        return Walk(linear, SoftwareTlb.Kind.Read, false, true, false, out physical, out _);
+    }
+
+    private ulong ReadPte(ulong address, bool wide) => _memory.Read(address & _memory.A20Mask, wide ? 8 : 4);
+
+    private void SetPteBits(ulong address, ulong bits, bool wide)
+    {
+        var value = ReadPte(address, wide);
+        if ((value & bits) != bits) _memory.Write(address & _memory.A20Mask, wide ? 8 : 4, value | bits);
+    }
+
+    /// <summary>
+    /// The page walk of SDM vol. 3 chapter 4 for 32-bit, PAE and 4-level paging: permission checks
+    /// (R/W with CR0.WP, U/S, XD with EFER.NXE, SMEP, SMAP), reserved bits, accessed and dirty flags,
+    /// and the #PF error code when it fails.
+    /// </summary>
+    private bool Walk(ulong linear, SoftwareTlb.Kind kind, bool user, bool implicitSupervisor, bool update,
+        out ulong physical, out uint error)
+    {
+        physical = 0;
+        var write = kind == SoftwareTlb.Kind.Write;
+        var fetch = kind == SoftwareTlb.Kind.Fetch;
+        var nxe = (Efer & Registers.Efer.NXE) != 0;
+        error = (write ? PfWrite : 0) | (user ? PfUser : 0);
+        if (fetch && (nxe || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
+
+        var canWrite = true;
+        var canUser = true;
+        var noExec = false;
+        ulong pageSize;
+        ulong frame;
+
+        Span<ulong> entryAddress = stackalloc ulong[5];
+        var levels = 0;
+
+        if ((Cr4 & Registers.Cr4.PAE) == 0)
+        {
+            var pdeAddr = (Cr3 & 0xFFFFF000UL) | ((linear >> 20) & 0xFFC);
+            var pde = ReadPte(pdeAddr, false);
+            if ((pde & PtePresent) == 0) return false;
+            canWrite &= (pde & PteWrite) != 0;
+            canUser &= (pde & PteUser) != 0;
+            entryAddress[levels++] = pdeAddr;
+            if ((pde & PteLarge) != 0 && (Cr4 & Registers.Cr4.PSE) != 0)
+            {
+                // PSE-36: bits 20:13 of a 4-MiB PDE hold physical-address bits 39:32.
+                if ((pde & (1UL << 21)) != 0) { error |= PfReserved | PfPresent; return false; }
+                frame = (pde & 0xFFC00000UL) | ((pde & 0x1FE000UL) << 19);
+                pageSize = 4UL << 20;
+                return Finish(linear, pde, pageSize, frame, true, false, ref entryAddress, levels,
+                    canWrite, canUser, noExec, write, fetch, user, implicitSupervisor, update, out physical, ref error);
+            }
+            var pteAddr = (pde & 0xFFFFF000UL) | ((linear >> 10) & 0xFFC);
+            var pte = ReadPte(pteAddr, false);
+            if ((pte & PtePresent) == 0) return false;
+            canWrite &= (pte & PteWrite) != 0;
+            canUser &= (pte & PteUser) != 0;
+            entryAddress[levels++] = pteAddr;
+            return Finish(linear, pte, 4096, pte & 0xFFFFF000UL, false, false, ref entryAddress, levels,
+                canWrite, canUser, noExec, write, fetch, user, implicitSupervisor, update, out physical, ref error);
+        }
+
+        var rsvdHigh = ~((1UL << MaxPhysicalAddressBits) - 1) & ~PteNx & 0x7FFFFFFFFFFFFFFFUL;
+        if (!nxe) rsvdHigh |= PteNx;
+        // Bits 62:52 are ignored (available) in 4-level and PAE entries on Intel; only bits up to 51 count as address.
+        rsvdHigh &= ~(0x7FFUL << 52);
+        ulong table;
+        int level;
+        if (InLongMode)
+        {
+            table = Cr3 & PhysAddrMask;
+            level = 4;
+        }
+        else
+        {
+            var pdpteAddr = (Cr3 & 0xFFFFFFE0UL) | ((linear >> 27) & 0x18);
+            var pdpte = ReadPte(pdpteAddr, true);
+            if ((pdpte & PtePresent) == 0) return false;
+            if ((pdpte & (rsvdHigh | 0x1E6 | (nxe ? PteNx : 0))) != 0) { error |= PfReserved | PfPresent; return false; }
+            table = pdpte & PhysAddrMask;
+            level = 2;
+        }
+
+        while (true)
+        {
+            var shift = 12 + 9 * (level - 1);
+            var entryAddr = table | (((linear >> shift) & 0x1FF) << 3);
+            var entry = ReadPte(entryAddr, true);
+            if ((entry & PtePresent) == 0) return false;
+            var rsvd = rsvdHigh;
+            if (level == 4) rsvd |= PteLarge;
+            if ((entry & rsvd) != 0) { error |= PfReserved | PfPresent; return false; }
+            canWrite &= (entry & PteWrite) != 0;
+            canUser &= (entry & PteUser) != 0;
+            noExec |= nxe && (entry & PteNx) != 0;
+            entryAddress[levels++] = entryAddr;
+            var large = level is 2 or 3 && (entry & PteLarge) != 0;
+            if (level == 1 || large)
+            {
+                pageSize = 1UL << shift;
+                if (large)
+                {
+                    // Bits 12 (PAT) and up to the page size (exclusive) of a large-page entry must be 0 above bit 12.
+                    var lowReserved = (pageSize - 1) & ~0x1FFFUL;
+                    if ((entry & lowReserved) != 0) { error |= PfReserved | PfPresent; return false; }
+                }
+                frame = entry & PhysAddrMask & ~(pageSize - 1);
+                return Finish(linear, entry, pageSize, frame, large, true, ref entryAddress, levels,
+                    canWrite, canUser, noExec, write, fetch, user, implicitSupervisor, update, out physical, ref error);
+            }
+            table = entry & PhysAddrMask;
+            level--;
+        }
+    }
+
+    private bool Finish(ulong linear, ulong leaf, ulong pageSize, ulong frame, bool large, bool wide,
+        ref Span<ulong> entryAddress, int levels, bool canWrite, bool canUser, bool noExec,
+        bool write, bool fetch, bool user, bool implicitSupervisor, bool update, out ulong physical, ref uint error)
+    {
+        physical = 0;
+        error |= PfPresent;
+        if (user)
+        {
+            if (!canUser) return false;
+            if (write && !canWrite) return false;
+        }
+        else
+        {
+            if (write && !canWrite && (Cr0 & Registers.Cr0.WP) != 0) return false;
+            if (canUser)
+            {
+                if (fetch && (Cr4 & Registers.Cr4.SMEP) != 0) return false;
+                if (!fetch && (Cr4 & Registers.Cr4.SMAP) != 0 && (implicitSupervisor || Cpl == 3 || (_flags & Rflags.AC) == 0))
+                    return false;
+            }
+        }
+        if (fetch && noExec) return false;
+
+        if (update)
+        {
+            for (var i = 0; i < levels - 1; i++) SetPteBits(entryAddress[i], PteAccessed, wide);
+            SetPteBits(entryAddress[levels - 1], write ? PteAccessed | PteDirty : PteAccessed, wide);
+        }
+        physical = frame | (linear & (pageSize - 1));
+        return true;
+    }
+}

@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Cpu;
+
+public sealed unsafe partial class Processor
+{
+    private const int LookupEntries = 4096;
+
+    private struct LookupEntry
+    {
+        public ulong Linear;
+        public DecodedBlock? Block;
+    }
+
+    private readonly DecodedBlockCache _blocks;
+    private readonly LookupEntry[] _lookup = new LookupEntry[LookupEntries];
+    private int _bitness = 16;
+    private bool _eventsPending;
+    private bool _stopRequested;
+    private bool _interruptShadow;
+    private bool _nmiPending;
+    private bool _nmiBlocked;
+    private bool _stopBlock;
+
+    /// <summary>Asks <see cref="Run"/> to return at the next instruction boundary with <see cref="StopReason.StopRequested"/>.</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        _eventsPending = true;
+        _stopBlock = true;
+    }
+
+    /// <summary>Tells the processor that its interrupt source may now assert INTR (the level is read from <see cref="InterruptSource"/>).</summary>
+    public void NotifyInterrupt() => _eventsPending = true;
+
+    /// <summary>Raises the NMI line (edge-triggered).</summary>
+    public void RaiseNmi()
+    {
+        _nmiPending = true;
+        _eventsPending = true;
+    }
+
+    /// <summary>Whether the processor would accept a maskable interrupt now (IF set, no interrupt shadow).</summary>
+    public bool InterruptsEnabled => (_flags & Rflags.IF) != 0;
+
+    /// <summary>
+    /// Runs until this processor's clock reaches <paramref name="cycleLimit"/>, it halts or shuts
+    /// down, or a stop is requested. A halted processor that nothing wakes lets its clock run to the limit.
+    /// </summary>
+    public StopReason Run(ulong cycleLimit)
+    {
+        _stopRequested = false;
+        _eventsPending = true;
+        while (true)
+        {
+            if (_eventsPending && HandleEvents(out var stop)) return stop;
+            if (Cycles >= cycleLimit) return StopReason.CycleLimit;
+
+            var block = LookupBlock();
+            if (block == null)
+            {
+                DeliverPendingException();
+                _eventsPending = true;
+                continue;
+            }
+            var shadow = _interruptShadow;
+            var trap = (_flags & Rflags.TF) != 0;
+            var budget = _singleStep || shadow || trap ? 1 : block.Count;
+            var retired = ExecuteBlock(block, budget);
+            if (shadow)
+            {
+                _interruptShadow = false;
+                _eventsPending = true;
+            }
+            if (trap && retired > 0 && _pendingVector < 0)
+            {
+                _dr[6] |= 1UL << 14;
+                DeliverEvent(ExceptionVector.DB, EventKind.Exception, 0, false);
+                _eventsPending = true;
+            }
+            if (_singleStep) return StopReason.CycleLimit;
+        }
+    }
+
+    /// <summary>Runs exactly one instruction, or delivers one pending event; for steppers and tests.</summary>
+    public StopReason Step()
+    {
+        _singleStep = true;
+        try
+        {
+            return Run(ulong.MaxValue);
+        }
+        finally
+        {
+            _singleStep = false;
+            _eventsPending = true;
+        }
+    }
+
+    private bool _singleStep;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ExecuteBlock(DecodedBlock block, int budget)
+    {
+        var ops = block.Ops;
+        _stopBlock = false;
+        var i = 0;
+        while (i < budget)
+        {
+            if (!Execute(ref ops[i]))
+            {
+                if (_pendingVector >= 0) DeliverPendingException();
+                _eventsPending = true;
+                break;
+            }
+            i++;
+            if (_stopBlock) break;
+        }
+        InstructionsRetired += (ulong)i;
+        Cycles += (ulong)i;
+        return i;
+    }
+
+    /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS.</summary>
+    private void ArmInterruptShadow()
+    {
+        _interruptShadow = true;
+        _stopBlock = true;
+    }
+
+    /// <summary>Handles pending events at an instruction boundary; true when Run must return.</summary>
+    private bool HandleEvents(out StopReason stop)
+    {
+        stop = default;
+        _eventsPending = false;
+        if (_stopRequested)
+        {
+            _stopRequested = false;
+            stop = StopReason.StopRequested;
+            return true;
+        }
+        if (_pendingVector >= 0) DeliverPendingException();
+        if (Activity == ActivityState.Shutdown)
+        {
+            stop = StopReason.Shutdown;
+            _eventsPending = true;
+            return true;
+        }
+        if (_interruptShadow)
+        {
+            _eventsPending = true;
+            return false;
+        }
+
+        if (_nmiPending && !_nmiBlocked)
+        {
+            _nmiPending = false;
+            if (Hooks != null && Hooks.Intercept(this, InterceptKind.Nmi, ExceptionVector.NMI, 0)) return false;
+            _nmiBlocked = true;
+            if (Activity == ActivityState.Hlt) Activity = ActivityState.Active;
+            DeliverEvent(ExceptionVector.NMI, EventKind.Nmi, 0, false);
+            _eventsPending = true;
+            return false;
+        }
+
+        var source = InterruptSource;
+        if (source != null && source.InterruptPending)
+        {
+            if ((_flags & Rflags.IF) != 0)
+            {
+                if (Hooks != null && Hooks.Intercept(this, InterceptKind.ExternalInterrupt, 0, 0)) return false;
+                var vector = source.Acknowledge();
+                if (Activity == ActivityState.Hlt) Activity = ActivityState.Active;
+                DeliverEvent(vector, EventKind.External, 0, false);
+                _eventsPending = true;
+                return false;
+            }
+        }
+
+        if (Activity != ActivityState.Active)
+        {
+            stop = StopReason.Halted;
+            _eventsPending = true;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Finds or decodes the block at CS:RIP. Null when the fetch faulted (the fault is pending).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private DecodedBlock? LookupBlock()
+    {
+        ref var cs = ref _seg[(int)SegmentIndex.CS];
+        var linear = _bitness == 64 ? Rip : (uint)(cs.Base + Rip);
+        ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
+        var b = e.Block;
+        if (b != null && e.Linear == linear && b.Valid && b.Bitness == _bitness) return b;
+        b = LookupBlockSlow(linear);
+        if (b != null)
+        {
+            e.Linear = linear;
+            e.Block = b;
+        }
+        return b;
+    }
+
+    private DecodedBlock? LookupBlockSlow(ulong linear)
+    {
+        if (_bitness != 64 && !CheckFetchLimit(Rip)) return null;
+        if (_bitness == 64 && !IsCanonical(linear))
+        {
+            RaiseFault(ExceptionVector.GP, 0);
+            return null;
+        }
+        if (!TranslateFetch(linear, out var physical)) return null;
+        var block = _blocks.Find(physical, _bitness);
+        if (block != null) return block;
+        return Decode(linear, physical);
+    }
+
+    private void ClearBlockLookup() => Array.Clear(_lookup);
+
+    /// <summary>Drops every cached translation (TLB and block lookup); paging structures or mode changed.</summary>
+    public void FlushTranslations()
+    {
+        Tlb.FlushAll();
+        ClearBlockLookup();
+        _stopBlock = true;
+    }
+}

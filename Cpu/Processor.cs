@@ -1,0 +1,177 @@
+using System.Runtime.InteropServices;
+using Sim.Cpu.Bus;
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Cpu;
+
+/// <summary>
+/// One x86-64 logical processor: its architectural state and the interpreter that runs it over
+/// decoded, cached blocks. It reaches the rest of the machine only through <see cref="PhysicalMemory"/>,
+/// <see cref="IIoBus"/>, <see cref="IInterruptSource"/> and, when a virtualization unit is attached,
+/// <see cref="IVirtualizationHooks"/>.
+/// </summary>
+public sealed unsafe partial class Processor : IDisposable
+{
+    public const int RegisterCount = 16;
+
+    private readonly PhysicalMemory _memory;
+    private readonly IIoBus _io;
+    private readonly ulong* _r;
+    private readonly SegmentRegister[] _seg = new SegmentRegister[6];
+    private bool _disposed;
+
+    public Processor(PhysicalMemory memory, IIoBus io, int index = 0)
+    {
+        _memory = memory;
+        _io = io;
+        Index = index;
+        _r = (ulong*)NativeMemory.AllocZeroed((nuint)(sizeof(ulong) * (RegisterCount + 4)));
+        Tlb = new SoftwareTlb(memory);
+        _blocks = memory.CodeCache;
+        memory.Attach(this);
+        Reset();
+    }
+
+    public int Index { get; }
+
+    public PhysicalMemory Memory => _memory;
+
+    public IIoBus Io => _io;
+
+    /// <summary>The controller in front of INTR; null means INTR is never asserted.</summary>
+    public IInterruptSource? InterruptSource { get; set; }
+
+    /// <summary>The virtualization unit, if one is attached.</summary>
+    public IVirtualizationHooks? Hooks { get; set; }
+
+    internal SoftwareTlb Tlb { get; }
+
+    /// <summary>This processor's clock in cycles.</summary>
+    public ulong Cycles { get; set; }
+
+    public ulong InstructionsRetired { get; private set; }
+
+    public ActivityState Activity { get; set; }
+
+    public ulong Rip;
+
+    public ulong Cr2;
+
+    public ulong Cr3 { get; private set; }
+
+    public ulong Cr0 { get; private set; }
+
+    public ulong Cr4 { get; private set; }
+
+    public ulong Efer { get; private set; }
+
+    public DescriptorTableRegister Gdtr;
+
+    public DescriptorTableRegister Idtr;
+
+    public SegmentRegister Ldtr;
+
+    public SegmentRegister Tr;
+
+    /// <summary>The time-stamp counter offset: TSC reads as <see cref="Cycles"/> plus this.</summary>
+    public long TscOffset;
+
+    /// <summary>Current privilege level (CS.DPL in protected mode; 3 in virtual-8086 mode; 0 in real mode).</summary>
+    public int Cpl { get; private set; }
+
+    public ulong GetGpr(int index) => _r[index];
+
+    public void SetGpr(int index, ulong value) => _r[index] = value;
+
+    public ulong Rax { get => _r[0]; set => _r[0] = value; }
+    public ulong Rcx { get => _r[1]; set => _r[1] = value; }
+    public ulong Rdx { get => _r[2]; set => _r[2] = value; }
+    public ulong Rbx { get => _r[3]; set => _r[3] = value; }
+    public ulong Rsp { get => _r[4]; set => _r[4] = value; }
+    public ulong Rbp { get => _r[5]; set => _r[5] = value; }
+    public ulong Rsi { get => _r[6]; set => _r[6] = value; }
+    public ulong Rdi { get => _r[7]; set => _r[7] = value; }
+
+    public SegmentRegister GetSegment(SegmentIndex index) => _seg[(int)index];
+
+    /// <summary>Loads a segment register's visible and hidden parts as given, without descriptor checks (for loaders and VM entry).</summary>
+    public void SetSegment(SegmentIndex index, SegmentRegister value)
+    {
+        _seg[(int)index] = value;
+        SegmentChanged((int)index);
+    }
+
+    public bool InLongMode => (Efer & Registers.Efer.LMA) != 0;
+
+    public bool InProtectedMode => (Cr0 & Registers.Cr0.PE) != 0;
+
+    public bool InVirtual8086Mode => (_flags & Rflags.VM) != 0;
+
+    /// <summary>The code size the processor decodes with now: 16, 32 or 64.</summary>
+    public int CodeBitness => _bitness;
+
+    /// <summary>
+    /// Loads CR0, CR3, CR4 and EFER as given (EFER.LMA follows CR0.PG and EFER.LME), without the
+    /// checks of MOV CR; for loaders that start a guest in protected or long mode and for VM entry.
+    /// </summary>
+    public void LoadControlState(ulong cr0, ulong cr3, ulong cr4, ulong efer)
+    {
+        Cr0 = cr0 | Registers.Cr0.ET;
+        Cr3 = cr3;
+        Cr4 = cr4;
+        if ((cr0 & Registers.Cr0.PG) != 0 && (efer & Registers.Efer.LME) != 0) efer |= Registers.Efer.LMA;
+        else efer &= ~Registers.Efer.LMA;
+        Efer = efer;
+        FlushTranslations();
+        for (var i = 0; i < 6; i++) SegmentChanged(i);
+        ModeChanged();
+    }
+
+    /// <summary>Puts the processor in its power-up state (SDM vol. 3, table 9-1).</summary>
+    public void Reset()
+    {
+        for (var i = 0; i < RegisterCount; i++) _r[i] = 0;
+        _r[2] = 0x600;
+        Rip = 0xFFF0;
+        _flags = Rflags.Reserved1;
+        _lazyMask = 0;
+        Cr0 = Registers.Cr0.ET | Registers.Cr0.CD | Registers.Cr0.NW;
+        Cr2 = 0;
+        Cr3 = 0;
+        Cr4 = 0;
+        Efer = 0;
+        for (var i = 0; i < 6; i++)
+            _seg[i] = new SegmentRegister { Selector = 0, Base = 0, Limit = 0xFFFF, Attributes = 0x93 };
+        _seg[(int)SegmentIndex.CS] = new SegmentRegister { Selector = 0xF000, Base = 0xFFFF0000, Limit = 0xFFFF, Attributes = 0x9B };
+        Gdtr = new DescriptorTableRegister { Base = 0, Limit = 0xFFFF };
+        Idtr = new DescriptorTableRegister { Base = 0, Limit = 0xFFFF };
+        Ldtr = new SegmentRegister { Selector = 0, Base = 0, Limit = 0xFFFF, Attributes = 0x82 };
+        Tr = new SegmentRegister { Selector = 0, Base = 0, Limit = 0xFFFF, Attributes = 0x8B };
+        for (var i = 0; i < 8; i++) _dr[i] = 0;
+        _dr[6] = 0xFFFF0FF0;
+        _dr[7] = 0x400;
+        Activity = ActivityState.Active;
+        _interruptShadow = false;
+        _nmiPending = false;
+        _nmiBlocked = false;
+        _pendingVector = -1;
+        ResetMsrs();
+        ModeChanged();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        NativeMemory.Free(_r);
+        Tlb.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    ~Processor()
+    {
+        if (!_disposed) NativeMemory.Free(_r);
+    }
+}
