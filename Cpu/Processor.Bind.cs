@@ -4,7 +4,7 @@ using IcedRegister = Iced.Intel.Register;
 
 namespace Sim.Cpu;
 
-public sealed partial class Processor
+public sealed unsafe partial class Processor
 {
     private static int AluKind(Mnemonic m) => m switch
     {
@@ -284,7 +284,8 @@ public sealed partial class Processor
                 return true;
 
             case Mnemonic.Bsf or Mnemonic.Bsr or Mnemonic.Tzcnt or Mnemonic.Lzcnt or Mnemonic.Popcnt:
-                op.Sub = (byte)(m switch { Mnemonic.Bsf => 0, Mnemonic.Bsr => 1, Mnemonic.Tzcnt => 2, Mnemonic.Lzcnt => 3, _ => 4 });
+                // CPUID announces no BMI1, so TZCNT executes as BSF, as on processors without it.
+                op.Sub = (byte)(m switch { Mnemonic.Bsf or Mnemonic.Tzcnt => 0, Mnemonic.Bsr => 1, Mnemonic.Lzcnt => 3, _ => 4 });
                 op.Size = (byte)OperandSize(in instr, 0);
                 op.R = Gpr(instr.GetOpRegister(0));
                 if (IsReg(in instr, 1)) { op.Handler = Handler.BitScanR; op.Rm = Gpr(instr.GetOpRegister(1)); }
@@ -396,7 +397,7 @@ public sealed partial class Processor
             case Mnemonic.Invd: op.Handler = Handler.Invd; return true;
             case Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Sgdt or Mnemonic.Sidt:
                 op.Handler = m switch { Mnemonic.Lgdt => Handler.Lgdt, Mnemonic.Lidt => Handler.Lidt, Mnemonic.Sgdt => Handler.Sgdt, _ => Handler.Sidt };
-                op.Size = (byte)(_bitness == 64 ? 8 : instr.MemorySize is MemorySize.Fword5 ? 2 : 4);
+                op.Size = (byte)(_bitness == 64 ? 8 : instr.Code.ToString().EndsWith("_16") ? 2 : 4);
                 BindMemory(in instr, ref op);
                 op.Flags |= OpFlags.EndsBlock;
                 return true;
@@ -490,13 +491,13 @@ public sealed partial class Processor
             op.Immediate = instr.NearBranchTarget - instr.NextIP;
             return true;
         }
-        if (instr.IsSetcc)
+        if (instr.ConditionCode != Iced.Intel.ConditionCode.None && m.ToString().StartsWith("Set"))
         {
             op.Sub = (byte)ConditionCode(instr.ConditionCode);
             BindUnary(in instr, ref op, Handler.SetccR, Handler.SetccM);
             return true;
         }
-        if (instr.IsCmovcc)
+        if (instr.ConditionCode != Iced.Intel.ConditionCode.None && m.ToString().StartsWith("Cmov"))
         {
             op.Sub = (byte)ConditionCode(instr.ConditionCode);
             op.Size = (byte)OperandSize(in instr, 0);

@@ -277,7 +277,7 @@ public sealed unsafe partial class Processor
 
     private static bool IsFpuOrSimd(in Instruction instr)
     {
-        foreach (var f in instr.CpuidFeatures())
+        foreach (var f in instr.Code.CpuidFeatures())
         {
             var name = f.ToString();
             if (name.StartsWith("FPU") || name.StartsWith("MMX") || name.StartsWith("SSE") || name.StartsWith("AVX")

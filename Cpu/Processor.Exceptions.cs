@@ -19,7 +19,7 @@ internal enum EventKind : byte
     Nmi,
 }
 
-public sealed partial class Processor
+public sealed unsafe partial class Processor
 {
     private int _pendingVector = -1;
     private uint _pendingError;
@@ -123,7 +123,7 @@ public sealed partial class Processor
 
     private bool DeliverThroughIdt(int vector, EventKind kind, uint error, bool hasError)
     {
-        var returnRip = kind is EventKind.Software or EventKind.PrivilegedSoftware ? Rip + _softwareIntLength : Rip;
+        var returnRip = kind is EventKind.Software or EventKind.PrivilegedSoftware ? Rip + (ulong)_softwareIntLength : Rip;
         if (!InProtectedMode) return DeliverReal(vector, returnRip);
         if (InLongMode) return DeliverLong(vector, kind, error, hasError, returnRip);
         return DeliverProtected(vector, kind, error, hasError, returnRip);

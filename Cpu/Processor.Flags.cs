@@ -20,7 +20,7 @@ internal enum FlagOp : byte
     Sar,
 }
 
-public sealed partial class Processor
+public sealed unsafe partial class Processor
 {
     // RFLAGS as stored; the status flags named in _lazyMask are instead derived from the last operation.
     private ulong _flags;

@@ -199,7 +199,7 @@ public sealed unsafe partial class Processor
         var b = e.Block;
         if (b != null && e.Linear == linear && b.Valid && b.Bitness == _bitness) return b;
         b = LookupBlockSlow(linear);
-        if (b != null)
+        if (b != null && b.Cacheable)
         {
             e.Linear = linear;
             e.Block = b;

@@ -2,7 +2,7 @@ using Sim.Cpu.Registers;
 
 namespace Sim.Cpu;
 
-public sealed partial class Processor
+public sealed unsafe partial class Processor
 {
     /// <summary>Reads the 8-byte descriptor that <paramref name="selector"/> names in the GDT or LDT; faults with (selector & ~3) | ext.</summary>
     private bool ReadDescriptor(ushort selector, out ulong descriptor, int vector, uint ext)

@@ -24,4 +24,7 @@ internal sealed class DecodedBlock
 
     /// <summary>Cleared when a write to the page drops the block.</summary>
     public bool Valid = true;
+
+    /// <summary>False for a block that must not be remembered (an instruction that continues on the next page).</summary>
+    public bool Cacheable { get; init; } = true;
 }

@@ -4,7 +4,7 @@ using Sim.Cpu.Registers;
 
 namespace Sim.Cpu;
 
-public sealed partial class Processor
+public sealed unsafe partial class Processor
 {
     /// <summary>ADD, OR, ADC, SBB, AND, SUB, XOR, CMP (kinds 0–7, the order of their /digit): result and lazy flags.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -72,7 +72,7 @@ public sealed partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe bool ReadForWrite(ulong linear, int size, out ulong value)
     {
-        ref var e = ref Tlb.Write[Memory.SoftwareTlb.Slot(linear)];
+        ref var e = ref Tlb.Write[Sim.Cpu.Memory.SoftwareTlb.Slot(linear)];
         if (e.Tag == (linear & ~0xFFFUL) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
@@ -461,7 +461,7 @@ public sealed partial class Processor
         return Next(ref op);
     }
 
-    /// <summary>BSF, BSR, TZCNT, LZCNT, POPCNT.</summary>
+    /// <summary>BSF (0), BSR (1), LZCNT (3), POPCNT (4).</summary>
     private bool BitScan(ref DecodedOp op, ulong v)
     {
         var size = op.Size;
@@ -482,13 +482,6 @@ public sealed partial class Processor
                 SetReg(op.R, size, (ulong)idx);
                 _flags = f | Parity((ulong)idx);
                 return Next(ref op);
-            case 2:
-            {
-                var n = v == 0 ? bits : BitOperations.TrailingZeroCount(v);
-                SetReg(op.R, size, (ulong)n);
-                _flags = f | (v == 0 ? Rflags.CF : 0) | (n == 0 ? Rflags.ZF : 0);
-                return Next(ref op);
-            }
             case 3:
             {
                 var n = v == 0 ? bits : BitOperations.LeadingZeroCount(v) - (64 - bits);

@@ -27,9 +27,9 @@ public struct SegmentRegister
     public const uint UnusableBit = 0x10000;
 
     public readonly bool Unusable => (Attributes & UnusableBit) != 0;
-    public readonly int Type => Attributes & 0xF;
+    public readonly int Type => (int)(Attributes & 0xF);
     public readonly bool IsSystem => (Attributes & 0x10) == 0;
-    public readonly int Dpl => (Attributes >> 5) & 3;
+    public readonly int Dpl => (int)(Attributes >> 5) & 3;
     public readonly bool Present => (Attributes & 0x80) != 0;
     public readonly bool Long => (Attributes & 0x2000) != 0;
     public readonly bool DefaultBig => (Attributes & 0x4000) != 0;

@@ -1,0 +1,232 @@
+using Sim.Cpu.Registers;
+
+namespace Sim.Cpu;
+
+/// <summary>Model-specific register indices (SDM vol. 4).</summary>
+public static class Msr
+{
+    public const uint TimeStampCounter = 0x10;
+    public const uint PlatformId = 0x17;
+    public const uint ApicBase = 0x1B;
+    public const uint FeatureControl = 0x3A;
+    public const uint TscAdjust = 0x3B;
+    public const uint BiosSignId = 0x8B;
+    public const uint MtrrCap = 0xFE;
+    public const uint SysenterCs = 0x174;
+    public const uint SysenterEsp = 0x175;
+    public const uint SysenterEip = 0x176;
+    public const uint McgCap = 0x179;
+    public const uint McgStatus = 0x17A;
+    public const uint MiscEnable = 0x1A0;
+    public const uint MtrrPhysBase0 = 0x200;
+    public const uint MtrrFix64K00000 = 0x250;
+    public const uint MtrrFix16K80000 = 0x258;
+    public const uint MtrrFix16KA0000 = 0x259;
+    public const uint MtrrFix4KC0000 = 0x268;
+    public const uint MtrrFix4KF8000 = 0x26F;
+    public const uint Pat = 0x277;
+    public const uint MtrrDefType = 0x2FF;
+    public const uint Efer = 0xC0000080;
+    public const uint Star = 0xC0000081;
+    public const uint Lstar = 0xC0000082;
+    public const uint Cstar = 0xC0000083;
+    public const uint Fmask = 0xC0000084;
+    public const uint FsBase = 0xC0000100;
+    public const uint GsBase = 0xC0000101;
+    public const uint KernelGsBase = 0xC0000102;
+    public const uint TscAux = 0xC0000103;
+}
+
+public sealed unsafe partial class Processor
+{
+    public ulong SysenterCs;
+    public ulong SysenterEsp;
+    public ulong SysenterEip;
+    public ulong Star;
+    public ulong Lstar;
+    public ulong Cstar;
+    public ulong Fmask;
+    public ulong KernelGsBase;
+    public ulong TscAux;
+    public ulong Pat;
+    public ulong ApicBase;
+    public ulong FeatureControl;
+    public ulong MiscEnable;
+    private ulong _mtrrDefType;
+    private readonly ulong[] _mtrrFixed = new ulong[11];
+    private readonly ulong[] _mtrrVariable = new ulong[16];
+
+    private const int VariableMtrrCount = 8;
+
+    private void ResetMsrs()
+    {
+        SysenterCs = SysenterEsp = SysenterEip = 0;
+        Star = Lstar = Cstar = Fmask = KernelGsBase = TscAux = 0;
+        Pat = 0x0007040600070406UL;
+        ApicBase = 0xFEE00000UL | (1UL << 11) | (Index == 0 ? 1UL << 8 : 0);
+        FeatureControl = 0;
+        MiscEnable = 1;
+        _mtrrDefType = 0;
+        Array.Clear(_mtrrFixed);
+        Array.Clear(_mtrrVariable);
+    }
+
+    private static int FixedMtrrIndex(uint index) => index switch
+    {
+        Msr.MtrrFix64K00000 => 0,
+        Msr.MtrrFix16K80000 => 1,
+        Msr.MtrrFix16KA0000 => 2,
+        >= Msr.MtrrFix4KC0000 and <= Msr.MtrrFix4KF8000 => 3 + (int)(index - Msr.MtrrFix4KC0000),
+        _ => -1,
+    };
+
+    /// <summary>RDMSR of the MSRs this processor implements; false for any other index (#GP).</summary>
+    public bool TryReadMsr(uint index, out ulong value)
+    {
+        value = 0;
+        switch (index)
+        {
+            case Msr.TimeStampCounter: value = TimeStampCounter; return true;
+            case Msr.PlatformId: return true;
+            case Msr.ApicBase: value = ApicBase; return true;
+            case Msr.FeatureControl: value = FeatureControl; return true;
+            case Msr.TscAdjust: value = (ulong)TscOffset; return true;
+            case Msr.BiosSignId: return true;
+            case Msr.MtrrCap: value = VariableMtrrCount | (1 << 8) | (1 << 10); return true;
+            case Msr.SysenterCs: value = SysenterCs; return true;
+            case Msr.SysenterEsp: value = SysenterEsp; return true;
+            case Msr.SysenterEip: value = SysenterEip; return true;
+            case Msr.McgCap or Msr.McgStatus: return true;
+            case Msr.MiscEnable: value = MiscEnable; return true;
+            case Msr.Pat: value = Pat; return true;
+            case Msr.MtrrDefType: value = _mtrrDefType; return true;
+            case Msr.Efer: value = Efer; return true;
+            case Msr.Star: value = Star; return true;
+            case Msr.Lstar: value = Lstar; return true;
+            case Msr.Cstar: value = Cstar; return true;
+            case Msr.Fmask: value = Fmask; return true;
+            case Msr.FsBase: value = _seg[(int)SegmentIndex.FS].Base; return true;
+            case Msr.GsBase: value = _seg[(int)SegmentIndex.GS].Base; return true;
+            case Msr.KernelGsBase: value = KernelGsBase; return true;
+            case Msr.TscAux: value = TscAux; return true;
+        }
+        if (index >= Msr.MtrrPhysBase0 && index < Msr.MtrrPhysBase0 + 2 * VariableMtrrCount)
+        {
+            value = _mtrrVariable[index - Msr.MtrrPhysBase0];
+            return true;
+        }
+        var fixedIndex = FixedMtrrIndex(index);
+        if (fixedIndex >= 0)
+        {
+            value = _mtrrFixed[fixedIndex];
+            return true;
+        }
+        return false;
+    }
+
+    private static bool ValidMemoryType(ulong type) => type is 0 or 1 or 4 or 5 or 6;
+
+    /// <summary>WRMSR with the reserved-bit and canonical-address checks; false raises #GP.</summary>
+    public bool TryWriteMsr(uint index, ulong value)
+    {
+        switch (index)
+        {
+            case Msr.TimeStampCounter:
+                TscOffset = (long)(value - Cycles);
+                return true;
+            case Msr.ApicBase:
+                if ((value & ~(0xFFFFFF000UL | (1UL << 11) | (1UL << 8))) != 0) return false;
+                ApicBase = value;
+                return true;
+            case Msr.FeatureControl:
+                if ((FeatureControl & 1) != 0) return false;
+                FeatureControl = value;
+                return true;
+            case Msr.TscAdjust:
+                TscOffset = (long)value;
+                return true;
+            case Msr.BiosSignId: return true;
+            case Msr.SysenterCs: SysenterCs = value & 0xFFFF; return true;
+            case Msr.SysenterEsp:
+                if (!IsCanonical(value)) return false;
+                SysenterEsp = value;
+                return true;
+            case Msr.SysenterEip:
+                if (!IsCanonical(value)) return false;
+                SysenterEip = value;
+                return true;
+            case Msr.McgStatus: return value == 0;
+            case Msr.MiscEnable: MiscEnable = value; return true;
+            case Msr.Pat:
+                for (var i = 0; i < 8; i++)
+                {
+                    var t = (value >> (8 * i)) & 0xFF;
+                    if (t is not (0 or 1 or 4 or 5 or 6 or 7)) return false;
+                }
+                Pat = value;
+                return true;
+            case Msr.MtrrDefType:
+                if ((value & ~0xCFFUL) != 0 || !ValidMemoryType(value & 0xFF)) return false;
+                _mtrrDefType = value;
+                return true;
+            case Msr.Efer: return WriteEfer(value);
+            case Msr.Star: Star = value; return true;
+            case Msr.Lstar:
+                if (!IsCanonical(value)) return false;
+                Lstar = value;
+                return true;
+            case Msr.Cstar:
+                if (!IsCanonical(value)) return false;
+                Cstar = value;
+                return true;
+            case Msr.Fmask: Fmask = value & 0xFFFFFFFF; return true;
+            case Msr.FsBase or Msr.GsBase:
+            {
+                if (!IsCanonical(value)) return false;
+                var seg = index == Msr.FsBase ? SegmentIndex.FS : SegmentIndex.GS;
+                _seg[(int)seg].Base = value;
+                SegmentChanged((int)seg);
+                return true;
+            }
+            case Msr.KernelGsBase:
+                if (!IsCanonical(value)) return false;
+                KernelGsBase = value;
+                return true;
+            case Msr.TscAux:
+                if ((value >> 32) != 0) return false;
+                TscAux = value;
+                return true;
+        }
+        if (index >= Msr.MtrrPhysBase0 && index < Msr.MtrrPhysBase0 + 2 * VariableMtrrCount)
+        {
+            var isMask = ((index - Msr.MtrrPhysBase0) & 1) != 0;
+            var reserved = isMask ? ~((((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL) | 0x800) : ~((((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL) | 0xFF);
+            if ((value & reserved) != 0 || (!isMask && !ValidMemoryType(value & 0xFF))) return false;
+            _mtrrVariable[index - Msr.MtrrPhysBase0] = value;
+            return true;
+        }
+        var fixedIndex = FixedMtrrIndex(index);
+        if (fixedIndex >= 0)
+        {
+            for (var i = 0; i < 8; i++)
+                if (!ValidMemoryType((value >> (8 * i)) & 0xFF)) return false;
+            _mtrrFixed[fixedIndex] = value;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>EFER: SCE, LME, NXE and (with an SVM unit) SVME are writable; LMA is read-only; LME cannot change while paging is on.</summary>
+    private bool WriteEfer(ulong value)
+    {
+        var writable = Registers.Efer.SCE | Registers.Efer.LME | Registers.Efer.NXE | (SvmSupported ? Registers.Efer.SVME : 0);
+        if ((value & ~(writable | Registers.Efer.LMA)) != 0) return false;
+        if (PagingEnabled && ((value ^ Efer) & Registers.Efer.LME) != 0) return false;
+        Efer = (value & writable) | (Efer & Registers.Efer.LMA);
+        FlushTranslations();
+        return true;
+    }
+
+    /// <summary>Whether EFER.SVME may be set: true once an SVM unit is attached.</summary>
+    public bool SvmSupported { get; set; }
+}
