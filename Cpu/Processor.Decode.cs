@@ -92,7 +92,7 @@ public sealed unsafe partial class Processor
 
     private bool TranslateFetch(ulong linear, out ulong physical)
     {
-        ref var e = ref Tlb.Fetch[SoftwareTlb.Slot(linear)];
+        ref var e = ref _tlbFetch[SoftwareTlb.Slot(linear)];
         if (e.Tag == (linear & ~0xFFFUL))
         {
             physical = e.PhysicalPage | (linear & 0xFFF);
@@ -268,7 +268,8 @@ public sealed unsafe partial class Processor
             op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
             op.Flags |= OpFlags.EndsBlock;
         }
-        if (instr.FlowControl != FlowControl.Next) op.Flags |= OpFlags.EndsBlock;
+        // A conditional branch does not end its block: when taken it leaves the block, else the block goes on.
+        if (instr.FlowControl != FlowControl.Next && op.Handler is not (Handler.Jcc or Handler.Loop)) op.Flags |= OpFlags.EndsBlock;
     }
 
     /// <summary>x87 instructions (CR0.EM makes them raise #NM rather than #UD).</summary>

@@ -61,7 +61,11 @@ public sealed unsafe partial class Processor
                 return Next(ref op);
             }
             case Handler.Jcc:
-                if (Condition(op.Sub)) return JumpRelative(ref op);
+                if (Condition(op.Sub))
+                {
+                    _stopBlock = true;
+                    return JumpRelative(ref op);
+                }
                 return Next(ref op);
             case Handler.JmpRel: return JumpRelative(ref op);
             case Handler.Lea:
@@ -308,8 +312,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Next(ref DecodedOp op)
     {
-        var next = Rip + op.Length;
-        Rip = _bitness == 64 ? next : _bitness == 32 ? (uint)next : (ushort)next;
+        Rip = (Rip + op.Length) & _ripMask;
         return true;
     }
 

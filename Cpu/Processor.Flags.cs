@@ -68,7 +68,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void SetLazyKeepCarry(FlagOp op, int size, ulong result, ulong dst)
     {
-        if ((_lazyMask & Rflags.CF) != 0) _flags = (_flags & ~Rflags.CF) | (ComputeLazyFlags() & Rflags.CF);
+        if ((_lazyMask & Rflags.CF) != 0) _flags = (_flags & ~Rflags.CF) | (GetCF() ? Rflags.CF : 0);
         _lazyOp = op;
         _lazySize = (byte)size;
         _lazyResult = result;
@@ -226,6 +226,7 @@ public sealed unsafe partial class Processor
         return r ^ ((cc & 1) != 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong SignExtend(ulong value, int size) => size switch
     {
         1 => (ulong)(sbyte)value,

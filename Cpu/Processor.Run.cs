@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
 using Sim.Cpu.Virtualization;
@@ -105,12 +106,12 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ExecuteBlock(DecodedBlock block, int budget)
     {
-        var ops = block.Ops;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
         _stopBlock = false;
         var i = 0;
         while (i < budget)
         {
-            if (!Execute(ref ops[i]))
+            if (!Execute(ref Unsafe.Add(ref first, i)))
             {
                 if (_pendingVector >= 0) DeliverPendingException();
                 _eventsPending = true;

@@ -7,6 +7,7 @@ public sealed unsafe partial class Processor
     private static ulong OperandMask(int size) => size switch { 2 => 0xFFFF, 4 => 0xFFFFFFFF, _ => ulong.MaxValue };
 
     /// <summary>Checks a near branch target against the CS limit (or canonicality in 64-bit mode) and takes it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool SetBranchTarget(ulong target)
     {
         if (_bitness == 64)
@@ -65,6 +66,7 @@ public sealed unsafe partial class Processor
             taken = count != 0 && (op.Sub == 0 || (op.Sub == 1 ? GetZF() : !GetZF()));
         }
         if (!taken) return Next(ref op);
+        _stopBlock = true;
         return JumpRelative(ref op);
     }
 
