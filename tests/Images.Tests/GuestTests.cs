@@ -166,6 +166,7 @@ public sealed class GuestTests
 
         // Printed by the guest itself on QEMU 7.2 and Bochs 2.7 (see ReferenceEmulatorTests).
         Assert.AreEqual(0xD9FFD321u, checksums[2]);
+        Assert.AreEqual(0x02C729B4u, BenchmarkGuest.ComputeChecksum(BenchmarkGuest.DefaultIterations));
         Assert.AreEqual(6765u, BenchmarkGuest.Fibonacci(20));
         Assert.AreEqual(0x100000u - (7919u & 0xFFFF), BenchmarkGuest.SieveLength(1));
     }

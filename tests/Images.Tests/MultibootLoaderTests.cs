@@ -175,6 +175,36 @@ public sealed class MultibootLoaderTests
     }
 
     [TestMethod]
+    public void ElfWithAddressFieldsFlagIsLoadedByTheAddressFields()
+    {
+        // GRUB 2 and QEMU prefer the address fields over the ELF headers when flag bit 16 is set.
+        var header = TestElf.MultibootHeader(0x00010002, 0, 0x300000, 0x300000, 0, 0x302000, 0x300000);
+        var text = TestElf.Concat(header, TestElf.Pattern(0x100, 3));
+        var bytes = TestElf.Build32(0x100000, TestSegment.Load(0x100000, text));
+
+        var image = ImageLoader.Load(bytes, "both.elf", new ImageLoadOptions());
+
+        Assert.AreEqual(0x300000u, ((ProtectedModeEntry)image.Entry).Eip);
+        var kernel = image.Chunks.Single(c => c.Address == 0x300000);
+        Assert.AreEqual(0x2000, kernel.Data.Length);
+        var headerOffset = bytes.AsSpan().IndexOf(header);
+        CollectionAssert.AreEqual(bytes[headerOffset..], kernel.Data[..(bytes.Length - headerOffset)]);
+    }
+
+    [TestMethod]
+    public void BuiltInGuestAsMultibootKernelLoadsItsPayloadAtThePayloadAddress()
+    {
+        var guest = new Guests.DemoGuest();
+
+        var image = ImageLoader.Load(guest.ToMultibootKernel(), "demo.elf", new ImageLoadOptions());
+
+        var entry = (ProtectedModeEntry)image.Entry;
+        Assert.AreEqual(Guests.GuestLayout.PayloadAddress, entry.Eip);
+        Assert.AreEqual(BootloaderMagic, entry.Eax);
+        CollectionAssert.AreEqual(guest.Payload(), image.Chunks.Single(c => c.Address == Guests.GuestLayout.PayloadAddress).Data);
+    }
+
+    [TestMethod]
     public void HigherHalfElfEntryIsTranslatedToPhysical()
     {
         var text = TestElf.Concat(TestElf.MultibootHeader(0x2), TestElf.Pattern(0x100, 1));

@@ -45,6 +45,23 @@ public sealed class ReferenceEmulatorTests
 
     [TestMethod]
     [DynamicData(nameof(Guests))]
+    public void MultibootKernelBootsOnQemu(BuiltInGuest guest)
+    {
+        RequireEmulator(Qemu);
+        var kernel = Path.Combine(directory!, $"{guest.Name}.elf");
+        File.WriteAllBytes(kernel, guest.ToMultibootKernel());
+
+        var (exitCode, output) = Run(Qemu,
+            ["-display", "none", "-kernel", kernel, "-debugcon", "stdio",
+             "-device", "isa-debug-exit,iobase=0xf4", "-serial", "null", "-no-reboot"],
+            standardInput: null);
+
+        Assert.AreEqual(guest.ExpectedOutput(), output);
+        Assert.AreEqual(1, exitCode, "isa-debug-exit with value 0");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Guests))]
     public void FloppyBootsOnBochs(BuiltInGuest guest)
     {
         RequireEmulator(Bochs);
