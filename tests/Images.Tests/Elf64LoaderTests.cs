@@ -38,6 +38,14 @@ public sealed class Elf64LoaderTests
     }
 
     [TestMethod]
+    public void EntryAboveTheIdentityMapIsRejected()
+    {
+        var bytes = TestElf.Build64(0x1_0000_0000, TestSegment.Load(0x100000, new byte[16]));
+
+        ExceptionAssert.ThrowsImageFormat(() => ImageLoader.Load(bytes, "far.elf", new ImageLoadOptions()), "far.elf", "4 GiB");
+    }
+
+    [TestMethod]
     public void WrongMachineIsRejected()
     {
         var bytes = TestElf.Build(true, TestElf.EmI386, 0x100000, TestSegment.Load(0x100000, new byte[16]));
