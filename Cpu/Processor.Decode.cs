@@ -276,7 +276,7 @@ public sealed unsafe partial class Processor
     private static void SetHandler(ref DecodedOp op, Handler handler)
     {
         op.Handler = handler;
-        op.Execute = Operations[(int)handler];
+        op.Execute = OperationFor(in op);
     }
 
     /// <summary>Picks the size-specialised handler of the frequent register and memory forms.</summary>
