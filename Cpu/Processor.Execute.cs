@@ -12,7 +12,6 @@ public sealed unsafe partial class Processor
         {
             case Handler.Ud: return RaiseFault(ExceptionVector.UD, 0);
             case Handler.FpuSse: return FpuUnavailable(ref op);
-            case Handler.MovMoffsLoad or Handler.MovMoffsStore: return RaiseFault(ExceptionVector.UD, 0);
             case Handler.XchgRR:
             {
                 var a = GetReg(op.R, op.Size);

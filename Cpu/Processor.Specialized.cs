@@ -111,47 +111,25 @@ public sealed unsafe partial class Processor
         public static ulong Apply(Processor p, int size, ulong a, ulong b) => p.Alu(3, size, a, b);
     }
 
-    private static bool AluRR32<T>(Processor p, ref DecodedOp op) where T : struct, IAluOperation
+    private static bool AluRR<TOp, TSize>(Processor p, ref DecodedOp op) where TOp : struct, IAluOperation where TSize : struct, IOperandSize
     {
-        var r = T.Apply(p, 4, (uint)p._r[op.R], (uint)p._r[op.Rm]);
-        if (T.WritesResult) p._r[op.R] = (uint)r;
+        var r = TOp.Apply(p, TSize.Bytes, p.GetReg(op.R, TSize.Bytes), p.GetReg(op.Rm, TSize.Bytes));
+        if (TOp.WritesResult) p.SetReg(op.R, TSize.Bytes, r);
         return p.Next(ref op);
     }
 
-    private static bool AluRR64<T>(Processor p, ref DecodedOp op) where T : struct, IAluOperation
+    private static bool AluRI<TOp, TSize>(Processor p, ref DecodedOp op) where TOp : struct, IAluOperation where TSize : struct, IOperandSize
     {
-        var r = T.Apply(p, 8, p._r[op.R], p._r[op.Rm]);
-        if (T.WritesResult) p._r[op.R] = r;
+        var r = TOp.Apply(p, TSize.Bytes, p.GetReg(op.R, TSize.Bytes), op.Immediate & SizeMask(TSize.Bytes));
+        if (TOp.WritesResult) p.SetReg(op.R, TSize.Bytes, r);
         return p.Next(ref op);
     }
 
-    private static bool AluRI32<T>(Processor p, ref DecodedOp op) where T : struct, IAluOperation
+    private static bool AluRM<TOp, TSize>(Processor p, ref DecodedOp op) where TOp : struct, IAluOperation where TSize : struct, IOperandSize
     {
-        var r = T.Apply(p, 4, (uint)p._r[op.R], (uint)op.Immediate);
-        if (T.WritesResult) p._r[op.R] = (uint)r;
-        return p.Next(ref op);
-    }
-
-    private static bool AluRI64<T>(Processor p, ref DecodedOp op) where T : struct, IAluOperation
-    {
-        var r = T.Apply(p, 8, p._r[op.R], op.Immediate);
-        if (T.WritesResult) p._r[op.R] = r;
-        return p.Next(ref op);
-    }
-
-    private static bool AluRM32<T>(Processor p, ref DecodedOp op) where T : struct, IAluOperation
-    {
-        if (!p.ReadMem(op.Segment, p.EffectiveAddress(ref op), 4, out var b)) return false;
-        var r = T.Apply(p, 4, (uint)p._r[op.R], b);
-        if (T.WritesResult) p._r[op.R] = (uint)r;
-        return p.Next(ref op);
-    }
-
-    private static bool AluRM64<T>(Processor p, ref DecodedOp op) where T : struct, IAluOperation
-    {
-        if (!p.ReadMem(op.Segment, p.EffectiveAddress(ref op), 8, out var b)) return false;
-        var r = T.Apply(p, 8, p._r[op.R], b);
-        if (T.WritesResult) p._r[op.R] = r;
+        if (!p.ReadMem(op.Segment, p.EffectiveAddress(ref op), TSize.Bytes, out var b)) return false;
+        var r = TOp.Apply(p, TSize.Bytes, p.GetReg(op.R, TSize.Bytes), b);
+        if (TOp.WritesResult) p.SetReg(op.R, TSize.Bytes, r);
         return p.Next(ref op);
     }
 
@@ -187,34 +165,30 @@ public sealed unsafe partial class Processor
         &Jcc<ConditionL>, &Jcc<ConditionGE>, &Jcc<ConditionLE>, &Jcc<ConditionG>,
     ];
 
-    /// <summary>The ALU handlers per form, indexed by the ALU kind (ADD, OR, ADC, SBB, AND, SUB, XOR, CMP).</summary>
-    private static delegate*<Processor, ref DecodedOp, bool>[] AluTable(
-        delegate*<Processor, ref DecodedOp, bool> add, delegate*<Processor, ref DecodedOp, bool> or,
-        delegate*<Processor, ref DecodedOp, bool> adc, delegate*<Processor, ref DecodedOp, bool> sbb,
-        delegate*<Processor, ref DecodedOp, bool> and, delegate*<Processor, ref DecodedOp, bool> sub,
-        delegate*<Processor, ref DecodedOp, bool> xor, delegate*<Processor, ref DecodedOp, bool> cmp) =>
-        [add, or, adc, sbb, and, sub, xor, cmp];
-
-    private static readonly delegate*<Processor, ref DecodedOp, bool>[][] AluOperations =
+    /// <summary>The ALU handlers of one form and size, indexed by the ALU kind (ADD, OR, ADC, SBB, AND, SUB, XOR, CMP).</summary>
+    private static delegate*<Processor, ref DecodedOp, bool>[] AluRR<TSize>() where TSize : struct, IOperandSize =>
     [
-        AluTable(&AluRR32<AddOperation>, &AluRR32<OrOperation>, &AluRR32<AdcOperation>, &AluRR32<SbbOperation>, &AluRR32<AndOperation>, &AluRR32<SubOperation>, &AluRR32<XorOperation>, &AluRR32<CmpOperation>),
-        AluTable(&AluRR64<AddOperation>, &AluRR64<OrOperation>, &AluRR64<AdcOperation>, &AluRR64<SbbOperation>, &AluRR64<AndOperation>, &AluRR64<SubOperation>, &AluRR64<XorOperation>, &AluRR64<CmpOperation>),
-        AluTable(&AluRI32<AddOperation>, &AluRI32<OrOperation>, &AluRI32<AdcOperation>, &AluRI32<SbbOperation>, &AluRI32<AndOperation>, &AluRI32<SubOperation>, &AluRI32<XorOperation>, &AluRI32<CmpOperation>),
-        AluTable(&AluRI64<AddOperation>, &AluRI64<OrOperation>, &AluRI64<AdcOperation>, &AluRI64<SbbOperation>, &AluRI64<AndOperation>, &AluRI64<SubOperation>, &AluRI64<XorOperation>, &AluRI64<CmpOperation>),
-        AluTable(&AluRM32<AddOperation>, &AluRM32<OrOperation>, &AluRM32<AdcOperation>, &AluRM32<SbbOperation>, &AluRM32<AndOperation>, &AluRM32<SubOperation>, &AluRM32<XorOperation>, &AluRM32<CmpOperation>),
-        AluTable(&AluRM64<AddOperation>, &AluRM64<OrOperation>, &AluRM64<AdcOperation>, &AluRM64<SbbOperation>, &AluRM64<AndOperation>, &AluRM64<SubOperation>, &AluRM64<XorOperation>, &AluRM64<CmpOperation>),
+        &AluRR<AddOperation, TSize>, &AluRR<OrOperation, TSize>, &AluRR<AdcOperation, TSize>, &AluRR<SbbOperation, TSize>,
+        &AluRR<AndOperation, TSize>, &AluRR<SubOperation, TSize>, &AluRR<XorOperation, TSize>, &AluRR<CmpOperation, TSize>,
     ];
 
-    /// <summary>The function for an operation: per ALU kind or condition where the JIT has a specialised one, else from the table.</summary>
-    private static delegate*<Processor, ref DecodedOp, bool> OperationFor(in DecodedOp op) => op.Handler switch
-    {
-        Handler.AluRR32 => AluOperations[0][op.Sub],
-        Handler.AluRR64 => AluOperations[1][op.Sub],
-        Handler.AluRI32 => AluOperations[2][op.Sub],
-        Handler.AluRI64 => AluOperations[3][op.Sub],
-        Handler.AluRM32 => AluOperations[4][op.Sub],
-        Handler.AluRM64 => AluOperations[5][op.Sub],
-        Handler.Jcc => JccOperations[op.Sub],
-        _ => Operations[(int)op.Handler],
-    };
+    private static delegate*<Processor, ref DecodedOp, bool>[] AluRI<TSize>() where TSize : struct, IOperandSize =>
+    [
+        &AluRI<AddOperation, TSize>, &AluRI<OrOperation, TSize>, &AluRI<AdcOperation, TSize>, &AluRI<SbbOperation, TSize>,
+        &AluRI<AndOperation, TSize>, &AluRI<SubOperation, TSize>, &AluRI<XorOperation, TSize>, &AluRI<CmpOperation, TSize>,
+    ];
+
+    private static delegate*<Processor, ref DecodedOp, bool>[] AluRM<TSize>() where TSize : struct, IOperandSize =>
+    [
+        &AluRM<AddOperation, TSize>, &AluRM<OrOperation, TSize>, &AluRM<AdcOperation, TSize>, &AluRM<SbbOperation, TSize>,
+        &AluRM<AndOperation, TSize>, &AluRM<SubOperation, TSize>, &AluRM<XorOperation, TSize>, &AluRM<CmpOperation, TSize>,
+    ];
+
+    /// <summary>ALU handlers by form (RR, RI, RM), operand size (1, 2, 4, 8) and kind.</summary>
+    private static readonly delegate*<Processor, ref DecodedOp, bool>[][][] AluOperations =
+    [
+        [AluRR<Size1>(), AluRR<Size2>(), AluRR<Size4>(), AluRR<Size8>()],
+        [AluRI<Size1>(), AluRI<Size2>(), AluRI<Size4>(), AluRI<Size8>()],
+        [AluRM<Size1>(), AluRM<Size2>(), AluRM<Size4>(), AluRM<Size8>()],
+    ];
 }

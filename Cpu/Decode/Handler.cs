@@ -2,17 +2,16 @@ namespace Sim.Cpu;
 
 /// <summary>
 /// The interpreter's operations. A name's suffix says its operand form: R register, M memory, I
-/// immediate; 32/64 mark size-specialised forms. The operations of the hot switch in
-/// Processor.Execute come first and without gaps, so that the switch compiles to one jump table.
+/// immediate. The first group has functions of their own (Processor.Operations.cs); the second is
+/// executed by the switches of Processor.ExecuteRare.
 /// </summary>
 internal enum Handler : ushort
 {
-    MovRR32, MovRR64, MovRM32, MovRM64, MovMR32, MovMR64, AluRR32, AluRR64, AluRI32, AluRI64, AluRM32,
-    AluRM64, MovRR, MovRM, MovMR, MovRI, MovMI, AluRR, AluRI, AluRM, AluMR, AluMI, TestRR, TestRI, TestMR,
+    MovRR, MovRM, MovMR, MovRI, MovMI, AluRR, AluRI, AluRM, AluMR, AluMI, TestRR, TestRI, TestMR,
     TestMI, Jcc, JmpRel, Lea, PushR, PopR, UnaryR, CallRel, Ret, Nop, MovzxRR, MovzxRM, MovsxRR, MovsxRM,
     SetccR, CmovRR,
 
-    Ud, FpuSse, MovMoffsLoad, MovMoffsStore, XchgRR, XchgRM, PushI, PushM, PopM, PushSeg, PopSeg, MovRSeg,
+    Ud, FpuSse, XchgRR, XchgRM, PushI, PushM, PopM, PushSeg, PopSeg, MovRSeg,
     MovMSeg, MovSegR, MovSegM, ConvertA, ConvertD, Bswap, MovbeRM, MovbeMR, Lahf, Sahf, Pushf, Popf, Cmc, Clc,
     Stc, Cld, Std, Cli, Sti, Xlat, LoadFarPointer, Enter, Leave, Pusha, Popa, UnaryM, ShiftR, ShiftM,
     ShiftDoubleR, ShiftDoubleM, MulDivR, MulDivM, Imul2R, Imul2M, Imul3R, Imul3M, BitR, BitM, BitScanR,
