@@ -21,7 +21,8 @@ public sealed class CascadedPic8259A : IInterruptSource, IPortDevice
     public CascadedPic8259A()
     {
         Master.OutputChanged = OnOutputChanged;
-        Slave.OutputChanged = OnOutputChanged;
+        // The slave's INT is wired to the master's IR2 like any other request line.
+        Slave.OutputChanged = () => Master.SetIrqLevel(CascadeIr, Slave.Output());
     }
 
     public Pic8259A Master { get; } = new(isMaster: true);
@@ -31,9 +32,7 @@ public sealed class CascadedPic8259A : IInterruptSource, IPortDevice
     /// <summary>Called whenever INTR may have risen (the machine tells the processor to look).</summary>
     public Action? InterruptRaised { get; set; }
 
-    public bool InterruptPending => Master.Output(CascadeRequest);
-
-    private byte CascadeRequest => Slave.Output() ? (byte)(1 << CascadeIr) : (byte)0;
+    public bool InterruptPending => Master.Output();
 
     public void SetIrqLevel(int irq, bool level)
     {
@@ -55,7 +54,7 @@ public sealed class CascadedPic8259A : IInterruptSource, IPortDevice
     /// </summary>
     public byte Acknowledge()
     {
-        var ir = Master.HighestRequest(CascadeRequest);
+        var ir = Master.HighestRequest();
         if (ir < 0) return Master.VectorFor(7);
         if (!Master.IsCascade(ir))
         {

@@ -74,10 +74,10 @@ public sealed class Pic8259A
         OutputChanged?.Invoke();
     }
 
-    /// <summary>The IR with the highest priority that may interrupt now, or -1. <paramref name="requests"/> adds requests that are not latched here (a slave's output on the cascade input).</summary>
-    public int HighestRequest(byte requests = 0)
+    /// <summary>The IR with the highest priority that may interrupt now, or -1.</summary>
+    public int HighestRequest()
     {
-        var pending = (byte)((Irr | requests) & ~Imr);
+        var pending = (byte)(Irr & ~Imr);
         if (pending == 0) return -1;
         var inService = Isr;
         if (SpecialMaskMode) inService &= (byte)~Imr;
@@ -89,7 +89,7 @@ public sealed class Pic8259A
     }
 
     /// <summary>INT as the datasheet defines it: a request with higher priority than everything in service.</summary>
-    public bool Output(byte requests = 0) => HighestRequest(requests) >= 0;
+    public bool Output() => HighestRequest() >= 0;
 
     public bool IsCascade(int ir) => IsMaster && !_single && (Icw3 & (1 << ir)) != 0;
 
