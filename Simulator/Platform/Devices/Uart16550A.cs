@@ -137,11 +137,13 @@ public sealed class Uart16550A : IPortDevice
         UpdateIrq();
     }
 
-    private void Transmit(byte b)
+    /// <summary>What a write to THR does: the byte goes out on the line (or back to the receiver in loopback).</summary>
+    public void Transmit(byte b)
     {
         if (Loopback) Receive(b);
         else _output.Write((char)b);
         _thrInterrupt = true;
+        UpdateIrq();
     }
 
     private void Receive(byte b)
