@@ -140,7 +140,7 @@ public sealed unsafe partial class Processor
         if (!ReadSystem(Idtr.Base + (ulong)vector * 4, 4, out var entry)) return false;
         var flags = MaterializeFlags();
         var sp = _r[4];
-        var ssBase = _segBase[(int)SegmentIndex.SS];
+        var ssBase = _segCheck[(int)SegmentIndex.SS].Base;
         if (!WriteLinear((uint)(ssBase + (ushort)(sp - 2)), 2, flags)) return false;
         if (!WriteLinear((uint)(ssBase + (ushort)(sp - 4)), 2, _seg[(int)SegmentIndex.CS].Selector)) return false;
         if (!WriteLinear((uint)(ssBase + (ushort)(sp - 6)), 2, returnRip)) return false;

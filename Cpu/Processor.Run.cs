@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
 using Sim.Cpu.Virtualization;
@@ -105,12 +106,13 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ExecuteBlock(DecodedBlock block, int budget)
     {
-        var ops = block.Ops;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
         _stopBlock = false;
         var i = 0;
         while (i < budget)
         {
-            if (!Execute(ref ops[i]))
+            ref var op = ref Unsafe.Add(ref first, i);
+            if (!op.Execute(this, ref op))
             {
                 if (_pendingVector >= 0) DeliverPendingException();
                 _eventsPending = true;
@@ -193,8 +195,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DecodedBlock? LookupBlock()
     {
-        ref var cs = ref _seg[(int)SegmentIndex.CS];
-        var linear = _bitness == 64 ? Rip : (uint)(cs.Base + Rip);
+        var linear = _bitness == 64 ? Rip : (uint)(_segCheck[(int)SegmentIndex.CS].Base + Rip);
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
         if (b != null && e.Linear == linear && b.Valid && b.Bitness == _bitness) return b;

@@ -166,12 +166,15 @@ public sealed unsafe partial class Processor : IDisposable
         if (_disposed) return;
         _disposed = true;
         NativeMemory.Free(_r);
+        NativeMemory.Free(_segCheck);
         Tlb.Dispose();
         GC.SuppressFinalize(this);
     }
 
     ~Processor()
     {
-        if (!_disposed) NativeMemory.Free(_r);
+        if (_disposed) return;
+        NativeMemory.Free(_r);
+        NativeMemory.Free(_segCheck);
     }
 }

@@ -99,7 +99,7 @@ public sealed unsafe partial class Processor
             {
                 if (!RequireCpl0()) return false;
                 var ea = EffectiveAddress(ref op);
-                var linear = _bitness == 64 ? (op.Segment >= 4 ? _segBase[op.Segment] : 0) + ea : (uint)(_segBase[op.Segment] + ea);
+                var linear = _bitness == 64 ? (op.Segment >= 4 ? _segCheck[op.Segment].Base : 0) + ea : (uint)(_segCheck[op.Segment].Base + ea);
                 if (Hooks != null && Hooks.Intercept(this, InterceptKind.Invlpg, linear, 0)) return false;
                 Tlb.FlushPage(linear);
                 ClearBlockLookup();
