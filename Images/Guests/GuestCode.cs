@@ -148,19 +148,20 @@ internal sealed class GuestCode
     }
 
     /// <summary>
-    /// Ends the run: 0 to QEMU's isa-debug-exit (exit status 1), "Shutdown" to Bochs' port 0x8900,
-    /// then halts with interrupts off for any other machine.
+    /// Ends the run: "Shutdown" to Bochs' port 0x8900 (sim and Bochs stop there, sim with exit
+    /// status 0), then 0 to QEMU's isa-debug-exit (exit status 1), then halts with interrupts off
+    /// for any other machine.
     /// </summary>
     public void Exit()
     {
-        Asm.mov(al, 0);
-        Asm.@out((byte)DebugExitPort, al);
         Asm.mov(dx, BochsShutdownPort);
         foreach (var c in "Shutdown")
         {
             Asm.mov(al, (byte)c);
             Asm.@out(dx, al);
         }
+        Asm.mov(al, 0);
+        Asm.@out((byte)DebugExitPort, al);
 
         var halt = Asm.CreateLabel();
         Asm.Label(ref halt);

@@ -10,7 +10,7 @@ public sealed class GuestCatalog
 
     public IReadOnlyList<string> Names { get; } = ["demo", "bench32", "bench64"];
 
-    public BuiltInGuest Create(string name, int? iterations) => name switch
+    public BuiltInGuest Create(string name, uint? iterations) => name switch
     {
         "demo" => new DemoGuest(),
         "bench32" => iterations is { } n ? new BenchmarkGuest(GuestMode.Protected32, n) : new BenchmarkGuest(GuestMode.Protected32),

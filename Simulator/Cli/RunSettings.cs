@@ -7,7 +7,7 @@ public sealed record RunSettings
 {
     public string? ImagePath { get; init; }
     public string? Guest { get; init; }
-    public int? Iterations { get; init; }
+    public uint? Iterations { get; init; }
     public bool Floppy { get; init; }
     public int Cpus { get; init; } = 1;
     public ulong MemoryBytes { get; init; } = 64UL << 20;
@@ -17,4 +17,6 @@ public sealed record RunSettings
     public ulong? LoadAddress { get; init; }
     public string CommandLine { get; init; } = "";
     public IReadOnlyList<string> Modules { get; init; } = [];
+    public string Serial { get; init; } = "stdout";
+    public string DebugConsole { get; init; } = "none";
 }

@@ -14,8 +14,11 @@ public sealed record MachineConfig
     /// <summary>Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have retired on all processors together.</summary>
     public ulong? MaxInstructions { get; init; }
 
-    /// <summary>Where COM1's output and the 0xE9 debug console go.</summary>
+    /// <summary>Where COM1's output and, unless <see cref="DebugConsole"/> says otherwise, the 0xE9 debug console go.</summary>
     public TextWriter Console { get; init; } = System.Console.Out;
+
+    /// <summary>Where the 0xE9 debug console goes when it should not share <see cref="Console"/> (TextWriter.Null discards it).</summary>
+    public TextWriter? DebugConsole { get; init; }
 
     /// <summary>Bytes COM1 receives, in order.</summary>
     public Queue<byte>? SerialInput { get; init; }

@@ -7,7 +7,7 @@ public sealed class ImageCommand(GuestCatalog guests, ConsoleStreams console)
 {
     private readonly Argument<string> _guest = new("guest") { Description = "Built-in guest: demo, bench32, bench64." };
     private readonly Option<string> _output = new("--output", "-o") { Description = "File to write.", Required = true };
-    private readonly Option<int?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
+    private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
 
     public Command Create()
     {

@@ -16,7 +16,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     };
 
     private readonly Option<string?> _guest = new("--guest") { Description = "Built-in guest to run instead of an image: demo (default), bench32, bench64." };
-    private readonly Option<int?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
+    private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
     private readonly Option<bool> _floppy = new("--floppy") { Description = "Boot the built-in guest from a floppy through the BIOS instead of placing it in memory." };
     private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs.", DefaultValueFactory = _ => 1 };
     private readonly Option<string> _memory = new("--memory") { Description = "RAM size, e.g. 64M or 1G.", DefaultValueFactory = _ => "64M" };
@@ -25,6 +25,8 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<ImageFormat> _format = new("--format") { Description = "Image format instead of detecting it.", DefaultValueFactory = _ => ImageFormat.Auto };
     private readonly Option<string?> _loadAddress = new("--load-address") { Description = "Load address of a raw image (hex with 0x, or decimal)." };
     private readonly Option<string> _cmdline = new("--cmdline") { Description = "Multiboot command line.", DefaultValueFactory = _ => "" };
+    private readonly Option<string> _serial = new("--serial") { Description = "Where COM1 output goes: stdout, stderr, none or a file.", DefaultValueFactory = _ => "stdout" };
+    private readonly Option<string> _debugcon = new("--debugcon") { Description = "Where port 0xE9 output goes: stdout, stderr, none or a file (off by default, as in QEMU and Bochs).", DefaultValueFactory = _ => "none" };
     private readonly Option<string[]> _modules = new("--module") { Description = "Multiboot module file (repeatable; 'path args' passes a string).", AllowMultipleArgumentsPerToken = false };
 
     public Command Create()
@@ -32,6 +34,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
         {
             _image, _guest, _iterations, _floppy, _cpus, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
+            _serial, _debugcon,
         };
         command.SetAction(parse => Execute(Parse(parse)));
         return command;
@@ -55,6 +58,8 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             LoadAddress = ParseAddress(parse.GetValue(_loadAddress)),
             CommandLine = parse.GetValue(_cmdline) ?? "",
             Modules = parse.GetValue(_modules) ?? [],
+            Serial = parse.GetValue(_serial) ?? "stdout",
+            DebugConsole = parse.GetValue(_debugcon) ?? "none",
         };
     }
 
@@ -71,21 +76,36 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private int Execute(RunSettings settings)
     {
         var image = images.Resolve(settings);
-        var config = new MachineConfig
+        var owned = new List<IDisposable>();
+        try
         {
-            Cpus = settings.Cpus,
-            MemoryBytes = settings.MemoryBytes,
-            MaxInstructions = settings.MaxInstructions,
-            Console = console.Output,
-        };
-        using var machine = new Machine(config);
-        machine.Load(image);
-        var result = machine.Run();
-        console.Output.Flush();
+            var serial = OutputTarget.Open(settings.Serial, console, owned);
+            var config = new MachineConfig
+            {
+                Cpus = settings.Cpus,
+                MemoryBytes = settings.MemoryBytes,
+                MaxInstructions = settings.MaxInstructions,
+                Console = serial,
+                DebugConsole = OutputTarget.Open(settings.DebugConsole, console, owned),
+            };
+            using var machine = new Machine(config);
+            machine.Load(image);
+            var result = machine.Run();
+            serial.Flush();
+            Report(settings, image, result);
+            return result.ExitCode;
+        }
+        finally
+        {
+            foreach (var o in owned) o.Dispose();
+        }
+    }
+
+    private void Report(RunSettings settings, BootImage image, RunResult result)
+    {
         if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown))
             console.Error.WriteLine($"sim: {result.Message}");
         if (settings.Stats) PrintStats(image, result);
-        return result.ExitCode;
     }
 
     private void PrintStats(BootImage image, RunResult result)
