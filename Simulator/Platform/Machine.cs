@@ -77,7 +77,7 @@ public sealed class Machine : IDisposable
         Io.Register(KeyboardController8042.StatusPort, 1, KeyboardController);
         Io.Register(PostCodePort.Port, 1, PostCodes);
         Io.Register(SystemControlPortA.Port, 1, new SystemControlPortA(A20, Control));
-        Io.Register(DebugConsolePort.Port, 1, new DebugConsolePort(config.Console));
+        Io.Register(DebugConsolePort.Port, 1, new DebugConsolePort(config.DebugConsole ?? config.Console));
         Io.Register(DebugExitPort.Port, 1, new DebugExitPort(Control));
         Io.Register(ResetControlRegister.Port, 1, new ResetControlRegister(Control));
         Io.Register(BochsShutdownPort.Port, 1, new BochsShutdownPort(Control));
