@@ -269,7 +269,25 @@ public sealed unsafe partial class Processor
             op.Flags |= OpFlags.EndsBlock;
         }
         // A conditional branch does not end its block: when taken it leaves the block, else the block goes on.
+        Specialize(ref op);
         if (instr.FlowControl != FlowControl.Next && op.Handler is not (Handler.Jcc or Handler.Loop)) op.Flags |= OpFlags.EndsBlock;
+    }
+
+    /// <summary>Picks the size-specialised handler of the frequent register and memory forms.</summary>
+    private static void Specialize(ref DecodedOp op)
+    {
+        if (op.Size is not (4 or 8)) return;
+        var wide = op.Size == 8;
+        op.Handler = op.Handler switch
+        {
+            Handler.MovRR => wide ? Handler.MovRR64 : Handler.MovRR32,
+            Handler.MovRM => wide ? Handler.MovRM64 : Handler.MovRM32,
+            Handler.MovMR => wide ? Handler.MovMR64 : Handler.MovMR32,
+            Handler.AluRR => wide ? Handler.AluRR64 : Handler.AluRR32,
+            Handler.AluRI => wide ? Handler.AluRI64 : Handler.AluRI32,
+            Handler.AluRM => wide ? Handler.AluRM64 : Handler.AluRM32,
+            _ => op.Handler,
+        };
     }
 
     /// <summary>x87 instructions (CR0.EM makes them raise #NM rather than #UD).</summary>

@@ -11,6 +11,64 @@ public sealed unsafe partial class Processor
     {
         switch (op.Handler)
         {
+            case Handler.MovRR32: _r[op.R] = (uint)_r[op.Rm]; return Next(ref op);
+            case Handler.MovRR64: _r[op.R] = _r[op.Rm]; return Next(ref op);
+            case Handler.MovRM32:
+            {
+                if (!ReadMem(op.Segment, EffectiveAddress(ref op), 4, out var v)) return false;
+                _r[op.R] = (uint)v;
+                return Next(ref op);
+            }
+            case Handler.MovRM64:
+            {
+                if (!ReadMem(op.Segment, EffectiveAddress(ref op), 8, out var v)) return false;
+                _r[op.R] = v;
+                return Next(ref op);
+            }
+            case Handler.MovMR32:
+                if (!WriteMem(op.Segment, EffectiveAddress(ref op), 4, _r[op.R])) return false;
+                return Next(ref op);
+            case Handler.MovMR64:
+                if (!WriteMem(op.Segment, EffectiveAddress(ref op), 8, _r[op.R])) return false;
+                return Next(ref op);
+            case Handler.AluRR32:
+            {
+                var r = Alu(op.Sub, 4, (uint)_r[op.R], (uint)_r[op.Rm]);
+                if (op.Sub != 7) _r[op.R] = (uint)r;
+                return Next(ref op);
+            }
+            case Handler.AluRR64:
+            {
+                var r = Alu(op.Sub, 8, _r[op.R], _r[op.Rm]);
+                if (op.Sub != 7) _r[op.R] = r;
+                return Next(ref op);
+            }
+            case Handler.AluRI32:
+            {
+                var r = Alu(op.Sub, 4, (uint)_r[op.R], (uint)op.Immediate);
+                if (op.Sub != 7) _r[op.R] = (uint)r;
+                return Next(ref op);
+            }
+            case Handler.AluRI64:
+            {
+                var r = Alu(op.Sub, 8, _r[op.R], op.Immediate);
+                if (op.Sub != 7) _r[op.R] = r;
+                return Next(ref op);
+            }
+            case Handler.AluRM32:
+            {
+                if (!ReadMem(op.Segment, EffectiveAddress(ref op), 4, out var b)) return false;
+                var r = Alu(op.Sub, 4, (uint)_r[op.R], b);
+                if (op.Sub != 7) _r[op.R] = (uint)r;
+                return Next(ref op);
+            }
+            case Handler.AluRM64:
+            {
+                if (!ReadMem(op.Segment, EffectiveAddress(ref op), 8, out var b)) return false;
+                var r = Alu(op.Sub, 8, _r[op.R], b);
+                if (op.Sub != 7) _r[op.R] = r;
+                return Next(ref op);
+            }
             case Handler.MovRR: SetReg(op.R, op.Size, GetReg(op.Rm, op.Size)); return Next(ref op);
             case Handler.MovRM:
             {
@@ -351,7 +409,7 @@ public sealed unsafe partial class Processor
         _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v),
     };
 
-    private ulong StackMask => _bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+    private ulong StackMask => _stackMask;
 
     private void SetStackPointer(ulong value)
     {

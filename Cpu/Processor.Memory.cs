@@ -54,7 +54,7 @@ public sealed unsafe partial class Processor
             else if (s.IsCode) c.Access = (s.Type & 2) != 0 ? AccessRead : 0u;
             else c.Access = AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0u);
         }
-        if (index == (int)SegmentIndex.CS || index == (int)SegmentIndex.SS) ModeChanged();
+        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
     }
 
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
@@ -81,12 +81,20 @@ public sealed unsafe partial class Processor
         _tlbWrite = Tlb.Write;
         _tlbFetch = Tlb.Fetch;
         _ripMask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFFFFFFUL : 0xFFFFUL;
+        _stackMask = bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+        _codeLimit = _seg[(int)SegmentIndex.CS].Limit;
         _stopBlock = true;
     }
 
     private SoftwareTlb.Entry* _tlbRead;
     private SoftwareTlb.Entry* _tlbWrite;
     private SoftwareTlb.Entry* _tlbFetch;
+
+    /// <summary>Stack-pointer width: SS.B outside 64-bit mode.</summary>
+    private ulong _stackMask = 0xFFFF;
+
+    /// <summary>CS limit for branch-target checks outside 64-bit mode.</summary>
+    private ulong _codeLimit = 0xFFFF;
 
     /// <summary>RIP wraps at the code size: 16, 32 or 64 bits.</summary>
     private ulong _ripMask = 0xFFFF;

@@ -194,8 +194,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DecodedBlock? LookupBlock()
     {
-        ref var cs = ref _seg[(int)SegmentIndex.CS];
-        var linear = _bitness == 64 ? Rip : (uint)(cs.Base + Rip);
+        var linear = _bitness == 64 ? Rip : (uint)(_segCheck[(int)SegmentIndex.CS].Base + Rip);
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
         if (b != null && e.Linear == linear && b.Valid && b.Bitness == _bitness) return b;

@@ -22,6 +22,9 @@ internal enum Handler : ushort
     Enter, Leave, Pusha, Popa,
 
     AluRR, AluRM, AluMR, AluRI, AluMI,
+
+    // Size-specialised forms of the most frequent operations (32- and 64-bit operands).
+    MovRR32, MovRR64, MovRM32, MovRM64, MovMR32, MovMR64, AluRR32, AluRR64, AluRI32, AluRI64, AluRM32, AluRM64,
     TestRR, TestRI, TestMR, TestMI,
     UnaryR, UnaryM,
     ShiftR, ShiftM,

@@ -14,7 +14,7 @@ public sealed unsafe partial class Processor
         {
             if (!IsCanonical(target)) return RaiseFault(ExceptionVector.GP, 0);
         }
-        else if (target > _seg[(int)SegmentIndex.CS].Limit && InProtectedMode)
+        else if (target > _codeLimit)
         {
             return RaiseFault(ExceptionVector.GP, 0);
         }
@@ -35,7 +35,7 @@ public sealed unsafe partial class Processor
     private bool CallTo(ref DecodedOp op, ulong target)
     {
         var returnAddress = (Rip + op.Length) & OperandMask(op.Size);
-        if (_bitness == 64 ? !IsCanonical(target) : InProtectedMode && target > _seg[(int)SegmentIndex.CS].Limit)
+        if (_bitness == 64 ? !IsCanonical(target) : target > _codeLimit)
             return RaiseFault(ExceptionVector.GP, 0);
         if (!Push(returnAddress, op.Size)) return false;
         Rip = target;
@@ -45,7 +45,7 @@ public sealed unsafe partial class Processor
     private bool Return(ref DecodedOp op)
     {
         if (!PeekStack(0, op.Size, out var target)) return false;
-        if (_bitness == 64 ? !IsCanonical(target) : InProtectedMode && target > _seg[(int)SegmentIndex.CS].Limit)
+        if (_bitness == 64 ? !IsCanonical(target) : target > _codeLimit)
             return RaiseFault(ExceptionVector.GP, 0);
         SetStackPointer(_r[4] + (ulong)op.Size + op.Immediate);
         Rip = target;
