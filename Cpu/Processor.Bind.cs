@@ -198,6 +198,8 @@ public sealed unsafe partial class Processor
             case Mnemonic.Std: op.Handler = Handler.Std; return true;
             case Mnemonic.Cli: op.Handler = Handler.Cli; op.Flags |= OpFlags.EndsBlock; return true;
             case Mnemonic.Sti: op.Handler = Handler.Sti; op.Flags |= OpFlags.EndsBlock; return true;
+            case Mnemonic.Clac: op.Handler = Handler.Clac; return true;
+            case Mnemonic.Stac: op.Handler = Handler.Stac; return true;
 
             case Mnemonic.Xlatb:
                 op.Handler = Handler.Xlat;

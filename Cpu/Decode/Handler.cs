@@ -17,6 +17,7 @@ internal enum Handler : ushort
     Bswap, MovbeRM, MovbeMR,
     Lahf, Sahf, Pushf, Popf,
     Cmc, Clc, Stc, Cld, Std, Cli, Sti,
+    Clac, Stac,
     Xlat,
     LoadFarPointer,
     Enter, Leave, Pusha, Popa,
