@@ -90,7 +90,7 @@ public sealed unsafe partial class Processor
         var fetch = kind == SoftwareTlb.Kind.Fetch;
         var nxe = (Efer & Registers.Efer.NXE) != 0;
         error = (write ? PfWrite : 0) | (user ? PfUser : 0);
-        if (fetch && (nxe || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
+        if (fetch && ((nxe && (Cr4 & Registers.Cr4.PAE) != 0) || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
 
         var canWrite = true;
         var canUser = true;
