@@ -130,8 +130,8 @@ public sealed unsafe partial class Processor
 
         var rsvdHigh = ~((1UL << MaxPhysicalAddressBits) - 1) & ~PteNx & 0x7FFFFFFFFFFFFFFFUL;
         if (!nxe) rsvdHigh |= PteNx;
-        // Bits 62:52 are ignored (available) in 4-level and PAE entries on Intel; only bits up to 51 count as address.
-        rsvdHigh &= ~(0x7FFUL << 52);
+        // Bits 62:52 are ignored in 4-level entries; in PAE entries bits 62:MAXPHYADDR are all reserved (tables 4-8 to 4-11).
+        if (InLongMode) rsvdHigh &= ~(0x7FFUL << 52);
         ulong table;
         int level;
         if (InLongMode)
