@@ -140,6 +140,44 @@ internal sealed class GuestRunner : IDisposable
         Cpu.Rsp = rsp;
     }
 
+    /// <summary>Flat 32-bit protected mode with the HLT-stub IDT, user segments and a TSS; code assembled at <see cref="CodeAddress"/>.</summary>
+    public static GuestRunner Protected(Action<Assembler> code)
+    {
+        var g = new GuestRunner();
+        g.Code(32, CodeAddress, code);
+        g.StartProtected(CodeAddress);
+        g.InstallIdt(32);
+        g.AddUserSegmentsAndTss32();
+        return g;
+    }
+
+    /// <summary>64-bit mode with the HLT-stub IDT, user segments and a 64-bit TSS.</summary>
+    public static GuestRunner Long(Action<Assembler> code)
+    {
+        var g = new GuestRunner();
+        g.Code(64, CodeAddress, code);
+        g.StartLong(CodeAddress);
+        g.InstallIdt(64);
+        g.AddUserSegmentsAndTss64();
+        return g;
+    }
+
+    /// <summary>Real mode at 0000:7C00 with the HLT-stub IVT.</summary>
+    public static GuestRunner Real(Action<Assembler> code)
+    {
+        var g = new GuestRunner();
+        g.Code(16, 0x7C00, code);
+        g.StartReal(0x7C00);
+        g.InstallIdt(16);
+        return g;
+    }
+
+    public void AssertExit(int value)
+    {
+        Assert.AreEqual(StopReason.StopRequested, Run(), $"RIP={Cpu.Rip:x} vector={HaltedVector} pending={Cpu.PendingException}");
+        Assert.AreEqual(value, Bus.ExitValue);
+    }
+
     /// <summary>Long mode with the paging structures of <paramref name="tables"/> instead of the identity map.</summary>
     public void StartPaged(ulong address, PageTableBuilder tables, ulong cr0Extra = 0, ulong cr4Extra = 0, ulong eferExtra = 0)
     {
