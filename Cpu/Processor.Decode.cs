@@ -76,7 +76,7 @@ public sealed unsafe partial class Processor
         decoder.Decode(out var instr);
         var ops = new DecodedOp[1];
         Bind(in instr, ref ops[0]);
-        if (decoder.LastError == DecoderError.NoMoreBytes) ops[0].Handler = Handler.Ud;
+        if (decoder.LastError == DecoderError.NoMoreBytes) SetHandler(ref ops[0], Handler.Ud);
         ops[0].Flags |= OpFlags.EndsBlock;
         return new DecodedBlock(ulong.MaxValue, _bitness, ops, 1, instr.Length) { Cacheable = false };
     }
@@ -260,34 +260,22 @@ public sealed unsafe partial class Processor
         {
             op.Handler = Handler.Ud;
             op.Flags |= OpFlags.EndsBlock;
-            return;
         }
-        if (!BindCore(in instr, ref op))
+        else if (!BindCore(in instr, ref op))
         {
             op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
             op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
             op.Flags |= OpFlags.EndsBlock;
         }
+        SetHandler(ref op, op.Handler);
         // A conditional branch does not end its block: when taken it leaves the block, else the block goes on.
-        Specialize(ref op);
         if (instr.FlowControl != FlowControl.Next && op.Handler is not (Handler.Jcc or Handler.Loop)) op.Flags |= OpFlags.EndsBlock;
     }
 
-    /// <summary>Picks the size-specialised handler of the frequent register and memory forms.</summary>
-    private static void Specialize(ref DecodedOp op)
+    private static void SetHandler(ref DecodedOp op, Handler handler)
     {
-        if (op.Size is not (4 or 8)) return;
-        var wide = op.Size == 8;
-        op.Handler = op.Handler switch
-        {
-            Handler.MovRR => wide ? Handler.MovRR64 : Handler.MovRR32,
-            Handler.MovRM => wide ? Handler.MovRM64 : Handler.MovRM32,
-            Handler.MovMR => wide ? Handler.MovMR64 : Handler.MovMR32,
-            Handler.AluRR => wide ? Handler.AluRR64 : Handler.AluRR32,
-            Handler.AluRI => wide ? Handler.AluRI64 : Handler.AluRI32,
-            Handler.AluRM => wide ? Handler.AluRM64 : Handler.AluRM32,
-            _ => op.Handler,
-        };
+        op.Handler = handler;
+        op.Execute = OperationFor(in op);
     }
 
     /// <summary>x87 instructions (CR0.EM makes them raise #NM rather than #UD).</summary>

@@ -37,9 +37,15 @@ public sealed unsafe partial class Processor
         get => MaterializeFlags();
         set
         {
+            var vmChanged = ((value ^ _flags) & Rflags.VM) != 0;
             _flags = (value & Rflags.Implemented) | Rflags.Reserved1;
             _lazyMask = 0;
             _eventsPending = true;
+            if (vmChanged)
+            {
+                for (var i = 0; i < 6; i++) SegmentChanged(i);
+                ModeChanged();
+            }
         }
     }
 

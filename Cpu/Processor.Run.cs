@@ -111,7 +111,8 @@ public sealed unsafe partial class Processor
         var i = 0;
         while (i < budget)
         {
-            if (!Execute(ref Unsafe.Add(ref first, i)))
+            ref var op = ref Unsafe.Add(ref first, i);
+            if (!op.Execute(this, ref op))
             {
                 if (_pendingVector >= 0) DeliverPendingException();
                 _eventsPending = true;

@@ -107,13 +107,6 @@ public sealed unsafe partial class Processor
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool UnaryRegister(ref DecodedOp op)
-    {
-        SetReg(op.Rm, op.Size, Unary(op.Sub, op.Size, GetReg(op.Rm, op.Size)));
-        return Next(ref op);
-    }
-
     private bool UnaryMemory(ref DecodedOp op)
     {
         if (!ToLinear(op.Segment, EffectiveAddress(ref op), op.Size, AccessWrite | AccessRead, out var linear)) return false;

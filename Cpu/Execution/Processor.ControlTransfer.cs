@@ -27,9 +27,6 @@ public sealed unsafe partial class Processor
 
     private bool JumpAbsolute(ref DecodedOp op, ulong target) => SetBranchTarget(target & OperandMask(op.Size));
 
-    private bool CallRelative(ref DecodedOp op) =>
-        CallTo(ref op, (Rip + op.Length + op.Immediate) & OperandMask(op.Size));
-
     private bool CallAbsolute(ref DecodedOp op, ulong target) => CallTo(ref op, target & OperandMask(op.Size));
 
     private bool CallTo(ref DecodedOp op, ulong target)
@@ -38,16 +35,6 @@ public sealed unsafe partial class Processor
         if (_bitness == 64 ? !IsCanonical(target) : target > _codeLimit)
             return RaiseFault(ExceptionVector.GP, 0);
         if (!Push(returnAddress, op.Size)) return false;
-        Rip = target;
-        return true;
-    }
-
-    private bool Return(ref DecodedOp op)
-    {
-        if (!PeekStack(0, op.Size, out var target)) return false;
-        if (_bitness == 64 ? !IsCanonical(target) : target > _codeLimit)
-            return RaiseFault(ExceptionVector.GP, 0);
-        SetStackPointer(_r[4] + (ulong)op.Size + op.Immediate);
         Rip = target;
         return true;
     }

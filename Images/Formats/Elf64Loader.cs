@@ -1,5 +1,3 @@
-using ELFSharp.ELF;
-
 namespace Sim.Images.Formats;
 
 /// <summary>Loads an x86-64 ELF executable's PT_LOAD segments at p_paddr and enters it in 64-bit mode.</summary>
@@ -18,13 +16,18 @@ internal static class Elf64Loader
         }
 
         var program = ElfProgram.Read(bytes, name);
-        if (program.Machine != Machine.AMD64)
+        if (program.Machine != ElfProgram.EmX8664)
         {
-            throw new ImageFormatException(name, $"ELF64 file has e_machine {program.Machine}, expected AMD64 (x86-64)");
+            throw new ImageFormatException(name, $"ELF64 file has e_machine {ElfProgram.MachineName(program.Machine)}, expected EM_X86_64");
         }
 
         var chunks = program.Chunks(bytes, name, options.MemorySize);
         var entry = program.PhysicalEntry();
+        if (entry > uint.MaxValue)
+        {
+            throw new ImageFormatException(name, $"ELF64 entry 0x{entry:X} lies above the 4 GiB that the platform identity-maps");
+        }
+
         return new BootImage
         {
             Chunks = chunks,

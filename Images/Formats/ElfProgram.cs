@@ -1,12 +1,20 @@
-using ELFSharp.ELF;
-using ELFSharp.ELF.Segments;
+using System.Buffers.Binary;
 
 namespace Sim.Images.Formats;
 
-/// <summary>The parts of an ELF executable a loader needs, read with ELFSharp and checked against the file size.</summary>
+/// <summary>
+/// The parts of an ELF executable a loader needs: the ELF header and the PT_LOAD program headers,
+/// each checked against the file size. Parsed directly rather than with ELFSharp, which misreads
+/// valid files without a section header table (e_shnum = 0, e_shoff = 0).
+/// </summary>
 internal sealed class ElfProgram
 {
-    private ElfProgram(bool is64, Machine machine, ulong entry, IReadOnlyList<ElfLoadSegment> segments)
+    public const ushort EmI386 = 3;
+    public const ushort EmX8664 = 62;
+
+    private const uint PtLoad = 1;
+
+    private ElfProgram(bool is64, ushort machine, ulong entry, IReadOnlyList<ElfLoadSegment> segments)
     {
         Is64 = is64;
         Machine = machine;
@@ -16,7 +24,8 @@ internal sealed class ElfProgram
 
     public bool Is64 { get; }
 
-    public Machine Machine { get; }
+    /// <summary>e_machine.</summary>
+    public ushort Machine { get; }
 
     /// <summary>e_entry as written in the file.</summary>
     public ulong Entry { get; }
@@ -29,37 +38,90 @@ internal sealed class ElfProgram
     /// <summary>EI_CLASS: 1 for ELFCLASS32, 2 for ELFCLASS64, 0 if the identification is truncated.</summary>
     public static int Class(ReadOnlySpan<byte> bytes) => bytes.Length > 4 ? bytes[4] : 0;
 
+    public static string MachineName(ushort machine) => machine switch
+    {
+        EmI386 => "EM_386",
+        EmX8664 => "EM_X86_64",
+        _ => $"{machine}",
+    };
+
     public static ElfProgram Read(byte[] bytes, string name)
     {
-        CheckHeaders(bytes, name);
-        try
+        var elfClass = Class(bytes);
+        if (elfClass is not (1 or 2))
         {
-            using var stream = new MemoryStream(bytes, writable: false);
-            if (Class(bytes) == 2)
+            throw new ImageFormatException(name, elfClass == 0 ? "truncated ELF identification" : $"unknown ELF class {elfClass}");
+        }
+
+        if (bytes.Length <= 5 || bytes[5] != 1)
+        {
+            throw new ImageFormatException(name, "ELF file is not little-endian (EI_DATA is not ELFDATA2LSB)");
+        }
+
+        var is64 = elfClass == 2;
+        var headerSize = is64 ? 64 : 52;
+        if (bytes.Length < headerSize)
+        {
+            throw new ImageFormatException(name, $"truncated ELF header ({bytes.Length} of {headerSize} bytes)");
+        }
+
+        var span = bytes.AsSpan();
+        var type = BinaryPrimitives.ReadUInt16LittleEndian(span[16..]);
+        if (type != 2)
+        {
+            throw new ImageFormatException(name, $"ELF file is not an executable (e_type {type}, expected ET_EXEC 2)");
+        }
+
+        var machine = BinaryPrimitives.ReadUInt16LittleEndian(span[18..]);
+        var entry = is64 ? BinaryPrimitives.ReadUInt64LittleEndian(span[24..]) : BinaryPrimitives.ReadUInt32LittleEndian(span[24..]);
+        var phoff = is64 ? BinaryPrimitives.ReadUInt64LittleEndian(span[32..]) : BinaryPrimitives.ReadUInt32LittleEndian(span[28..]);
+        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(span[(is64 ? 54 : 42)..]);
+        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(span[(is64 ? 56 : 44)..]);
+        var minimumEntrySize = is64 ? 56 : 32;
+        if (phnum == 0)
+        {
+            throw new ImageFormatException(name, "ELF file has no program headers");
+        }
+
+        if (phentsize < minimumEntrySize)
+        {
+            throw new ImageFormatException(name, $"ELF e_phentsize {phentsize} is smaller than a program header ({minimumEntrySize} bytes)");
+        }
+
+        var tableSize = (ulong)phentsize * phnum;
+        if (phoff > (ulong)bytes.Length || tableSize > (ulong)bytes.Length - phoff)
+        {
+            throw new ImageFormatException(name,
+                $"ELF program header table (offset 0x{phoff:X}, {phnum} entries) extends past the end of the file (0x{bytes.Length:X} bytes): truncated file");
+        }
+
+        var segments = new List<ElfLoadSegment>();
+        for (var i = 0; i < phnum; i++)
+        {
+            var header = span[(int)(phoff + ((ulong)i * phentsize))..];
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header) != PtLoad)
             {
-                var elf = ELFReader.Load<ulong>(stream, shouldOwnStream: false);
-                var segments = elf.Segments.Where(s => s.Type == SegmentType.Load)
-                    .Select(s => new ElfLoadSegment((ulong)s.Offset, s.Address, s.PhysicalAddress, (ulong)s.FileSize, s.Size))
-                    .ToList();
-                return Checked(new ElfProgram(true, elf.Machine, elf.EntryPoint, segments), bytes, name);
+                continue;
             }
-            else
-            {
-                var elf = ELFReader.Load<uint>(stream, shouldOwnStream: false);
-                var segments = elf.Segments.Where(s => s.Type == SegmentType.Load)
-                    .Select(s => new ElfLoadSegment((ulong)s.Offset, s.Address, s.PhysicalAddress, (ulong)s.FileSize, s.Size))
-                    .ToList();
-                return Checked(new ElfProgram(false, elf.Machine, elf.EntryPoint, segments), bytes, name);
-            }
+
+            var segment = is64
+                ? new ElfLoadSegment(
+                    BinaryPrimitives.ReadUInt64LittleEndian(header[8..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(header[16..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(header[24..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(header[32..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(header[40..]))
+                : new ElfLoadSegment(
+                    BinaryPrimitives.ReadUInt32LittleEndian(header[4..]),
+                    BinaryPrimitives.ReadUInt32LittleEndian(header[8..]),
+                    BinaryPrimitives.ReadUInt32LittleEndian(header[12..]),
+                    BinaryPrimitives.ReadUInt32LittleEndian(header[16..]),
+                    BinaryPrimitives.ReadUInt32LittleEndian(header[20..]));
+            Check(segment, bytes.Length, name);
+            segments.Add(segment);
         }
-        catch (ImageFormatException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new ImageFormatException(name, $"malformed ELF file ({e.Message})", e);
-        }
+
+        return new ElfProgram(is64, machine, entry, segments);
     }
 
     /// <summary>
@@ -106,71 +168,24 @@ internal sealed class ElfProgram
         return Entry;
     }
 
-    private static ElfProgram Checked(ElfProgram program, byte[] bytes, string name)
+    private static void Check(ElfLoadSegment segment, int fileLength, string name)
     {
-        foreach (var segment in program.LoadSegments)
-        {
-            if (segment.FileSize > segment.MemorySize)
-            {
-                throw new ImageFormatException(name,
-                    $"PT_LOAD segment at p_paddr 0x{segment.PhysicalAddress:X} has p_filesz 0x{segment.FileSize:X} larger than p_memsz 0x{segment.MemorySize:X}");
-            }
-
-            if (segment.Offset > (ulong)bytes.Length || segment.FileSize > (ulong)bytes.Length - segment.Offset)
-            {
-                throw new ImageFormatException(name,
-                    $"PT_LOAD segment at file offset 0x{segment.Offset:X} (p_filesz 0x{segment.FileSize:X}) extends past the end of the file (0x{bytes.Length:X} bytes): truncated file");
-            }
-        }
-
-        return program;
-    }
-
-    // ELFSharp reports truncation with assorted exception types; checking the headers first gives a clear message.
-    private static void CheckHeaders(byte[] bytes, string name)
-    {
-        var elfClass = Class(bytes);
-        if (elfClass is not (1 or 2))
-        {
-            throw new ImageFormatException(name, elfClass == 0 ? "truncated ELF identification" : $"unknown ELF class {elfClass}");
-        }
-
-        if (bytes.Length > 5 && bytes[5] != 1)
-        {
-            throw new ImageFormatException(name, "ELF file is not little-endian");
-        }
-
-        var is64 = elfClass == 2;
-        var headerSize = is64 ? 64 : 52;
-        if (bytes.Length < headerSize)
-        {
-            throw new ImageFormatException(name, $"truncated ELF header ({bytes.Length} of {headerSize} bytes)");
-        }
-
-        var span = bytes.AsSpan();
-        ulong phoff = is64 ? BitConverter.ToUInt64(span[32..]) : BitConverter.ToUInt32(span[28..]);
-        var phentsize = BitConverter.ToUInt16(span[(is64 ? 54 : 42)..]);
-        var phnum = BitConverter.ToUInt16(span[(is64 ? 56 : 44)..]);
-        if (phnum == 0)
-        {
-            throw new ImageFormatException(name, "ELF file has no program headers");
-        }
-
-        var tableSize = (ulong)phentsize * phnum;
-        if (phoff > (ulong)bytes.Length || tableSize > (ulong)bytes.Length - phoff)
+        if (segment.FileSize > segment.MemorySize)
         {
             throw new ImageFormatException(name,
-                $"ELF program header table (offset 0x{phoff:X}, {phnum} entries) extends past the end of the file (0x{bytes.Length:X} bytes): truncated file");
+                $"PT_LOAD segment at p_paddr 0x{segment.PhysicalAddress:X} has p_filesz 0x{segment.FileSize:X} larger than p_memsz 0x{segment.MemorySize:X}");
         }
 
-        ulong shoff = is64 ? BitConverter.ToUInt64(span[40..]) : BitConverter.ToUInt32(span[32..]);
-        var shentsize = BitConverter.ToUInt16(span[(is64 ? 58 : 46)..]);
-        var shnum = BitConverter.ToUInt16(span[(is64 ? 60 : 48)..]);
-        var sectionTableSize = (ulong)shentsize * shnum;
-        if (shnum != 0 && (shoff > (ulong)bytes.Length || sectionTableSize > (ulong)bytes.Length - shoff))
+        if (segment.Offset > (ulong)fileLength || segment.FileSize > (ulong)fileLength - segment.Offset)
         {
             throw new ImageFormatException(name,
-                $"ELF section header table (offset 0x{shoff:X}, {shnum} entries) extends past the end of the file (0x{bytes.Length:X} bytes): truncated file");
+                $"PT_LOAD segment at file offset 0x{segment.Offset:X} (p_filesz 0x{segment.FileSize:X}) extends past the end of the file (0x{fileLength:X} bytes): truncated file");
+        }
+
+        // Bounds the chunk allocation: a segment larger than 4 GiB cannot fit any simulated machine.
+        if (segment.MemorySize > uint.MaxValue)
+        {
+            throw new ImageFormatException(name, $"PT_LOAD segment at p_paddr 0x{segment.PhysicalAddress:X} has an implausible p_memsz 0x{segment.MemorySize:X}");
         }
     }
 }

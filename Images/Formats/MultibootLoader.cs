@@ -1,5 +1,3 @@
-using ELFSharp.ELF;
-
 namespace Sim.Images.Formats;
 
 /// <summary>
@@ -126,10 +124,10 @@ internal static class MultibootLoader
     private static (IReadOnlyList<MemoryChunk>, uint) LoadElf(byte[] bytes, string name, ulong memorySize)
     {
         var program = ElfProgram.Read(bytes, name);
-        var expected = program.Is64 ? Machine.AMD64 : Machine.Intel386;
+        var expected = program.Is64 ? ElfProgram.EmX8664 : ElfProgram.EmI386;
         if (program.Machine != expected)
         {
-            throw new ImageFormatException(name, $"{(program.Is64 ? "ELF64" : "ELF32")} Multiboot kernel has e_machine {program.Machine}, expected {expected}");
+            throw new ImageFormatException(name, $"{(program.Is64 ? "ELF64" : "ELF32")} Multiboot kernel has e_machine {ElfProgram.MachineName(program.Machine)}, expected {ElfProgram.MachineName(expected)}");
         }
 
         var chunks = program.Chunks(bytes, name, Math.Min(memorySize, 1UL << 32));

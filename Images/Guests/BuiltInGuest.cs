@@ -39,6 +39,9 @@ public abstract class BuiltInGuest
     public BootImage ToFloppyBootImage() =>
         BootSectorLoader.Load(ToFloppy(), $"{Name}.img", new ImageLoadOptions(Format: ImageFormat.BootSector));
 
+    /// <summary>The payload as a Multiboot ELF32 kernel, for QEMU's -kernel, GRUB or sim's Multiboot loader.</summary>
+    public byte[] ToMultibootKernel() => MultibootKernel.Create(Payload());
+
     /// <summary>Emits the program, which starts with flat segments, a stack and interrupts off.</summary>
     private protected abstract void EmitProgram(GuestCode code);
 

@@ -18,6 +18,7 @@ public static class SimCommandLine
         using var services = BuildServices(output, error);
         var root = new RootCommand("sim — a full-system, instruction-level x86 simulator");
         root.Subcommands.Add(services.GetRequiredService<RunCommand>().Create());
+        root.Subcommands.Add(services.GetRequiredService<ImageCommand>().Create());
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
@@ -42,6 +43,7 @@ public static class SimCommandLine
         services.AddSingleton<GuestCatalog>();
         services.AddSingleton<ImageResolver>();
         services.AddTransient<RunCommand>();
+        services.AddTransient<ImageCommand>();
         return services.BuildServiceProvider();
     }
 }
