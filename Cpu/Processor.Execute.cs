@@ -85,6 +85,7 @@ public sealed unsafe partial class Processor
             case Handler.Std: _flags |= Rflags.DF; return Next(ref op);
             case Handler.Cli: return Cli(ref op);
             case Handler.Sti: return Sti(ref op);
+            case Handler.Clac or Handler.Stac: return SetAlignmentCheck(ref op);
             case Handler.Xlat:
             {
                 var ea = (_r[3] + (byte)_r[0]) & (ulong.MaxValue >> op.AddressShift);

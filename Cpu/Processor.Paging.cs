@@ -90,7 +90,7 @@ public sealed unsafe partial class Processor
         var fetch = kind == SoftwareTlb.Kind.Fetch;
         var nxe = (Efer & Registers.Efer.NXE) != 0;
         error = (write ? PfWrite : 0) | (user ? PfUser : 0);
-        if (fetch && (nxe || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
+        if (fetch && ((nxe && (Cr4 & Registers.Cr4.PAE) != 0) || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
 
         var canWrite = true;
         var canUser = true;
@@ -130,8 +130,8 @@ public sealed unsafe partial class Processor
 
         var rsvdHigh = ~((1UL << MaxPhysicalAddressBits) - 1) & ~PteNx & 0x7FFFFFFFFFFFFFFFUL;
         if (!nxe) rsvdHigh |= PteNx;
-        // Bits 62:52 are ignored (available) in 4-level and PAE entries on Intel; only bits up to 51 count as address.
-        rsvdHigh &= ~(0x7FFUL << 52);
+        // Bits 62:52 are ignored in 4-level entries; in PAE entries bits 62:MAXPHYADDR are all reserved (tables 4-8 to 4-11).
+        if (InLongMode) rsvdHigh &= ~(0x7FFUL << 52);
         ulong table;
         int level;
         if (InLongMode)

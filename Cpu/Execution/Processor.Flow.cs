@@ -62,6 +62,14 @@ public sealed unsafe partial class Processor
         return Next(ref op);
     }
 
+    /// <summary>CLAC and STAC (SDM vol. 2): SMAP's control of EFLAGS.AC, #UD outside CPL 0 or in virtual-8086 mode.</summary>
+    private bool SetAlignmentCheck(ref DecodedOp op)
+    {
+        if (Cpl > 0 || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
+        _flags = op.Handler == Handler.Stac ? _flags | Rflags.AC : _flags & ~Rflags.AC;
+        return Next(ref op);
+    }
+
     /// <summary>IRET/IRETD/IRETQ in every mode (SDM vol. 2, IRET pseudocode).</summary>
     private bool InterruptReturn(ref DecodedOp op)
     {
