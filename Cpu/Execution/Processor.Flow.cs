@@ -73,8 +73,16 @@ public sealed unsafe partial class Processor
     /// <summary>IRET/IRETD/IRETQ in every mode (SDM vol. 2, IRET pseudocode).</summary>
     private bool InterruptReturn(ref DecodedOp op)
     {
-        var size = op.Size;
+        // NMIs are unblocked by an IRET that completes, not by one that faults.
+        if (!InterruptReturnCore(ref op)) return false;
         _nmiBlocked = false;
+        _eventsPending = true;
+        return true;
+    }
+
+    private bool InterruptReturnCore(ref DecodedOp op)
+    {
+        var size = op.Size;
         if (!InProtectedMode)
         {
             if (!PeekStack(0, size, out var ip) || !PeekStack((ulong)size, size, out var cs) || !PeekStack((ulong)(2 * size), size, out var fl))
