@@ -11,33 +11,67 @@ public sealed unsafe partial class Processor
     private readonly byte[] _fetchBuffer = new byte[4096 + 16];
     private readonly DecodedOp[] _opScratch = new DecodedOp[MaxBlockInstructions];
 
-    /// <summary>Decodes a block at linear <paramref name="linear"/> (physical <paramref name="physical"/>); caches it unless it crosses a page.</summary>
+    /// <summary>
+    /// Decodes a block at linear <paramref name="linear"/> (physical <paramref name="physical"/>);
+    /// caches it unless its first instruction crosses a page. The block is a trace within one page:
+    /// it follows direct JMP and CALL to targets on the same page, and follows backward conditional
+    /// branches (loops) as if taken, leaving the block when they are not.
+    /// </summary>
     private DecodedBlock? Decode(ulong linear, ulong physical)
     {
+        var pageBase = physical & ~0xFFFUL;
         var pageOffset = (int)(physical & 0xFFF);
-        var available = 4096 - pageOffset;
-        for (var i = 0; i < available; i++) _fetchBuffer[i] = (byte)_memory.Read(physical + (ulong)i, 1);
-        var decoder = Iced.Intel.Decoder.Create(_bitness, new ByteArrayCodeReader(_fetchBuffer, 0, available), Rip);
+        for (var i = 0; i < 4096; i++) _fetchBuffer[i] = (byte)_memory.Read(pageBase + (ulong)i, 1);
+        var reader = new ByteArrayCodeReader(_fetchBuffer, 0, 4096) { Position = pageOffset };
+        var decoder = Iced.Intel.Decoder.Create(_bitness, reader, Rip);
+        var linearPage = linear & ~0xFFFUL;
         var count = 0;
         var length = 0;
         while (count < MaxBlockInstructions)
         {
+            var at = reader.Position;
             decoder.Decode(out var instr);
-            if (decoder.LastError == DecoderError.NoMoreBytes || length + instr.Length > available)
+            if (decoder.LastError == DecoderError.NoMoreBytes || at + instr.Length > 4096)
             {
                 if (count > 0) break;
-                return DecodeCrossPage(linear, available);
+                return DecodeCrossPage(linear, 4096 - pageOffset);
             }
             ref var op = ref _opScratch[count++];
             Bind(in instr, ref op);
             length += instr.Length;
-            if ((op.Flags & OpFlags.EndsBlock) != 0 || length >= available) break;
+            if (FollowsBranch(in instr, ref op, linearPage, out var targetOffset))
+            {
+                reader.Position = targetOffset;
+                decoder.IP = instr.NearBranchTarget;
+                continue;
+            }
+            if ((op.Flags & OpFlags.EndsBlock) != 0 || reader.Position >= 4096) break;
         }
         var ops = new DecodedOp[count];
         Array.Copy(_opScratch, ops, count);
         var block = new DecodedBlock(physical, _bitness, ops, count, length);
         _blocks.Add(block);
         return block;
+    }
+
+    /// <summary>
+    /// Whether the trace goes on at the branch target of <paramref name="instr"/>: a direct JMP or
+    /// CALL, or a backward Jcc, whose target lies on the block's linear page.
+    /// </summary>
+    private bool FollowsBranch(in Instruction instr, ref DecodedOp op, ulong linearPage, out int targetOffset)
+    {
+        targetOffset = 0;
+        var backwardJcc = op.Handler == Handler.Jcc && instr.NearBranchTarget < instr.IP;
+        if (op.Handler is not (Handler.JmpRel or Handler.CallRel) && !backwardJcc) return false;
+        var target = instr.NearBranchTarget;
+        // A target that wrapped around the code size is never on the same page in the trace's sense.
+        if (Math.Abs((long)target - (long)instr.IP) >= 4096) return false;
+        var linearTarget = _bitness == 64 ? target : (uint)(_segCheck[(int)SegmentIndex.CS].Base + target);
+        if ((linearTarget & ~0xFFFUL) != linearPage || (_bitness != 64 && target > _codeLimit)) return false;
+        targetOffset = (int)(linearTarget & 0xFFF);
+        op.Flags = (byte)(op.Flags & ~OpFlags.EndsBlock);
+        if (backwardJcc) op.Execute = JccTakenOperations[op.Sub];
+        return true;
     }
 
     /// <summary>An instruction that continues on the next page: fetched through both translations, decoded alone, not cached.</summary>

@@ -157,6 +157,22 @@ public sealed unsafe partial class Processor
         return p.JumpRelative(ref op);
     }
 
+    /// <summary>A Jcc whose taken path continues inside the block (a traced loop); the fall-through path leaves it.</summary>
+    private static bool JccTaken<T>(Processor p, ref DecodedOp op) where T : struct, ICondition
+    {
+        if (T.Holds(p)) return p.JumpRelative(ref op);
+        p._stopBlock = true;
+        return p.Next(ref op);
+    }
+
+    private static readonly delegate*<Processor, ref DecodedOp, bool>[] JccTakenOperations =
+    [
+        &JccTaken<ConditionO>, &JccTaken<ConditionNO>, &JccTaken<ConditionB>, &JccTaken<ConditionAE>,
+        &JccTaken<ConditionE>, &JccTaken<ConditionNE>, &JccTaken<ConditionBE>, &JccTaken<ConditionA>,
+        &JccTaken<ConditionS>, &JccTaken<ConditionNS>, &JccTaken<ConditionP>, &JccTaken<ConditionNP>,
+        &JccTaken<ConditionL>, &JccTaken<ConditionGE>, &JccTaken<ConditionLE>, &JccTaken<ConditionG>,
+    ];
+
     private static readonly delegate*<Processor, ref DecodedOp, bool>[] JccOperations =
     [
         &Jcc<ConditionO>, &Jcc<ConditionNO>, &Jcc<ConditionB>, &Jcc<ConditionAE>,
