@@ -181,6 +181,7 @@ public sealed unsafe partial class Processor
                 return true;
 
             case Mnemonic.Lahf: op.Handler = Handler.Lahf; return true;
+            case Mnemonic.Salc: op.Handler = Handler.Salc; return true;
             case Mnemonic.Sahf: op.Handler = Handler.Sahf; return true;
             case Mnemonic.Pushf or Mnemonic.Pushfd or Mnemonic.Pushfq:
                 op.Handler = Handler.Pushf;

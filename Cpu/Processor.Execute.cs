@@ -69,6 +69,11 @@ public sealed unsafe partial class Processor
             case Handler.MovbeMR:
                 if (!WriteMem(op.Segment, EffectiveAddress(ref op), op.Size, ByteSwap(GetReg(op.R, op.Size), op.Size))) return false;
                 return Next(ref op);
+            case Handler.Salc:
+                // Undocumented but implemented by Intel processors (and QEMU, Bochs): AL = CF ? FFh : 00h; #UD in 64-bit mode.
+                if (_bitness == 64) return RaiseFault(ExceptionVector.UD, 0);
+                SetReg(0, 1, GetCF() ? 0xFFUL : 0);
+                return Next(ref op);
             case Handler.Lahf:
                 SetReg(16, 1, (MaterializeFlags() & 0xD5) | 2);
                 return Next(ref op);

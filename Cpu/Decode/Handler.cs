@@ -12,7 +12,7 @@ internal enum Handler : ushort
     SetccR, CmovRR,
 
     Ud, FpuSse, XchgRR, XchgRM, PushI, PushM, PopM, PushSeg, PopSeg, MovRSeg,
-    MovMSeg, MovSegR, MovSegM, ConvertA, ConvertD, Bswap, MovbeRM, MovbeMR, Lahf, Sahf, Pushf, Popf, Cmc, Clc,
+    MovMSeg, MovSegR, MovSegM, ConvertA, ConvertD, Bswap, MovbeRM, MovbeMR, Lahf, Sahf, Salc, Pushf, Popf, Cmc, Clc,
     Stc, Cld, Std, Cli, Sti, Xlat, LoadFarPointer, Enter, Leave, Pusha, Popa, UnaryM, ShiftR, ShiftM,
     ShiftDoubleR, ShiftDoubleM, MulDivR, MulDivM, Imul2R, Imul2M, Imul3R, Imul3M, BitR, BitM, BitScanR,
     BitScanM, SetccM, CmovRM, CmpxchgR, CmpxchgM, Cmpxchg8bM, XaddR, XaddM, Bcd, JmpR, JmpM, CallR, CallM,

@@ -22,7 +22,13 @@ public static class SimCommandLine
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                await error.WriteLineAsync($"sim: {parse.Errors[0].Message.ReplaceLineEndings(" ")} (see 'sim --help')");
+                return UsageError;
+            }
+            return await parse.InvokeAsync(config);
         }
         catch (UserInputException e)
         {

@@ -1,0 +1,155 @@
+using Sim.Images.Guests;
+
+namespace Sim.Cli.Tests;
+
+/// <summary>The `sim` command as a user meets it: output, exit status, and one clear line for bad input.</summary>
+[TestClass]
+public sealed class CommandLineTests
+{
+    private static (int Exit, string Out, string Err) Sim(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = SimCommandLine.InvokeAsync(args, output, error).GetAwaiter().GetResult();
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static string TempFile(byte[] content, string extension)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sim-cli-test-{Guid.NewGuid():N}{extension}");
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    private static void AssertOneLine(string text)
+    {
+        var lines = text.TrimEnd('\n').Split('\n');
+        Assert.AreEqual(1, lines.Length, $"expected one line on stderr, got:\n{text}");
+        Assert.IsTrue(lines[0].StartsWith("sim: ", StringComparison.Ordinal), lines[0]);
+        Assert.IsFalse(text.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+    }
+
+    [TestMethod]
+    public void RunWithoutAnImageRunsTheDemoGuestAndExitsThroughTheBochsShutdownPort()
+    {
+        var (exit, output, error) = Sim("run");
+        Assert.AreEqual(0, exit, error);
+        Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
+        Assert.AreEqual("", error);
+    }
+
+    [TestMethod]
+    public void DebugConsoleCanBeSentToStandardErrorBesideTheSerialConsole()
+    {
+        var (exit, output, error) = Sim("run", "--debugcon", "stderr");
+        Assert.AreEqual(0, exit);
+        Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
+        Assert.AreEqual(new DemoGuest().ExpectedOutput(), error);
+    }
+
+    [TestMethod]
+    public void StatsGoToStandardError()
+    {
+        var (exit, _, error) = Sim("run", "--stats");
+        Assert.AreEqual(0, exit);
+        StringAssert.Contains(error, "MIPS");
+        StringAssert.Contains(error, "instructions");
+        StringAssert.Contains(error, "simulated cycles");
+    }
+
+    [TestMethod]
+    public void InstructionLimitEndsTheRunWithStatus8()
+    {
+        var (exit, _, error) = Sim("run", "--guest", "bench32", "--max-instructions", "100000");
+        Assert.AreEqual(8, exit);
+        AssertOneLine(error);
+    }
+
+    [TestMethod]
+    public void ATripleFaultEndsTheRunWithStatus4AndOneLine()
+    {
+        // Real mode: LIDT [7D00h] loads limit 0 from zeroed memory; INT3 then raises #GP, its delivery #DF, and that a triple fault.
+        byte[] code = [0x0F, 0x01, 0x1E, 0x00, 0x7D, 0xCC, 0xF4];
+        var path = TempFile(code, ".bin");
+        try
+        {
+            var (exit, _, error) = Sim("run", path, "--format", "Raw", "--load-address", "0x7C00");
+            Assert.AreEqual(4, exit);
+            AssertOneLine(error);
+            StringAssert.Contains(error, "triple fault");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void AMissingImageIsOneLineAndStatus2()
+    {
+        var (exit, _, error) = Sim("run", "/nonexistent/kernel.elf");
+        Assert.AreEqual(2, exit);
+        AssertOneLine(error);
+    }
+
+    [TestMethod]
+    public void AMalformedElfIsOneLineAndStatus2()
+    {
+        var path = TempFile([0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0], ".elf");
+        try
+        {
+            var (exit, _, error) = Sim("run", path);
+            Assert.AreEqual(2, exit);
+            AssertOneLine(error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("--memory", "12Q")]
+    [DataRow("--memory", "0")]
+    [DataRow("--cpus", "0")]
+    [DataRow("--guest", "nosuchguest")]
+    [DataRow("--load-address", "zz")]
+    [DataRow("--cpus", "abc")]
+    [DataRow("--no-such-option", "1")]
+    public void BadOptionValuesAreOneLineAndStatus2(string option, string value)
+    {
+        var (exit, _, error) = Sim("run", option, value);
+        Assert.AreEqual(2, exit);
+        AssertOneLine(error);
+    }
+
+    [TestMethod]
+    public void AnUnknownCommandIsOneLineAndStatus2()
+    {
+        var (exit, _, error) = Sim("bogus");
+        Assert.AreEqual(2, exit);
+        AssertOneLine(error);
+    }
+
+    [TestMethod]
+    public void ImageCommandWritesABootableFloppy()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sim-cli-test-{Guid.NewGuid():N}.img");
+        try
+        {
+            var (exit, _, _) = Sim("image", "demo", "-o", path);
+            Assert.AreEqual(0, exit);
+            var bytes = File.ReadAllBytes(path);
+            Assert.AreEqual(1474560, bytes.Length);
+            Assert.AreEqual(0x55, bytes[510]);
+            Assert.AreEqual(0xAA, bytes[511]);
+            var (runExit, output, _) = Sim("run", path);
+            Assert.AreEqual(0, runExit);
+            Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
