@@ -602,16 +602,12 @@ public sealed unsafe partial class Processor
             case 2:
             case 3:
             {
-                // AAA/AAS adjust AL by 6 and AH by 1 separately (no carry between them), then keep AL's low nibble.
-                var ah = (byte)(_r[0] >> 8);
+                // AAA: AX = AX + 106h; AAS: AX = AX - 6, AH = AH - 1 (SDM vol. 2); then AL keeps its low nibble.
+                var ax = (ushort)_r[0];
                 var adjust = (al & 0xF) > 9 || af;
-                if (adjust)
-                {
-                    al = (byte)(op.Sub == 2 ? al + 6 : al - 6);
-                    ah = (byte)(op.Sub == 2 ? ah + 1 : ah - 1);
-                }
-                al &= 0xF;
-                SetReg(0, 2, (ulong)((ah << 8) | al));
+                if (adjust) ax = op.Sub == 2 ? (ushort)(ax + 0x106) : (ushort)((((ax - 6) & 0xFFFF) - 0x100) & 0xFFFF);
+                al = (byte)(ax & 0xF);
+                SetReg(0, 2, (ulong)((ax & 0xFF00) | al));
                 _flags = f | (adjust ? Rflags.CF | Rflags.AF : 0) | Parity(al) | (al == 0 ? Rflags.ZF : 0);
                 return Next(ref op);
             }

@@ -49,7 +49,7 @@ public sealed unsafe partial class Processor
         else
         {
             count = (count - 1) & mask;
-            _r[1] = (_r[1] & ~mask) | count;
+            SetAddressRegister(1, count, mask);
             taken = count != 0 && (op.Sub == 0 || (op.Sub == 1 ? GetZF() : !GetZF()));
         }
         if (!taken) return Next(ref op);

@@ -121,7 +121,7 @@ public sealed unsafe partial class Processor
             }
             if (!rep) return Next(ref op);
             var count = (_r[1] - 1) & amask;
-            _r[1] = (_r[1] & ~amask) | count;
+            SetAddressRegister(1, count, amask);
             if (kind is 1 or 4)
             {
                 var zf = GetZF();
@@ -137,5 +137,9 @@ public sealed unsafe partial class Processor
         }
     }
 
-    private void Advance(int reg, ulong step, ulong amask) => _r[reg] = (_r[reg] & ~amask) | ((_r[reg] + step) & amask);
+    private void Advance(int reg, ulong step, ulong amask) => SetAddressRegister(reg, _r[reg] + step, amask);
+
+    /// <summary>Writes rCX/rSI/rDI at the address size: a 32-bit write zero-extends (as every 32-bit register write does), a 16-bit one merges.</summary>
+    private void SetAddressRegister(int reg, ulong value, ulong amask) =>
+        _r[reg] = amask == 0xFFFFUL ? (_r[reg] & ~0xFFFFUL) | (value & 0xFFFF) : value & amask;
 }
