@@ -26,7 +26,7 @@ public sealed partial class CaseGenerator
     }
 
     /// <summary>A plan for an effective address <paramref name="offset"/> within the segment.</summary>
-    private MemoryPlan PlanFor(int addressSize, uint target, uint offset, Register segment, bool inScratch = true, bool segmentRelative = false)
+    private MemoryPlan PlanFor(int addressSize, uint target, uint offset, Register segment, bool inScratch = true)
     {
         if (addressSize == 16)
         {
@@ -42,7 +42,7 @@ public sealed partial class CaseGenerator
                 Segment = _mode == GuestMode.Protected32 ? Register.GS : segment,
             };
         }
-        var linear = _mode.UsesDataSegment() || segmentRelative ? offset : (ulong)DataLayout.DataBase + offset;
+        var linear = _mode.UsesDataSegment() ? offset : (ulong)DataLayout.DataBase + offset;
         var baseIndex = _rng.Next(10) == 0 ? -1 : RandomGpr();
         var index = _rng.Next(10) < 4 ? -1 : RandomGpr();
         var scale = 1 << _rng.Next(4);
@@ -68,15 +68,15 @@ public sealed partial class CaseGenerator
         };
     }
 
-    /// <summary>Segments with the data window's base; CS only where writing through it faults instead of changing code.</summary>
+    /// <summary>Segments with the data window's base. Never CS: QEMU's TCG does not enforce that code segments are not writable.</summary>
     private Register RandomSegment()
     {
         if (_rng.Next(100) < 60) return Register.None;
         Register[] choices = _mode switch
         {
             GuestMode.Real16 => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS],
-            GuestMode.Protected16 => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS, Register.CS],
-            GuestMode.Protected32 => [Register.DS, Register.ES, Register.SS, Register.CS],
+            GuestMode.Protected16 => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS],
+            GuestMode.Protected32 => [Register.DS, Register.ES, Register.SS],
             _ => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS, Register.CS],
         };
         return choices[_rng.Next(choices.Length)];

@@ -3,6 +3,7 @@ namespace Sim.Differential.Tests;
 /// <summary>The state record a guest writes to port E9h after a case (normal end or exception).</summary>
 public sealed class CaseRecord
 {
+    /// <summary>Position of the case within its guest.</summary>
     public required int CaseIndex { get; init; }
 
     /// <summary>Exception vector, or -1 when the case ran to its end.</summary>

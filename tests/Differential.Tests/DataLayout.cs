@@ -41,12 +41,8 @@ public static class DataLayout
     public const ushort Code32Selector = 0x08;
     public const ushort Data32Selector = 0x10;
     public const ushort Code64Selector = 0x18;
-    public const ushort SmallDataSelector = 0x20;
     public const ushort Code16Selector = 0x28;
     public const ushort Data16Selector = 0x30;
-
-    /// <summary>Limit of the small data segment (base at the scratch area) used for limit violations.</summary>
-    public const uint SmallLimit = 0x3F;
 
     public const int RecordHeaderSlots = 7;
 

@@ -40,13 +40,13 @@ public static class DifferentialRun
             for (var i = 0; i < cases.Count; i++)
             {
                 var c = cases[i];
-                if (qemuRecords[i].CaseIndex != c.Index)
+                if (qemuRecords[i].CaseIndex != i)
                 {
-                    failures.Add($"{mode} guest {g}: QEMU record {i} is for case {qemuRecords[i].CaseIndex}, expected {c.Index}");
+                    failures.Add($"{mode} guest {g}: QEMU record {i} is for position {qemuRecords[i].CaseIndex}, expected {i}");
                     break;
                 }
                 if (qemuRecords[i].Vector >= 0) faults++;
-                if (i >= simRecords.Count || simRecords[i].CaseIndex != c.Index)
+                if (i >= simRecords.Count || simRecords[i].CaseIndex != i)
                 {
                     failures.Add($"{mode} guest {g}: sim stopped producing records at case {c.Index} ({sim.Diagnostics}); QEMU's record: vector {qemuRecords[i].Vector}.\n{CaseFormatter.Describe(c)}");
                     break;
@@ -67,8 +67,8 @@ public static class DifferentialRun
     {
         var sb = new StringBuilder();
         sb.Append($"{mode}: {r.Cases} cases ({r.Faults} ending in an exception) in {r.Elapsed.TotalSeconds:F1}s; {r.Unknown.Count} divergences, {r.Known.Count} known\n");
-        foreach (var group in r.Known.GroupBy(k => k.Item2))
-            sb.Append($"  known ({group.Count()}x): {group.Key.Description}\n");
+        foreach (var group in r.Known.GroupBy(k => k.Item2.Description))
+            sb.Append($"  known ({group.Count()}x): {group.Key}\n");
         foreach (var f in r.Failures) sb.Append(f).Append('\n');
         var cases = r.Unknown.GroupBy(d => d.Case).Take(limit).SelectMany(g => g);
         sb.Append(CaseFormatter.Describe(cases));

@@ -196,7 +196,7 @@ public static partial class GuestBuilder
         for (var i = 0; i < cases.Count; i++)
         {
             a.Label(ref caseLabels[i]);
-            stepLabels[i] = EmitCase(a, mode, cases[i]);
+            stepLabels[i] = EmitCase(a, mode, cases[i], i);
             a.jmp(done);
         }
 
@@ -216,13 +216,13 @@ public static partial class GuestBuilder
         return stream.ToArray();
     }
 
-    /// <summary>Loads the case's initial state and emits its steps; returns a label per step and one at the end.</summary>
-    private static Label[] EmitCase(Assembler a, GuestMode mode, TestCase c)
+    /// <summary>Loads the case's initial state (and its position in the guest, which indexes the resume table) and emits its steps; returns a label per step and one at the end.</summary>
+    private static Label[] EmitCase(Assembler a, GuestMode mode, TestCase c, int position)
     {
         var wide = mode == GuestMode.Long64;
         uint A(uint offset) => DataLayout.Address(mode, offset);
-        if (wide) a.mov(__qword_ptr[(ulong)A(DataLayout.Record)], c.Index);
-        else a.mov(__dword_ptr[A(DataLayout.Record)], c.Index);
+        if (wide) a.mov(__qword_ptr[(ulong)A(DataLayout.Record)], position);
+        else a.mov(__dword_ptr[A(DataLayout.Record)], position);
         a.mov(esp, A(DataLayout.CaseStack));
         a.mov(esi, A(DataLayout.Pristine));
         a.mov(edi, A(DataLayout.Scratch));

@@ -158,8 +158,6 @@ public static partial class GuestBuilder
         {
             case GuestMode.Protected32:
                 a.lidt(__[DataLayout.DataBase + DataLayout.IdtrPointer]);
-                a.mov(ax, DataLayout.SmallDataSelector);
-                a.mov(fs, ax);
                 a.mov(ax, DataLayout.Data16Selector);
                 a.mov(gs, ax);
                 a.jmp((ulong)bodyBase);
@@ -218,7 +216,6 @@ public static partial class GuestBuilder
         Q(DataLayout.Gdt + 0x08, Descriptor(0, 0xFFFFF, 0x9B, 0xC));
         Q(DataLayout.Gdt + 0x10, Descriptor(0, 0xFFFFF, 0x93, 0xC));
         Q(DataLayout.Gdt + 0x18, Descriptor(0, 0xFFFFF, 0x9B, 0xA));
-        Q(DataLayout.Gdt + 0x20, Descriptor(DataLayout.DataBase + DataLayout.Scratch, DataLayout.SmallLimit, 0x93, 0x4));
         Q(DataLayout.Gdt + 0x28, Descriptor(DataLayout.Code16Base, 0xFFFF, 0x9B, 0));
         Q(DataLayout.Gdt + 0x30, Descriptor(DataLayout.DataBase, 0xFFFF, 0x93, 0));
         W(DataLayout.GdtrPointer, 0x37);
