@@ -198,6 +198,8 @@ public sealed unsafe partial class Processor
             case Mnemonic.Std: op.Handler = Handler.Std; return true;
             case Mnemonic.Cli: op.Handler = Handler.Cli; op.Flags |= OpFlags.EndsBlock; return true;
             case Mnemonic.Sti: op.Handler = Handler.Sti; op.Flags |= OpFlags.EndsBlock; return true;
+            case Mnemonic.Clac: op.Handler = Handler.Clac; return true;
+            case Mnemonic.Stac: op.Handler = Handler.Stac; return true;
 
             case Mnemonic.Xlatb:
                 op.Handler = Handler.Xlat;
@@ -527,13 +529,14 @@ public sealed unsafe partial class Processor
         var inc = Math.Abs(instr.StackPointerIncrement);
         return instr.Mnemonic switch
         {
-            Mnemonic.Ret => instr.Code.ToString().Contains("16") ? 2 : instr.Code.ToString().Contains("32") ? 4 : instr.Code.ToString().Contains("64") ? 8 : inc,
-            Mnemonic.Retf => instr.Code.ToString().Contains("16") ? 2 : instr.Code.ToString().Contains("32") ? 4 : 8,
-            Mnemonic.Enter => instr.Code.ToString().Contains("16") ? 2 : instr.Code.ToString().Contains("32") ? 4 : 8,
-            Mnemonic.Leave => instr.Code.ToString().Contains("16") ? 2 : instr.Code.ToString().Contains("32") ? 4 : 8,
+            // Iced names the operand size by the letter after the mnemonic: Retnd_imm16, Retfw, Enterq_imm16_imm8, Leaved.
+            Mnemonic.Ret or Mnemonic.Retf => SizeLetter(instr.Code.ToString()[4]),
+            Mnemonic.Enter or Mnemonic.Leave => SizeLetter(instr.Code.ToString()[5]),
             _ => inc,
         };
     }
+
+    private static int SizeLetter(char c) => c switch { 'w' => 2, 'd' => 4, _ => 8 };
 
     private int BranchOperandSize(in Instruction instr) => instr.GetOpKind(0) switch
     {

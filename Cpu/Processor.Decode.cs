@@ -76,7 +76,7 @@ public sealed unsafe partial class Processor
         decoder.Decode(out var instr);
         var ops = new DecodedOp[1];
         Bind(in instr, ref ops[0]);
-        if (decoder.LastError == DecoderError.NoMoreBytes) ops[0].Handler = Handler.Ud;
+        if (decoder.LastError == DecoderError.NoMoreBytes) SetHandler(ref ops[0], Handler.Ud);
         ops[0].Flags |= OpFlags.EndsBlock;
         return new DecodedBlock(ulong.MaxValue, _bitness, ops, 1, instr.Length) { Cacheable = false };
     }
@@ -92,7 +92,7 @@ public sealed unsafe partial class Processor
 
     private bool TranslateFetch(ulong linear, out ulong physical)
     {
-        ref var e = ref Tlb.Fetch[SoftwareTlb.Slot(linear)];
+        ref var e = ref _tlbFetch[SoftwareTlb.Slot(linear)];
         if (e.Tag == (linear & ~0xFFFUL))
         {
             physical = e.PhysicalPage | (linear & 0xFFF);
@@ -260,15 +260,22 @@ public sealed unsafe partial class Processor
         {
             op.Handler = Handler.Ud;
             op.Flags |= OpFlags.EndsBlock;
-            return;
         }
-        if (!BindCore(in instr, ref op))
+        else if (!BindCore(in instr, ref op))
         {
             op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
             op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
             op.Flags |= OpFlags.EndsBlock;
         }
-        if (instr.FlowControl != FlowControl.Next) op.Flags |= OpFlags.EndsBlock;
+        SetHandler(ref op, op.Handler);
+        // A conditional branch does not end its block: when taken it leaves the block, else the block goes on.
+        if (instr.FlowControl != FlowControl.Next && op.Handler is not (Handler.Jcc or Handler.Loop)) op.Flags |= OpFlags.EndsBlock;
+    }
+
+    private static void SetHandler(ref DecodedOp op, Handler handler)
+    {
+        op.Handler = handler;
+        op.Execute = OperationFor(in op);
     }
 
     /// <summary>x87 instructions (CR0.EM makes them raise #NM rather than #UD).</summary>

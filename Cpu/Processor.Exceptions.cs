@@ -132,7 +132,7 @@ public sealed unsafe partial class Processor
     private int _softwareIntLength;
 
     private ulong IdtErrorCode(int vector, EventKind kind) =>
-        (ulong)(vector * 8 + 2 + (kind is EventKind.External or EventKind.Nmi ? 1 : 0));
+        (ulong)(vector * 8 + 2 + (kind != EventKind.Software ? 1 : 0));
 
     private bool DeliverReal(int vector, ulong returnRip)
     {
@@ -140,7 +140,7 @@ public sealed unsafe partial class Processor
         if (!ReadSystem(Idtr.Base + (ulong)vector * 4, 4, out var entry)) return false;
         var flags = MaterializeFlags();
         var sp = _r[4];
-        var ssBase = _segBase[(int)SegmentIndex.SS];
+        var ssBase = _segCheck[(int)SegmentIndex.SS].Base;
         if (!WriteLinear((uint)(ssBase + (ushort)(sp - 2)), 2, flags)) return false;
         if (!WriteLinear((uint)(ssBase + (ushort)(sp - 4)), 2, _seg[(int)SegmentIndex.CS].Selector)) return false;
         if (!WriteLinear((uint)(ssBase + (ushort)(sp - 6)), 2, returnRip)) return false;
@@ -171,13 +171,13 @@ public sealed unsafe partial class Processor
         if (type is not (0x05 or 0x06 or 0x07 or 0x0E or 0x0F)) return RaiseFault(ExceptionVector.GP, idtError);
         if (kind == EventKind.Software && dpl < Cpl) return RaiseFault(ExceptionVector.GP, idtError);
         if (!present) return RaiseFault(ExceptionVector.NP, idtError);
-        if (type == 0x05) return TaskSwitch((ushort)(gate >> 16), TaskSwitchSource.Gate, returnRip, hasError, error, kind == EventKind.External);
+        if (type == 0x05) return TaskSwitch((ushort)(gate >> 16), TaskSwitchSource.Gate, returnRip, hasError, error, kind != EventKind.Software);
 
         var gate32 = (type & 8) != 0;
         var selector = (ushort)(gate >> 16);
         var offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000UL);
         if (!gate32) offset &= 0xFFFF;
-        var ext = kind is EventKind.External or EventKind.Nmi ? 1u : 0u;
+        var ext = kind != EventKind.Software ? 1u : 0u;
         if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, ext);
         if (!ReadDescriptor(selector, out var desc, ExceptionVector.GP, ext)) return false;
         var target = DescriptorToSegment(selector, desc);
@@ -286,7 +286,7 @@ public sealed unsafe partial class Processor
         var selector = (ushort)(gate >> 16);
         var offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000UL) | (gateHigh << 32);
         var ist = (int)(gate >> 32) & 7;
-        var ext = kind is EventKind.External or EventKind.Nmi ? 1u : 0u;
+        var ext = kind != EventKind.Software ? 1u : 0u;
         if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, ext);
         if (!ReadDescriptor(selector, out var desc, ExceptionVector.GP, ext)) return false;
         var target = DescriptorToSegment(selector, desc);

@@ -5,103 +5,6 @@ namespace Sim.Cpu;
 
 public sealed unsafe partial class Processor
 {
-    /// <summary>Executes one decoded operation. False when it raised an exception or must stop the block otherwise.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool Execute(ref DecodedOp op)
-    {
-        switch (op.Handler)
-        {
-            case Handler.MovRR: SetReg(op.R, op.Size, GetReg(op.Rm, op.Size)); return Next(ref op);
-            case Handler.MovRM:
-            {
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), op.Size, out var v)) return false;
-                SetReg(op.R, op.Size, v);
-                return Next(ref op);
-            }
-            case Handler.MovMR:
-                if (!WriteMem(op.Segment, EffectiveAddress(ref op), op.Size, GetReg(op.R, op.Size))) return false;
-                return Next(ref op);
-            case Handler.MovRI: SetReg(op.R, op.Size, op.Immediate); return Next(ref op);
-            case Handler.MovMI:
-                if (!WriteMem(op.Segment, EffectiveAddress(ref op), op.Size, op.Immediate)) return false;
-                return Next(ref op);
-            case Handler.AluRR:
-            {
-                var r = Alu(op.Sub, op.Size, GetReg(op.R, op.Size), GetReg(op.Rm, op.Size));
-                if (op.Sub != 7) SetReg(op.R, op.Size, r);
-                return Next(ref op);
-            }
-            case Handler.AluRI:
-            {
-                var r = Alu(op.Sub, op.Size, GetReg(op.R, op.Size), op.Immediate);
-                if (op.Sub != 7) SetReg(op.R, op.Size, r);
-                return Next(ref op);
-            }
-            case Handler.AluRM:
-            {
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), op.Size, out var b)) return false;
-                var r = Alu(op.Sub, op.Size, GetReg(op.R, op.Size), b);
-                if (op.Sub != 7) SetReg(op.R, op.Size, r);
-                return Next(ref op);
-            }
-            case Handler.AluMR: return AluMemory(ref op, GetReg(op.R, op.Size));
-            case Handler.AluMI: return AluMemory(ref op, op.Immediate);
-            case Handler.TestRR: Alu(4, op.Size, GetReg(op.R, op.Size), GetReg(op.Rm, op.Size)); return Next(ref op);
-            case Handler.TestRI: Alu(4, op.Size, GetReg(op.R, op.Size), op.Immediate); return Next(ref op);
-            case Handler.TestMR:
-            {
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), op.Size, out var a)) return false;
-                Alu(4, op.Size, a, GetReg(op.R, op.Size));
-                return Next(ref op);
-            }
-            case Handler.TestMI:
-            {
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), op.Size, out var a)) return false;
-                Alu(4, op.Size, a, op.Immediate);
-                return Next(ref op);
-            }
-            case Handler.Jcc:
-                if (Condition(op.Sub)) return JumpRelative(ref op);
-                return Next(ref op);
-            case Handler.JmpRel: return JumpRelative(ref op);
-            case Handler.Lea:
-                SetReg(op.R, op.Size, EffectiveAddress(ref op));
-                return Next(ref op);
-            case Handler.PushR: return PushOp(ref op, GetReg(op.R, op.Size));
-            case Handler.PopR:
-            {
-                if (!Pop(op.Size, out var v)) return false;
-                SetReg(op.R, op.Size, v);
-                return Next(ref op);
-            }
-            case Handler.UnaryR: return UnaryRegister(ref op);
-            case Handler.CallRel: return CallRelative(ref op);
-            case Handler.Ret: return Return(ref op);
-            case Handler.Nop: return Next(ref op);
-            case Handler.MovzxRR: SetReg(op.R, op.Size, GetReg(op.Rm, op.Sub)); return Next(ref op);
-            case Handler.MovzxRM:
-            {
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), op.Sub, out var v)) return false;
-                SetReg(op.R, op.Size, v);
-                return Next(ref op);
-            }
-            case Handler.MovsxRR: SetReg(op.R, op.Size, SignExtend(GetReg(op.Rm, op.Sub), op.Sub)); return Next(ref op);
-            case Handler.MovsxRM:
-            {
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), op.Sub, out var v)) return false;
-                SetReg(op.R, op.Size, SignExtend(v, op.Sub));
-                return Next(ref op);
-            }
-            case Handler.SetccR: SetReg(op.Rm, 1, Condition(op.Sub) ? 1UL : 0); return Next(ref op);
-            case Handler.CmovRR:
-                if (Condition(op.Sub)) SetReg(op.R, op.Size, GetReg(op.Rm, op.Size));
-                else if (op.Size == 4) SetReg(op.R, 4, GetReg(op.R, 4));
-                return Next(ref op);
-            default:
-                return ExecuteRare(ref op);
-        }
-    }
-
     /// <summary>The less frequent operations, kept out of the hot switch.</summary>
     private bool ExecuteRare(ref DecodedOp op)
     {
@@ -109,7 +12,6 @@ public sealed unsafe partial class Processor
         {
             case Handler.Ud: return RaiseFault(ExceptionVector.UD, 0);
             case Handler.FpuSse: return FpuUnavailable(ref op);
-            case Handler.MovMoffsLoad or Handler.MovMoffsStore: return RaiseFault(ExceptionVector.UD, 0);
             case Handler.XchgRR:
             {
                 var a = GetReg(op.R, op.Size);
@@ -183,6 +85,7 @@ public sealed unsafe partial class Processor
             case Handler.Std: _flags |= Rflags.DF; return Next(ref op);
             case Handler.Cli: return Cli(ref op);
             case Handler.Sti: return Sti(ref op);
+            case Handler.Clac or Handler.Stac: return SetAlignmentCheck(ref op);
             case Handler.Xlat:
             {
                 var ea = (_r[3] + (byte)_r[0]) & (ulong.MaxValue >> op.AddressShift);
@@ -308,8 +211,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Next(ref DecodedOp op)
     {
-        var next = Rip + op.Length;
-        Rip = _bitness == 64 ? next : _bitness == 32 ? (uint)next : (ushort)next;
+        Rip = (Rip + op.Length) & _ripMask;
         return true;
     }
 
@@ -348,7 +250,7 @@ public sealed unsafe partial class Processor
         _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v),
     };
 
-    private ulong StackMask => _bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+    private ulong StackMask => _stackMask;
 
     private void SetStackPointer(ulong value)
     {

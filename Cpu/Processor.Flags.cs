@@ -37,9 +37,15 @@ public sealed unsafe partial class Processor
         get => MaterializeFlags();
         set
         {
+            var vmChanged = ((value ^ _flags) & Rflags.VM) != 0;
             _flags = (value & Rflags.Implemented) | Rflags.Reserved1;
             _lazyMask = 0;
             _eventsPending = true;
+            if (vmChanged)
+            {
+                for (var i = 0; i < 6; i++) SegmentChanged(i);
+                ModeChanged();
+            }
         }
     }
 
@@ -68,7 +74,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void SetLazyKeepCarry(FlagOp op, int size, ulong result, ulong dst)
     {
-        if ((_lazyMask & Rflags.CF) != 0) _flags = (_flags & ~Rflags.CF) | (ComputeLazyFlags() & Rflags.CF);
+        if ((_lazyMask & Rflags.CF) != 0) _flags = (_flags & ~Rflags.CF) | (GetCF() ? Rflags.CF : 0);
         _lazyOp = op;
         _lazySize = (byte)size;
         _lazyResult = result;
@@ -226,6 +232,7 @@ public sealed unsafe partial class Processor
         return r ^ ((cc & 1) != 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong SignExtend(ulong value, int size) => size switch
     {
         1 => (ulong)(sbyte)value,

@@ -9,48 +9,52 @@ public sealed unsafe partial class Processor
     private const byte AccessRead = 1;
     private const byte AccessWrite = 2;
 
-    // Per segment register, what the checks of a data access need: base, the valid offset range and the permitted accesses.
-    private readonly ulong[] _segBase = new ulong[6];
-    private readonly ulong[] _segLow = new ulong[6];
-    private readonly ulong[] _segHigh = new ulong[6];
-    private readonly byte[] _segAccess = new byte[6];
+    /// <summary>Per segment register, what the checks of a data access need: base, the valid offset range and the permitted accesses.</summary>
+    private struct SegmentCheck
+    {
+        public ulong Base;
+        public ulong Low;
+        public ulong High;
+        public ulong Access;
+    }
+
+    private readonly SegmentCheck* _segCheck = (SegmentCheck*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(sizeof(SegmentCheck) * 6));
 
     /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>.</summary>
     private void SegmentChanged(int index)
     {
         ref var s = ref _seg[index];
-        _segBase[index] = s.Base;
+        ref var c = ref _segCheck[index];
+        c.Base = s.Base;
         if (!InProtectedMode || InVirtual8086Mode)
         {
-            _segLow[index] = 0;
-            _segHigh[index] = s.Limit;
-            _segAccess[index] = AccessRead | AccessWrite;
+            c.Low = 0;
+            c.High = s.Limit;
+            c.Access = AccessRead | AccessWrite;
         }
         else if (s.Unusable)
         {
-            _segLow[index] = 1;
-            _segHigh[index] = 0;
-            _segAccess[index] = 0;
+            c.Low = 1;
+            c.High = 0;
+            c.Access = 0;
         }
         else
         {
             if (s.IsExpandDown)
             {
-                _segLow[index] = (ulong)s.Limit + 1;
-                _segHigh[index] = s.DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+                c.Low = (ulong)s.Limit + 1;
+                c.High = s.DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
             }
             else
             {
-                _segLow[index] = 0;
-                _segHigh[index] = s.Limit;
+                c.Low = 0;
+                c.High = s.Limit;
             }
-            byte access;
-            if (s.IsSystem) access = 0;
-            else if (s.IsCode) access = (byte)((s.Type & 2) != 0 ? AccessRead : 0);
-            else access = (byte)(AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0));
-            _segAccess[index] = access;
+            if (s.IsSystem) c.Access = 0;
+            else if (s.IsCode) c.Access = (s.Type & 2) != 0 ? AccessRead : 0u;
+            else c.Access = AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0u);
         }
-        if (index == (int)SegmentIndex.CS || index == (int)SegmentIndex.SS) ModeChanged();
+        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
     }
 
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
@@ -73,8 +77,27 @@ public sealed unsafe partial class Processor
             Cpl = cpl;
             Tlb.SelectPrivilege(cpl == 3);
         }
+        _tlbRead = Tlb.Read;
+        _tlbWrite = Tlb.Write;
+        _tlbFetch = Tlb.Fetch;
+        _ripMask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFFFFFFUL : 0xFFFFUL;
+        _stackMask = bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+        _codeLimit = _seg[(int)SegmentIndex.CS].Limit;
         _stopBlock = true;
     }
+
+    private SoftwareTlb.Entry* _tlbRead;
+    private SoftwareTlb.Entry* _tlbWrite;
+    private SoftwareTlb.Entry* _tlbFetch;
+
+    /// <summary>Stack-pointer width: SS.B outside 64-bit mode.</summary>
+    private ulong _stackMask = 0xFFFF;
+
+    /// <summary>CS limit for branch-target checks outside 64-bit mode.</summary>
+    private ulong _codeLimit = 0xFFFF;
+
+    /// <summary>RIP wraps at the code size: 16, 32 or 64 bits.</summary>
+    private ulong _ripMask = 0xFFFF;
 
     private static bool IsCanonical(ulong linear) => (ulong)((long)(linear << 16) >> 16) == linear;
 
@@ -84,16 +107,17 @@ public sealed unsafe partial class Processor
     {
         if (_bitness == 64)
         {
-            linear = seg >= (int)SegmentIndex.FS ? _segBase[seg] + offset : offset;
+            linear = seg >= (int)SegmentIndex.FS ? _segCheck[seg].Base + offset : offset;
             if (IsCanonical(linear) && IsCanonical(linear + (ulong)size - 1)) return true;
             return SegmentFault(seg);
         }
-        if ((_segAccess[seg] & access) == 0 || offset < _segLow[seg] || offset + (ulong)size - 1 > _segHigh[seg])
+        ref var c = ref _segCheck[seg];
+        if ((c.Access & access) == 0 || offset < c.Low || offset + (ulong)size - 1 > c.High)
         {
             linear = 0;
             return SegmentFault(seg);
         }
-        linear = (uint)(_segBase[seg] + offset);
+        linear = (uint)(c.Base + offset);
         return true;
     }
 
@@ -121,7 +145,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ReadLinear(ulong linear, int size, out ulong value)
     {
-        ref var e = ref Tlb.Read[SoftwareTlb.Slot(linear)];
+        ref var e = ref _tlbRead[SoftwareTlb.Slot(linear)];
         if (e.Tag == (linear & ~0xFFFUL) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
@@ -140,7 +164,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool WriteLinear(ulong linear, int size, ulong value)
     {
-        ref var e = ref Tlb.Write[SoftwareTlb.Slot(linear)];
+        ref var e = ref _tlbWrite[SoftwareTlb.Slot(linear)];
         if (e.Tag == (linear & ~0xFFFUL) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);

@@ -25,6 +25,37 @@ public sealed unsafe partial class Processor
 
     public bool PagingEnabled => (Cr0 & Registers.Cr0.PG) != 0;
 
+    /// <summary>The four PDPTE registers of PAE paging, loaded from CR3 when PAE paging is set up (SDM vol. 3, 4.4.1).</summary>
+    private readonly ulong[] _pdpte = new ulong[4];
+
+    public ulong GetPdpte(int index) => _pdpte[index];
+
+    public void SetPdpte(int index, ulong value)
+    {
+        _pdpte[index] = value;
+        FlushTranslations();
+    }
+
+    private static bool PaePaging(ulong cr0, ulong cr4, ulong efer) =>
+        (cr0 & Registers.Cr0.PG) != 0 && (cr4 & Registers.Cr4.PAE) != 0 && (efer & Registers.Efer.LMA) == 0;
+
+    /// <summary>
+    /// Loads the PDPTE registers from the table CR3 points to. False, with nothing loaded, when a
+    /// present entry has reserved bits set: MOV to CR0, CR3 or CR4 then raises #GP(0).
+    /// </summary>
+    private bool TryLoadPdptes(ulong cr3)
+    {
+        Span<ulong> entries = stackalloc ulong[4];
+        var reserved = ~((1UL << MaxPhysicalAddressBits) - 1) | 0x1E6;
+        for (var i = 0; i < 4; i++)
+        {
+            entries[i] = _memory.Read(((cr3 & 0xFFFFFFE0UL) + (ulong)(i * 8)) & _memory.A20Mask, 8);
+            if ((entries[i] & PtePresent) != 0 && (entries[i] & reserved) != 0) return false;
+        }
+        entries.CopyTo(_pdpte);
+        return true;
+    }
+
     /// <summary>
     /// Linear to physical for an access of <paramref name="kind"/>; on success also fills the software
     /// TLB where the page is plain RAM. <paramref name="supervisor"/> marks an implicit supervisor
@@ -90,7 +121,7 @@ public sealed unsafe partial class Processor
         var fetch = kind == SoftwareTlb.Kind.Fetch;
         var nxe = (Efer & Registers.Efer.NXE) != 0;
         error = (write ? PfWrite : 0) | (user ? PfUser : 0);
-        if (fetch && (nxe || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
+        if (fetch && ((nxe && (Cr4 & Registers.Cr4.PAE) != 0) || (Cr4 & Registers.Cr4.SMEP) != 0)) error |= PfFetch;
 
         var canWrite = true;
         var canUser = true;
@@ -130,8 +161,8 @@ public sealed unsafe partial class Processor
 
         var rsvdHigh = ~((1UL << MaxPhysicalAddressBits) - 1) & ~PteNx & 0x7FFFFFFFFFFFFFFFUL;
         if (!nxe) rsvdHigh |= PteNx;
-        // Bits 62:52 are ignored (available) in 4-level and PAE entries on Intel; only bits up to 51 count as address.
-        rsvdHigh &= ~(0x7FFUL << 52);
+        // Bits 62:52 are ignored in 4-level entries; in PAE entries bits 62:MAXPHYADDR are all reserved (tables 4-8 to 4-11).
+        if (InLongMode) rsvdHigh &= ~(0x7FFUL << 52);
         ulong table;
         int level;
         if (InLongMode)
@@ -141,8 +172,7 @@ public sealed unsafe partial class Processor
         }
         else
         {
-            var pdpteAddr = (Cr3 & 0xFFFFFFE0UL) | ((linear >> 27) & 0x18);
-            var pdpte = ReadPte(pdpteAddr, true);
+            var pdpte = _pdpte[(linear >> 30) & 3];
             if ((pdpte & PtePresent) == 0) return false;
             if ((pdpte & (rsvdHigh | 0x1E6 | (nxe ? PteNx : 0))) != 0) { error |= PfReserved | PfPresent; return false; }
             table = pdpte & PhysAddrMask;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
 using Sim.Cpu.Virtualization;
@@ -47,8 +48,10 @@ public sealed unsafe partial class Processor
     public bool InterruptsEnabled => (_flags & Rflags.IF) != 0;
 
     /// <summary>
-    /// Runs until this processor's clock reaches <paramref name="cycleLimit"/>, it halts or shuts
-    /// down, or a stop is requested. A halted processor that nothing wakes lets its clock run to the limit.
+    /// Runs until this processor's clock reaches <paramref name="cycleLimit"/> (exactly: a block is
+    /// cut short at the limit), it halts or shuts down, or a stop is requested. A halted processor
+    /// that nothing wakes returns <see cref="StopReason.Halted"/> at once with its clock unchanged;
+    /// the machine decides how time passes while it sleeps.
     /// </summary>
     public StopReason Run(ulong cycleLimit)
     {
@@ -68,7 +71,8 @@ public sealed unsafe partial class Processor
             }
             var shadow = _interruptShadow;
             var trap = (_flags & Rflags.TF) != 0;
-            var budget = _singleStep || shadow || trap ? 1 : block.Count;
+            var remaining = cycleLimit - Cycles;
+            var budget = _singleStep || shadow || trap ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
             var retired = ExecuteBlock(block, budget);
             if (shadow)
             {
@@ -105,12 +109,15 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ExecuteBlock(DecodedBlock block, int budget)
     {
-        var ops = block.Ops;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
+        _currentBlock = block;
+        _blockStartCycles = Cycles;
         _stopBlock = false;
         var i = 0;
         while (i < budget)
         {
-            if (!Execute(ref ops[i]))
+            ref var op = ref Unsafe.Add(ref first, i);
+            if (!op.Execute(this, ref op))
             {
                 if (_pendingVector >= 0) DeliverPendingException();
                 _eventsPending = true;
@@ -120,8 +127,24 @@ public sealed unsafe partial class Processor
             if (_stopBlock) break;
         }
         InstructionsRetired += (ulong)i;
-        Cycles += (ulong)i;
+        Cycles = _blockStartCycles + (ulong)i;
         return i;
+    }
+
+    private DecodedBlock? _currentBlock;
+    private ulong _blockStartCycles;
+
+    /// <summary>
+    /// Brings <see cref="Cycles"/> up to the instruction <paramref name="op"/> of the running block,
+    /// so that a device reached by I/O sees the time of the access, not of the block's start.
+    /// </summary>
+    private void SyncClock(ref DecodedOp op)
+    {
+        var block = _currentBlock;
+        if (block == null) return;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
+        var index = Unsafe.ByteOffset(ref first, ref op) / Unsafe.SizeOf<DecodedOp>();
+        if ((ulong)index < (ulong)block.Count) Cycles = _blockStartCycles + (ulong)index;
     }
 
     /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS.</summary>
@@ -193,8 +216,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DecodedBlock? LookupBlock()
     {
-        ref var cs = ref _seg[(int)SegmentIndex.CS];
-        var linear = _bitness == 64 ? Rip : (uint)(cs.Base + Rip);
+        var linear = _bitness == 64 ? Rip : (uint)(_segCheck[(int)SegmentIndex.CS].Base + Rip);
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
         if (b != null && e.Linear == linear && b.Valid && b.Bitness == _bitness) return b;

@@ -124,6 +124,7 @@ public sealed unsafe partial class Processor : IDisposable
         if ((cr0 & Registers.Cr0.PG) != 0 && (efer & Registers.Efer.LME) != 0) efer |= Registers.Efer.LMA;
         else efer &= ~Registers.Efer.LMA;
         Efer = efer;
+        if (PaePaging(Cr0, Cr4, Efer)) TryLoadPdptes(cr3);
         FlushTranslations();
         for (var i = 0; i < 6; i++) SegmentChanged(i);
         ModeChanged();
@@ -166,12 +167,15 @@ public sealed unsafe partial class Processor : IDisposable
         if (_disposed) return;
         _disposed = true;
         NativeMemory.Free(_r);
+        NativeMemory.Free(_segCheck);
         Tlb.Dispose();
         GC.SuppressFinalize(this);
     }
 
     ~Processor()
     {
-        if (!_disposed) NativeMemory.Free(_r);
+        if (_disposed) return;
+        NativeMemory.Free(_r);
+        NativeMemory.Free(_segCheck);
     }
 }

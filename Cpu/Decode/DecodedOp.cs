@@ -9,8 +9,11 @@ namespace Sim.Cpu;
 /// linear address that maps its physical page.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct DecodedOp
+internal unsafe struct DecodedOp
 {
+    /// <summary>The function that executes this operation (from the operation table, by <see cref="Handler"/>).</summary>
+    public delegate*<Processor, ref DecodedOp, bool> Execute;
+
     public const byte NoRegister = 0xFF;
     public const byte RipRegister = 0xFE;
 

@@ -1,52 +1,25 @@
 namespace Sim.Cpu;
 
-/// <summary>The interpreter's operations. A name's suffix says its operand form: R register, M memory, I immediate.</summary>
+/// <summary>
+/// The interpreter's operations. A name's suffix says its operand form: R register, M memory, I
+/// immediate. The first group has functions of their own (Processor.Operations.cs); the second is
+/// executed by the switches of Processor.ExecuteRare.
+/// </summary>
 internal enum Handler : ushort
 {
-    Ud,
-    FpuSse,
-    Nop,
+    MovRR, MovRM, MovMR, MovRI, MovMI, AluRR, AluRI, AluRM, AluMR, AluMI, TestRR, TestRI, TestMR,
+    TestMI, Jcc, JmpRel, Lea, PushR, PopR, UnaryR, CallRel, Ret, Nop, MovzxRR, MovzxRM, MovsxRR, MovsxRM,
+    SetccR, CmovRR,
 
-    MovRR, MovRM, MovMR, MovRI, MovMI, MovMoffsLoad, MovMoffsStore,
-    MovzxRR, MovzxRM, MovsxRR, MovsxRM,
-    Lea,
-    XchgRR, XchgRM,
-    PushR, PushI, PushM, PopR, PopM, PushSeg, PopSeg,
-    MovRSeg, MovMSeg, MovSegR, MovSegM,
-    ConvertA, ConvertD,
-    Bswap, MovbeRM, MovbeMR,
-    Lahf, Sahf, Pushf, Popf,
-    Cmc, Clc, Stc, Cld, Std, Cli, Sti,
-    Xlat,
-    LoadFarPointer,
-    Enter, Leave, Pusha, Popa,
-
-    AluRR, AluRM, AluMR, AluRI, AluMI,
-    TestRR, TestRI, TestMR, TestMI,
-    UnaryR, UnaryM,
-    ShiftR, ShiftM,
-    ShiftDoubleR, ShiftDoubleM,
-    MulDivR, MulDivM,
-    Imul2R, Imul2M, Imul3R, Imul3M,
-    BitR, BitM, BitScanR, BitScanM,
-    SetccR, SetccM, CmovRR, CmovRM,
-    CmpxchgR, CmpxchgM, Cmpxchg8bM, XaddR, XaddM,
-    Bcd,
-
-    Jcc, JmpRel, JmpR, JmpM, CallRel, CallR, CallM, Ret, Loop,
-    JmpFar, JmpFarM, CallFar, CallFarM, RetFar, Iret,
-    Int, Int3, Into, Int1, Bound,
-
-    StringOp,
-    InI, InDx, OutI, OutDx,
-
-    Hlt, Cpuid, Rdtsc, Rdtscp, Rdmsr, Wrmsr, Rdpmc,
-    MovFromCr, MovToCr, MovFromDr, MovToDr, Clts, Lmsw, SmswR, SmswM,
-    Invlpg, Invpcid, Wbinvd, Invd,
-    Lgdt, Lidt, Sgdt, Sidt, LldtR, LldtM, SldtR, SldtM, LtrR, LtrM, StrR, StrM,
-    LarLsl, VerrVerw, ArplR, ArplM,
-    Syscall, Sysret, Sysenter, Sysexit, Swapgs,
-    ReadSegmentBase, WriteSegmentBase,
-    Pause, Fence, Xgetbv, Xsetbv, MonitorMwait,
-    VirtualizationInstruction,
+    Ud, FpuSse, XchgRR, XchgRM, PushI, PushM, PopM, PushSeg, PopSeg, MovRSeg,
+    MovMSeg, MovSegR, MovSegM, ConvertA, ConvertD, Bswap, MovbeRM, MovbeMR, Lahf, Sahf, Pushf, Popf, Cmc, Clc,
+    Stc, Cld, Std, Cli, Sti, Xlat, LoadFarPointer, Enter, Leave, Pusha, Popa, UnaryM, ShiftR, ShiftM,
+    ShiftDoubleR, ShiftDoubleM, MulDivR, MulDivM, Imul2R, Imul2M, Imul3R, Imul3M, BitR, BitM, BitScanR,
+    BitScanM, SetccM, CmovRM, CmpxchgR, CmpxchgM, Cmpxchg8bM, XaddR, XaddM, Bcd, JmpR, JmpM, CallR, CallM,
+    Loop, JmpFar, JmpFarM, CallFar, CallFarM, RetFar, Iret, Int, Int3, Into, Int1, Bound, StringOp, InI, InDx,
+    OutI, OutDx, Hlt, Cpuid, Rdtsc, Rdtscp, Rdmsr, Wrmsr, Rdpmc, MovFromCr, MovToCr, MovFromDr, MovToDr, Clts,
+    Lmsw, SmswR, SmswM, Invlpg, Invpcid, Wbinvd, Invd, Lgdt, Lidt, Sgdt, Sidt, LldtR, LldtM, SldtR, SldtM,
+    LtrR, LtrM, StrR, StrM, LarLsl, VerrVerw, ArplR, ArplM, Syscall, Sysret, Sysenter, Sysexit, Swapgs,
+    ReadSegmentBase, WriteSegmentBase, Pause, Fence, Xgetbv, Xsetbv, MonitorMwait, VirtualizationInstruction,
+    Clac, Stac,
 }

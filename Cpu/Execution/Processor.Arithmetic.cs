@@ -72,7 +72,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe bool ReadForWrite(ulong linear, int size, out ulong value)
     {
-        ref var e = ref Tlb.Write[Sim.Cpu.Memory.SoftwareTlb.Slot(linear)];
+        ref var e = ref _tlbWrite[Sim.Cpu.Memory.SoftwareTlb.Slot(linear)];
         if (e.Tag == (linear & ~0xFFFUL) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
@@ -84,6 +84,7 @@ public sealed unsafe partial class Processor
         return ReadLinear(linear, size, out value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Unary(int kind, int size, ulong a)
     {
         ulong r;
@@ -104,12 +105,6 @@ public sealed unsafe partial class Processor
                 SetLazy(FlagOp.Neg, size, r, a, 0);
                 return r;
         }
-    }
-
-    private bool UnaryRegister(ref DecodedOp op)
-    {
-        SetReg(op.Rm, op.Size, Unary(op.Sub, op.Size, GetReg(op.Rm, op.Size)));
-        return Next(ref op);
     }
 
     private bool UnaryMemory(ref DecodedOp op)

@@ -7,13 +7,14 @@ public sealed unsafe partial class Processor
     private static ulong OperandMask(int size) => size switch { 2 => 0xFFFF, 4 => 0xFFFFFFFF, _ => ulong.MaxValue };
 
     /// <summary>Checks a near branch target against the CS limit (or canonicality in 64-bit mode) and takes it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool SetBranchTarget(ulong target)
     {
         if (_bitness == 64)
         {
             if (!IsCanonical(target)) return RaiseFault(ExceptionVector.GP, 0);
         }
-        else if (target > _seg[(int)SegmentIndex.CS].Limit && InProtectedMode)
+        else if (target > _codeLimit)
         {
             return RaiseFault(ExceptionVector.GP, 0);
         }
@@ -26,27 +27,14 @@ public sealed unsafe partial class Processor
 
     private bool JumpAbsolute(ref DecodedOp op, ulong target) => SetBranchTarget(target & OperandMask(op.Size));
 
-    private bool CallRelative(ref DecodedOp op) =>
-        CallTo(ref op, (Rip + op.Length + op.Immediate) & OperandMask(op.Size));
-
     private bool CallAbsolute(ref DecodedOp op, ulong target) => CallTo(ref op, target & OperandMask(op.Size));
 
     private bool CallTo(ref DecodedOp op, ulong target)
     {
         var returnAddress = (Rip + op.Length) & OperandMask(op.Size);
-        if (_bitness == 64 ? !IsCanonical(target) : InProtectedMode && target > _seg[(int)SegmentIndex.CS].Limit)
+        if (_bitness == 64 ? !IsCanonical(target) : target > _codeLimit)
             return RaiseFault(ExceptionVector.GP, 0);
         if (!Push(returnAddress, op.Size)) return false;
-        Rip = target;
-        return true;
-    }
-
-    private bool Return(ref DecodedOp op)
-    {
-        if (!PeekStack(0, op.Size, out var target)) return false;
-        if (_bitness == 64 ? !IsCanonical(target) : InProtectedMode && target > _seg[(int)SegmentIndex.CS].Limit)
-            return RaiseFault(ExceptionVector.GP, 0);
-        SetStackPointer(_r[4] + (ulong)op.Size + op.Immediate);
         Rip = target;
         return true;
     }
@@ -65,6 +53,7 @@ public sealed unsafe partial class Processor
             taken = count != 0 && (op.Sub == 0 || (op.Sub == 1 ? GetZF() : !GetZF()));
         }
         if (!taken) return Next(ref op);
+        _stopBlock = true;
         return JumpRelative(ref op);
     }
 

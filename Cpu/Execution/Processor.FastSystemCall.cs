@@ -14,10 +14,17 @@ public sealed unsafe partial class Processor
         SegmentChanged((int)index);
     }
 
+    /// <summary>
+    /// SYSCALL and SYSRET need EFER.SCE; Intel processors allow them only in 64-bit mode (SDM vol. 2),
+    /// AMD ones also in legacy and compatibility mode (APM vol. 3).
+    /// </summary>
+    private bool FastSystemCallAvailable =>
+        (Efer & Registers.Efer.SCE) != 0 && InProtectedMode && (_bitness == 64 || Vendor == CpuVendor.Amd);
+
     /// <summary>SYSCALL (SDM vol. 2): #UD unless EFER.SCE; in 64-bit mode to LSTAR with RFLAGS masked by FMASK, else legacy mode to STAR[31:0].</summary>
     private bool Syscall(ref DecodedOp op)
     {
-        if ((Efer & Registers.Efer.SCE) == 0 || !InProtectedMode) return RaiseFault(ExceptionVector.UD, 0);
+        if (!FastSystemCallAvailable) return RaiseFault(ExceptionVector.UD, 0);
         var returnRip = Rip + op.Length;
         var selector = (ushort)((Star >> 32) & 0xFFFC);
         var flags = MaterializeFlags();
@@ -47,7 +54,7 @@ public sealed unsafe partial class Processor
     /// <summary>SYSRET: back to CPL 3, to 64-bit code with REX.W, else to 32-bit compatibility code; #GP for a non-canonical RCX.</summary>
     private bool Sysret(ref DecodedOp op)
     {
-        if ((Efer & Registers.Efer.SCE) == 0 || !InProtectedMode) return RaiseFault(ExceptionVector.UD, 0);
+        if (!FastSystemCallAvailable) return RaiseFault(ExceptionVector.UD, 0);
         if (Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
         var baseSelector = (ushort)((Star >> 48) & 0xFFFF);
         if (InLongMode)

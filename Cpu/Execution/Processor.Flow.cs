@@ -62,11 +62,27 @@ public sealed unsafe partial class Processor
         return Next(ref op);
     }
 
+    /// <summary>CLAC and STAC (SDM vol. 2): SMAP's control of EFLAGS.AC, #UD outside CPL 0 or in virtual-8086 mode.</summary>
+    private bool SetAlignmentCheck(ref DecodedOp op)
+    {
+        if (Cpl > 0 || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
+        _flags = op.Handler == Handler.Stac ? _flags | Rflags.AC : _flags & ~Rflags.AC;
+        return Next(ref op);
+    }
+
     /// <summary>IRET/IRETD/IRETQ in every mode (SDM vol. 2, IRET pseudocode).</summary>
     private bool InterruptReturn(ref DecodedOp op)
     {
-        var size = op.Size;
+        // NMIs are unblocked by an IRET that completes, not by one that faults.
+        if (!InterruptReturnCore(ref op)) return false;
         _nmiBlocked = false;
+        _eventsPending = true;
+        return true;
+    }
+
+    private bool InterruptReturnCore(ref DecodedOp op)
+    {
+        var size = op.Size;
         if (!InProtectedMode)
         {
             if (!PeekStack(0, size, out var ip) || !PeekStack((ulong)size, size, out var cs) || !PeekStack((ulong)(2 * size), size, out var fl))

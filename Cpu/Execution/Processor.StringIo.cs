@@ -28,6 +28,7 @@ public sealed unsafe partial class Processor
     {
         if (!CheckIoPermission(port, op.Size)) return false;
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.IoIn, port, (ulong)op.Size)) return false;
+        SyncClock(ref op);
         SetReg(0, op.Size, _io.Read(port, op.Size));
         return Next(ref op);
     }
@@ -37,6 +38,7 @@ public sealed unsafe partial class Processor
         if (!CheckIoPermission(port, op.Size)) return false;
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.IoOut, port, (ulong)op.Size)) return false;
         var value = (uint)GetReg(0, op.Size);
+        SyncClock(ref op);
         Next(ref op);
         _io.Write(port, op.Size, value);
         return true;
@@ -57,6 +59,7 @@ public sealed unsafe partial class Processor
             if (Hooks != null && Hooks.Intercept(this, kind == 5 ? InterceptKind.IoIn : InterceptKind.IoOut, port, (ulong)size | 0x100)) return false;
         }
         var iterations = 0;
+        if (kind is 5 or 6) SyncClock(ref op);
         while (true)
         {
             if (rep && (_r[1] & amask) == 0) return Next(ref op);

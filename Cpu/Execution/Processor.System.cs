@@ -99,7 +99,7 @@ public sealed unsafe partial class Processor
             {
                 if (!RequireCpl0()) return false;
                 var ea = EffectiveAddress(ref op);
-                var linear = _bitness == 64 ? (op.Segment >= 4 ? _segBase[op.Segment] : 0) + ea : (uint)(_segBase[op.Segment] + ea);
+                var linear = _bitness == 64 ? (op.Segment >= 4 ? _segCheck[op.Segment].Base : 0) + ea : (uint)(_segCheck[op.Segment].Base + ea);
                 if (Hooks != null && Hooks.Intercept(this, InterceptKind.Invlpg, linear, 0)) return false;
                 Tlb.FlushPage(linear);
                 ClearBlockLookup();
@@ -254,6 +254,8 @@ public sealed unsafe partial class Processor
                 if ((value & Registers.Cr0.PG) != 0 && (efer & Registers.Efer.LME) != 0) efer |= Registers.Efer.LMA;
                 else efer &= ~Registers.Efer.LMA;
                 var changed = Cr0 ^ value;
+                if (PaePaging(value, Cr4, efer) && (changed & (Registers.Cr0.PG | Registers.Cr0.CD | Registers.Cr0.NW)) != 0 && !TryLoadPdptes(Cr3))
+                    return RaiseFault(ExceptionVector.GP, 0);
                 Cr0 = value & (Registers.Cr0.Defined);
                 Efer = efer;
                 if ((changed & (Registers.Cr0.PG | Registers.Cr0.WP | Registers.Cr0.PE)) != 0) FlushTranslations();
@@ -273,6 +275,7 @@ public sealed unsafe partial class Processor
                     if ((addressBits >> MaxPhysicalAddressBits) != 0) return RaiseFault(ExceptionVector.GP, 0);
                     if (pcide) value &= ~(1UL << 63);
                 }
+                if (PaePaging(Cr0, Cr4, Efer) && !TryLoadPdptes(value)) return RaiseFault(ExceptionVector.GP, 0);
                 Cr3 = value;
                 FlushTranslations();
                 break;
@@ -285,6 +288,7 @@ public sealed unsafe partial class Processor
                 if (InLongMode && (value & Registers.Cr4.PAE) == 0) return RaiseFault(ExceptionVector.GP, 0);
                 if ((value & Registers.Cr4.PCIDE) != 0 && (Cr4 & Registers.Cr4.PCIDE) == 0 && (!InLongMode || (Cr3 & 0xFFF) != 0))
                     return RaiseFault(ExceptionVector.GP, 0);
+                if (PaePaging(Cr0, value, Efer) && !TryLoadPdptes(Cr3)) return RaiseFault(ExceptionVector.GP, 0);
                 Cr4 = value;
                 FlushTranslations();
                 break;

@@ -103,6 +103,8 @@ public sealed unsafe partial class Processor
 
         if (new32 && PagingEnabled && n[0] != Cr3)
         {
+            // A task switch loads the PDPTEs of the new CR3 under PAE paging; reserved bits raise #GP in the new task.
+            if (PaePaging(Cr0, Cr4, Efer) && !TryLoadPdptes(n[0])) return RaiseFault(ExceptionVector.GP, 0);
             Cr3 = n[0];
             FlushTranslations();
         }

@@ -1,0 +1,4 @@
+namespace Sim.Images;
+
+/// <summary>How the CPU starts executing a boot image.</summary>
+public abstract record EntryState;

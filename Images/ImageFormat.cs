@@ -1,0 +1,10 @@
+namespace Sim.Images;
+
+public enum ImageFormat
+{
+    Auto,
+    Raw,
+    BootSector,
+    Multiboot,
+    Elf64,
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Globalization;
+using Sim.Images;
+using Sim.Platform;
+using Spectre.Console;
+
+namespace Sim.Cli.Commands;
+
+/// <summary>`sim run`: runs a guest headlessly; its console goes to stdout and its exit status becomes sim's.</summary>
+public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
+{
+    private readonly Argument<string?> _image = new("image")
+    {
+        Description = "Guest image: raw binary, boot-sector/floppy/disk image, Multiboot kernel (ELF32 or a.out kludge) or ELF64. Without one, a built-in guest runs.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private readonly Option<string?> _guest = new("--guest") { Description = "Built-in guest to run instead of an image: demo (default), bench32, bench64." };
+    private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
+    private readonly Option<bool> _floppy = new("--floppy") { Description = "Boot the built-in guest from a floppy through the BIOS instead of placing it in memory." };
+    private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs.", DefaultValueFactory = _ => 1 };
+    private readonly Option<string> _memory = new("--memory") { Description = "RAM size, e.g. 64M or 1G.", DefaultValueFactory = _ => "64M" };
+    private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop after this many instructions (exit status 8)." };
+    private readonly Option<bool> _stats = new("--stats") { Description = "Print instructions, simulated cycles, host seconds and MIPS to stderr." };
+    private readonly Option<ImageFormat> _format = new("--format") { Description = "Image format instead of detecting it.", DefaultValueFactory = _ => ImageFormat.Auto };
+    private readonly Option<string?> _loadAddress = new("--load-address") { Description = "Load address of a raw image (hex with 0x, or decimal)." };
+    private readonly Option<string> _cmdline = new("--cmdline") { Description = "Multiboot command line.", DefaultValueFactory = _ => "" };
+    private readonly Option<string> _serial = new("--serial") { Description = "Where COM1 output goes: stdout, stderr, none or a file.", DefaultValueFactory = _ => "stdout" };
+    private readonly Option<string> _debugcon = new("--debugcon") { Description = "Where port 0xE9 output goes: stdout, stderr, none or a file (off by default, as in QEMU and Bochs).", DefaultValueFactory = _ => "none" };
+    private readonly Option<string[]> _modules = new("--module") { Description = "Multiboot module file (repeatable; 'path args' passes a string).", AllowMultipleArgumentsPerToken = false };
+
+    public Command Create()
+    {
+        var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
+        {
+            _image, _guest, _iterations, _floppy, _cpus, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
+            _serial, _debugcon,
+        };
+        command.SetAction(parse => Execute(Parse(parse)));
+        return command;
+    }
+
+    private RunSettings Parse(ParseResult parse)
+    {
+        var cpus = parse.GetValue(_cpus);
+        if (cpus is < 1 or > 64) throw new UserInputException($"--cpus must be between 1 and 64, not {cpus}");
+        return new RunSettings
+        {
+            ImagePath = parse.GetValue(_image),
+            Guest = parse.GetValue(_guest),
+            Iterations = parse.GetValue(_iterations),
+            Floppy = parse.GetValue(_floppy),
+            Cpus = cpus,
+            MemoryBytes = SizeParser.Parse(parse.GetValue(_memory) ?? "64M"),
+            MaxInstructions = parse.GetValue(_maxInstructions),
+            Stats = parse.GetValue(_stats),
+            Format = parse.GetValue(_format),
+            LoadAddress = ParseAddress(parse.GetValue(_loadAddress)),
+            CommandLine = parse.GetValue(_cmdline) ?? "",
+            Modules = parse.GetValue(_modules) ?? [],
+            Serial = parse.GetValue(_serial) ?? "stdout",
+            DebugConsole = parse.GetValue(_debugcon) ?? "none",
+        };
+    }
+
+    private static ulong? ParseAddress(string? text)
+    {
+        if (text == null) return null;
+        var ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value)
+            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        if (!ok) throw new UserInputException($"cannot parse load address '{text}'");
+        return value;
+    }
+
+    private int Execute(RunSettings settings)
+    {
+        var image = images.Resolve(settings);
+        var owned = new List<IDisposable>();
+        try
+        {
+            var serial = OutputTarget.Open(settings.Serial, console, owned);
+            var config = new MachineConfig
+            {
+                Cpus = settings.Cpus,
+                MemoryBytes = settings.MemoryBytes,
+                MaxInstructions = settings.MaxInstructions,
+                Console = serial,
+                DebugConsole = OutputTarget.Open(settings.DebugConsole, console, owned),
+            };
+            using var machine = new Machine(config);
+            machine.Load(image);
+            var result = machine.Run();
+            serial.Flush();
+            Report(settings, image, result);
+            return result.ExitCode;
+        }
+        finally
+        {
+            foreach (var o in owned) o.Dispose();
+        }
+    }
+
+    private void Report(RunSettings settings, BootImage image, RunResult result)
+    {
+        if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown))
+            console.Error.WriteLine($"sim: {result.Message}");
+        if (settings.Stats) PrintStats(image, result);
+    }
+
+    private void PrintStats(BootImage image, RunResult result)
+    {
+        var seconds = result.HostTime.TotalSeconds;
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("statistic").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("image", Markup.Escape(image.Description));
+        table.AddRow("outcome", Markup.Escape($"{result.Outcome} (exit status {result.ExitCode})"));
+        table.AddRow("instructions", result.Instructions.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("simulated cycles", result.Cycles.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("host seconds", seconds.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("MIPS", (seconds > 0 ? result.Instructions / seconds / 1e6 : 0).ToString("F1", CultureInfo.InvariantCulture));
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Error), ColorSystem = ColorSystemSupport.NoColors });
+        stderr.Write(table);
+    }
+}

@@ -1,0 +1,20 @@
+using Sim.Images;
+using Sim.Images.Guests;
+
+namespace Sim.Cli;
+
+/// <summary>The built-in guests, by the names the command line accepts.</summary>
+public sealed class GuestCatalog
+{
+    public const string Default = "demo";
+
+    public IReadOnlyList<string> Names { get; } = ["demo", "bench32", "bench64"];
+
+    public BuiltInGuest Create(string name, uint? iterations) => name switch
+    {
+        "demo" => new DemoGuest(),
+        "bench32" => iterations is { } n ? new BenchmarkGuest(GuestMode.Protected32, n) : new BenchmarkGuest(GuestMode.Protected32),
+        "bench64" => iterations is { } n ? new BenchmarkGuest(GuestMode.Long64, n) : new BenchmarkGuest(GuestMode.Long64),
+        _ => throw new UserInputException($"unknown built-in guest '{name}'; choose one of: {string.Join(", ", Names)}"),
+    };
+}

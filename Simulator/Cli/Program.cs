@@ -1,0 +1,3 @@
+using Sim.Cli;
+
+return await SimCommandLine.InvokeAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,22 @@
+using Sim.Images;
+
+namespace Sim.Cli;
+
+/// <summary>The options of `sim run`, parsed.</summary>
+public sealed record RunSettings
+{
+    public string? ImagePath { get; init; }
+    public string? Guest { get; init; }
+    public uint? Iterations { get; init; }
+    public bool Floppy { get; init; }
+    public int Cpus { get; init; } = 1;
+    public ulong MemoryBytes { get; init; } = 64UL << 20;
+    public ulong? MaxInstructions { get; init; }
+    public bool Stats { get; init; }
+    public ImageFormat Format { get; init; } = ImageFormat.Auto;
+    public ulong? LoadAddress { get; init; }
+    public string CommandLine { get; init; } = "";
+    public IReadOnlyList<string> Modules { get; init; } = [];
+    public string Serial { get; init; } = "stdout";
+    public string DebugConsole { get; init; } = "none";
+}

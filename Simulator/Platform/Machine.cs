@@ -1,0 +1,361 @@
+using System.Diagnostics;
+using Sim.Cpu;
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
+using Sim.Images;
+using Sim.Platform.Bios;
+using Sim.Platform.Devices;
+using Sim.Platform.Time;
+
+namespace Sim.Platform;
+
+/// <summary>
+/// The simulated PC: RAM, the processors with their own cycle clocks, the port bus with the legacy
+/// devices, and the scheduler that always advances the processor furthest behind (ties to the lowest
+/// index) and delivers device events from one time-ordered queue, so that the same inputs give the
+/// same run. The 8259A pair drives CPU 0's INTR.
+/// </summary>
+public sealed class Machine : IDisposable
+{
+    /// <summary>Size of the platform's own area at the top of RAM (GDT and long-mode page tables).</summary>
+    public const ulong PlatformAreaSize = 0x10000;
+
+    private readonly Func<ulong>[] _timeSources;
+    private Processor? _running;
+    private bool _disposed;
+
+    public Machine(MachineConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Cpus < 1) throw new ArgumentOutOfRangeException(nameof(config), "A machine needs at least one processor.");
+        if (config.MemoryBytes < 2UL << 20) throw new ArgumentOutOfRangeException(nameof(config), "A PC needs at least 2 MiB of RAM.");
+        Config = config;
+        Memory = new PhysicalMemory(config.MemoryBytes);
+        Clock = new MachineClock(config.CpuFrequencyHz);
+        Io = new IoBus();
+        Control = new MachineControl { StopRunning = () => _running?.RequestStop() };
+
+        var processors = new Processor[config.Cpus];
+        _timeSources = new Func<ulong>[config.Cpus];
+        for (var i = 0; i < config.Cpus; i++)
+        {
+            var cpu = new Processor(Memory, Io, i);
+            if (i > 0) cpu.Activity = ActivityState.WaitForSipi;
+            processors[i] = cpu;
+            _timeSources[i] = () => cpu.Cycles;
+        }
+        Processors = processors;
+
+        Pic = new CascadedPic8259A();
+        Pit = new Pit8254(Clock);
+        PortB = new SystemControlPortB(Pit);
+        Rtc = new RtcMc146818(Clock, config.RtcStart);
+        Rtc.SetMemorySize(config.MemoryBytes);
+        Com1 = new Uart16550A(config.Console, config.SerialInput);
+        A20 = new A20Gate();
+        PostCodes = new PostCodePort();
+        KeyboardController = new KeyboardController8042(A20, Control);
+        BiosServices = new BiosServices(Memory, Com1, Rtc, A20);
+
+        var bsp = processors[0];
+        bsp.InterruptSource = Pic;
+        Pic.InterruptRaised = bsp.NotifyInterrupt;
+        Pit.Out0Rising = () => Pic.PulseIrq(0);
+        Rtc.IrqLevel = level => Pic.SetIrqLevel(8, level);
+        Com1.IrqLevel = level => Pic.SetIrqLevel(Uart16550A.Com1Irq, level);
+        A20.Changed = enabled => Memory.A20Enabled = enabled;
+        Memory.A20Enabled = A20.Enabled;
+
+        Io.Register(CascadedPic8259A.MasterPort, 2, Pic);
+        Io.Register(CascadedPic8259A.SlavePort, 2, Pic);
+        Io.Register(CascadedPic8259A.ElcrPort, 2, Pic);
+        Io.Register(Pit8254.BasePort, 4, Pit);
+        Io.Register(SystemControlPortB.Port, 1, PortB);
+        Io.Register(RtcMc146818.IndexPort, 2, Rtc);
+        Io.Register(Com1.BasePort, 8, Com1);
+        Io.Register(KeyboardController8042.DataPort, 1, KeyboardController);
+        Io.Register(KeyboardController8042.StatusPort, 1, KeyboardController);
+        Io.Register(PostCodePort.Port, 1, PostCodes);
+        Io.Register(SystemControlPortA.Port, 1, new SystemControlPortA(A20, Control));
+        Io.Register(DebugConsolePort.Port, 1, new DebugConsolePort(config.DebugConsole ?? config.Console));
+        Io.Register(DebugExitPort.Port, 1, new DebugExitPort(Control));
+        Io.Register(ResetControlRegister.Port, 1, new ResetControlRegister(Control));
+        Io.Register(BochsShutdownPort.Port, 1, new BochsShutdownPort(Control));
+        Io.Register(Bios.BiosServices.BasePort, Bios.BiosServices.PortCount, BiosServices);
+    }
+
+    public MachineConfig Config { get; }
+
+    public PhysicalMemory Memory { get; }
+
+    public IReadOnlyList<Processor> Processors { get; }
+
+    public MachineClock Clock { get; }
+
+    public IoBus Io { get; }
+
+    public MachineControl Control { get; }
+
+    public CascadedPic8259A Pic { get; }
+
+    public Pit8254 Pit { get; }
+
+    public SystemControlPortB PortB { get; }
+
+    public RtcMc146818 Rtc { get; }
+
+    public Uart16550A Com1 { get; }
+
+    public A20Gate A20 { get; }
+
+    public PostCodePort PostCodes { get; }
+
+    public KeyboardController8042 KeyboardController { get; }
+
+    public BiosServices BiosServices { get; }
+
+    /// <summary>Where <see cref="Load"/> put the platform's GDT (protected and long mode), or 0.</summary>
+    public ulong GdtAddress { get; private set; }
+
+    /// <summary>Where <see cref="Load"/> put the long-mode PML4 (CR3), or 0.</summary>
+    public ulong PageTableAddress { get; private set; }
+
+    /// <summary>The start of the platform's area at the top of RAM: GDT at +0x6000, PML4 at +0, PDPT at +0x1000, four PDs at +0x2000.</summary>
+    public ulong PlatformAreaBase => Memory.RamSize - PlatformAreaSize;
+
+    public ulong InstructionsRetired
+    {
+        get
+        {
+            ulong sum = 0;
+            foreach (var cpu in Processors) sum += cpu.InstructionsRetired;
+            return sum;
+        }
+    }
+
+    /// <summary>
+    /// Copies the image's chunks to memory and puts CPU 0 in the image's entry state. A real-mode image
+    /// starts in the BIOS (<see cref="BiosRom"/>), which serves <see cref="BootImage.Disk"/> through INT 13h
+    /// and whose boot sector it copies to 0000:7C00 first.
+    /// </summary>
+    public void Load(BootImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        foreach (var chunk in image.Chunks) Memory.WriteBytes(chunk.Address, chunk.Data);
+        var bsp = Processors[0];
+        switch (image.Entry)
+        {
+            case RealModeEntry real:
+                LoadRealMode(bsp, image, real);
+                break;
+            case ProtectedModeEntry pm:
+                CheckPlatformArea(image);
+                LoadProtectedMode(bsp, pm);
+                break;
+            case LongModeEntry lm:
+                CheckPlatformArea(image);
+                LoadLongMode(bsp, lm);
+                break;
+            default:
+                throw new NotSupportedException($"Entry state {image.Entry.GetType().Name} is not supported.");
+        }
+    }
+
+    private void CheckPlatformArea(BootImage image)
+    {
+        foreach (var chunk in image.Chunks)
+        {
+            if (chunk.Address < Memory.RamSize && chunk.End > PlatformAreaBase)
+                throw new InvalidOperationException(
+                    $"Chunk 0x{chunk.Address:x}-0x{chunk.End:x} overlaps the platform's page tables and GDT at 0x{PlatformAreaBase:x}-0x{Memory.RamSize:x}; give the machine more memory.");
+        }
+    }
+
+    private void LoadRealMode(Processor cpu, BootImage image, RealModeEntry entry)
+    {
+        var rom = BiosRom.Build(entry.Cs, entry.Ip, entry.BootDrive);
+        if (image.Disk is { } disk)
+        {
+            BiosServices.AttachDisk(disk, entry.BootDrive);
+            if (disk.Length >= DiskGeometry.SectorSize) Memory.WriteBytes(0x7C00, disk.AsSpan(0, DiskGeometry.SectorSize));
+        }
+        BiosRom.Install(Memory, rom, BiosServices.Geometry, entry.BootDrive);
+        cpu.Reset();
+        cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = BiosRom.Segment, Base = BiosRom.Base, Limit = 0xFFFF, Attributes = 0x9B });
+        cpu.Rip = rom.InitOffset;
+        cpu.Flags = 0x2;
+    }
+
+    private void LoadProtectedMode(Processor cpu, ProtectedModeEntry entry)
+    {
+        cpu.Reset();
+        const ushort code = 0x08, data = 0x10;
+        WriteGdt([0, FlatCode32, FlatData]);
+        cpu.LoadControlState(Cr0.PE | Cr0.ET, 0, 0, 0);
+        LoadFlatSegments(cpu, code, 0xC09B, data);
+        cpu.Rip = entry.Eip;
+        cpu.SetGpr(0, entry.Eax);
+        cpu.SetGpr(3, entry.Ebx);
+        cpu.Flags = 0x2;
+    }
+
+    private void LoadLongMode(Processor cpu, LongModeEntry entry)
+    {
+        cpu.Reset();
+        const ushort code = 0x08, data = 0x10;
+        WriteGdt([0, FlatCode64, FlatData, FlatCode32]);
+        PageTableAddress = BuildIdentityPageTables();
+        cpu.LoadControlState(Cr0.PE | Cr0.PG | Cr0.ET, PageTableAddress, Cr4.PAE, Efer.LME | Efer.LMA);
+        LoadFlatSegments(cpu, code, 0xA09B, data);
+        cpu.Rip = entry.Rip;
+        cpu.SetGpr(7, entry.Rdi);
+        cpu.SetGpr(6, entry.Rsi);
+        cpu.Flags = 0x2;
+    }
+
+    /// <summary>Flat descriptors (base 0, limit 0xFFFFF pages, DPL 0, accessed) matching the segment registers the loader sets.</summary>
+    private const ulong FlatCode32 = 0x00CF_9B00_0000_FFFF;
+    private const ulong FlatCode64 = 0x00AF_9B00_0000_FFFF;
+    private const ulong FlatData = 0x00CF_9300_0000_FFFF;
+
+    private void WriteGdt(ulong[] descriptors)
+    {
+        GdtAddress = PlatformAreaBase + 0x6000;
+        var bytes = new byte[descriptors.Length * 8];
+        for (var i = 0; i < descriptors.Length; i++) BitConverter.TryWriteBytes(bytes.AsSpan(i * 8), descriptors[i]);
+        Memory.WriteBytes(GdtAddress, bytes);
+        var bsp = Processors[0];
+        bsp.Gdtr = new DescriptorTableRegister { Base = GdtAddress, Limit = (ushort)(bytes.Length - 1) };
+    }
+
+    private static void LoadFlatSegments(Processor cpu, ushort codeSelector, uint codeAttributes, ushort dataSelector)
+    {
+        cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = codeSelector, Base = 0, Limit = 0xFFFF_FFFF, Attributes = codeAttributes });
+        foreach (var s in new[] { SegmentIndex.DS, SegmentIndex.ES, SegmentIndex.SS, SegmentIndex.FS, SegmentIndex.GS })
+            cpu.SetSegment(s, new SegmentRegister { Selector = dataSelector, Base = 0, Limit = 0xFFFF_FFFF, Attributes = 0xC093 });
+    }
+
+    /// <summary>PML4 → one PDPT → four page directories of 2 MiB pages covering 0–4 GiB, identity-mapped, writable.</summary>
+    private ulong BuildIdentityPageTables()
+    {
+        var pml4 = PlatformAreaBase;
+        var pdpt = pml4 + 0x1000;
+        var pd = pml4 + 0x2000;
+        var tables = new byte[0x6000];
+        BitConverter.TryWriteBytes(tables.AsSpan(0), pdpt | 0x03);
+        for (var i = 0; i < 4; i++)
+        {
+            BitConverter.TryWriteBytes(tables.AsSpan(0x1000 + i * 8), (pd + (ulong)i * 0x1000) | 0x03);
+            for (var j = 0; j < 512; j++)
+            {
+                var physical = ((ulong)i << 30) | ((ulong)j << 21);
+                BitConverter.TryWriteBytes(tables.AsSpan(0x2000 + i * 0x1000 + j * 8), physical | 0x83);
+            }
+        }
+        Memory.WriteBytes(pml4, tables);
+        return pml4;
+    }
+
+    /// <summary>Runs until an exit port is written, CPU 0 triple-faults, nothing can run any more, or the instruction limit is reached.</summary>
+    public RunResult Run()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        Control.Clear();
+        var max = Config.MaxInstructions;
+        while (true)
+        {
+            if (Control.Outcome is { } requested) return Finish(requested, Control.ExitCode, Control.Message, stopwatch);
+            var retired = InstructionsRetired;
+            if (max is { } limit && retired >= limit)
+                return Finish(RunOutcome.InstructionLimit, RunResult.InstructionLimitExitCode, $"instruction limit of {limit} reached at {Location(Processors[0])}", stopwatch);
+
+            var cpu = FurthestBehind();
+            if (cpu == null)
+                return Finish(RunOutcome.HaltedForever, RunResult.HaltedForeverExitCode, HaltedMessage(), stopwatch);
+            Clock.RunDue(cpu.Cycles);
+            if (Control.StopRequested) continue;
+
+            var deadline = Clock.NextDeadline;
+            if (cpu.Activity == ActivityState.Hlt && !(cpu.InterruptSource?.InterruptPending ?? false))
+            {
+                // Halted with IF = 1 (FurthestBehind skips IF = 0): nothing happens until the next
+                // device event, so time jumps straight there.
+                if (deadline is { } next && next > cpu.Cycles) cpu.Cycles = next;
+                continue;
+            }
+
+            var until = cpu.Cycles + Config.QuantumCycles;
+            if (deadline is { } due && due < until) until = Math.Max(due, cpu.Cycles + 1);
+            if (max is { } m && cpu.Cycles + (m - retired) < until) until = cpu.Cycles + (m - retired);
+
+            _running = cpu;
+            Clock.TimeSource = _timeSources[cpu.Index];
+            StopReason reason;
+            try
+            {
+                reason = cpu.Run(until);
+            }
+            finally
+            {
+                Clock.TimeSource = null;
+                _running = null;
+            }
+            if (reason == StopReason.Shutdown && cpu.Index == 0)
+                return Finish(RunOutcome.TripleFault, RunResult.TripleFaultExitCode, $"CPU 0: triple fault (shutdown) at {Location(cpu)}", stopwatch);
+        }
+    }
+
+    /// <summary>
+    /// The runnable processor with the smallest clock, lowest index first. A processor is runnable
+    /// when active, or halted with IF = 1 and something that can still wake it (a pending request or a
+    /// queued device event); one halted with IF = 0, in shutdown or waiting for a SIPI is not, since
+    /// no device here raises NMI, INIT or SIPI.
+    /// </summary>
+    private Processor? FurthestBehind()
+    {
+        Processor? best = null;
+        var haveEvent = Clock.NextDeadline != null;
+        foreach (var cpu in Processors)
+        {
+            var runnable = cpu.Activity switch
+            {
+                ActivityState.Active => true,
+                ActivityState.Hlt => cpu.InterruptsEnabled && (haveEvent || (cpu.InterruptSource?.InterruptPending ?? false)),
+                _ => false,
+            };
+            if (runnable && (best == null || cpu.Cycles < best.Cycles)) best = cpu;
+        }
+        return best;
+    }
+
+    private string HaltedMessage()
+    {
+        var bsp = Processors[0];
+        var why = bsp.Activity switch
+        {
+            ActivityState.Hlt when !bsp.InterruptsEnabled => "halted with interrupts disabled",
+            ActivityState.Hlt => "halted with interrupts enabled and no device event pending",
+            ActivityState.Shutdown => "in shutdown",
+            _ => bsp.Activity.ToString(),
+        };
+        return $"CPU 0: {why} at {Location(bsp)}; no processor can run";
+    }
+
+    private static string Location(Processor cpu) => $"CS:RIP={cpu.GetSegment(SegmentIndex.CS).Selector:x4}:{cpu.Rip:x8}";
+
+    private RunResult Finish(RunOutcome outcome, int exitCode, string message, Stopwatch stopwatch)
+    {
+        ulong cycles = 0;
+        foreach (var cpu in Processors)
+            if (cpu.Activity != ActivityState.WaitForSipi) cycles = Math.Max(cycles, cpu.Cycles);
+        return new RunResult(outcome, exitCode, InstructionsRetired, cycles, stopwatch.Elapsed, message);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var cpu in Processors) cpu.Dispose();
+        Memory.Dispose();
+    }
+}

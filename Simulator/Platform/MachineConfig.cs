@@ -1,0 +1,38 @@
+using Sim.Platform.Devices;
+using Sim.Platform.Time;
+
+namespace Sim.Platform;
+
+/// <summary>What the simulated PC is made of.</summary>
+public sealed record MachineConfig
+{
+    /// <summary>Processors; CPU 0 boots, the others wait for a SIPI.</summary>
+    public int Cpus { get; init; } = 1;
+
+    public ulong MemoryBytes { get; init; } = 64UL << 20;
+
+    /// <summary>Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have retired on all processors together.</summary>
+    public ulong? MaxInstructions { get; init; }
+
+    /// <summary>Where COM1's output goes (and the 0xE9 debug console's, unless <see cref="DebugConsole"/> is set).</summary>
+    public TextWriter Console { get; init; } = System.Console.Out;
+
+    /// <summary>
+    /// Where the 0xE9 debug console's bytes go; null sends them to <see cref="Console"/>. Guests that
+    /// write every line to both COM1 and 0xE9 (the Images project's built-in guests do) need a
+    /// separate writer here, or <see cref="TextWriter.Null"/>, to avoid printing everything twice.
+    /// </summary>
+    public TextWriter? DebugConsole { get; init; }
+
+    /// <summary>Bytes COM1 receives, in order.</summary>
+    public Queue<byte>? SerialInput { get; init; }
+
+    /// <summary>Cycles per simulated second, the time base of every device (1 GHz: a cycle is a nanosecond).</summary>
+    public ulong CpuFrequencyHz { get; init; } = MachineClock.DefaultFrequencyHz;
+
+    /// <summary>The date and time the RTC shows at cycle 0.</summary>
+    public DateTime RtcStart { get; init; } = RtcMc146818.DefaultStartTime;
+
+    /// <summary>The most cycles a processor runs before the scheduler looks at the others and at device events.</summary>
+    public ulong QuantumCycles { get; init; } = 10_000;
+}

@@ -1,0 +1,23 @@
+namespace Sim.Platform;
+
+/// <summary>Why <see cref="Machine.Run"/> ended.</summary>
+public enum RunOutcome
+{
+    /// <summary>The guest wrote to QEMU's isa-debug-exit port.</summary>
+    DebugExit,
+
+    /// <summary>The guest wrote "Shutdown" to the Bochs shutdown port.</summary>
+    BochsShutdown,
+
+    /// <summary>The bootstrap processor entered the shutdown state (triple fault).</summary>
+    TripleFault,
+
+    /// <summary>Every processor is halted (or waits for a SIPI) and nothing can wake one.</summary>
+    HaltedForever,
+
+    /// <summary>The configured number of instructions has retired.</summary>
+    InstructionLimit,
+
+    /// <summary>The guest reset the machine (port 0x92, 0xCF9 or the keyboard controller).</summary>
+    Reset,
+}
