@@ -21,7 +21,16 @@ public static class SimRunner
         cpu.Rax = 0x2BADB002;
         cpu.Rbx = 0x9500;
         cpu.Rip = guest.EntryPoint;
-        var reason = cpu.Run(cpu.Cycles + cycleLimit);
+        StopReason reason;
+        try
+        {
+            reason = cpu.Run(cpu.Cycles + cycleLimit);
+        }
+        catch (Exception e)
+        {
+            // A host exception is a sim bug; report it with what the guest had written so far.
+            return new GuestOutput(bus.Bytes.ToArray(), false, $"sim threw {e.GetType().Name}: {e.Message} at RIP {cpu.Rip:x}\n{e.StackTrace}");
+        }
         var exited = reason == StopReason.StopRequested && bus.ExitValue == 0;
         return new GuestOutput(bus.Bytes.ToArray(), exited, $"sim stopped: {reason}, exit value {bus.ExitValue?.ToString() ?? "none"}, RIP {cpu.Rip:x}");
     }
