@@ -49,6 +49,8 @@ public sealed unsafe partial class Processor
         }
         var ops = new DecodedOp[count];
         Array.Copy(_opScratch, ops, count);
+        // Code fetched from a device or from open bus is decoded afresh each time: nothing reports its changes.
+        if (!_memory.IsRam(physical)) return new DecodedBlock(physical, _bitness, ops, count, length) { Cacheable = false };
         var block = new DecodedBlock(physical, _bitness, ops, count, length);
         _blocks.Add(block);
         return block;
