@@ -9,7 +9,7 @@ public class InterpreterBenchmarks
     public const ulong Instructions = 10_000_000;
     private InterpreterWorkload _workload = null!;
 
-    [Params(32, 64)]
+    [Params(16, 32, 64)]
     public int Bitness { get; set; }
 
     [GlobalSetup]

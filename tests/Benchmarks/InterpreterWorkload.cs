@@ -8,13 +8,13 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Sim.Benchmarks;
 
 /// <summary>
-/// A CPU-bound guest (a byte-array sieve, a checksum loop and calls) on a bare processor, in one of
-/// the execution modes; the unit of the interpreter benchmarks.
+/// A CPU-bound guest (a byte-array sieve, a checksum loop and calls) on a bare processor, in real
+/// mode (16), flat 32-bit protected mode (32) or 64-bit mode (64); the unit of the interpreter benchmarks.
 /// </summary>
 public sealed class InterpreterWorkload : IDisposable
 {
     private const ulong Code = 0x10000;
-    private const ulong Array = 0x200000;
+    private const ulong Array = 0x20000;
     private readonly PhysicalMemory _memory = new(32 << 20);
     private readonly Processor _cpu;
     private readonly NullBus _bus = new();
@@ -23,10 +23,16 @@ public sealed class InterpreterWorkload : IDisposable
     {
         Bitness = bitness;
         _cpu = new Processor(_memory, _bus);
-        _memory.WriteBytes(Code, Assemble(bitness));
+        var code = Assemble(bitness);
+        _memory.WriteBytes(Code, code);
+        _codeStart = bitness == 16 ? 0 : Code;
+        _codeEnd = _codeStart + (ulong)code.Length;
     }
 
     public int Bitness { get; }
+
+    private readonly ulong _codeStart;
+    private readonly ulong _codeEnd;
 
     private sealed class NullBus : IIoBus
     {
@@ -45,7 +51,48 @@ public sealed class InterpreterWorkload : IDisposable
         var sum = a.CreateLabel();
         var mix = a.CreateLabel();
         var top = a.CreateLabel();
-        if (bitness == 64)
+        if (bitness == 16)
+        {
+            // Real mode: the code at 1000:0000, a 32 KiB array at 2000:0000 addressed through BX and SI.
+            a.Label(ref top);
+            a.mov(cx, 32768);
+            a.Label(ref clear);
+            a.mov(bx, cx);
+            a.mov(__byte_ptr[bx - 1], 1);
+            a.dec(cx);
+            a.jnz(clear);
+            a.mov(bx, 2);
+            a.Label(ref sieve);
+            a.cmp(__byte_ptr[bx], 0);
+            a.je(next);
+            a.mov(ax, bx);
+            a.imul(ax, bx);
+            a.Label(ref mark);
+            a.cmp(ax, 32768);
+            a.jae(next);
+            a.mov(si, ax);
+            a.mov(__byte_ptr[si], 0);
+            a.add(ax, bx);
+            a.jmp(mark);
+            a.Label(ref next);
+            a.inc(bx);
+            a.cmp(bx, 181);
+            a.jb(sieve);
+            a.xor(dx, dx);
+            a.mov(cx, 32768);
+            a.Label(ref sum);
+            a.mov(bx, cx);
+            a.movzx(ax, __byte_ptr[bx - 1]);
+            a.call(mix);
+            a.dec(cx);
+            a.jnz(sum);
+            a.jmp(top);
+            a.Label(ref mix);
+            a.imul(dx, dx, 31);
+            a.add(dx, ax);
+            a.ret();
+        }
+        else if (bitness == 64)
         {
             a.Label(ref top);
             a.mov(rdi, Array);
@@ -122,7 +169,7 @@ public sealed class InterpreterWorkload : IDisposable
             a.ret();
         }
         var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), Code);
+        a.Assemble(new StreamCodeWriter(stream), bitness == 16 ? 0 : Code);
         return stream.ToArray();
     }
 
@@ -130,6 +177,15 @@ public sealed class InterpreterWorkload : IDisposable
     public void Start()
     {
         _cpu.Reset();
+        if (Bitness == 16)
+        {
+            _cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = (ushort)(Code >> 4), Base = Code, Limit = 0xFFFF, Attributes = 0x9B });
+            _cpu.SetSegment(SegmentIndex.DS, new SegmentRegister { Selector = (ushort)(Array >> 4), Base = Array, Limit = 0xFFFF, Attributes = 0x93 });
+            _cpu.SetSegment(SegmentIndex.SS, new SegmentRegister { Selector = 0, Base = 0, Limit = 0xFFFF, Attributes = 0x93 });
+            _cpu.Rip = 0;
+            _cpu.Rsp = 0x8000;
+            return;
+        }
         _memory.Write(0x1000, 8, 0);
         _memory.Write(0x1008, 8, Bitness == 64 ? 0x00AF9B000000FFFFUL : 0x00CF9B000000FFFFUL);
         _memory.Write(0x1010, 8, 0x00CF93000000FFFFUL);
@@ -157,7 +213,9 @@ public sealed class InterpreterWorkload : IDisposable
     public ulong Run(ulong instructions)
     {
         var before = _cpu.InstructionsRetired;
-        _cpu.Run(_cpu.Cycles + instructions);
+        var stop = _cpu.Run(_cpu.Cycles + instructions);
+        if (stop != StopReason.CycleLimit || _cpu.Rip < _codeStart || _cpu.Rip >= _codeEnd)
+            throw new InvalidOperationException($"{Bitness}-bit workload left its loop: {stop} at RIP {_cpu.Rip:x}");
         return _cpu.InstructionsRetired - before;
     }
 

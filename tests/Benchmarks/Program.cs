@@ -6,7 +6,7 @@ using Sim.Benchmarks;
 if (args.Length > 0 && args[0] == "mips")
 {
     var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
-    foreach (var bitness in new[] { 32, 64 })
+    foreach (var bitness in new[] { 16, 32, 64 })
     {
         using var w = new InterpreterWorkload(bitness);
         w.Start();
