@@ -283,7 +283,6 @@ public sealed unsafe partial class Processor
             case 4:
             {
                 if ((value & ~Registers.Cr4.Supported) != 0) return RaiseFault(ExceptionVector.GP, 0);
-                if ((value & Registers.Cr4.OSXSAVE) != 0) return RaiseFault(ExceptionVector.GP, 0);
                 if ((value & Registers.Cr4.VMXE) != 0 && !VmxSupported) return RaiseFault(ExceptionVector.GP, 0);
                 if (InLongMode && (value & Registers.Cr4.PAE) == 0) return RaiseFault(ExceptionVector.GP, 0);
                 if ((value & Registers.Cr4.PCIDE) != 0 && (Cr4 & Registers.Cr4.PCIDE) == 0 && (!InLongMode || (Cr3 & 0xFFF) != 0))
