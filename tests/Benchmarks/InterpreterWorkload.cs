@@ -92,63 +92,28 @@ public sealed class InterpreterWorkload : IDisposable
             a.add(dx, ax);
             a.ret();
         }
-        else if (bitness == 64)
-        {
-            a.Label(ref top);
-            a.mov(rdi, Array);
-            a.mov(ecx, 65536);
-            a.Label(ref clear);
-            a.mov(__byte_ptr[rdi + rcx - 1], 1);
-            a.dec(ecx);
-            a.jnz(clear);
-            a.mov(ebx, 2);
-            a.Label(ref sieve);
-            a.cmp(__byte_ptr[rdi + rbx], 0);
-            a.je(next);
-            a.mov(eax, ebx);
-            a.imul(eax, ebx);
-            a.Label(ref mark);
-            a.cmp(eax, 65536);
-            a.jae(next);
-            a.mov(__byte_ptr[rdi + rax], 0);
-            a.add(eax, ebx);
-            a.jmp(mark);
-            a.Label(ref next);
-            a.inc(ebx);
-            a.cmp(ebx, 256);
-            a.jb(sieve);
-            a.xor(edx, edx);
-            a.mov(ecx, 65536);
-            a.Label(ref sum);
-            a.movzx(eax, __byte_ptr[rdi + rcx - 1]);
-            a.call(mix);
-            a.dec(ecx);
-            a.jnz(sum);
-            a.jmp(top);
-            a.Label(ref mix);
-            a.imul(edx, edx, 31);
-            a.add(edx, eax);
-            a.ret();
-        }
         else
         {
+            // The same program in 32- and 64-bit code; only the width of the address registers differs.
+            AssemblerMemoryOperand Element(AssemblerRegister32 index32, AssemblerRegister64 index64, int displacement) =>
+                bitness == 64 ? __byte_ptr[rdi + index64 + displacement] : __byte_ptr[edi + index32 + displacement];
             a.Label(ref top);
             a.mov(edi, (uint)Array);
             a.mov(ecx, 65536);
             a.Label(ref clear);
-            a.mov(__byte_ptr[edi + ecx - 1], 1);
+            a.mov(Element(ecx, rcx, -1), 1);
             a.dec(ecx);
             a.jnz(clear);
             a.mov(ebx, 2);
             a.Label(ref sieve);
-            a.cmp(__byte_ptr[edi + ebx], 0);
+            a.cmp(Element(ebx, rbx, 0), 0);
             a.je(next);
             a.mov(eax, ebx);
             a.imul(eax, ebx);
             a.Label(ref mark);
             a.cmp(eax, 65536);
             a.jae(next);
-            a.mov(__byte_ptr[edi + eax], 0);
+            a.mov(Element(eax, rax, 0), 0);
             a.add(eax, ebx);
             a.jmp(mark);
             a.Label(ref next);
@@ -158,7 +123,7 @@ public sealed class InterpreterWorkload : IDisposable
             a.xor(edx, edx);
             a.mov(ecx, 65536);
             a.Label(ref sum);
-            a.movzx(eax, __byte_ptr[edi + ecx - 1]);
+            a.movzx(eax, Element(ecx, rcx, -1));
             a.call(mix);
             a.dec(ecx);
             a.jnz(sum);
