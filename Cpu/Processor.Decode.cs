@@ -129,7 +129,7 @@ public sealed unsafe partial class Processor
     private bool TranslateFetch(ulong linear, out ulong physical)
     {
         ref var e = ref _tlbFetch[SoftwareTlb.Slot(linear)];
-        if (e.Tag == (linear & ~0xFFFUL))
+        if (e.Tag == ((linear & ~0xFFFUL) | _tlbContext))
         {
             physical = e.PhysicalPage | (linear & 0xFFF);
             return true;

@@ -25,6 +25,11 @@ public sealed unsafe partial class Processor
 
     public bool PagingEnabled => (Cr0 & Registers.Cr0.PG) != 0;
 
+    /// <summary>The software TLB's context tag: the PCID in CR3[11:0] while CR4.PCIDE is set, else 0.</summary>
+    private ulong _tlbContext;
+
+    private void UpdateTlbContext() => _tlbContext = (Cr4 & Registers.Cr4.PCIDE) != 0 ? Cr3 & 0xFFF : 0;
+
     /// <summary>The four PDPTE registers of PAE paging, loaded from CR3 when PAE paging is set up (SDM vol. 3, 4.4.1).</summary>
     private readonly ulong[] _pdpte = new ulong[4];
 
@@ -86,7 +91,7 @@ public sealed unsafe partial class Processor
         if (!_memory.IsRam(physical)) return;
         if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift)) return;
         if (user != (Cpl == 3)) return;
-        Tlb.Insert(kind, user, linear, physical);
+        Tlb.Insert(kind, user, linear, physical, _tlbContext);
     }
 
     /// <summary>Translation without side effects (no A/D bits, no fault, no TLB fill), for debuggers.</summary>

@@ -124,6 +124,7 @@ public sealed unsafe partial class Processor : IDisposable
         if ((cr0 & Registers.Cr0.PG) != 0 && (efer & Registers.Efer.LME) != 0) efer |= Registers.Efer.LMA;
         else efer &= ~Registers.Efer.LMA;
         Efer = efer;
+        UpdateTlbContext();
         if (PaePaging(Cr0, Cr4, Efer)) TryLoadPdptes(cr3);
         FlushTranslations();
         for (var i = 0; i < 6; i++) SegmentChanged(i);
@@ -159,6 +160,8 @@ public sealed unsafe partial class Processor : IDisposable
         _nmiBlocked = false;
         _pendingVector = -1;
         ResetMsrs();
+        UpdateTlbContext();
+        FlushTranslations();
         ModeChanged();
     }
 

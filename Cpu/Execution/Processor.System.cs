@@ -111,9 +111,25 @@ public sealed unsafe partial class Processor
                 var type = _r[op.R];
                 if (_bitness != 64) type &= 0xFFFFFFFF;
                 if (type > 3) return RaiseFault(ExceptionVector.GP, 0);
-                if (!ReadMem(op.Segment, EffectiveAddress(ref op), 8, out var pcid)) return false;
+                var descriptor = EffectiveAddress(ref op);
+                if (!ReadMem(op.Segment, descriptor, 8, out var pcid)) return false;
+                if (!ReadMem(op.Segment, (descriptor + 8) & (ulong.MaxValue >> op.AddressShift), 8, out var address)) return false;
                 if (pcid > 0xFFF) return RaiseFault(ExceptionVector.GP, 0);
-                FlushTranslations();
+                switch (type)
+                {
+                    case 0:
+                        if (!IsCanonical(address)) return RaiseFault(ExceptionVector.GP, 0);
+                        Tlb.FlushPage(address);
+                        ClearBlockLookup();
+                        break;
+                    case 1:
+                        Tlb.FlushContext(pcid);
+                        ClearBlockLookup();
+                        break;
+                    default:
+                        FlushTranslations();
+                        break;
+                }
                 return Next(ref op);
             }
             case Handler.Wbinvd:
@@ -269,6 +285,7 @@ public sealed unsafe partial class Processor
             case 3:
             {
                 var pcide = (Cr4 & Registers.Cr4.PCIDE) != 0;
+                var keepEntries = pcide && (value >> 63) != 0;
                 if (InLongMode)
                 {
                     var addressBits = value & ~(1UL << 63);
@@ -277,7 +294,15 @@ public sealed unsafe partial class Processor
                 }
                 if (PaePaging(Cr0, Cr4, Efer) && !TryLoadPdptes(value)) return RaiseFault(ExceptionVector.GP, 0);
                 Cr3 = value;
-                FlushTranslations();
+                UpdateTlbContext();
+                if (pcide)
+                {
+                    // With PCIDs only the new context's entries go, and not even those when bit 63 was set.
+                    if (!keepEntries) Tlb.FlushContext(_tlbContext);
+                    ClearBlockLookup();
+                    _stopBlock = true;
+                }
+                else FlushTranslations();
                 break;
             }
             case 4:
@@ -289,6 +314,7 @@ public sealed unsafe partial class Processor
                     return RaiseFault(ExceptionVector.GP, 0);
                 if (PaePaging(Cr0, value, Efer) && !TryLoadPdptes(Cr3)) return RaiseFault(ExceptionVector.GP, 0);
                 Cr4 = value;
+                UpdateTlbContext();
                 FlushTranslations();
                 break;
             }

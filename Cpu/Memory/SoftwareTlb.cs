@@ -9,17 +9,20 @@ namespace Sim.Cpu.Memory;
 /// accesses, so that an access on the fast path is one compare and one add. An entry exists only
 /// where the access is permitted and the accessed/dirty bits are already set; everything else (MMIO,
 /// pages holding decoded code for writes, faults) takes the slow path through the page walk.
+/// Entries are tagged with the address-space context (the PCID) in the low 12 bits of the tag, so
+/// that switching CR3 between PCIDs keeps the other contexts' entries.
 /// </summary>
 internal sealed unsafe class SoftwareTlb : IDisposable
 {
     public const int EntryCount = 512;
     private const int Arrays = 6;
-    private const ulong Invalid = 1;
+    /// <summary>A non-canonical page with all context bits set: no lookup ever matches it.</summary>
+    private const ulong Invalid = 0x8000_0000_0000_0FFFUL;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Entry
     {
-        /// <summary>Linear address of the page, or <see cref="Invalid"/>.</summary>
+        /// <summary>Linear address of the page with the context in bits 11:0, or <see cref="Invalid"/>.</summary>
         public ulong Tag;
 
         /// <summary>Host address minus linear address, for the page.</summary>
@@ -62,6 +65,7 @@ internal sealed unsafe class SoftwareTlb : IDisposable
         for (var i = 0; i < EntryCount * Arrays; i++) _entries[i].Tag = Invalid;
     }
 
+    /// <summary>Drops the entries for the page of <paramref name="linear"/> in every context.</summary>
     public void FlushPage(ulong linear)
     {
         var slot = Slot(linear);
@@ -69,8 +73,15 @@ internal sealed unsafe class SoftwareTlb : IDisposable
         for (var a = 0; a < Arrays; a++)
         {
             ref var e = ref _entries[a * EntryCount + slot];
-            if (e.Tag == tag) e.Tag = Invalid;
+            if ((e.Tag & ~0xFFFUL) == tag) e.Tag = Invalid;
         }
+    }
+
+    /// <summary>Drops every entry of one context (PCID).</summary>
+    public void FlushContext(ulong context)
+    {
+        for (var i = 0; i < EntryCount * Arrays; i++)
+            if ((_entries[i].Tag & 0xFFF) == context) _entries[i].Tag = Invalid;
     }
 
     /// <summary>Drops the write entries that reach physical page <paramref name="physicalPage"/> directly.</summary>
@@ -84,11 +95,11 @@ internal sealed unsafe class SoftwareTlb : IDisposable
         }
     }
 
-    public void Insert(Kind kind, bool user, ulong linear, ulong physical)
+    public void Insert(Kind kind, bool user, ulong linear, ulong physical, ulong context)
     {
         var page = physical & ~0xFFFUL;
         ref var e = ref _entries[((int)kind * 2 + (user ? 1 : 0)) * EntryCount + Slot(linear)];
-        e.Tag = linear & ~0xFFFUL;
+        e.Tag = (linear & ~0xFFFUL) | context;
         e.PhysicalPage = page;
         e.Delta = (long)(_memory.RamBase + page) - (long)(linear & ~0xFFFUL);
     }
