@@ -385,6 +385,8 @@ public sealed unsafe partial class Processor
                 if (size == 8)
                 {
                     var dividend = (Int128)(((UInt128)_r[2] << 64) | _r[0]);
+                    // .NET throws on MinValue / -1; the quotient 2^127 overflows RAX anyway.
+                    if (divisor == -1 && dividend == Int128.MinValue) return RaiseFault(ExceptionVector.DE, 0);
                     var q = dividend / divisor;
                     if (q > long.MaxValue || q < long.MinValue) return RaiseFault(ExceptionVector.DE, 0);
                     _r[0] = (ulong)(long)q;
@@ -393,6 +395,7 @@ public sealed unsafe partial class Processor
                 else
                 {
                     long dividend = size == 1 ? (short)_r[0] : (long)SignExtend((GetReg(2, size) << (size * 8)) | GetReg(0, size), size * 2);
+                    if (divisor == -1 && dividend == long.MinValue) return RaiseFault(ExceptionVector.DE, 0);
                     var q = dividend / divisor;
                     var rem = dividend % divisor;
                     var limit = (long)(SignBit(size) - 1);
