@@ -14,6 +14,9 @@ public sealed unsafe partial class Processor
     {
         public ulong Linear;
         public DecodedBlock? Block;
+
+        /// <summary>Whether the block was looked up at CPL 3: fetch rights (U/S, SMEP) differ between user and supervisor.</summary>
+        public bool User;
     }
 
     private readonly DecodedBlockCache _blocks;
@@ -219,12 +222,14 @@ public sealed unsafe partial class Processor
         var linear = _bitness == 64 ? Rip : (uint)(_segCheck[(int)SegmentIndex.CS].Base + Rip);
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
-        if (b != null && e.Linear == linear && b.Valid && b.Bitness == _bitness) return b;
+        var user = Cpl == 3;
+        if (b != null && e.Linear == linear && e.User == user && b.Valid && b.Bitness == _bitness) return b;
         b = LookupBlockSlow(linear);
         if (b != null && b.Cacheable)
         {
             e.Linear = linear;
             e.Block = b;
+            e.User = user;
         }
         return b;
     }

@@ -36,4 +36,38 @@ public sealed class SdmReviewTests
         });
         Assert.AreEqual(ExceptionVector.DE, g.RunToVector());
     }
+
+    [TestMethod]
+    public void UserFetchFromSupervisorPageFaultsAfterTheKernelRanIt_4_6_1()
+    {
+        // 4.6.1: user-mode fetches are not allowed from supervisor-mode addresses, whatever ran there before.
+        using var g = new GuestRunner();
+        var t = new PageTableBuilder(g.Memory, PagingMode.Pae);
+        t.IdentityMap(0, 0x100000, RW | US);
+        t.Map(0x400000, 0x500000, RW);
+        g.Memory.Write(0x500000, 1, 0xC3);
+        g.Code(32, GuestRunner.CodeAddress, a =>
+        {
+            a.mov(eax, 0x400000);
+            a.call(eax);
+            a.push(GuestRunner.UserData);
+            a.push(0x90000);
+            a.push(2);
+            a.push(GuestRunner.UserCode);
+            a.push(0x20000);
+            a.iretd();
+        });
+        g.Code(32, 0x20000, a =>
+        {
+            a.mov(eax, 0x400000);
+            a.call(eax);
+            a.hlt();
+        });
+        g.StartPaged(GuestRunner.CodeAddress, t);
+        g.InstallIdt(32);
+        g.AddUserSegmentsAndTss32();
+        Assert.AreEqual(ExceptionVector.PF, g.RunToVector());
+        Assert.AreEqual(5UL, g.Stack(0), "P and U/S in the error code (table 4-11... 4.7)");
+        Assert.AreEqual(0x400000UL, g.Cpu.Cr2);
+    }
 }
