@@ -89,12 +89,14 @@ public sealed unsafe partial class Processor
                 secondError = 0;
             }
             Rip = savedRip;
-            if (vector == ExceptionVector.DF)
+            // INT n, INTR and NMI are benign whatever their vector (table 6-4); only exceptions combine.
+            var exception = kind == EventKind.Exception;
+            if (exception && vector == ExceptionVector.DF)
             {
                 EnterShutdown();
                 return;
             }
-            var firstClass = ExceptionVector.IsContributory(vector) ? 1 : vector == ExceptionVector.PF ? 2 : 0;
+            var firstClass = !exception ? 0 : ExceptionVector.IsContributory(vector) ? 1 : vector == ExceptionVector.PF ? 2 : 0;
             var secondClass = ExceptionVector.IsContributory(second) ? 1 : second == ExceptionVector.PF ? 2 : 0;
             if ((firstClass == 1 && secondClass == 1) || (firstClass == 2 && secondClass != 0))
             {

@@ -70,4 +70,24 @@ public sealed class SdmReviewTests
         Assert.AreEqual(5UL, g.Stack(0), "P and U/S in the error code (table 4-11... 4.7)");
         Assert.AreEqual(0x400000UL, g.Cpu.Cr2);
     }
+
+    [TestMethod]
+    public void FaultDeliveringIntNWithAnExceptionVectorIsNotADoubleFault_Table6_4()
+    {
+        // Table 6-4: all INT n are benign, so #NP while delivering INT 14 is delivered, not turned into #DF.
+        using var g = GuestRunner.Protected(a => a.@int(ExceptionVector.PF));
+        g.SetGdt(8, Descriptors.Code32 & ~(1UL << 47));
+        g.SetIdtGate32(ExceptionVector.PF, Descriptors.Gate(Descriptors.InterruptGate32, 0x40, 0, 3));
+        Assert.AreEqual(ExceptionVector.NP, g.RunToVector());
+        Assert.AreEqual(0x40UL, g.Stack(0), "the selector, EXT clear for INT n (6.13)");
+    }
+
+    [TestMethod]
+    public void FaultDeliveringInt8IsDeliveredNotShutdown_Table6_4()
+    {
+        using var g = GuestRunner.Protected(a => a.@int(ExceptionVector.DF));
+        g.SetIdtGate32(ExceptionVector.DF, Descriptors.Gate(Descriptors.InterruptGate32, GuestRunner.KernelCode, 0, 3, present: false));
+        Assert.AreEqual(ExceptionVector.NP, g.RunToVector());
+        Assert.AreEqual((ulong)ExceptionVector.DF * 8 + 2, g.Stack(0));
+    }
 }
