@@ -71,7 +71,8 @@ public sealed unsafe partial class Processor
         if (!InProtectedMode) cpl = 0;
         else if (InVirtual8086Mode) cpl = 3;
         else cpl = _seg[(int)SegmentIndex.SS].Dpl;
-        if (InProtectedMode && !InVirtual8086Mode && !cs.Unusable && cs.IsCode) cpl = cs.Dpl;
+        // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
+        if (InProtectedMode && !InVirtual8086Mode && !cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
         if (cpl != Cpl)
         {
             Cpl = cpl;

@@ -90,4 +90,22 @@ public sealed class SdmReviewTests
         Assert.AreEqual(ExceptionVector.NP, g.RunToVector());
         Assert.AreEqual((ulong)ExceptionVector.DF * 8 + 2, g.Stack(0));
     }
+
+    [TestMethod]
+    public void FarJumpToConformingCodeKeepsCpl_5_8_1_2()
+    {
+        // 5.8.1.2: a transfer to a conforming segment does not change CPL, whatever the segment's DPL.
+        using var g = GuestRunner.Protected(a => a.nop());
+        g.SetGdt(8, Descriptors.Segment(0, 0xFFFFF, 0x9F, 0xC));
+        g.Code(32, 0x20000, a => a.jmp(0x43, 0x21000));
+        g.Code(32, 0x21000, a =>
+        {
+            a.mov(eax, cr0);
+            a.hlt();
+        });
+        g.EnterUser32(0x20000, 0x7F000);
+        Assert.AreEqual(ExceptionVector.GP, g.RunToVector(), "MOV from CR0 at CPL 3");
+        Assert.AreEqual(0x21000UL, g.Stack(1), "faulting EIP");
+        Assert.AreEqual(0x43UL, g.Stack(2), "CS keeps RPL 3");
+    }
 }
