@@ -82,9 +82,14 @@ public sealed unsafe partial class Processor
             return RaiseFault(ExceptionVector.PF, error);
         }
         physical &= _memory.A20Mask;
-        if (!supervisor) Fill(kind, user, linear, physical);
+        // Under SMAP a supervisor's right to a user page follows EFLAGS.AC, which STAC and CLAC change without a flush.
+        var smapDependent = !user && _walkUserPage && kind != SoftwareTlb.Kind.Fetch && (Cr4 & Registers.Cr4.SMAP) != 0;
+        if (!supervisor && !smapDependent) Fill(kind, user, linear, physical);
         return true;
     }
+
+    /// <summary>Whether the last successful walk ended at a page user mode may access (U/S set at every level).</summary>
+    private bool _walkUserPage;
 
     private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
     {
@@ -245,6 +250,7 @@ public sealed unsafe partial class Processor
             SetPteBits(entryAddress[levels - 1], write ? PteAccessed | PteDirty : PteAccessed, wide);
         }
         physical = frame | (linear & (pageSize - 1));
+        _walkUserPage = canUser;
         return true;
     }
 }

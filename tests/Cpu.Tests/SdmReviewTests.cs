@@ -108,4 +108,28 @@ public sealed class SdmReviewTests
         Assert.AreEqual(0x21000UL, g.Stack(1), "faulting EIP");
         Assert.AreEqual(0x43UL, g.Stack(2), "CS keeps RPL 3");
     }
+
+    [TestMethod]
+    public void SmapFaultsAReadAfterClacEvenWhenTheSameReadSucceededUnderStac_4_6_1()
+    {
+        // 4.6.1: with CR4.SMAP, an explicit supervisor read of a user page is allowed only while EFLAGS.AC = 1.
+        using var g = new GuestRunner();
+        var t = new PageTableBuilder(g.Memory, PagingMode.FourLevel);
+        t.IdentityMap(0, 0x100000, RW);
+        t.Map(0x400000, 0x500000, RW | US);
+        g.Code(64, GuestRunner.CodeAddress, a =>
+        {
+            a.mov(rbx, 0x400000);
+            a.stac();
+            a.mov(eax, __dword_ptr[rbx]);
+            a.clac();
+            a.mov(eax, __dword_ptr[rbx]);
+            a.hlt();
+        });
+        g.StartPaged(GuestRunner.CodeAddress, t, Cr0.WP, Cr4.SMAP);
+        g.InstallIdt(64);
+        Assert.AreEqual(ExceptionVector.PF, g.RunToVector());
+        Assert.AreEqual(1UL, g.Stack(0, 8), "P: a supervisor read");
+        Assert.AreEqual(0x400000UL, g.Cpu.Cr2);
+    }
 }
