@@ -219,6 +219,12 @@ public sealed unsafe partial class Processor
             values[n++] = oldCs;
             values[n++] = returnRip;
             if (hasError) values[n++] = error;
+            // The whole frame must fit the new stack segment's limit before anything is written: else #SS(new SS).
+            var low = newSs.IsExpandDown ? (ulong)newSs.Limit + 1 : 0;
+            var high = newSs.IsExpandDown ? spMask : newSs.Limit;
+            var first = (sp - (ulong)(n * entrySize)) & spMask;
+            var last = (sp - 1) & spMask;
+            if (first > last || first < low || last > high) return RaiseFault(ExceptionVector.SS, (uint)(newSsSel & 0xFFFC) | ext);
             for (var i = 0; i < n; i++)
             {
                 sp -= (ulong)entrySize;

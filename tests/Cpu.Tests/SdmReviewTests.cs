@@ -132,4 +132,19 @@ public sealed class SdmReviewTests
         Assert.AreEqual(1UL, g.Stack(0, 8), "P: a supervisor read");
         Assert.AreEqual(0x400000UL, g.Cpu.Cr2);
     }
+
+    [TestMethod]
+    public void InterruptFrameBeyondTheNewStackLimitFaultsInsteadOfWriting_6_12_1()
+    {
+        // INT n (protected mode, inter-privilege): #SS(new SS) when the new stack has no room for the frame;
+        // here every delivery hits the same stack, so #SS, then #DF, then shutdown (table 6-5).
+        using var g = GuestRunner.Protected(a => a.@int(0x40));
+        g.SetGdt(8, Descriptors.Segment(0, 0xFFFF, 0x93, 0x4));
+        g.AddUserSegmentsAndTss32(esp0: 0x20008);
+        g.Memory.Write(GuestRunner.TssAddress + 8, 2, 0x40);
+        g.Memory.Write(0x1FFF8, 8, 0x1122334455667788UL);
+        g.EnterUser32(GuestRunner.CodeAddress, 0x7F000);
+        Assert.AreEqual(StopReason.Shutdown, g.Run());
+        Assert.AreEqual(0x1122334455667788UL, g.Memory.Read(0x1FFF8, 8), "nothing written beyond the limit");
+    }
 }
