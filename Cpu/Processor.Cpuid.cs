@@ -23,6 +23,9 @@ public sealed unsafe partial class Processor
     /// <summary>Further leaves a virtualization unit answers (8000_000Ah for SVM); null when the unit has none.</summary>
     public Func<uint, uint, (uint Eax, uint Ebx, uint Ecx, uint Edx)?>? CpuidExtension { get; set; }
 
+    /// <summary>The brand string padded to its 48 bytes once, so that CPUID does not allocate.</summary>
+    private static readonly string Brand = "sim x86-64 interpreter".PadRight(48, '\0');
+
     private static uint Chars(string s, int offset) =>
         (uint)(s[offset] | (s[offset + 1] << 8) | (s[offset + 2] << 16) | (s[offset + 3] << 24));
 
@@ -76,7 +79,7 @@ public sealed unsafe partial class Processor
                 break;
             case 0x80000002 or 0x80000003 or 0x80000004:
             {
-                var brand = "sim x86-64 interpreter".PadRight(48, '\0');
+                var brand = Brand;
                 var offset = (int)(leaf - 0x80000002) * 16;
                 eax = Chars(brand, offset);
                 ebx = Chars(brand, offset + 4);

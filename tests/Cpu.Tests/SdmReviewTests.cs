@@ -147,4 +147,27 @@ public sealed class SdmReviewTests
         Assert.AreEqual(StopReason.Shutdown, g.Run());
         Assert.AreEqual(0x1122334455667788UL, g.Memory.Read(0x1FFF8, 8), "nothing written beyond the limit");
     }
+
+    [TestMethod]
+    public void CpuidBrandLeavesAllocateNothing_DesignNoAllocationPerInstruction()
+    {
+        // DESIGN.md: no allocation on any per-instruction path; CPUID 8000_0002h-8000_0004h is one (SDM vol. 2, CPUID).
+        using var g = GuestRunner.Protected(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(esi, 1000);
+            a.Label(ref loop);
+            a.mov(eax, 0x80000002);
+            a.cpuid();
+            a.dec(esi);
+            a.jnz(loop);
+            a.hlt();
+        });
+        g.Cpu.Step();
+        g.Cpu.Step();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        g.Run();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.IsTrue(allocated < 10_000, $"{allocated} bytes allocated by 1000 CPUIDs");
+    }
 }
