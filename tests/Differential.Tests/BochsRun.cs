@@ -12,7 +12,7 @@ public static class BochsRun
 {
     public sealed record Result(
         int Cases, int Faults, List<Divergence> Unknown, List<(Divergence, KnownDivergences.Entry)> Known,
-        List<string> Failures, List<Divergence> QemuOnly, List<Divergence> ThreeWay, TimeSpan Elapsed);
+        List<string> Failures, List<Divergence> QemuOnly, List<Divergence> ThreeWay, List<(TestCase Case, CaseRecord Bochs)> Records, TimeSpan Elapsed);
 
     /// <summary>Bochs boots its BIOS per guest, so guests hold many cases; 16-bit guests are limited by their 64 KiB code segment.</summary>
     public static int CasesPerGuest(GuestMode mode) => mode.Bitness() == 16 ? 350 : 1000;
@@ -28,6 +28,7 @@ public static class BochsRun
         var failures = new List<string>();
         var qemuOnly = new List<Divergence>();
         var threeWay = new List<Divergence>();
+        var records = new List<(TestCase, CaseRecord)>();
         var faults = 0;
         var perGuest = CasesPerGuest(mode);
         var guests = (totalCases + perGuest - 1) / perGuest;
@@ -61,6 +62,7 @@ public static class BochsRun
                     break;
                 }
                 if (bochsRecords[i].Vector >= 0) faults++;
+                records.Add((c, bochsRecords[i]));
                 if (i >= simRecords.Count || simRecords[i].CaseIndex != i)
                 {
                     failures.Add($"{mode} guest {g}: sim stopped producing records at case {c.Index} ({sim.Diagnostics}); Bochs' record: vector {bochsRecords[i].Vector}.\n{CaseFormatter.Describe(c)}");
@@ -83,7 +85,7 @@ public static class BochsRun
             if (!sim.Exited && simRecords.Count == cases.Count)
                 failures.Add($"{mode} guest {g}: sim did not reach the exit port after the last case ({sim.Diagnostics})");
         }
-        return new Result(totalCases, faults, unknown, known, failures, qemuOnly, threeWay, watch.Elapsed);
+        return new Result(totalCases, faults, unknown, known, failures, qemuOnly, threeWay, records, watch.Elapsed);
     }
 
     public static string Report(GuestMode mode, Result r, int limit = 25)
@@ -91,6 +93,11 @@ public static class BochsRun
         var sb = new StringBuilder();
         sb.Append($"{mode} vs Bochs: {r.Cases} cases ({r.Faults} ending in an exception) in {r.Elapsed.TotalSeconds:F1}s; {r.Unknown.Count} divergences, {r.Known.Count} known");
         sb.Append($"; QEMU alone differs from Bochs and sim in {r.QemuOnly.Select(d => d.Case).Distinct().Count()} cases, all three differ in {r.ThreeWay.Select(d => d.Case).Distinct().Count()}\n");
+        foreach (var kind in r.Records.GroupBy(x => x.Case.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var outcomes = kind.GroupBy(x => x.Bochs.Vector).OrderBy(g => g.Key).Select(g => $"{(g.Key < 0 ? "none" : "#" + g.Key)}: {g.Count()}");
+            sb.Append($"  {kind.Key}: {kind.Count()} cases, Bochs' exceptions {string.Join(", ", outcomes)}\n");
+        }
         foreach (var group in r.Known.GroupBy(k => k.Item2.Description))
             sb.Append($"  known ({group.Count()}x): {group.Key}\n");
         foreach (var f in r.Failures) sb.Append(f).Append('\n');

@@ -214,8 +214,11 @@ public sealed partial class CaseGenerator
         var access = _info.GetInfo(ins).GetUsedMemory().FirstOrDefault().Access;
         if (access is not (OpAccess.ReadWrite or OpAccess.ReadCondWrite)) return false;
         var size = (ulong)Math.Max(1, ins.MemorySize.GetSize());
-        var straddle = size > 1 && _rng.Next(4) == 0;
+        // CMPXCHG16B checks its 16-byte alignment (#GP(0)) before it translates.
+        var aligned = ins.Mnemonic == Mnemonic.Cmpxchg16b;
+        var straddle = size > 1 && !aligned && _rng.Next(4) == 0;
         var address = straddle ? DataLayout.UnmappedLinear - (ulong)_rng.Next(1, (int)size) : DataLayout.UnmappedLinear + (ulong)_rng.Next(0, 0x4000);
+        if (aligned) address &= ~0xFUL;
         var b = FreeRegister(d);
         if (b < 0) return false;
         var plan = new MemoryPlan { AddressSize = 64, InScratch = false, Base = Register.RAX + b, BaseValue = address, Segment = Register.None };

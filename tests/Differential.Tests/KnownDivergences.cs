@@ -28,17 +28,17 @@ public static class KnownDivergences
         "sim bug: a read-modify-write (ADD/NEG/NOT/SHR/SHRD/RCL/BTS ... m) through a read-only data segment runs instead of raising #GP(0); plain writes fault (SDM: #GP(0) if the destination is in a non-writable segment)";
 
     private const string NonCanonicalSegment =
-        "sim bug: a non-canonical address raises #SS(0) or #GP(0) by its base register (rBP/rSP) instead of by its segment: SS:[rbx] gives #GP, DS:[rbp] gives #SS (SDM: #SS(0) if a memory address referencing the SS segment is non-canonical, #GP(0) otherwise)";
+        "sim bug: for a non-canonical address in 64-bit mode sim picks #SS(0) or #GP(0) by the segment override (SS:[rbx] gives #SS, DS:[rbp] gives #GP); the SDM ignores CS/DS/ES/SS overrides in 64-bit mode, so the base register decides (rBP/rSP: #SS(0)), as Bochs does";
 
     private static bool IsReadModifyWrite(CaseStep s) =>
         s.Instruction.Code != Code.INVALID
         && Info.GetInfo(s.Instruction).GetUsedMemory().Any(m => m.Access is OpAccess.ReadWrite or OpAccess.ReadCondWrite);
 
-    /// <summary>A memory operand whose segment override differs from the one its base register implies (SS for rBP/rSP, DS otherwise).</summary>
+    /// <summary>A memory operand with a CS/DS/ES/SS override that differs from the segment its base register implies (SS for rBP/rSP, DS otherwise).</summary>
     private static bool HasOverrideAgainstDefaultSegment(CaseStep s)
     {
         var ins = s.Instruction;
-        if (ins.Code == Code.INVALID || ins.SegmentPrefix == Register.None) return false;
+        if (ins.Code == Code.INVALID || ins.SegmentPrefix is not (Register.CS or Register.DS or Register.ES or Register.SS)) return false;
         var stackBase = ins.MemoryBase is Register.RBP or Register.RSP or Register.EBP or Register.ESP;
         return stackBase != (ins.SegmentPrefix == Register.SS);
     }
