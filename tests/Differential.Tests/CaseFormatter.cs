@@ -44,7 +44,7 @@ public static class CaseFormatter
         foreach (var group in divergences.GroupBy(d => d.Case))
         {
             sb.Append(Describe(group.Key));
-            foreach (var d in group) sb.Append($"  {d.Field}: sim={d.Sim:x} qemu={d.Qemu:x}\n");
+            foreach (var d in group) sb.Append($"  {d.Field}: sim={d.Sim:x} {d.Oracle.ToString().ToLowerInvariant()}={d.Reference:x}\n");
         }
         return sb.ToString();
     }

@@ -252,7 +252,8 @@ public sealed partial class CaseGenerator
     /// <summary>
     /// Cases meant to fault: invalid opcodes, LOCK misuse, page faults, non-canonical addresses, #DE,
     /// #BR, #OF. No segment-limit or write-protection violations: QEMU's TCG checks neither for data
-    /// accesses (an access past a 3Fh limit through FS, or past FFFFh in real mode, runs on QEMU).
+    /// accesses (an access past a 3Fh limit through FS, or past FFFFh in real mode, runs on QEMU);
+    /// <see cref="GenerateBochsOnly"/> covers them against Bochs.
     /// </summary>
     private bool FaultTemplate(CaseDraft d)
     {
@@ -325,7 +326,7 @@ public sealed partial class CaseGenerator
 
     /// <summary>
     /// Loads, stores and a jump to the unmapped GiB at 4000_0000h (and accesses straddling its start).
-    /// No read-modify-write: QEMU reports W/R=0 for its load, hardware reports the write.
+    /// No read-modify-write: QEMU reports W/R=0 for its load, hardware reports the write (covered against Bochs).
     /// </summary>
     private bool PageFaultTemplate(CaseDraft d)
     {
@@ -348,7 +349,7 @@ public sealed partial class CaseGenerator
         return true;
     }
 
-    /// <summary>Non-canonical addresses through rBX: #GP(0). Not through rBP/rSP, where the SDM says #SS(0) but QEMU raises #GP(0).</summary>
+    /// <summary>Non-canonical addresses through rBX: #GP(0). Not through rBP/rSP, where the SDM says #SS(0) but QEMU raises #GP(0) (covered against Bochs).</summary>
     private bool NonCanonicalTemplate(CaseDraft d)
     {
         d.Kind = "non-canonical";

@@ -11,7 +11,7 @@ public static partial class GuestBuilder
     /// <summary>Vectors that push an error code in protected and long mode.</summary>
     public static bool HasErrorCode(int vector) => vector is 8 or 10 or 11 or 12 or 13 or 14 or 17 or 21 or 29 or 30;
 
-    private static byte[] AssembleBody(GuestMode mode, IReadOnlyList<TestCase> cases, uint bodyBase,
+    private static byte[] AssembleBody(GuestMode mode, IReadOnlyList<TestCase> cases, uint bodyBase, GuestOptions options,
         out ulong[] vectorAddresses, out ulong[] caseStarts, out ulong endAddress)
     {
         var a = new Assembler(mode.Bitness());
@@ -196,13 +196,20 @@ public static partial class GuestBuilder
         for (var i = 0; i < cases.Count; i++)
         {
             a.Label(ref caseLabels[i]);
-            stepLabels[i] = EmitCase(a, mode, cases[i], i);
+            stepLabels[i] = EmitCase(a, mode, cases[i], i, options);
             a.jmp(done);
         }
 
         a.Label(ref end);
         a.mov(al, 0);
         a.@out(0xF4, al);
+        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
+        a.mov(dx, 0x8900);
+        foreach (var ch in "Shutdown")
+        {
+            a.mov(al, (byte)ch);
+            a.@out(dx, al);
+        }
         a.hlt();
         a.jmp(end);
 
@@ -217,10 +224,18 @@ public static partial class GuestBuilder
     }
 
     /// <summary>Loads the case's initial state (and its position in the guest, which indexes the resume table) and emits its steps; returns a label per step and one at the end.</summary>
-    private static Label[] EmitCase(Assembler a, GuestMode mode, TestCase c, int position)
+    private static Label[] EmitCase(Assembler a, GuestMode mode, TestCase c, int position, GuestOptions options)
     {
         var wide = mode == GuestMode.Long64;
         uint A(uint offset) => DataLayout.Address(mode, offset);
+        if (options.ReloadSegments)
+        {
+            a.mov(ax, DataLayout.Data32Selector);
+            a.mov(ds, ax);
+            a.mov(es, ax);
+            a.mov(fs, ax);
+            a.mov(ss, ax);
+        }
         if (wide) a.mov(__qword_ptr[(ulong)A(DataLayout.Record)], position);
         else a.mov(__dword_ptr[A(DataLayout.Record)], position);
         a.mov(esp, A(DataLayout.CaseStack));

@@ -14,7 +14,7 @@ public static partial class GuestBuilder
     private const uint HeadSize = 0x100;
     private const uint RealEntryOffset = 0x80;
 
-    public static Guest Build(GuestMode mode, IReadOnlyList<TestCase> cases, byte[] pristine)
+    public static Guest Build(GuestMode mode, IReadOnlyList<TestCase> cases, byte[] pristine, GuestOptions options = default)
     {
         var slot = mode.SlotBytes();
         var tableBytes = (uint)((cases.Count + 1) * slot);
@@ -25,7 +25,7 @@ public static partial class GuestBuilder
         var modeBase = mode.Bitness() == 16 ? 0u : DataLayout.LoadAddress + modeImageOffset;
         var bodyBase = modeBase + HeadSize;
 
-        var body = AssembleBody(mode, cases, bodyBase, out var vectorAddresses, out var caseStarts, out var endAddress);
+        var body = AssembleBody(mode, cases, bodyBase, options, out var vectorAddresses, out var caseStarts, out var endAddress);
         if (mode.Bitness() == 16 && bodyBase + body.Length > 0x10000) throw new ArgumentException("16-bit guest code exceeds 64 KiB");
         var head = AssembleHead(mode, modeBase, bodyBase);
 
@@ -34,7 +34,7 @@ public static partial class GuestBuilder
         body.CopyTo(modeCode, (int)HeadSize);
 
         var blob = new byte[blobSize];
-        WriteTables(mode, blob, vectorAddresses);
+        WriteTables(mode, blob, vectorAddresses, options);
         pristine.CopyTo(blob, (int)DataLayout.Pristine);
         for (var i = 0; i < cases.Count; i++)
             WriteSlot(blob, DataLayout.ResumeTable + (uint)(i * slot), slot, i + 1 < cases.Count ? caseStarts[i + 1] : endAddress);
@@ -209,16 +209,18 @@ public static partial class GuestBuilder
         (limit & 0xFFFFUL) | ((@base & 0xFFFFFFUL) << 16) | ((ulong)access << 40) | (((limit >> 16) & 0xFUL) << 48)
         | ((ulong)flags << 52) | ((ulong)(@base >> 24) << 56);
 
-    private static void WriteTables(GuestMode mode, byte[] blob, ulong[] vectors)
+    private static void WriteTables(GuestMode mode, byte[] blob, ulong[] vectors, GuestOptions options)
     {
         void Q(uint offset, ulong v) => BitConverter.TryWriteBytes(blob.AsSpan((int)offset), v);
         void W(uint offset, ushort v) => BitConverter.TryWriteBytes(blob.AsSpan((int)offset), v);
-        Q(DataLayout.Gdt + 0x08, Descriptor(0, 0xFFFFF, 0x9B, 0xC));
+        Q(DataLayout.Gdt + 0x08, Descriptor(0, 0xFFFFF, options.ExecuteOnlyCode ? (byte)0x99 : (byte)0x9B, 0xC));
         Q(DataLayout.Gdt + 0x10, Descriptor(0, 0xFFFFF, 0x93, 0xC));
         Q(DataLayout.Gdt + 0x18, Descriptor(0, 0xFFFFF, 0x9B, 0xA));
         Q(DataLayout.Gdt + 0x28, Descriptor(DataLayout.Code16Base, 0xFFFF, 0x9B, 0));
         Q(DataLayout.Gdt + 0x30, Descriptor(DataLayout.DataBase, 0xFFFF, 0x93, 0));
-        W(DataLayout.GdtrPointer, 0x37);
+        foreach (var (selector, @base, limit, access, flags) in TestSegments.All)
+            Q(DataLayout.Gdt + selector, Descriptor(@base, limit, access, flags));
+        W(DataLayout.GdtrPointer, TestSegments.GdtLimit);
         Q(DataLayout.GdtrPointer + 2, DataLayout.DataBase + DataLayout.Gdt);
 
         var gate = mode == GuestMode.Long64 ? 16u : 8u;
