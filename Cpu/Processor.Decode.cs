@@ -159,6 +159,9 @@ public sealed unsafe partial class Processor
     {
         op.Flags |= OpFlags.Memory;
         op.Segment = SegIndex(instr.MemorySegment);
+        // 64-bit mode ignores ES/CS/SS/DS overrides: the base register decides (SS for rSP/rBP), which matters for #SS vs #GP.
+        if (_bitness == 64 && op.Segment <= (byte)SegmentIndex.DS)
+            op.Segment = (byte)(instr.MemoryBase is IcedRegister.RSP or IcedRegister.RBP or IcedRegister.ESP or IcedRegister.EBP ? SegmentIndex.SS : SegmentIndex.DS);
         if (instr.SegmentPrefix != IcedRegister.None) op.Flags |= OpFlags.SegmentOverride;
         var baseReg = instr.MemoryBase;
         op.AddressShift = (byte)(64 - AddressSizeOf(in instr) * 8);

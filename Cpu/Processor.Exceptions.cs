@@ -219,12 +219,7 @@ public sealed unsafe partial class Processor
             values[n++] = oldCs;
             values[n++] = returnRip;
             if (hasError) values[n++] = error;
-            // The whole frame must fit the new stack segment's limit before anything is written: else #SS(new SS).
-            var low = newSs.IsExpandDown ? (ulong)newSs.Limit + 1 : 0;
-            var high = newSs.IsExpandDown ? spMask : newSs.Limit;
-            var first = (sp - (ulong)(n * entrySize)) & spMask;
-            var last = (sp - 1) & spMask;
-            if (first > last || first < low || last > high) return RaiseFault(ExceptionVector.SS, (uint)(newSsSel & 0xFFFC) | ext);
+            if (!FrameFitsStack(newSs, newSsSel, sp, n * entrySize, spMask, ext)) return false;
             for (var i = 0; i < n; i++)
             {
                 sp -= (ulong)entrySize;
@@ -280,6 +275,21 @@ public sealed unsafe partial class Processor
     }
 
     private readonly ulong[] _frameScratch = new ulong[16];
+
+    /// <summary>
+    /// Whether a frame of <paramref name="bytes"/> pushed below <paramref name="sp"/> fits the limit of
+    /// the new stack segment of an inter-privilege transfer; else raises #SS(new SS selector), before
+    /// anything is written (SDM vol. 3, 6.12.1; CALL through a call gate in vol. 2).
+    /// </summary>
+    private bool FrameFitsStack(SegmentRegister ss, ushort ssSelector, ulong sp, int bytes, ulong spMask, uint ext)
+    {
+        var low = ss.IsExpandDown ? (ulong)ss.Limit + 1 : 0;
+        var high = ss.IsExpandDown ? spMask : ss.Limit;
+        var first = (sp - (ulong)bytes) & spMask;
+        var last = (sp - 1) & spMask;
+        if (first > last || first < low || last > high) return RaiseFault(ExceptionVector.SS, (uint)(ssSelector & 0xFFFC) | ext);
+        return true;
+    }
 
     private bool DeliverLong(int vector, EventKind kind, uint error, bool hasError, ulong returnRip)
     {

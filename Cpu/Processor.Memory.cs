@@ -113,7 +113,7 @@ public sealed unsafe partial class Processor
             return SegmentFault(seg);
         }
         ref var c = ref _segCheck[seg];
-        if ((c.Access & access) == 0 || offset < c.Low || offset + (ulong)size - 1 > c.High)
+        if ((c.Access & access) != access || offset < c.Low || offset + (ulong)size - 1 > c.High)
         {
             linear = 0;
             return SegmentFault(seg);

@@ -291,6 +291,7 @@ public sealed unsafe partial class Processor
         }
         var mask = newSs.DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
         var spNew = newSp & mask;
+        if (!FrameFitsStack(newSs, ssSel, spNew, (4 + paramCount) * size, mask, 0)) return false;
         bool PushNew(ulong value)
         {
             spNew = (spNew - (ulong)size) & mask;

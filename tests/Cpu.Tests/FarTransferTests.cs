@@ -61,6 +61,27 @@ public sealed class FarTransferTests
     }
 
     [TestMethod]
+    public void CallGateFrameBeyondTheNewStackLimitFaultsInsteadOfWriting_Vol2Call()
+    {
+        // CALL through a call gate to an inner level: #SS(new SS) when the frame does not fit the new
+        // stack; every later delivery hits the same stack, so #SS, #DF, shutdown (table 6-5).
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.push(0x1111);
+            a.call(0x53, 0);
+        });
+        g.Code(32, Target, a => a.hlt());
+        g.SetGdt(10, Descriptors.Gate(Descriptors.CallGate32, GuestRunner.KernelCode, Target, 3, parameterCount: 1));
+        g.SetGdt(8, Descriptors.Segment(0, 0xFFFF, 0x93, 0x4));
+        g.AddUserSegmentsAndTss32(esp0: 0x20008);
+        g.Memory.Write(GuestRunner.TssAddress + 8, 2, 0x40);
+        g.Memory.Write(0x1FFF8, 8, 0x1122334455667788UL);
+        g.EnterUser32(GuestRunner.CodeAddress, 0x7F000);
+        Assert.AreEqual(StopReason.Shutdown, g.Run());
+        Assert.AreEqual(0x1122334455667788UL, g.Memory.Read(0x1FFF8, 8), "nothing written beyond the limit");
+    }
+
+    [TestMethod]
     public void RetfToOuterLevelNullsMorePrivilegedDataSegments_Vol2Ret()
     {
         using var g = GuestRunner.Protected(a =>
