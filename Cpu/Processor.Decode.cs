@@ -27,6 +27,7 @@ public sealed unsafe partial class Processor
         var linearPage = linear & ~0xFFFUL;
         var count = 0;
         var length = 0;
+        long minOffset = 0, maxReach = 0;
         while (count < MaxBlockInstructions)
         {
             var at = reader.Position;
@@ -36,6 +37,17 @@ public sealed unsafe partial class Processor
                 if (count > 0) break;
                 return DecodeCrossPage(linear, 4096 - pageOffset);
             }
+            var offset = (long)at - pageOffset;
+            var reach = offset + instr.Length - 1;
+            if (_bitness != 64 && Rip + (ulong)reach > _fetchLimit)
+            {
+                // The instruction ends beyond the CS limit (or the IP wrap): it raises #GP(0) when it is reached.
+                if (count > 0) break;
+                RaiseFault(ExceptionVector.GP, 0);
+                return null;
+            }
+            minOffset = Math.Min(minOffset, offset);
+            maxReach = Math.Max(maxReach, reach);
             ref var op = ref _opScratch[count++];
             Bind(in instr, ref op);
             length += instr.Length;
@@ -50,8 +62,14 @@ public sealed unsafe partial class Processor
         var ops = new DecodedOp[count];
         Array.Copy(_opScratch, ops, count);
         // Code fetched from a device or from open bus is decoded afresh each time: nothing reports its changes.
-        if (!_memory.IsRam(physical)) return new DecodedBlock(physical, _bitness, ops, count, length) { Cacheable = false };
-        var block = new DecodedBlock(physical, _bitness, ops, count, length);
+        var cacheable = _memory.IsRam(physical);
+        var block = new DecodedBlock(physical, _bitness, ops, count, length)
+        {
+            Cacheable = cacheable,
+            MaxReach = (ulong)maxReach,
+            BackReach = (ulong)(-minOffset),
+        };
+        if (!cacheable) return block;
         _blocks.Add(block);
         return block;
     }

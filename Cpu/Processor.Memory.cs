@@ -84,6 +84,7 @@ public sealed unsafe partial class Processor
         _ripMask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFFFFFFUL : 0xFFFFUL;
         _stackMask = bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
         _codeLimit = _seg[(int)SegmentIndex.CS].Limit;
+        _fetchLimit = Math.Min(_codeLimit, _ripMask);
         _stopBlock = true;
     }
 
@@ -96,6 +97,9 @@ public sealed unsafe partial class Processor
 
     /// <summary>CS limit for branch-target checks outside 64-bit mode.</summary>
     private ulong _codeLimit = 0xFFFF;
+
+    /// <summary>The last IP an instruction may occupy outside 64-bit mode: the CS limit or the IP wrap, whichever is lower.</summary>
+    private ulong _fetchLimit = 0xFFFF;
 
     /// <summary>RIP wraps at the code size: 16, 32 or 64 bits.</summary>
     private ulong _ripMask = 0xFFFF;

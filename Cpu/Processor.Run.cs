@@ -223,7 +223,7 @@ public sealed unsafe partial class Processor
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
         var user = Cpl == 3;
-        if (b != null && e.Linear == linear && e.User == user && b.Valid && b.Bitness == _bitness) return b;
+        if (b != null && e.Linear == linear && e.User == user && b.Valid && b.Bitness == _bitness && WithinCodeLimit(b)) return b;
         b = LookupBlockSlow(linear);
         if (b != null && b.Cacheable)
         {
@@ -244,9 +244,16 @@ public sealed unsafe partial class Processor
         }
         if (!TranslateFetch(linear, out var physical)) return null;
         var block = _blocks.Find(physical, _bitness);
-        if (block != null) return block;
+        if (block != null && WithinCodeLimit(block)) return block;
         return Decode(linear, physical);
     }
+
+    /// <summary>
+    /// Whether all of a block's code lies inside the CS limit and below the IP wrap at the current
+    /// RIP; else the block is decoded anew and stops where the limit cuts it (SDM vol. 3, 5.3).
+    /// </summary>
+    private bool WithinCodeLimit(DecodedBlock b) =>
+        _bitness == 64 || (Rip + b.MaxReach <= _fetchLimit && Rip >= b.BackReach);
 
     private void ClearBlockLookup() => Array.Clear(_lookup);
 

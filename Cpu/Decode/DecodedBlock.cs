@@ -25,6 +25,12 @@ internal sealed class DecodedBlock
     /// <summary>Cleared when a write to the page drops the block.</summary>
     public bool Valid = true;
 
+    /// <summary>How far past its start IP the block's code reaches: the last byte of its furthest instruction.</summary>
+    public ulong MaxReach { get; init; }
+
+    /// <summary>How far before its start IP a followed backward branch leads (0 if none).</summary>
+    public ulong BackReach { get; init; }
+
     /// <summary>False for a block that must not be remembered (an instruction that continues on the next page).</summary>
     public bool Cacheable { get; init; } = true;
 }

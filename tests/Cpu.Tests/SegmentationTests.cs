@@ -177,4 +177,23 @@ public sealed class SegmentationTests
         });
         Assert.AreEqual(ExceptionVector.GP, g.RunToVector());
     }
+
+    [TestMethod]
+    public void AnInstructionThatEndsBeyondTheCsLimitRaisesGpAfterThoseBeforeItRan_5_3()
+    {
+        // SDM vol. 3, 5.3: an instruction fetch beyond the CS limit raises #GP(0); the instructions before it complete.
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.inc(ecx);
+            a.inc(ecx);
+            a.inc(ecx);
+            a.mov(eax, 0x12345678);
+            a.hlt();
+        });
+        g.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = GuestRunner.KernelCode, Base = 0, Limit = (uint)GuestRunner.CodeAddress + 5, Attributes = 0x409B });
+        Assert.AreEqual((int)ExceptionVector.GP, g.RunToVector());
+        Assert.AreEqual(3UL, g.Cpu.Rcx);
+        Assert.AreEqual(0UL, g.Cpu.Rax, "the MOV did not run");
+        Assert.AreEqual(GuestRunner.CodeAddress + 3, g.Stack(1), "the fault's EIP is the MOV");
+    }
 }
