@@ -10,6 +10,21 @@ public sealed unsafe partial class Processor
     private const int MaxBlockInstructions = 64;
     private readonly byte[] _fetchBuffer = new byte[4096 + 16];
     private readonly DecodedOp[] _opScratch = new DecodedOp[MaxBlockInstructions];
+    private readonly FetchCodeReader _fetchReader = new();
+    private readonly Iced.Intel.Decoder?[] _decoders = new Iced.Intel.Decoder?[3];
+    private readonly byte[] _crossPageBytes = new byte[15];
+
+    /// <summary>The one block an instruction that crosses a page decodes into; it is executed at once and never cached.</summary>
+    private readonly DecodedBlock _crossPageBlock = new(ulong.MaxValue, 0, new DecodedOp[1], 1, 0) { Cacheable = false };
+
+    /// <summary>The decoder for the current code size, reading from <see cref="_fetchReader"/> (set up by the caller), at IP <paramref name="ip"/>.</summary>
+    private Iced.Intel.Decoder DecoderAt(ulong ip)
+    {
+        var index = _bitness == 16 ? 0 : _bitness == 32 ? 1 : 2;
+        var decoder = _decoders[index] ??= Iced.Intel.Decoder.Create(_bitness, _fetchReader);
+        decoder.IP = ip;
+        return decoder;
+    }
 
     /// <summary>
     /// Decodes a block at linear <paramref name="linear"/> (physical <paramref name="physical"/>);
@@ -22,8 +37,9 @@ public sealed unsafe partial class Processor
         var pageBase = physical & ~0xFFFUL;
         var pageOffset = (int)(physical & 0xFFF);
         for (var i = 0; i < 4096; i++) _fetchBuffer[i] = (byte)_memory.Read(pageBase + (ulong)i, 1);
-        var reader = new ByteArrayCodeReader(_fetchBuffer, 0, 4096) { Position = pageOffset };
-        var decoder = Iced.Intel.Decoder.Create(_bitness, reader, Rip);
+        var reader = _fetchReader;
+        reader.Reset(_fetchBuffer, pageOffset, 4096);
+        var decoder = DecoderAt(Rip);
         var linearPage = linear & ~0xFFFUL;
         var count = 0;
         var length = 0;
@@ -35,7 +51,7 @@ public sealed unsafe partial class Processor
             if (decoder.LastError == DecoderError.NoMoreBytes || at + instr.Length > 4096)
             {
                 if (count > 0) break;
-                return DecodeCrossPage(linear, 4096 - pageOffset);
+                return DecodeCrossPage(linear, physical);
             }
             var offset = (long)at - pageOffset;
             var reach = offset + instr.Length - 1;
@@ -94,48 +110,32 @@ public sealed unsafe partial class Processor
         return true;
     }
 
-    /// <summary>An instruction that continues on the next page: fetched through both translations, decoded alone, not cached.</summary>
-    private DecodedBlock? DecodeCrossPage(ulong linear, int firstPart)
+    /// <summary>
+    /// An instruction that continues on the next page: its bytes come through both translations (the
+    /// second may raise #PF with CR2 on that page); it is decoded alone into a reused, uncached block.
+    /// </summary>
+    private DecodedBlock? DecodeCrossPage(ulong linear, ulong physical)
     {
-        var buffer = new byte[15];
-        for (var i = 0; i < 15; i++)
-        {
-            var lin = linear + (ulong)i;
-            if (_bitness != 64) lin = (uint)lin;
-            if (i >= firstPart && !CheckFetchLimit(Rip + (ulong)i))
-            {
-                if (i == firstPart) return null;
-                break;
-            }
-            if (!TranslateFetch(lin, out var phys))
-            {
-                if (i >= firstPart)
-                {
-                    // The bytes fetched so far may already form a complete instruction.
-                    var partial = Iced.Intel.Decoder.Create(_bitness, new ByteArrayCodeReader(buffer, 0, i), Rip);
-                    partial.Decode(out var probe);
-                    if (partial.LastError != DecoderError.NoMoreBytes)
-                    {
-                        _pendingVector = -1;
-                        Cr2 = _savedCr2ForProbe;
-                        break;
-                    }
-                }
-                return null;
-            }
-            _savedCr2ForProbe = Cr2;
-            buffer[i] = (byte)_memory.Read(phys, 1);
-        }
-        var decoder = Iced.Intel.Decoder.Create(_bitness, new ByteArrayCodeReader(buffer), Rip);
+        var firstPart = (int)(4096 - (physical & 0xFFF));
+        var bytes = _crossPageBytes;
+        for (var i = 0; i < firstPart; i++) bytes[i] = (byte)_memory.Read(physical + (ulong)i, 1);
+        var second = linear + (ulong)firstPart;
+        if (_bitness != 64) second = (uint)second;
+        if (!TranslateFetch(second, out var secondPhysical)) return null;
+        for (var i = firstPart; i < bytes.Length; i++) bytes[i] = (byte)_memory.Read(secondPhysical + (ulong)(i - firstPart), 1);
+        _fetchReader.Reset(bytes, 0, bytes.Length);
+        var decoder = DecoderAt(Rip);
         decoder.Decode(out var instr);
-        var ops = new DecodedOp[1];
-        Bind(in instr, ref ops[0]);
-        if (decoder.LastError == DecoderError.NoMoreBytes) SetHandler(ref ops[0], Handler.Ud);
-        ops[0].Flags |= OpFlags.EndsBlock;
-        return new DecodedBlock(ulong.MaxValue, _bitness, ops, 1, instr.Length) { Cacheable = false };
+        if (_bitness != 64 && Rip + (ulong)instr.Length - 1 > _fetchLimit)
+        {
+            RaiseFault(ExceptionVector.GP, 0);
+            return null;
+        }
+        ref var op = ref _crossPageBlock.Ops[0];
+        Bind(in instr, ref op);
+        op.Flags |= OpFlags.EndsBlock;
+        return _crossPageBlock;
     }
-
-    private ulong _savedCr2ForProbe;
 
     private bool CheckFetchLimit(ulong offset)
     {

@@ -1,0 +1,21 @@
+using Iced.Intel;
+
+namespace Sim.Cpu;
+
+/// <summary>The byte source of the processor's decoders: a window over a reusable buffer, so that decoding allocates nothing.</summary>
+internal sealed class FetchCodeReader : CodeReader
+{
+    private byte[] _data = [];
+    private int _end;
+
+    public int Position { get; set; }
+
+    public void Reset(byte[] data, int position, int end)
+    {
+        _data = data;
+        Position = position;
+        _end = end;
+    }
+
+    public override int ReadByte() => Position < _end ? _data[Position++] : -1;
+}
