@@ -298,11 +298,12 @@ public sealed unsafe partial class Processor
         var type = (int)(gate >> 40) & 0x1F;
         var dpl = (int)(gate >> 45) & 3;
         var present = ((gate >> 47) & 1) != 0;
-        if (type is not (0x0E or 0x0F)) return RaiseFault(ExceptionVector.GP, idtError);
+        // The type field of a 16-byte gate's upper half must be 0 (SDM vol. 3, figure 6-8).
+        if (type is not (0x0E or 0x0F) || ((gateHigh >> 40) & 0x1F) != 0) return RaiseFault(ExceptionVector.GP, idtError);
         if (kind == EventKind.Software && dpl < Cpl) return RaiseFault(ExceptionVector.GP, idtError);
         if (!present) return RaiseFault(ExceptionVector.NP, idtError);
         var selector = (ushort)(gate >> 16);
-        var offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000UL) | (gateHigh << 32);
+        var offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000UL) | ((gateHigh & 0xFFFFFFFF) << 32);
         var ist = (int)(gate >> 32) & 7;
         var ext = kind != EventKind.Software ? 1u : 0u;
         if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, ext);
@@ -337,11 +338,12 @@ public sealed unsafe partial class Processor
         values[n++] = _seg[(int)SegmentIndex.CS].Selector;
         values[n++] = returnRip;
         if (hasError) values[n++] = error;
+        // The whole frame must lie at canonical addresses before anything is written: else #SS(EXT).
+        if (!IsCanonical(rsp - 1) || !IsCanonical(rsp - (ulong)(8 * n))) return RaiseFault(ExceptionVector.SS, ext);
         var sp = rsp;
         for (var i = 0; i < n; i++)
         {
             sp -= 8;
-            if (!IsCanonical(sp)) return RaiseFault(ExceptionVector.SS, 0);
             if (!WriteLinearAs(sp, 8, values[i], newCpl)) return false;
         }
         if (newCpl < Cpl)

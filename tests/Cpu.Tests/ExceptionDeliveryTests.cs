@@ -211,4 +211,15 @@ public sealed class ExceptionDeliveryTests
         Assert.AreEqual(0x40, g.Cpu.Tr.Selector);
         Assert.AreEqual(0UL, g.Stack(0), "#DF error code on the new task's stack");
     }
+
+    [TestMethod]
+    public void LongModeGateWithATypeInItsUpperHalfRaisesGp_Figure6_8()
+    {
+        using var g = GuestRunner.Long(a => a.@int(0x40));
+        g.SetIdtGate64(0x40, 0xE, 0x30000, dpl: 0);
+        // Bits 12:8 of the upper half's second dword are the (must-be-zero) type field.
+        g.Memory.Write(GuestRunner.IdtAddress + 0x40 * 16 + 8 + 5, 1, 0x0E);
+        Assert.AreEqual((int)ExceptionVector.GP, g.RunToVector());
+        Assert.AreEqual(0x40UL * 8 + 2, g.Stack(0, 8), "error code names the IDT entry");
+    }
 }
