@@ -132,63 +132,41 @@ public sealed unsafe partial class Processor
         return offset <= cs.Limit || RaiseFault(ExceptionVector.GP, 0);
     }
 
-    private bool FarJump(ref DecodedOp op, ushort selector, ulong offset)
-    {
-        if (!InProtectedMode || InVirtual8086Mode)
-        {
-            LoadRealModeCode(selector, offset & OperandMask(op.Size));
-            return true;
-        }
-        if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (!ReadDescriptor(selector, out var desc, ExceptionVector.GP, 0)) return false;
-        var target = DescriptorToSegment(selector, desc);
-        if (!target.IsSystem)
-        {
-            if (!target.IsCode) return RaiseFault(ExceptionVector.GP, (uint)(selector & 0xFFFC));
-            if (!CheckDirectCodeTarget(selector, target)) return false;
-            var off = target.Long && InLongMode ? offset : offset & OperandMask(op.Size);
-            if (!CheckOffsetInCode(target, off)) return false;
-            CommitCode(selector, desc, target, Cpl, off);
-            return true;
-        }
-        return ThroughSystemDescriptor(ref op, selector, desc, isCall: false);
-    }
+    private bool FarJump(ref DecodedOp op, ushort selector, ulong offset) => FarTransfer(ref op, selector, offset, isCall: false);
 
-    private bool FarCall(ref DecodedOp op, ushort selector, ulong offset)
+    private bool FarCall(ref DecodedOp op, ushort selector, ulong offset) => FarTransfer(ref op, selector, offset, isCall: true);
+
+    /// <summary>Far JMP or CALL to a code segment, or through a gate or TSS (SDM vol. 2, JMP and CALL).</summary>
+    private bool FarTransfer(ref DecodedOp op, ushort selector, ulong offset, bool isCall)
     {
         var size = op.Size;
         var returnIp = (Rip + op.Length) & OperandMask(size);
-        var oldCs = _seg[(int)SegmentIndex.CS].Selector;
         if (!InProtectedMode || InVirtual8086Mode)
         {
-            var sp = _r[4];
-            if (!Push(oldCs, size) || !Push(returnIp, size))
-            {
-                _r[4] = sp;
-                return false;
-            }
+            if (isCall && !PushFarReturn(size, returnIp)) return false;
             LoadRealModeCode(selector, offset & OperandMask(size));
             return true;
         }
         if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, 0);
         if (!ReadDescriptor(selector, out var desc, ExceptionVector.GP, 0)) return false;
         var target = DescriptorToSegment(selector, desc);
-        if (!target.IsSystem)
-        {
-            if (!target.IsCode) return RaiseFault(ExceptionVector.GP, (uint)(selector & 0xFFFC));
-            if (!CheckDirectCodeTarget(selector, target)) return false;
-            var off = target.Long && InLongMode ? offset : offset & OperandMask(size);
-            if (!CheckOffsetInCode(target, off)) return false;
-            var sp = _r[4];
-            if (!Push(oldCs, size) || !Push(returnIp, size))
-            {
-                _r[4] = sp;
-                return false;
-            }
-            CommitCode(selector, desc, target, Cpl, off);
-            return true;
-        }
-        return ThroughSystemDescriptor(ref op, selector, desc, isCall: true);
+        if (target.IsSystem) return ThroughSystemDescriptor(ref op, selector, desc, isCall);
+        if (!target.IsCode) return RaiseFault(ExceptionVector.GP, (uint)(selector & 0xFFFC));
+        if (!CheckDirectCodeTarget(selector, target)) return false;
+        var off = target.Long && InLongMode ? offset : offset & OperandMask(size);
+        if (!CheckOffsetInCode(target, off)) return false;
+        if (isCall && !PushFarReturn(size, returnIp)) return false;
+        CommitCode(selector, desc, target, Cpl, off);
+        return true;
+    }
+
+    /// <summary>Pushes CS and the return IP of a far CALL; on a fault the stack pointer is as before.</summary>
+    private bool PushFarReturn(int size, ulong returnIp)
+    {
+        var sp = _r[4];
+        if (Push(_seg[(int)SegmentIndex.CS].Selector, size) && Push(returnIp, size)) return true;
+        _r[4] = sp;
+        return false;
     }
 
     /// <summary>Far JMP/CALL naming a call gate, task gate or TSS.</summary>
@@ -238,15 +216,9 @@ public sealed unsafe partial class Processor
             return true;
         }
         if (!CheckOffsetInCode(code, gateOffset)) return false;
-        var oldCs = _seg[(int)SegmentIndex.CS].Selector;
         if (conforming || code.Dpl == Cpl)
         {
-            var sp = _r[4];
-            if (!Push(oldCs, gateSize) || !Push(returnIp, gateSize))
-            {
-                _r[4] = sp;
-                return false;
-            }
+            if (!PushFarReturn(gateSize, returnIp)) return false;
             CommitCode(codeSelector, codeDesc, code, Cpl, gateOffset);
             return true;
         }
@@ -322,15 +294,8 @@ public sealed unsafe partial class Processor
             LoadRealModeCode(selector, offset & OperandMask(size));
             return true;
         }
-        if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (!ReadDescriptor(selector, out var desc, ExceptionVector.GP, 0)) return false;
-        var code = DescriptorToSegment(selector, desc);
-        var error = (uint)(selector & 0xFFFC);
+        if (!CheckReturnCode(selector, out var desc, out var code)) return false;
         var rpl = selector & 3;
-        if (code.IsSystem || !code.IsCode || rpl < Cpl) return RaiseFault(ExceptionVector.GP, error);
-        if ((code.Type & 4) != 0 ? code.Dpl > rpl : code.Dpl != rpl) return RaiseFault(ExceptionVector.GP, error);
-        if (!code.Present) return RaiseFault(ExceptionVector.NP, error);
-        if (InLongMode && code.Long && code.DefaultBig) return RaiseFault(ExceptionVector.GP, error);
         var targetOffset = InLongMode && code.Long ? offset : offset & OperandMask(size);
         if (!CheckOffsetInCode(code, targetOffset)) return false;
         if (rpl == Cpl)
@@ -342,6 +307,26 @@ public sealed unsafe partial class Processor
         var extra = (ulong)(2 * size) + op.Immediate;
         if (!PeekStack(extra, size, out var newSp) || !PeekStack(extra + (ulong)size, size, out var ssValue)) return false;
         return ReturnToOuterLevel(selector, desc, code, targetOffset, (ushort)ssValue, newSp + op.Immediate, size);
+    }
+
+    /// <summary>
+    /// The checks of the code segment that RETF or IRET returns to (SDM vol. 2, RET and IRET): not
+    /// null, a present code segment, RPL not below CPL, DPL = RPL (≤ RPL if conforming), no L+D.
+    /// </summary>
+    private bool CheckReturnCode(ushort selector, out ulong descriptor, out SegmentRegister code)
+    {
+        code = default;
+        descriptor = 0;
+        if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, 0);
+        if (!ReadDescriptor(selector, out descriptor, ExceptionVector.GP, 0)) return false;
+        code = DescriptorToSegment(selector, descriptor);
+        var error = (uint)(selector & 0xFFFC);
+        var rpl = selector & 3;
+        if (code.IsSystem || !code.IsCode || rpl < Cpl) return RaiseFault(ExceptionVector.GP, error);
+        if ((code.Type & 4) != 0 ? code.Dpl > rpl : code.Dpl != rpl) return RaiseFault(ExceptionVector.GP, error);
+        if (!code.Present) return RaiseFault(ExceptionVector.NP, error);
+        if (InLongMode && code.Long && code.DefaultBig) return RaiseFault(ExceptionVector.GP, error);
+        return true;
     }
 
     /// <summary>The stack and data-segment part of a return to an outer privilege level (RETF and IRET).</summary>

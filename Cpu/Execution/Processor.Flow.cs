@@ -118,15 +118,8 @@ public sealed unsafe partial class Processor
                 return false;
             var selector = (ushort)csValue;
             if (size == 4 && (fl & Rflags.VM) != 0 && Cpl == 0 && !InLongMode) return ReturnToVirtual8086(ip, selector, fl);
-            if ((selector & 0xFFFC) == 0) return RaiseFault(ExceptionVector.GP, 0);
-            if (!ReadDescriptor(selector, out var desc, ExceptionVector.GP, 0)) return false;
-            var code = DescriptorToSegment(selector, desc);
-            var error = (uint)(selector & 0xFFFC);
+            if (!CheckReturnCode(selector, out var desc, out var code)) return false;
             var rpl = selector & 3;
-            if (code.IsSystem || !code.IsCode || rpl < Cpl) return RaiseFault(ExceptionVector.GP, error);
-            if ((code.Type & 4) != 0 ? code.Dpl > rpl : code.Dpl != rpl) return RaiseFault(ExceptionVector.GP, error);
-            if (!code.Present) return RaiseFault(ExceptionVector.NP, error);
-            if (InLongMode && code.Long && code.DefaultBig) return RaiseFault(ExceptionVector.GP, error);
             var target = InLongMode && code.Long ? ip : ip & OperandMask(size);
             if (!CheckOffsetInCode(code, target)) return false;
             var fromLong64 = _bitness == 64;

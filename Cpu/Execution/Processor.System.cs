@@ -77,14 +77,9 @@ public sealed unsafe partial class Processor
             case Handler.Lmsw:
             {
                 if (!RequireCpl0()) return false;
-                ulong v;
-                if ((op.Flags & OpFlags.Memory) != 0)
-                {
-                    if (!ReadMem(op.Segment, EffectiveAddress(ref op), 2, out v)) return false;
-                }
-                else v = GetReg(op.Rm, 2);
+                if (!ReadWordOperand(ref op, out var v)) return false;
                 // LMSW changes PE, MP, EM and TS, and can set PE but never clear it.
-                var cr0 = (Cr0 & ~0xEUL) | (v & 0xF) | (Cr0 & Registers.Cr0.PE);
+                var cr0 = (Cr0 & ~0xEUL) | ((ulong)v & 0xF) | (Cr0 & Registers.Cr0.PE);
                 return MoveToControlRegister(ref op, 0, cr0, fromLmsw: true);
             }
             case Handler.SmswR:
@@ -202,6 +197,20 @@ public sealed unsafe partial class Processor
             default:
                 return RaiseFault(ExceptionVector.UD, 0);
         }
+    }
+
+    /// <summary>The 16-bit register-or-memory source of LMSW, LLDT, LTR, LAR, LSL, VERR and VERW.</summary>
+    private bool ReadWordOperand(ref DecodedOp op, out ushort value)
+    {
+        value = 0;
+        if ((op.Flags & OpFlags.Memory) == 0)
+        {
+            value = (ushort)GetReg(op.Rm, 2);
+            return true;
+        }
+        if (!ReadMem(op.Segment, EffectiveAddress(ref op), 2, out var v)) return false;
+        value = (ushort)v;
+        return true;
     }
 
     private void SetEdxEax(ulong value)
@@ -405,13 +414,7 @@ public sealed unsafe partial class Processor
     {
         if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
         if (!RequireCpl0()) return false;
-        ulong v;
-        if ((op.Flags & OpFlags.Memory) != 0)
-        {
-            if (!ReadMem(op.Segment, EffectiveAddress(ref op), 2, out v)) return false;
-        }
-        else v = GetReg(op.Rm, 2);
-        var selector = (ushort)v;
+        if (!ReadWordOperand(ref op, out var selector)) return false;
         var isLdt = op.Handler is Handler.LldtR or Handler.LldtM;
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.DescriptorTable, (ulong)op.Handler, selector)) return false;
         var error = (uint)(selector & 0xFFFC);
@@ -483,13 +486,7 @@ public sealed unsafe partial class Processor
     private bool LoadAccessRightsOrLimit(ref DecodedOp op)
     {
         if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
-        ulong v;
-        if ((op.Flags & OpFlags.Memory) != 0)
-        {
-            if (!ReadMem(op.Segment, EffectiveAddress(ref op), 2, out v)) return false;
-        }
-        else v = GetReg(op.Rm, 2);
-        var selector = (ushort)v;
+        if (!ReadWordOperand(ref op, out var selector)) return false;
         var pending = _pendingVector;
         var ok = TryVisibleDescriptor(selector, out var desc);
         if (_pendingVector != pending) return false;
@@ -519,13 +516,7 @@ public sealed unsafe partial class Processor
     private bool VerifySegment(ref DecodedOp op)
     {
         if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
-        ulong v;
-        if ((op.Flags & OpFlags.Memory) != 0)
-        {
-            if (!ReadMem(op.Segment, EffectiveAddress(ref op), 2, out v)) return false;
-        }
-        else v = GetReg(op.Rm, 2);
-        var selector = (ushort)v;
+        if (!ReadWordOperand(ref op, out var selector)) return false;
         var pending = _pendingVector;
         var ok = TryVisibleDescriptor(selector, out var desc);
         if (_pendingVector != pending) return false;
