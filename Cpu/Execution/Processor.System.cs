@@ -338,16 +338,25 @@ public sealed unsafe partial class Processor
     /// <summary>Whether CR4.VMXE may be set: true once a VMX unit is attached.</summary>
     public bool VmxSupported { get; set; }
 
-    private bool MoveFromDebugRegister(ref DecodedOp op)
+    /// <summary>
+    /// The debug register MOV DR names: CPL 0 only (#GP); DR4/DR5 alias DR6/DR7 unless CR4.DE is set,
+    /// when they raise #UD, as DR8–DR15 do (SDM vol. 2, MOV—Move to/from Debug Registers).
+    /// </summary>
+    private bool DebugRegisterIndex(ref DecodedOp op, out int n)
     {
+        n = op.Sub;
         if (!RequireCpl0()) return false;
-        var n = op.Sub;
         if (n is 4 or 5)
         {
             if ((Cr4 & Registers.Cr4.DE) != 0) return RaiseFault(ExceptionVector.UD, 0);
             n += 2;
         }
-        if (n > 7) return RaiseFault(ExceptionVector.UD, 0);
+        return n <= 7 || RaiseFault(ExceptionVector.UD, 0);
+    }
+
+    private bool MoveFromDebugRegister(ref DecodedOp op)
+    {
+        if (!DebugRegisterIndex(ref op, out var n)) return false;
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.DrAccess, (ulong)n, 0)) return false;
         _r[op.R] = _bitness == 64 ? _dr[n] : (uint)_dr[n];
         return Next(ref op);
@@ -355,14 +364,7 @@ public sealed unsafe partial class Processor
 
     private bool MoveToDebugRegister(ref DecodedOp op)
     {
-        if (!RequireCpl0()) return false;
-        var n = op.Sub;
-        if (n is 4 or 5)
-        {
-            if ((Cr4 & Registers.Cr4.DE) != 0) return RaiseFault(ExceptionVector.UD, 0);
-            n += 2;
-        }
-        if (n > 7) return RaiseFault(ExceptionVector.UD, 0);
+        if (!DebugRegisterIndex(ref op, out var n)) return false;
         var value = _bitness == 64 ? _r[op.Rm] : (uint)_r[op.Rm];
         if (n is 6 or 7 && (value >> 32) != 0) return RaiseFault(ExceptionVector.GP, 0);
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.DrAccess, (ulong)n | 0x100, value)) return false;
