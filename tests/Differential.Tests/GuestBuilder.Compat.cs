@@ -7,7 +7,7 @@ public static partial class GuestBuilder
 {
     /// <summary>
     /// Far jump from 64-bit code to <paramref name="target"/> in the compatibility-mode code segment:
-    /// the flat 32-bit code descriptor (L=0, D=1) doubles as it once EFER.LMA is set. Through an
+    /// the flat 32-bit code descriptor (L=0, D=1) is one once EFER.LMA is set. Through an
     /// m16:32 pointer because the m16:64 form is Intel-only.
     /// </summary>
     private static void EmitFarJumpToCompat(Assembler a, ulong target)
