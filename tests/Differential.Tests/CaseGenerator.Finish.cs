@@ -80,8 +80,8 @@ public sealed partial class CaseGenerator
             var flagsRead = Eflags.FromIced(ins.RflagsRead) & Eflags.Compared;
             var modified = Eflags.FromIced(ins.RflagsModified) & Eflags.Compared;
             var tainted = (reads & undefinedRegs) != 0 || (memRead && memoryUndefined) || (flagsRead & ~defined) != 0;
-            // Whether a branch is taken or INTO traps must not hang on an undefined flag.
-            if (tainted && (step.BranchTarget != null || ins.Mnemonic == Mnemonic.Into)) return null;
+            // Whether a branch is taken, or INTO, BOUND, DIV or IDIV faults, must not hang on an undefined input.
+            if (tainted && (step.BranchTarget != null || ins.Mnemonic is Mnemonic.Into or Mnemonic.Bound or Mnemonic.Div or Mnemonic.Idiv)) return null;
             if (tainted)
             {
                 undefinedRegs |= writes;

@@ -14,7 +14,7 @@ public sealed partial class CaseGenerator
     private int RandomAddressSize() => _mode switch
     {
         GuestMode.Long64 => _rng.Next(100) < 85 ? 64 : 32,
-        GuestMode.Protected32 => _rng.Next(100) < 85 ? 32 : 16,
+        GuestMode.Protected32 or GuestMode.Compat32 => _rng.Next(100) < 85 ? 32 : 16,
         _ => _rng.Next(100) < 80 ? 16 : 32,
     };
 
@@ -39,7 +39,7 @@ public sealed partial class CaseGenerator
                 AddressSize = 16, InScratch = inScratch, Base = b, Index = x, Displacement = disp, Target = target,
                 BaseValue = (RandomBits() & 0xFFFF0000UL) | baseLow,
                 IndexValue = (RandomBits() & 0xFFFF0000UL) | indexValue,
-                Segment = _mode == GuestMode.Protected32 ? Register.GS : segment,
+                Segment = _bitness == 32 ? Register.GS : segment,
             };
         }
         var linear = _mode.UsesDataSegment() ? offset : (ulong)DataLayout.DataBase + offset;
@@ -76,7 +76,7 @@ public sealed partial class CaseGenerator
         {
             GuestMode.Real16 => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS],
             GuestMode.Protected16 => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS],
-            GuestMode.Protected32 => [Register.DS, Register.ES, Register.SS],
+            GuestMode.Protected32 or GuestMode.Compat32 => [Register.DS, Register.ES, Register.SS],
             _ => [Register.DS, Register.ES, Register.SS, Register.FS, Register.GS, Register.CS],
         };
         return choices[_rng.Next(choices.Length)];

@@ -258,7 +258,8 @@ public sealed partial class CaseGenerator
     private bool FaultTemplate(CaseDraft d)
     {
         d.Kind = "fault";
-        switch (_rng.Next(_bitness == 64 ? 6 : 4))
+        // Compatibility mode has paging on, so it gets the page faults too (but no canonical checks).
+        switch (_rng.Next(_bitness == 64 ? 6 : _mode == GuestMode.Compat32 ? 5 : 4))
         {
             case 0:
                 return Raw(d, InvalidOpcodes[_rng.Next(InvalidOpcodes.Length)]);
@@ -338,13 +339,14 @@ public sealed partial class CaseGenerator
         var address = straddle ? DataLayout.UnmappedLinear - (ulong)_rng.Next(1, 4) : DataLayout.UnmappedLinear + (ulong)_rng.Next(0, 0x4000);
         if (!d.Force(3, address)) return false;
         d.Reserved.Add(3);
-        var mem = new MemoryOperand(Register.RBX);
+        var wide = _bitness == 64;
+        var mem = new MemoryOperand(wide ? Register.RBX : Register.EBX);
         d.Add(kind switch
         {
             0 or 1 => Instruction.Create(Code.Mov_r32_rm32, Register.EAX, mem),
             2 => Instruction.Create(Code.Mov_rm32_r32, mem, Register.ECX),
-            3 => Instruction.Create(Code.Push_rm64, mem),
-            _ => Instruction.Create(Code.Jmp_rm64, Register.RBX),
+            3 => Instruction.Create(wide ? Code.Push_rm64 : Code.Push_rm32, mem),
+            _ => wide ? Instruction.Create(Code.Jmp_rm64, Register.RBX) : Instruction.Create(Code.Jmp_rm32, Register.EBX),
         });
         return true;
     }

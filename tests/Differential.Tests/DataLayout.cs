@@ -21,6 +21,9 @@ public static class DataLayout
     public const uint IdtrPointer = 0x0F0;
     public const uint IdtrRealPointer = 0x0D0;
     public const uint Temp = 0x100;
+
+    /// <summary>An m16:32 far pointer the 64-bit code of a compatibility-mode guest jumps through to reach its 32-bit code segment.</summary>
+    public const uint FarPointer = 0x110;
     public const uint Record = 0x140;
     public const uint Idt = 0x400;
     public const uint Scratch = 0x1000;

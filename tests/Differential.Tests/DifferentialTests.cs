@@ -21,11 +21,14 @@ public sealed class DifferentialTests
     public void Real16() => Check(GuestMode.Real16, 4, 700);
 
     [TestMethod]
+    public void Compat32() => Check(GuestMode.Compat32, 5, 1000);
+
+    [TestMethod]
     [TestCategory("Long")]
     public void LongSweep()
     {
         var failed = new List<string>();
-        foreach (var (mode, count) in new[] { (GuestMode.Protected32, 30000), (GuestMode.Long64, 30000), (GuestMode.Protected16, 20000), (GuestMode.Real16, 20000) })
+        foreach (var (mode, count) in new[] { (GuestMode.Protected32, 30000), (GuestMode.Long64, 30000), (GuestMode.Protected16, 20000), (GuestMode.Real16, 20000), (GuestMode.Compat32, 20000) })
         {
             var r = DifferentialRun.Run(mode, 100 + (int)mode, count);
             var report = DifferentialRun.Report(mode, r, limit: 10);

@@ -25,11 +25,144 @@ public static partial class GuestBuilder
         for (var i = 0; i < cases.Count; i++) caseLabels[i] = a.CreateLabel();
         var done = a.CreateLabel();
         var emit = a.CreateLabel();
-        var common = a.CreateLabel();
-        var withError = a.CreateLabel();
         var vectorLabels = new Label[32];
         var end = a.CreateLabel();
         a.jmp(cases.Count > 0 ? caseLabels[0] : end);
+
+        if (mode != GuestMode.Compat32) EmitHandlers(a, mode, vectorLabels, emit);
+
+        a.Label(ref done);
+        if (wide)
+        {
+            for (var r = 0; r < 16; r++) a.mov(S(regSlot + r), Long[r]);
+            a.mov(rsp, (ulong)A(DataLayout.HandlerStackTop));
+            a.pushfq();
+            a.pop(rax);
+            a.mov(S(flagsSlot), rax);
+        }
+        else
+        {
+            for (var r = 0; r < 8; r++) a.mov(S(regSlot + r), Legacy[r]);
+            a.mov(esp, A(DataLayout.HandlerStackTop));
+            a.pushfd();
+            a.pop(eax);
+            a.mov(S(flagsSlot), eax);
+        }
+        a.mov(S(vectorSlot), -1);
+        a.mov(S(errorSlot), 0);
+        a.mov(S(ripSlot), 0);
+
+        a.Label(ref emit);
+        var sum = a.CreateLabel();
+        var recordBytes = (DataLayout.RecordHeaderSlots + mode.RegisterCount()) * slot;
+        if (wide)
+        {
+            a.mov(rsp, (ulong)A(DataLayout.HandlerStackTop));
+            a.cld();
+            a.mov(rax, cr2);
+            a.mov(S(cr2Slot), rax);
+            a.xor(eax, eax);
+            a.mov(esi, A(DataLayout.Scratch));
+            a.mov(ecx, DataLayout.ScratchSize / 4);
+            a.Label(ref sum);
+            a.rol(eax, 5);
+            a.add(eax, __dword_ptr[rsi]);
+            a.add(rsi, 4);
+            a.loop(sum);
+            a.mov(S(sumSlot), rax);
+            a.mov(esi, A(DataLayout.Record));
+            a.mov(ecx, recordBytes);
+            a.mov(edx, 0xE9);
+            a.rep.outsb();
+            a.mov(eax, S(0));
+            a.jmp(__qword_ptr[rax * 8 + (long)A(DataLayout.ResumeTable)]);
+        }
+        else
+        {
+            a.mov(esp, A(DataLayout.HandlerStackTop));
+            a.cld();
+            a.mov(eax, cr2);
+            a.mov(S(cr2Slot), eax);
+            a.xor(eax, eax);
+            a.mov(esi, A(DataLayout.Scratch));
+            a.mov(ecx, DataLayout.ScratchSize / 4);
+            a.Label(ref sum);
+            a.rol(eax, 5);
+            if (mode.Bitness() == 32)
+            {
+                a.add(eax, __dword_ptr[esi]);
+                a.add(esi, 4);
+            }
+            else
+            {
+                a.add(eax, __dword_ptr[si]);
+                a.add(si, 4);
+            }
+            a.loop(sum);
+            a.mov(S(sumSlot), eax);
+            a.mov(esi, A(DataLayout.Record));
+            a.mov(ecx, recordBytes);
+            a.mov(dx, 0xE9);
+            a.rep.outsb();
+            if (mode.Bitness() == 32)
+            {
+                a.mov(eax, S(0));
+                a.jmp(__dword_ptr[eax * 4 + A(DataLayout.ResumeTable)]);
+            }
+            else
+            {
+                a.mov(bx, __word_ptr[A(DataLayout.Record)]);
+                a.shl(bx, 2);
+                a.jmp(__word_ptr[bx + (int)DataLayout.ResumeTable]);
+            }
+        }
+
+        var stepLabels = new Label[cases.Count][];
+        for (var i = 0; i < cases.Count; i++)
+        {
+            a.Label(ref caseLabels[i]);
+            stepLabels[i] = EmitCase(a, mode, cases[i], i, options);
+            a.jmp(done);
+        }
+
+        a.Label(ref end);
+        a.mov(al, 0);
+        a.@out(0xF4, al);
+        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
+        a.mov(dx, 0x8900);
+        foreach (var ch in "Shutdown")
+        {
+            a.mov(al, (byte)ch);
+            a.@out(dx, al);
+        }
+        a.hlt();
+        a.jmp(end);
+
+        var stream = new MemoryStream();
+        var result = a.Assemble(new StreamCodeWriter(stream), bodyBase, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        if (mode == GuestMode.Compat32)
+        {
+            while (stream.Length % 16 != 0) stream.WriteByte(0xCC);
+            stream.Write(AssembleCompatHandlers(bodyBase + (ulong)stream.Length, result.GetLabelRIP(emit), out vectorAddresses));
+        }
+        else vectorAddresses = vectorLabels.Select(l => result.GetLabelRIP(l)).ToArray();
+        caseStarts = caseLabels.Select(l => result.GetLabelRIP(l)).ToArray();
+        endAddress = result.GetLabelRIP(end);
+        for (var i = 0; i < cases.Count; i++)
+            cases[i].StepAddresses = stepLabels[i].Select(l => result.GetLabelRIP(l)).ToArray();
+        return stream.ToArray();
+    }
+
+    /// <summary>Per-vector stubs that note the vector, and the handler that records the frame and registers and goes on to <paramref name="emit"/>.</summary>
+    private static void EmitHandlers(Assembler a, GuestMode mode, Label[] vectorLabels, Label emit)
+    {
+        var wide = mode == GuestMode.Long64;
+        var slot = mode.SlotBytes();
+        uint A(uint offset) => DataLayout.Address(mode, offset);
+        AssemblerMemoryOperand S(int i) => wide ? __qword_ptr[(ulong)(A(DataLayout.Record) + i * slot)] : __dword_ptr[A(DataLayout.Record) + (uint)(i * slot)];
+        const int vectorSlot = 1, errorSlot = 2, ripSlot = 3, flagsSlot = 5, regSlot = 7;
+        var common = a.CreateLabel();
+        var withError = a.CreateLabel();
 
         for (var v = 0; v < 32; v++)
         {
@@ -105,123 +238,8 @@ public static partial class GuestBuilder
             a.rep.stosd();
         }
         a.jmp(emit);
-
-        a.Label(ref done);
-        if (wide)
-        {
-            for (var r = 0; r < 16; r++) a.mov(S(regSlot + r), Long[r]);
-            a.mov(rsp, (ulong)A(DataLayout.HandlerStackTop));
-            a.pushfq();
-            a.pop(rax);
-            a.mov(S(flagsSlot), rax);
-        }
-        else
-        {
-            for (var r = 0; r < 8; r++) a.mov(S(regSlot + r), Legacy[r]);
-            a.mov(esp, A(DataLayout.HandlerStackTop));
-            a.pushfd();
-            a.pop(eax);
-            a.mov(S(flagsSlot), eax);
-        }
-        a.mov(S(vectorSlot), -1);
-        a.mov(S(errorSlot), 0);
-        a.mov(S(ripSlot), 0);
-
-        a.Label(ref emit);
-        var sum = a.CreateLabel();
-        var recordBytes = (DataLayout.RecordHeaderSlots + mode.RegisterCount()) * slot;
-        if (wide)
-        {
-            a.mov(rsp, (ulong)A(DataLayout.HandlerStackTop));
-            a.cld();
-            a.mov(rax, cr2);
-            a.mov(S(cr2Slot), rax);
-            a.xor(eax, eax);
-            a.mov(esi, A(DataLayout.Scratch));
-            a.mov(ecx, DataLayout.ScratchSize / 4);
-            a.Label(ref sum);
-            a.rol(eax, 5);
-            a.add(eax, __dword_ptr[rsi]);
-            a.add(rsi, 4);
-            a.loop(sum);
-            a.mov(S(sumSlot), rax);
-            a.mov(esi, A(DataLayout.Record));
-            a.mov(ecx, recordBytes);
-            a.mov(edx, 0xE9);
-            a.rep.outsb();
-            a.mov(eax, S(0));
-            a.jmp(__qword_ptr[rax * 8 + (long)A(DataLayout.ResumeTable)]);
-        }
-        else
-        {
-            a.mov(esp, A(DataLayout.HandlerStackTop));
-            a.cld();
-            a.mov(eax, cr2);
-            a.mov(S(cr2Slot), eax);
-            a.xor(eax, eax);
-            a.mov(esi, A(DataLayout.Scratch));
-            a.mov(ecx, DataLayout.ScratchSize / 4);
-            a.Label(ref sum);
-            a.rol(eax, 5);
-            if (mode == GuestMode.Protected32)
-            {
-                a.add(eax, __dword_ptr[esi]);
-                a.add(esi, 4);
-            }
-            else
-            {
-                a.add(eax, __dword_ptr[si]);
-                a.add(si, 4);
-            }
-            a.loop(sum);
-            a.mov(S(sumSlot), eax);
-            a.mov(esi, A(DataLayout.Record));
-            a.mov(ecx, recordBytes);
-            a.mov(dx, 0xE9);
-            a.rep.outsb();
-            if (mode == GuestMode.Protected32)
-            {
-                a.mov(eax, S(0));
-                a.jmp(__dword_ptr[eax * 4 + A(DataLayout.ResumeTable)]);
-            }
-            else
-            {
-                a.mov(bx, __word_ptr[A(DataLayout.Record)]);
-                a.shl(bx, 2);
-                a.jmp(__word_ptr[bx + (int)DataLayout.ResumeTable]);
-            }
-        }
-
-        var stepLabels = new Label[cases.Count][];
-        for (var i = 0; i < cases.Count; i++)
-        {
-            a.Label(ref caseLabels[i]);
-            stepLabels[i] = EmitCase(a, mode, cases[i], i, options);
-            a.jmp(done);
-        }
-
-        a.Label(ref end);
-        a.mov(al, 0);
-        a.@out(0xF4, al);
-        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
-        a.mov(dx, 0x8900);
-        foreach (var ch in "Shutdown")
-        {
-            a.mov(al, (byte)ch);
-            a.@out(dx, al);
-        }
-        a.hlt();
-        a.jmp(end);
-
-        var stream = new MemoryStream();
-        var result = a.Assemble(new StreamCodeWriter(stream), bodyBase, BlockEncoderOptions.ReturnNewInstructionOffsets);
-        vectorAddresses = vectorLabels.Select(l => result.GetLabelRIP(l)).ToArray();
-        caseStarts = caseLabels.Select(l => result.GetLabelRIP(l)).ToArray();
-        endAddress = result.GetLabelRIP(end);
-        for (var i = 0; i < cases.Count; i++)
-            cases[i].StepAddresses = stepLabels[i].Select(l => result.GetLabelRIP(l)).ToArray();
-        return stream.ToArray();
     }
+
 
     /// <summary>Loads the case's initial state (and its position in the guest, which indexes the resume table) and emits its steps; returns a label per step and one at the end.</summary>
     private static Label[] EmitCase(Assembler a, GuestMode mode, TestCase c, int position, GuestOptions options)

@@ -123,7 +123,7 @@ public static partial class GuestBuilder
             case GuestMode.Protected32:
                 a.jmp((ulong)modeBase);
                 break;
-            case GuestMode.Long64:
+            case GuestMode.Long64 or GuestMode.Compat32:
                 a.mov(eax, cr4);
                 a.or(eax, 0x20);
                 a.mov(cr4, eax);
@@ -153,9 +153,15 @@ public static partial class GuestBuilder
     private static byte[] AssembleHead(GuestMode mode, uint modeBase, uint bodyBase)
     {
         var head = new byte[HeadSize];
-        var a = new Assembler(mode.Bitness());
+        var a = new Assembler(mode.IsLongMode() ? 64 : mode.Bitness());
         switch (mode)
         {
+            case GuestMode.Compat32:
+                a.lidt(__[(ulong)(DataLayout.DataBase + DataLayout.IdtrPointer)]);
+                a.mov(ax, DataLayout.Data16Selector);
+                a.mov(gs, ax);
+                EmitFarJumpToCompat(a, bodyBase);
+                break;
             case GuestMode.Protected32:
                 a.lidt(__[DataLayout.DataBase + DataLayout.IdtrPointer]);
                 a.mov(ax, DataLayout.Data16Selector);
@@ -223,14 +229,14 @@ public static partial class GuestBuilder
         W(DataLayout.GdtrPointer, TestSegments.GdtLimit);
         Q(DataLayout.GdtrPointer + 2, DataLayout.DataBase + DataLayout.Gdt);
 
-        var gate = mode == GuestMode.Long64 ? 16u : 8u;
+        var gate = mode.IsLongMode() ? 16u : 8u;
         for (var v = 0u; v < 32; v++)
         {
             var off = vectors[v];
             var at = DataLayout.Idt + v * gate;
             switch (mode)
             {
-                case GuestMode.Long64:
+                case GuestMode.Long64 or GuestMode.Compat32:
                     Q(at, (off & 0xFFFF) | ((ulong)DataLayout.Code64Selector << 16) | (0x8E00UL << 32) | (((off >> 16) & 0xFFFF) << 48));
                     Q(at + 8, off >> 32);
                     break;
@@ -247,7 +253,7 @@ public static partial class GuestBuilder
         W(DataLayout.IdtrRealPointer, 0x3FF);
         Q(DataLayout.IdtrRealPointer + 2, 0);
 
-        if (mode != GuestMode.Long64) return;
+        if (!mode.IsLongMode()) return;
         Q(DataLayout.Pml4, DataLayout.DataBase + DataLayout.Pdpt | 3);
         Q(DataLayout.Pdpt, DataLayout.DataBase + DataLayout.Pd | 3);
         for (var i = 0u; i < 512; i++) Q(DataLayout.Pd + i * 8, ((ulong)i << 21) | 0x83);
