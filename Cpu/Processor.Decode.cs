@@ -171,8 +171,6 @@ public sealed unsafe partial class Processor
 
     private static byte SegIndex(IcedRegister r) => r == IcedRegister.None ? DecodedOp.NoRegister : (byte)(r - IcedRegister.ES);
 
-    private static int RegSize(IcedRegister r) => r.GetSize();
-
     private void BindMemory(in Instruction instr, ref DecodedOp op)
     {
         op.Flags |= OpFlags.Memory;
@@ -299,8 +297,6 @@ public sealed unsafe partial class Processor
         Iced.Intel.ConditionCode.le => 14,
         _ => 15,
     };
-
-    private int StackAddressSize() => _bitness == 64 ? 8 : _seg[(int)SegmentIndex.SS].DefaultBig ? 4 : 2;
 
     /// <summary>Turns one Iced instruction into a pre-resolved operation.</summary>
     private void Bind(in Instruction instr, ref DecodedOp op)

@@ -255,18 +255,16 @@ public sealed unsafe partial class Processor
         _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v),
     };
 
-    private ulong StackMask => _stackMask;
-
     private void SetStackPointer(ulong value)
     {
-        var mask = StackMask;
+        var mask = _stackMask;
         _r[4] = (_r[4] & ~mask) | (value & mask);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Push(ulong value, int size)
     {
-        var mask = StackMask;
+        var mask = _stackMask;
         var sp = (_r[4] - (ulong)size) & mask;
         if (!WriteMem((int)SegmentIndex.SS, sp, size, value)) return false;
         _r[4] = (_r[4] & ~mask) | sp;
@@ -276,7 +274,7 @@ public sealed unsafe partial class Processor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Pop(int size, out ulong value)
     {
-        var mask = StackMask;
+        var mask = _stackMask;
         var sp = _r[4] & mask;
         if (!ReadMem((int)SegmentIndex.SS, sp, size, out value)) return false;
         _r[4] = (_r[4] & ~mask) | ((sp + (ulong)size) & mask);
@@ -285,7 +283,7 @@ public sealed unsafe partial class Processor
 
     /// <summary>Reads the stack at SP + <paramref name="offset"/> without moving SP.</summary>
     private bool PeekStack(ulong offset, int size, out ulong value) =>
-        ReadMem((int)SegmentIndex.SS, (_r[4] + offset) & StackMask, size, out value);
+        ReadMem((int)SegmentIndex.SS, (_r[4] + offset) & _stackMask, size, out value);
 
     private bool PushOp(ref DecodedOp op, ulong value)
     {

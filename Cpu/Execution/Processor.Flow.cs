@@ -179,7 +179,7 @@ public sealed unsafe partial class Processor
 
     private bool PopMemory(ref DecodedOp op)
     {
-        var mask = StackMask;
+        var mask = _stackMask;
         var sp = _r[4];
         if (!ReadMem((int)SegmentIndex.SS, sp & mask, op.Size, out var v)) return false;
         // The destination address is computed with the incremented stack pointer.
@@ -198,7 +198,7 @@ public sealed unsafe partial class Processor
         var level = op.Imm16 & 31;
         var savedSp = _r[4];
         var frameBase = _r[5];
-        var mask = StackMask;
+        var mask = _stackMask;
         if (!Push(GetReg(5, size), size)) return false;
         var frameTemp = _r[4] & mask;
         if (level > 0)
@@ -232,7 +232,7 @@ public sealed unsafe partial class Processor
 
     private bool Leave(ref DecodedOp op)
     {
-        var mask = StackMask;
+        var mask = _stackMask;
         var bp = _r[5] & mask;
         if (!ReadMem((int)SegmentIndex.SS, bp, op.Size, out var v)) return false;
         _r[4] = (_r[4] & ~mask) | ((bp + (ulong)op.Size) & mask);
