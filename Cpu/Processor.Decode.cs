@@ -10,12 +10,13 @@ public sealed unsafe partial class Processor
     private const int MaxBlockInstructions = 64;
     private readonly byte[] _fetchBuffer = new byte[4096 + 16];
     private readonly DecodedOp[] _opScratch = new DecodedOp[MaxBlockInstructions];
+    private readonly Iced.Intel.Code[] _codeScratch = new Iced.Intel.Code[MaxBlockInstructions];
     private readonly FetchCodeReader _fetchReader = new();
     private readonly Iced.Intel.Decoder?[] _decoders = new Iced.Intel.Decoder?[3];
     private readonly byte[] _crossPageBytes = new byte[15];
 
     /// <summary>The one block an instruction that crosses a page decodes into; it is executed at once and never cached.</summary>
-    private readonly DecodedBlock _crossPageBlock = new(ulong.MaxValue, 0, new DecodedOp[1], 1, 0) { Cacheable = false };
+    private readonly DecodedBlock _crossPageBlock = new(ulong.MaxValue, 0, new DecodedOp[1], new Iced.Intel.Code[1], 1, 0) { Cacheable = false };
 
     /// <summary>The decoder for the current code size, reading from <see cref="_fetchReader"/> (set up by the caller), at IP <paramref name="ip"/>.</summary>
     private Iced.Intel.Decoder DecoderAt(ulong ip)
@@ -66,6 +67,7 @@ public sealed unsafe partial class Processor
             maxReach = Math.Max(maxReach, reach);
             ref var op = ref _opScratch[count++];
             Bind(in instr, ref op);
+            _codeScratch[count - 1] = instr.Code;
             length += instr.Length;
             if (FollowsBranch(in instr, ref op, linearPage, out var targetOffset))
             {
@@ -77,9 +79,11 @@ public sealed unsafe partial class Processor
         }
         var ops = new DecodedOp[count];
         Array.Copy(_opScratch, ops, count);
+        var codes = new Iced.Intel.Code[count];
+        Array.Copy(_codeScratch, codes, count);
         // Code fetched from a device or from open bus is decoded afresh each time: nothing reports its changes.
         var cacheable = _memory.IsRam(physical);
-        var block = new DecodedBlock(physical, _bitness, ops, count, length)
+        var block = new DecodedBlock(physical, _bitness, ops, codes, count, length)
         {
             Cacheable = cacheable,
             MaxReach = (ulong)maxReach,
@@ -133,6 +137,7 @@ public sealed unsafe partial class Processor
         }
         ref var op = ref _crossPageBlock.Ops[0];
         Bind(in instr, ref op);
+        _crossPageBlock.Codes[0] = instr.Code;
         op.Flags |= OpFlags.EndsBlock;
         return _crossPageBlock;
     }
@@ -147,7 +152,7 @@ public sealed unsafe partial class Processor
     private bool TranslateFetch(ulong linear, out ulong physical)
     {
         ref var e = ref _tlbFetch[SoftwareTlb.Slot(linear)];
-        if (e.Tag == ((linear & ~0xFFFUL) | _tlbContext))
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext))
         {
             physical = e.PhysicalPage | (linear & 0xFFF);
             return true;

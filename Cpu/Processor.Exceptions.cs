@@ -53,6 +53,13 @@ public sealed unsafe partial class Processor
         var vector = _pendingVector;
         var error = _pendingError;
         _pendingVector = -1;
+        if (vector == SecondLevelFaultVector)
+        {
+            Hooks?.Intercept(this, InterceptKind.SecondLevelFault, 0, 0);
+            _stopBlock = true;
+            _eventsPending = true;
+            return;
+        }
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, (ulong)vector, error)) return;
         DeliverEvent(vector, EventKind.Exception, error, ExceptionVector.HasErrorCode(vector));
     }
@@ -67,8 +74,12 @@ public sealed unsafe partial class Processor
     {
         var savedRip = Rip;
         _eventRip = savedRip;
+        var first = true;
         while (true)
         {
+            // CR2 is written when a #PF is delivered, not when it is detected: a unit that intercepts it reads the address instead.
+            if (vector == ExceptionVector.PF && kind == EventKind.Exception && !(first && _injecting)) Cr2 = _faultAddress;
+            first = false;
             _nestedVector = -1;
             _delivering = true;
             _pendingVector = vector;
@@ -89,6 +100,7 @@ public sealed unsafe partial class Processor
                 secondError = 0;
             }
             Rip = savedRip;
+            if (Hooks != null && DeliveryIntercepted(vector, kind, error, hasError, second, secondError)) return;
             // INT n, INTR and NMI are benign whatever their vector (table 6-4); only exceptions combine.
             var exception = kind == EventKind.Exception;
             if (exception && vector == ExceptionVector.DF)
@@ -103,6 +115,7 @@ public sealed unsafe partial class Processor
                 vector = ExceptionVector.DF;
                 error = 0;
                 hasError = true;
+                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, ExceptionVector.DF, 0)) return;
             }
             else
             {
@@ -113,6 +126,38 @@ public sealed unsafe partial class Processor
             kind = EventKind.Exception;
         }
     }
+
+    /// <summary>
+    /// Offers the unit a fault that arose while delivering an event (or a refused second-level
+    /// translation, which always goes to it), with the first event as <see cref="EventBeingDelivered"/>.
+    /// </summary>
+    private bool DeliveryIntercepted(int vector, EventKind kind, uint error, bool hasError, int second, uint secondError)
+    {
+        var type = kind switch
+        {
+            EventKind.Exception => EventType.HardwareException,
+            EventKind.External => EventType.ExternalInterrupt,
+            EventKind.Nmi => EventType.Nmi,
+            EventKind.PrivilegedSoftware => EventType.PrivilegedSoftwareException,
+            _ => _softwareEventType,
+        };
+        var length = kind is EventKind.Software or EventKind.PrivilegedSoftware ? _softwareIntLength : 0;
+        _eventInDelivery = new DeliveredEvent(vector, type, error, hasError, length);
+        _hasEventInDelivery = true;
+        var handled = second == SecondLevelFaultVector
+            ? Hooks!.Intercept(this, InterceptKind.SecondLevelFault, 0, 0) || true
+            : Hooks!.Intercept(this, InterceptKind.Exception, (ulong)second, secondError);
+        _hasEventInDelivery = false;
+        if (handled)
+        {
+            _stopBlock = true;
+            _eventsPending = true;
+        }
+        return handled;
+    }
+
+    /// <summary>Whether the software event being delivered is INT n or a software exception (INT3, INTO).</summary>
+    private EventType _softwareEventType = EventType.SoftwareInterrupt;
 
     /// <summary>Triple fault: the processor stops executing until reset, INIT or an NMI/SMI that it does not get.</summary>
     private void EnterShutdown()

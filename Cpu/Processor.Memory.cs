@@ -151,7 +151,7 @@ public sealed unsafe partial class Processor
     private bool ReadLinear(ulong linear, int size, out ulong value)
     {
         ref var e = ref _tlbRead[SoftwareTlb.Slot(linear)];
-        if (e.Tag == ((linear & ~0xFFFUL) | _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
             value = size switch
@@ -170,7 +170,7 @@ public sealed unsafe partial class Processor
     private bool WriteLinear(ulong linear, int size, ulong value)
     {
         ref var e = ref _tlbWrite[SoftwareTlb.Slot(linear)];
-        if (e.Tag == ((linear & ~0xFFFUL) | _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
             switch (size)

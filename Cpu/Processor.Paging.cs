@@ -25,10 +25,14 @@ public sealed unsafe partial class Processor
 
     public bool PagingEnabled => (Cr0 & Registers.Cr0.PG) != 0;
 
-    /// <summary>The software TLB's context tag: the PCID in CR3[11:0] while CR4.PCIDE is set, else 0.</summary>
+    /// <summary>
+    /// The software TLB's context: the PCID in CR3[11:0] while CR4.PCIDE is set (else 0), and the
+    /// translation tag in bits 62:48.
+    /// </summary>
     private ulong _tlbContext;
 
-    private void UpdateTlbContext() => _tlbContext = (Cr4 & Registers.Cr4.PCIDE) != 0 ? Cr3 & 0xFFF : 0;
+    private void UpdateTlbContext() =>
+        _tlbContext = ((Cr4 & Registers.Cr4.PCIDE) != 0 ? Cr3 & 0xFFF : 0) | ((ulong)_translationTag << 48);
 
     /// <summary>The four PDPTE registers of PAE paging, loaded from CR3 when PAE paging is set up (SDM vol. 3, 4.4.1).</summary>
     private readonly ulong[] _pdpte = new ulong[4];
@@ -78,7 +82,7 @@ public sealed unsafe partial class Processor
         }
         if (!Walk(linear, kind, user, supervisor, true, out physical, out var error))
         {
-            Cr2 = linear;
+            _faultAddress = linear;
             return RaiseFault(ExceptionVector.PF, error);
         }
         physical &= _memory.A20Mask;

@@ -17,6 +17,9 @@ public sealed unsafe partial class Processor
 
         /// <summary>Whether the block was looked up at CPL 3: fetch rights (U/S, SMEP) differ between user and supervisor.</summary>
         public bool User;
+
+        /// <summary>The TLB context (PCID and translation tag) the linear address was translated in.</summary>
+        public ulong Context;
     }
 
     private readonly DecodedBlockCache _blocks;
@@ -77,15 +80,17 @@ public sealed unsafe partial class Processor
             var remaining = cycleLimit - Cycles;
             var budget = _singleStep || shadow || trap ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
             var retired = ExecuteBlock(block, budget);
-            if (shadow)
+            if (shadow && !_shadowLoaded)
             {
                 _interruptShadow = false;
                 _eventsPending = true;
             }
+            _shadowLoaded = false;
             if (trap && retired > 0 && _pendingVector < 0)
             {
                 _dr[6] |= 1UL << 14;
-                DeliverEvent(ExceptionVector.DB, EventKind.Exception, 0, false);
+                RaiseFault(ExceptionVector.DB, 0);
+                DeliverPendingException();
                 _eventsPending = true;
             }
             if (_singleStep) return StopReason.CycleLimit;
@@ -223,13 +228,14 @@ public sealed unsafe partial class Processor
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
         var user = Cpl == 3;
-        if (b != null && e.Linear == linear && e.User == user && b.Valid && b.Bitness == _bitness && WithinCodeLimit(b)) return b;
+        if (b != null && e.Linear == linear && e.User == user && e.Context == _tlbContext && b.Valid && b.Bitness == _bitness && WithinCodeLimit(b)) return b;
         b = LookupBlockSlow(linear);
         if (b != null && b.Cacheable)
         {
             e.Linear = linear;
             e.Block = b;
             e.User = user;
+            e.Context = _tlbContext;
         }
         return b;
     }

@@ -3,8 +3,9 @@ namespace Sim.Cpu;
 /// <summary>A run of decoded instructions from one physical page, entered at its first instruction.</summary>
 internal sealed class DecodedBlock
 {
-    public DecodedBlock(ulong physicalStart, int bitness, DecodedOp[] ops, int count, int byteLength)
+    public DecodedBlock(ulong physicalStart, int bitness, DecodedOp[] ops, Iced.Intel.Code[] codes, int count, int byteLength)
     {
+        Codes = codes;
         PhysicalStart = physicalStart;
         Bitness = bitness;
         Ops = ops;
@@ -17,6 +18,9 @@ internal sealed class DecodedBlock
     public int Bitness { get; }
 
     public DecodedOp[] Ops { get; }
+
+    /// <summary>The Iced instruction code of each operation, for virtualization units (exit information, decode assists).</summary>
+    public Iced.Intel.Code[] Codes { get; }
 
     public int Count { get; }
 

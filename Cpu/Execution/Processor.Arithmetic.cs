@@ -73,7 +73,7 @@ public sealed unsafe partial class Processor
     private unsafe bool ReadForWrite(ulong linear, int size, out ulong value)
     {
         ref var e = ref _tlbWrite[Sim.Cpu.Memory.SoftwareTlb.Slot(linear)];
-        if (e.Tag == ((linear & ~0xFFFUL) | _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
             value = size switch { 1 => *p, 2 => *(ushort*)p, 4 => *(uint*)p, _ => *(ulong*)p };

@@ -1,4 +1,5 @@
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
@@ -377,9 +378,19 @@ public sealed unsafe partial class Processor
     {
         if (InVirtual8086Mode && kind == EventKind.Software && op.Handler == Handler.Int && Iopl < 3)
             return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null)
+        {
+            // INT n has its own intercept; INT3 and INTO are software exceptions, INT1 a privileged one, seen by the exception intercepts.
+            if (op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0, out var r1)) return r1;
+            if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp, 0, 0, out var r2)) return r2;
+            var flag = op.Handler == Handler.Int1 ? 0x200UL : op.Handler == Handler.Int ? 0 : 0x100UL;
+            if (flag != 0 && Intercepted(ref op, InterceptKind.Exception, (uint)vector | flag, 0, out var r3)) return r3;
+        }
         _softwareIntLength = op.Length;
+        _softwareEventType = op.Handler == Handler.Int ? EventType.SoftwareInterrupt : EventType.SoftwareException;
         DeliverEvent(vector, kind, 0, false);
         _softwareIntLength = 0;
+        _softwareEventType = EventType.SoftwareInterrupt;
         return Activity != ActivityState.Shutdown;
     }
 

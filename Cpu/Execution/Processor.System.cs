@@ -118,7 +118,7 @@ public sealed unsafe partial class Processor
                         ClearBlockLookup();
                         break;
                     case 1:
-                        Tlb.FlushContext(pcid);
+                        Tlb.FlushContext(pcid | ((ulong)_translationTag << 48));
                         ClearBlockLookup();
                         break;
                     default:
@@ -311,7 +311,12 @@ public sealed unsafe partial class Processor
                     ClearBlockLookup();
                     _stopBlock = true;
                 }
-                else FlushTranslations();
+                else
+                {
+                    Tlb.FlushTag((ulong)_translationTag);
+                    ClearBlockLookup();
+                    _stopBlock = true;
+                }
                 break;
             }
             case 4:

@@ -9,26 +9,31 @@ namespace Sim.Cpu.Memory;
 /// accesses, so that an access on the fast path is one compare and one add. An entry exists only
 /// where the access is permitted and the accessed/dirty bits are already set; everything else (MMIO,
 /// pages holding decoded code for writes, faults) takes the slow path through the page walk.
-/// Entries are tagged with the address-space context (the PCID) in the low 12 bits of the tag, so
-/// that switching CR3 between PCIDs keeps the other contexts' entries.
+/// Entries are tagged with the address-space context: the PCID in bits 11:0 and the translation
+/// tag (VPID/EPTP or ASID, chosen by a virtualization unit) in bits 62:48, combined with the
+/// linear page by XOR. A canonical page keeps bit 47 equal to bit 63, so no tag collides with
+/// another page's or with <see cref="Invalid"/>, and switching contexts keeps the others' entries.
 /// </summary>
 internal sealed unsafe class SoftwareTlb : IDisposable
 {
     public const int EntryCount = 512;
     private const int Arrays = 6;
-    /// <summary>A non-canonical page with all context bits set: no lookup ever matches it.</summary>
+    /// <summary>Bit 63 set with bit 47 clear and all PCID bits: no canonical page XOR a context gives it.</summary>
     private const ulong Invalid = 0x8000_0000_0000_0FFFUL;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Entry
     {
-        /// <summary>Linear address of the page with the context in bits 11:0, or <see cref="Invalid"/>.</summary>
+        /// <summary>Linear address of the page XOR the context, or <see cref="Invalid"/>.</summary>
         public ulong Tag;
 
         /// <summary>Host address minus linear address, for the page.</summary>
         public long Delta;
 
         public ulong PhysicalPage;
+
+        /// <summary>The context the entry was made in (PCID | tag &lt;&lt; 48).</summary>
+        public ulong Context;
     }
 
     public enum Kind { Read = 0, Write = 1, Fetch = 2 }
@@ -73,15 +78,22 @@ internal sealed unsafe class SoftwareTlb : IDisposable
         for (var a = 0; a < Arrays; a++)
         {
             ref var e = ref _entries[a * EntryCount + slot];
-            if ((e.Tag & ~0xFFFUL) == tag) e.Tag = Invalid;
+            if (e.Tag != Invalid && ((e.Tag ^ e.Context) & ~0xFFFUL) == tag) e.Tag = Invalid;
         }
     }
 
-    /// <summary>Drops every entry of one context (PCID).</summary>
+    /// <summary>Drops every entry of one context (PCID within a translation tag).</summary>
     public void FlushContext(ulong context)
     {
         for (var i = 0; i < EntryCount * Arrays; i++)
-            if ((_entries[i].Tag & 0xFFF) == context) _entries[i].Tag = Invalid;
+            if (_entries[i].Tag != Invalid && _entries[i].Context == context) _entries[i].Tag = Invalid;
+    }
+
+    /// <summary>Drops every entry of one translation tag, whatever its PCID.</summary>
+    public void FlushTag(ulong tag)
+    {
+        for (var i = 0; i < EntryCount * Arrays; i++)
+            if (_entries[i].Tag != Invalid && _entries[i].Context >> 48 == tag) _entries[i].Tag = Invalid;
     }
 
     /// <summary>Drops the write entries that reach physical page <paramref name="physicalPage"/> directly.</summary>
@@ -99,7 +111,8 @@ internal sealed unsafe class SoftwareTlb : IDisposable
     {
         var page = physical & ~0xFFFUL;
         ref var e = ref _entries[((int)kind * 2 + (user ? 1 : 0)) * EntryCount + Slot(linear)];
-        e.Tag = (linear & ~0xFFFUL) | context;
+        e.Tag = (linear & ~0xFFFUL) ^ context;
+        e.Context = context;
         e.PhysicalPage = page;
         e.Delta = (long)(_memory.RamBase + page) - (long)(linear & ~0xFFFUL);
     }

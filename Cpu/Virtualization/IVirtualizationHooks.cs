@@ -11,8 +11,17 @@ public interface IVirtualizationHooks
     /// <summary>
     /// An interceptable event. <paramref name="info"/> carries its main datum (CR number, port,
     /// MSR index, vector ...), <paramref name="extra"/> a second one (size and direction of I/O,
-    /// error code ...). Returns true when the unit handled the event and the instruction must not
-    /// be executed further.
+    /// error code ...); <see cref="InterceptKind"/> documents both for each kind. Returns true when
+    /// the unit handled the event: the instruction then does not go on. It counts as retired only
+    /// if the unit called <see cref="Processor.CompleteInstruction"/>; otherwise a fault the unit
+    /// raised through the processor (for instance while reading an operand) is delivered, and if
+    /// there is none the instruction simply did not happen (a VM exit replaced the state).
     /// </summary>
     bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra);
+
+    /// <summary>RDMSR of an MSR the core does not implement (IA32_VMX_*, VM_CR, VM_HSAVE_PA ...); false raises #GP(0).</summary>
+    bool TryReadMsr(Processor cpu, uint index, out ulong value);
+
+    /// <summary>WRMSR of an MSR the core does not implement; false raises #GP(0).</summary>
+    bool TryWriteMsr(Processor cpu, uint index, ulong value);
 }
