@@ -398,6 +398,7 @@ public sealed unsafe partial class Processor
                 return true;
             case Mnemonic.Wbinvd or Mnemonic.Wbnoinvd: op.Handler = Handler.Wbinvd; return true;
             case Mnemonic.Invd: op.Handler = Handler.Invd; return true;
+            case Mnemonic.Rsm: op.Handler = Handler.Rsm; op.Flags |= OpFlags.EndsBlock; return true;
             case Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Sgdt or Mnemonic.Sidt:
                 op.Handler = m switch { Mnemonic.Lgdt => Handler.Lgdt, Mnemonic.Lidt => Handler.Lidt, Mnemonic.Sgdt => Handler.Sgdt, _ => Handler.Sidt };
                 op.Size = (byte)(_bitness == 64 ? 8 : instr.Code.ToString().EndsWith("_16") ? 2 : 4);
@@ -463,6 +464,9 @@ public sealed unsafe partial class Processor
                 op.Handler = Handler.MonitorMwait;
                 op.Sub = (byte)(m == Mnemonic.Monitor ? 0 : 1);
                 op.Flags |= OpFlags.EndsBlock;
+                // MONITOR's address is DS:rAX (a segment prefix may replace DS) in the address size.
+                op.AddressShift = (byte)(64 - AddressSizeOf(in instr) * 8);
+                op.Segment = m == Mnemonic.Monitor ? SegIndex(instr.MemorySegment) : (byte)SegmentIndex.DS;
                 return true;
 
             case Mnemonic.Vmcall or Mnemonic.Vmlaunch or Mnemonic.Vmresume or Mnemonic.Vmxoff or Mnemonic.Vmxon or Mnemonic.Vmclear

@@ -53,9 +53,15 @@ public sealed unsafe partial class Processor
                 // Family 6, model 0x3A, stepping 9: an Ivy Bridge-class signature.
                 eax = 0x000306A9;
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
-                ecx = (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | ExtraFeatureEcx;
+                ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | ExtraFeatureEcx;
                 edx = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)
                     | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
+                break;
+            case 5:
+                // MONITOR/MWAIT: 64-byte monitor line; extensions enumerated, interrupts as break events, no C-substates.
+                eax = 64;
+                ebx = 64;
+                ecx = 3;
                 break;
             case 7:
                 if (subleaf == 0)

@@ -30,6 +30,8 @@ public sealed unsafe partial class Processor
     /// <summary>Records a fault of the current instruction; returns false so that handlers can return it.</summary>
     private bool RaiseFault(int vector, uint error)
     {
+        // A refused second-level translation wins over the fault its caller would raise next (a PDPTE load's #GP).
+        if (_pendingVector == SecondLevelFaultVector && !_delivering) return false;
         if (_pendingVector >= 0 && _delivering)
         {
             _nestedVector = vector;

@@ -121,6 +121,7 @@ public sealed unsafe partial class Processor
             value = _mtrrFixed[fixedIndex];
             return true;
         }
+        if (Hooks != null) return Hooks.TryReadMsr(this, index, out value);
         return false;
     }
 
@@ -213,7 +214,7 @@ public sealed unsafe partial class Processor
             _mtrrFixed[fixedIndex] = value;
             return true;
         }
-        return false;
+        return Hooks != null && Hooks.TryWriteMsr(this, index, value);
     }
 
     /// <summary>EFER: SCE, LME, NXE and (with an SVM unit) SVME are writable; LMA is read-only; LME cannot change while paging is on.</summary>

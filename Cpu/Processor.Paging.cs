@@ -1,5 +1,6 @@
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
@@ -56,9 +57,13 @@ public sealed unsafe partial class Processor
     {
         Span<ulong> entries = stackalloc ulong[4];
         var reserved = ~((1UL << MaxPhysicalAddressBits) - 1) | 0x1E6;
+        // The 32-byte table never crosses a page, so one second-level translation covers it.
+        var table = (cr3 & 0xFFFFFFE0UL) & _memory.A20Mask;
+        if (_secondLevel != null && !_secondLevel.Translate(this, table, GuestPhysicalAccess.Read | GuestPhysicalAccess.PagingStructure, 0, out table))
+            return RaiseFault(SecondLevelFaultVector, 0);
         for (var i = 0; i < 4; i++)
         {
-            entries[i] = _memory.Read(((cr3 & 0xFFFFFFE0UL) + (ulong)(i * 8)) & _memory.A20Mask, 8);
+            entries[i] = _memory.Read(table + (ulong)(i * 8), 8);
             if ((entries[i] & PtePresent) != 0 && (entries[i] & reserved) != 0) return false;
         }
         entries.CopyTo(_pdpte);
@@ -77,20 +82,33 @@ public sealed unsafe partial class Processor
         {
             physical = linear & 0xFFFFFFFFUL & _memory.A20Mask;
             if (InLongMode) physical = linear & _memory.A20Mask;
+            if (_secondLevel != null && !_secondLevel.Translate(this, physical, FinalAccess(kind, user), linear, out physical))
+                return RaiseFault(SecondLevelFaultVector, 0);
             Fill(kind, user, linear, physical);
             return true;
         }
+        _secondLevelRefused = false;
         if (!Walk(linear, kind, user, supervisor, true, out physical, out var error))
         {
+            if (_secondLevelRefused) return RaiseFault(SecondLevelFaultVector, 0);
             _faultAddress = linear;
             return RaiseFault(ExceptionVector.PF, error);
         }
         physical &= _memory.A20Mask;
+        if (_secondLevel != null && !_secondLevel.Translate(this, physical, FinalAccess(kind, user), linear, out physical))
+            return RaiseFault(SecondLevelFaultVector, 0);
         // Under SMAP a supervisor's right to a user page follows EFLAGS.AC, which STAC and CLAC change without a flush.
         var smapDependent = !user && _walkUserPage && kind != SoftwareTlb.Kind.Fetch && (Cr4 & Registers.Cr4.SMAP) != 0;
         if (!supervisor && !smapDependent) Fill(kind, user, linear, physical);
         return true;
     }
+
+    private static GuestPhysicalAccess FinalAccess(SoftwareTlb.Kind kind, bool user) =>
+        (kind == SoftwareTlb.Kind.Write ? GuestPhysicalAccess.Write : kind == SoftwareTlb.Kind.Fetch ? GuestPhysicalAccess.Fetch : GuestPhysicalAccess.Read)
+        | (user ? GuestPhysicalAccess.User : 0) | GuestPhysicalAccess.LinearValid;
+
+    /// <summary>Set when a walk failed because the second-level translator refused a paging-structure access.</summary>
+    private bool _secondLevelRefused;
 
     /// <summary>Whether the last successful walk ended at a page user mode may access (U/S set at every level).</summary>
     private bool _walkUserPage;
@@ -106,20 +124,50 @@ public sealed unsafe partial class Processor
     /// <summary>Translation without side effects (no A/D bits, no fault, no TLB fill), for debuggers.</summary>
     public bool PeekTranslate(ulong linear, out ulong physical)
     {
-        if (!PagingEnabled)
-        {
-            physical = linear & 0xFFFFFFFFUL & _memory.A20Mask;
-            return true;
-        }
-        return Walk(linear, SoftwareTlb.Kind.Read, false, true, false, out physical, out _);
+        if (!PagingEnabled) physical = linear & 0xFFFFFFFFUL & _memory.A20Mask;
+        else if (!Walk(linear, SoftwareTlb.Kind.Read, false, true, false, out physical, out _)) return false;
+        return _secondLevel == null || _secondLevel.Translate(this, physical, GuestPhysicalAccess.Read | GuestPhysicalAccess.LinearValid, linear, out physical);
     }
 
-    private ulong ReadPte(ulong address, bool wide) => _memory.Read(address & _memory.A20Mask, wide ? 8 : 4);
-
-    private void SetPteBits(ulong address, ulong bits, bool wide)
+    /// <summary>Reads a guest paging-structure entry, through the second-level translation when there is one.</summary>
+    private bool TryReadPte(ulong address, bool wide, ulong linear, bool user, out ulong value)
     {
-        var value = ReadPte(address, wide);
-        if ((value & bits) != bits) _memory.Write(address & _memory.A20Mask, wide ? 8 : 4, value | bits);
+        address &= _memory.A20Mask;
+        if (_secondLevel != null && !_secondLevel.Translate(this, address,
+                GuestPhysicalAccess.Read | GuestPhysicalAccess.PagingStructure | GuestPhysicalAccess.LinearValid | (user ? GuestPhysicalAccess.User : 0),
+                linear, out address))
+        {
+            _secondLevelRefused = true;
+            value = 0;
+            return false;
+        }
+        value = _memory.Read(address, wide ? 8 : 4);
+        return true;
+    }
+
+    /// <summary>Sets accessed/dirty bits in a guest paging-structure entry; the update is a write for the second-level translation.</summary>
+    private bool TrySetPteBits(ulong address, ulong bits, bool wide, ulong linear, bool user)
+    {
+        address &= _memory.A20Mask;
+        var host = address;
+        if (_secondLevel != null)
+        {
+            if (!_secondLevel.Translate(this, address, GuestPhysicalAccess.Read | GuestPhysicalAccess.PagingStructure | GuestPhysicalAccess.LinearValid | (user ? GuestPhysicalAccess.User : 0), linear, out host))
+            {
+                _secondLevelRefused = true;
+                return false;
+            }
+            var current = _memory.Read(host, wide ? 8 : 4);
+            if ((current & bits) == bits) return true;
+            if (!_secondLevel.Translate(this, address, GuestPhysicalAccess.Write | GuestPhysicalAccess.PagingStructure | GuestPhysicalAccess.LinearValid | (user ? GuestPhysicalAccess.User : 0), linear, out host))
+            {
+                _secondLevelRefused = true;
+                return false;
+            }
+        }
+        var value = _memory.Read(host, wide ? 8 : 4);
+        if ((value & bits) != bits) _memory.Write(host, wide ? 8 : 4, value | bits);
+        return true;
     }
 
     /// <summary>
@@ -149,7 +197,7 @@ public sealed unsafe partial class Processor
         if ((Cr4 & Registers.Cr4.PAE) == 0)
         {
             var pdeAddr = (Cr3 & 0xFFFFF000UL) | ((linear >> 20) & 0xFFC);
-            var pde = ReadPte(pdeAddr, false);
+            if (!TryReadPte(pdeAddr, false, linear, user, out var pde)) return false;
             if ((pde & PtePresent) == 0) return false;
             canWrite &= (pde & PteWrite) != 0;
             canUser &= (pde & PteUser) != 0;
@@ -164,7 +212,7 @@ public sealed unsafe partial class Processor
                     canWrite, canUser, noExec, write, fetch, user, implicitSupervisor, update, out physical, ref error);
             }
             var pteAddr = (pde & 0xFFFFF000UL) | ((linear >> 10) & 0xFFC);
-            var pte = ReadPte(pteAddr, false);
+            if (!TryReadPte(pteAddr, false, linear, user, out var pte)) return false;
             if ((pte & PtePresent) == 0) return false;
             canWrite &= (pte & PteWrite) != 0;
             canUser &= (pte & PteUser) != 0;
@@ -197,7 +245,7 @@ public sealed unsafe partial class Processor
         {
             var shift = 12 + 9 * (level - 1);
             var entryAddr = table | (((linear >> shift) & 0x1FF) << 3);
-            var entry = ReadPte(entryAddr, true);
+            if (!TryReadPte(entryAddr, true, linear, user, out var entry)) return false;
             if ((entry & PtePresent) == 0) return false;
             var rsvd = rsvdHigh;
             if (level == 4) rsvd |= PteLarge;
@@ -250,8 +298,9 @@ public sealed unsafe partial class Processor
 
         if (update)
         {
-            for (var i = 0; i < levels - 1; i++) SetPteBits(entryAddress[i], PteAccessed, wide);
-            SetPteBits(entryAddress[levels - 1], write ? PteAccessed | PteDirty : PteAccessed, wide);
+            for (var i = 0; i < levels - 1; i++)
+                if (!TrySetPteBits(entryAddress[i], PteAccessed, wide, linear, user)) return false;
+            if (!TrySetPteBits(entryAddress[levels - 1], write ? PteAccessed | PteDirty : PteAccessed, wide, linear, user)) return false;
         }
         physical = frame | (linear & (pageSize - 1));
         _walkUserPage = canUser;

@@ -65,7 +65,16 @@ public sealed unsafe partial class Processor
         _eventsPending = true;
         while (true)
         {
-            if (_eventsPending && HandleEvents(out var stop)) return stop;
+            if ((_eventsPending || Cycles >= _eventDeadline) && HandleEvents(out var stop))
+            {
+                // A halted processor still reaches its own deadline: the VMX-preemption timer counts down in HLT.
+                if (stop == StopReason.Halted && _eventDeadline > Cycles && _eventDeadline <= cycleLimit)
+                {
+                    Cycles = _eventDeadline;
+                    continue;
+                }
+                return stop;
+            }
             if (Cycles >= cycleLimit) return StopReason.CycleLimit;
 
             var block = LookupBlock();
@@ -77,7 +86,8 @@ public sealed unsafe partial class Processor
             }
             var shadow = _interruptShadow;
             var trap = (_flags & Rflags.TF) != 0;
-            var remaining = cycleLimit - Cycles;
+            var limit = _eventDeadline > Cycles && _eventDeadline < cycleLimit ? _eventDeadline : cycleLimit;
+            var remaining = limit - Cycles;
             var budget = _singleStep || shadow || trap ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
             var retired = ExecuteBlock(block, budget);
             if (shadow && !_shadowLoaded)
@@ -136,6 +146,7 @@ public sealed unsafe partial class Processor
         }
         InstructionsRetired += (ulong)i;
         Cycles = _blockStartCycles + (ulong)i;
+        _currentBlock = null;
         return i;
     }
 
@@ -180,16 +191,42 @@ public sealed unsafe partial class Processor
             _eventsPending = true;
             return true;
         }
+        if (Hooks != null && (_watchEventWindows || Cycles >= _eventDeadline))
+        {
+            if (_watchEventWindows) _eventsPending = true;
+            if (Hooks.Intercept(this, InterceptKind.EventWindow, 0, 0))
+            {
+                _eventsPending = true;
+                _stopBlock = true;
+                return false;
+            }
+        }
         if (_interruptShadow)
         {
             _eventsPending = true;
             return false;
         }
 
+        // SVM's GIF holds NMI and INTR pending while clear.
+        if (!_globalInterruptFlag)
+        {
+            if (Activity != ActivityState.Active)
+            {
+                stop = StopReason.Halted;
+                _eventsPending = true;
+                return true;
+            }
+            return false;
+        }
+
         if (_nmiPending && !_nmiBlocked)
         {
             _nmiPending = false;
-            if (Hooks != null && Hooks.Intercept(this, InterceptKind.Nmi, ExceptionVector.NMI, 0)) return false;
+            if (Hooks != null && Hooks.Intercept(this, InterceptKind.Nmi, ExceptionVector.NMI, 0))
+            {
+                _eventsPending = true;
+                return false;
+            }
             _nmiBlocked = true;
             if (Activity == ActivityState.Hlt) Activity = ActivityState.Active;
             DeliverEvent(ExceptionVector.NMI, EventKind.Nmi, 0, false);
@@ -200,9 +237,17 @@ public sealed unsafe partial class Processor
         var source = InterruptSource;
         if (source != null && source.InterruptPending)
         {
-            if ((_flags & Rflags.IF) != 0)
+            var enabled = (_flags & Rflags.IF) != 0;
+            if (enabled || _interruptFlagIgnored)
             {
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.ExternalInterrupt, 0, 0)) return false;
+                if (Hooks != null && Hooks.Intercept(this, InterceptKind.ExternalInterrupt, 0, 0))
+                {
+                    _eventsPending = true;
+                    return false;
+                }
+            }
+            if (enabled)
+            {
                 var vector = source.Acknowledge();
                 if (Activity == ActivityState.Hlt) Activity = ActivityState.Active;
                 DeliverEvent(vector, EventKind.External, 0, false);

@@ -20,16 +20,19 @@ public sealed unsafe partial class Processor
     private int _hookOp = -1;
     private bool _instructionRetired;
 
-    /// <summary>Calls the unit for an instruction's intercept; <paramref name="retired"/> is what the handler returns when it was handled.</summary>
+    /// <summary>What a handler returns after its intercept was handled: whether the unit completed the instruction.</summary>
+    private bool _hookRetired;
+
+    /// <summary>Calls the unit for an instruction's intercept; true when the unit handled it (the handler then returns <see cref="_hookRetired"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool Intercepted(ref DecodedOp op, InterceptKind kind, ulong info, ulong extra, out bool retired)
+    private bool Intercepted(ref DecodedOp op, InterceptKind kind, ulong info, ulong extra)
     {
         var saved = _hookOp;
         _hookOp = OpIndex(ref op);
         _instructionRetired = false;
         var handled = Hooks!.Intercept(this, kind, info, extra);
         _hookOp = saved;
-        retired = handled && _instructionRetired;
+        _hookRetired = handled && _instructionRetired;
         _instructionRetired = false;
         if (handled)
         {

@@ -116,7 +116,16 @@ public sealed unsafe partial class Processor : IDisposable
     /// Loads CR0, CR3, CR4 and EFER as given (EFER.LMA follows CR0.PG and EFER.LME), without the
     /// checks of MOV CR; for loaders that start a guest in protected or long mode and for VM entry.
     /// </summary>
-    public void LoadControlState(ulong cr0, ulong cr3, ulong cr4, ulong efer)
+    public void LoadControlState(ulong cr0, ulong cr3, ulong cr4, ulong efer) => LoadControlState(cr0, cr3, cr4, efer, flush: true);
+
+    /// <summary>
+    /// As <see cref="LoadControlState(ulong, ulong, ulong, ulong)"/>; with <paramref name="flush"/>
+    /// false the cached translations stay, for a unit that switches <see cref="TranslationTag"/> at
+    /// the same time and knows the new tag's entries are still valid (VPID, ASID). With a
+    /// <see cref="SecondLevel"/> translator attached the PDPTEs are not read: the unit loads them
+    /// with <see cref="LoadPdptes"/>.
+    /// </summary>
+    public void LoadControlState(ulong cr0, ulong cr3, ulong cr4, ulong efer, bool flush)
     {
         Cr0 = cr0 | Registers.Cr0.ET;
         Cr3 = cr3;
@@ -125,8 +134,9 @@ public sealed unsafe partial class Processor : IDisposable
         else efer &= ~Registers.Efer.LMA;
         Efer = efer;
         UpdateTlbContext();
-        if (PaePaging(Cr0, Cr4, Efer)) TryLoadPdptes(cr3);
-        FlushTranslations();
+        if (PaePaging(Cr0, Cr4, Efer) && _secondLevel == null) TryLoadPdptes(cr3);
+        if (flush) FlushTranslations();
+        _stopBlock = true;
         for (var i = 0; i < 6; i++) SegmentChanged(i);
         ModeChanged();
     }

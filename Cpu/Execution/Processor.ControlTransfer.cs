@@ -381,10 +381,10 @@ public sealed unsafe partial class Processor
         if (Hooks != null)
         {
             // INT n has its own intercept; INT3 and INTO are software exceptions, INT1 a privileged one, seen by the exception intercepts.
-            if (op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0, out var r1)) return r1;
-            if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp, 0, 0, out var r2)) return r2;
+            if (op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0)) return _hookRetired;
+            if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp, 0, 0)) return _hookRetired;
             var flag = op.Handler == Handler.Int1 ? 0x200UL : op.Handler == Handler.Int ? 0 : 0x100UL;
-            if (flag != 0 && Intercepted(ref op, InterceptKind.Exception, (uint)vector | flag, 0, out var r3)) return r3;
+            if (flag != 0 && Intercepted(ref op, InterceptKind.Exception, (uint)vector | flag, 0)) return _hookRetired;
         }
         _softwareIntLength = op.Length;
         _softwareEventType = op.Handler == Handler.Int ? EventType.SoftwareInterrupt : EventType.SoftwareException;

@@ -1,4 +1,5 @@
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
@@ -30,6 +31,7 @@ public sealed unsafe partial class Processor
     private bool PushFlags(ref DecodedOp op)
     {
         if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Pushf, 0, 0)) return _hookRetired;
         var f = MaterializeFlags() & ~(Rflags.VM | Rflags.RF);
         if (!Push(f, op.Size)) return false;
         return Next(ref op);
@@ -38,6 +40,7 @@ public sealed unsafe partial class Processor
     private bool PopFlags(ref DecodedOp op)
     {
         if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Popf, 0, 0)) return _hookRetired;
         if (!Pop(op.Size, out var v)) return false;
         WriteFlagsChecked(v, op.Size, false);
         return Next(ref op);
@@ -73,6 +76,7 @@ public sealed unsafe partial class Processor
     /// <summary>IRET/IRETD/IRETQ in every mode (SDM vol. 2, IRET pseudocode).</summary>
     private bool InterruptReturn(ref DecodedOp op)
     {
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Iret, 0, 0)) return _hookRetired;
         // NMIs are unblocked by an IRET that completes, not by one that faults.
         if (!InterruptReturnCore(ref op)) return false;
         _nmiBlocked = false;

@@ -27,7 +27,7 @@ public sealed unsafe partial class Processor
     private bool PortIn(ref DecodedOp op, ushort port)
     {
         if (!CheckIoPermission(port, op.Size)) return false;
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.IoIn, port, (ulong)op.Size)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.IoIn, port, (ulong)op.Size)) return _hookRetired;
         SyncClock(ref op);
         SetReg(0, op.Size, _io.Read(port, op.Size));
         return Next(ref op);
@@ -36,7 +36,7 @@ public sealed unsafe partial class Processor
     private bool PortOut(ref DecodedOp op, ushort port)
     {
         if (!CheckIoPermission(port, op.Size)) return false;
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.IoOut, port, (ulong)op.Size)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.IoOut, port, (ulong)op.Size)) return _hookRetired;
         var value = (uint)GetReg(0, op.Size);
         SyncClock(ref op);
         Next(ref op);
@@ -56,7 +56,7 @@ public sealed unsafe partial class Processor
         if (kind is 5 or 6)
         {
             if (!CheckIoPermission(port, size)) return false;
-            if (Hooks != null && Hooks.Intercept(this, kind == 5 ? InterceptKind.IoIn : InterceptKind.IoOut, port, (ulong)size | 0x100)) return false;
+            if (Hooks != null && Intercepted(ref op, kind == 5 ? InterceptKind.IoIn : InterceptKind.IoOut, port, (ulong)size | 0x100)) return _hookRetired;
         }
         var iterations = 0;
         if (kind is 5 or 6) SyncClock(ref op);

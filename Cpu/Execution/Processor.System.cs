@@ -18,14 +18,14 @@ public sealed unsafe partial class Processor
         {
             case Handler.Hlt:
                 if (!RequireCpl0()) return false;
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Hlt, 0, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Hlt, 0, 0)) return _hookRetired;
                 Next(ref op);
                 Activity = ActivityState.Hlt;
                 _stopBlock = true;
                 _eventsPending = true;
                 return true;
             case Handler.Cpuid:
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Cpuid, (uint)_r[0], (uint)_r[1])) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Cpuid, (uint)_r[0], (uint)_r[1])) return _hookRetired;
                 Cpuid((uint)_r[0], (uint)_r[1], out var a, out var b, out var c, out var d);
                 _r[0] = a;
                 _r[3] = b;
@@ -34,12 +34,12 @@ public sealed unsafe partial class Processor
                 return Next(ref op);
             case Handler.Rdtsc:
                 if ((Cr4 & Registers.Cr4.TSD) != 0 && Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Rdtsc, 0, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtsc, 0, 0)) return _hookRetired;
                 SetEdxEax(TimeStampCounter);
                 return Next(ref op);
             case Handler.Rdtscp:
                 if ((Cr4 & Registers.Cr4.TSD) != 0 && Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Rdtscp, 0, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtscp, 0, 0)) return _hookRetired;
                 SetEdxEax(TimeStampCounter);
                 _r[1] = (uint)TscAux;
                 return Next(ref op);
@@ -47,7 +47,7 @@ public sealed unsafe partial class Processor
             {
                 if (!RequireCpl0()) return false;
                 var index = (uint)_r[1];
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Rdmsr, index, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Rdmsr, index, 0)) return _hookRetired;
                 if (!TryReadMsr(index, out var value)) return RaiseFault(ExceptionVector.GP, 0);
                 SetEdxEax(value);
                 return Next(ref op);
@@ -57,12 +57,12 @@ public sealed unsafe partial class Processor
                 if (!RequireCpl0()) return false;
                 var index = (uint)_r[1];
                 var value = ((ulong)(uint)_r[2] << 32) | (uint)_r[0];
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Wrmsr, index, value)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Wrmsr, index, value)) return _hookRetired;
                 if (!TryWriteMsr(index, value)) return RaiseFault(ExceptionVector.GP, 0);
                 return Next(ref op);
             }
             case Handler.Rdpmc:
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Rdpmc, (uint)_r[1], 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Rdpmc, (uint)_r[1], 0)) return _hookRetired;
                 // CPUID leaf 0Ah reports no performance counters, so every counter index is invalid.
                 return RaiseFault(ExceptionVector.GP, 0);
             case Handler.MovFromCr: return MoveFromControlRegister(ref op);
@@ -71,7 +71,14 @@ public sealed unsafe partial class Processor
             case Handler.MovToDr: return MoveToDebugRegister(ref op);
             case Handler.Clts:
                 if (!RequireCpl0()) return false;
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.CrWrite, 0, Cr0 & ~Registers.Cr0.TS)) return false;
+                if (Hooks != null)
+                {
+                    InterceptValue = Cr0 & ~Registers.Cr0.TS;
+                    if (Intercepted(ref op, InterceptKind.CrWrite, 0x200, InterceptValue)) return _hookRetired;
+                    // Under a CR0 guest/host mask CLTS may leave TS alone; the unit says so through the value.
+                    Cr0 = (Cr0 & ~Registers.Cr0.TS) | (InterceptValue & Registers.Cr0.TS);
+                    return Next(ref op);
+                }
                 Cr0 &= ~Registers.Cr0.TS;
                 return Next(ref op);
             case Handler.Lmsw:
@@ -95,7 +102,7 @@ public sealed unsafe partial class Processor
                 if (!RequireCpl0()) return false;
                 var ea = EffectiveAddress(ref op);
                 var linear = _bitness == 64 ? (op.Segment >= 4 ? _segCheck[op.Segment].Base : 0) + ea : (uint)(_segCheck[op.Segment].Base + ea);
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Invlpg, linear, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Invlpg, linear, 0)) return _hookRetired;
                 Tlb.FlushPage(linear);
                 ClearBlockLookup();
                 return Next(ref op);
@@ -105,6 +112,7 @@ public sealed unsafe partial class Processor
                 if (!RequireCpl0()) return false;
                 var type = _r[op.R];
                 if (_bitness != 64) type &= 0xFFFFFFFF;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Invpcid, type, 0)) return _hookRetired;
                 if (type > 3) return RaiseFault(ExceptionVector.GP, 0);
                 var descriptor = EffectiveAddress(ref op);
                 if (!ReadMem(op.Segment, descriptor, 8, out var pcid)) return false;
@@ -129,11 +137,11 @@ public sealed unsafe partial class Processor
             }
             case Handler.Wbinvd:
                 if (!RequireCpl0()) return false;
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Wbinvd, 0, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Wbinvd, 0, 0)) return _hookRetired;
                 return Next(ref op);
             case Handler.Invd:
                 if (!RequireCpl0()) return false;
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Invd, 0, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Invd, 0, 0)) return _hookRetired;
                 return Next(ref op);
             case Handler.Lgdt or Handler.Lidt: return LoadDescriptorTable(ref op);
             case Handler.Sgdt or Handler.Sidt: return StoreDescriptorTable(ref op);
@@ -141,11 +149,13 @@ public sealed unsafe partial class Processor
             case Handler.SldtR or Handler.StrR:
                 if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
                 if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+                if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
                 SetReg(op.Rm, op.Size, op.Handler == Handler.SldtR ? Ldtr.Selector : Tr.Selector);
                 return Next(ref op);
             case Handler.SldtM or Handler.StrM:
                 if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
                 if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+                if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
                 if (!WriteMem(op.Segment, EffectiveAddress(ref op), 2, op.Handler == Handler.SldtM ? Ldtr.Selector : Tr.Selector)) return false;
                 return Next(ref op);
             case Handler.LarLsl: return LoadAccessRightsOrLimit(ref op);
@@ -180,7 +190,7 @@ public sealed unsafe partial class Processor
                 return Next(ref op);
             }
             case Handler.Pause:
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Pause, 0, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Pause, 0, 0)) return _hookRetired;
                 return Next(ref op);
             case Handler.Fence:
                 if (op.Sub == 1 && !ReadMem(op.Segment, EffectiveAddress(ref op), 1, out _)) return false;
@@ -188,15 +198,39 @@ public sealed unsafe partial class Processor
             case Handler.Xgetbv or Handler.Xsetbv:
                 // CPUID reports no XSAVE, so CR4.OSXSAVE cannot be set and both raise #UD.
                 return RaiseFault(ExceptionVector.UD, 0);
-            case Handler.MonitorMwait:
-                // CPUID.01H:ECX.MONITOR is 0.
+            case Handler.MonitorMwait: return MonitorOrMwait(ref op);
+            case Handler.Rsm:
+                if (Hooks != null && Intercepted(ref op, InterceptKind.Rsm, 0, 0)) return _hookRetired;
+                // The processor has no system-management mode, so it is never in SMM.
                 return RaiseFault(ExceptionVector.UD, 0);
             case Handler.VirtualizationInstruction:
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.VirtualizationInstruction, op.Immediate, 0)) return false;
+                if (Hooks != null && Intercepted(ref op, InterceptKind.VirtualizationInstruction, op.Immediate, 0)) return _hookRetired;
                 return RaiseFault(ExceptionVector.UD, 0);
             default:
                 return RaiseFault(ExceptionVector.UD, 0);
         }
+    }
+
+    /// <summary>
+    /// MONITOR arms address monitoring at DS:rAX (only the segment and paging checks of a read are
+    /// visible); MWAIT returns at once, since the optimized state may end on any event and the
+    /// simulator models none. Both are CPL-0 instructions here (no ring-3 MONITOR/MWAIT enumerated).
+    /// </summary>
+    private bool MonitorOrMwait(ref DecodedOp op)
+    {
+        if (Cpl != 0) return RaiseFault(ExceptionVector.UD, 0);
+        if (op.Sub == 0)
+        {
+            if (Hooks != null && Intercepted(ref op, InterceptKind.Monitor, _r[0], 0)) return _hookRetired;
+            if ((uint)_r[1] != 0) return RaiseFault(ExceptionVector.GP, 0);
+            var offset = _r[0] & (ulong.MaxValue >> op.AddressShift);
+            if (!ReadMem(op.Segment, offset, 1, out _)) return false;
+            return Next(ref op);
+        }
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Mwait, 0, 0)) return _hookRetired;
+        // ECX bit 0 (interrupts break out even with IF=0) is the only extension enumerated.
+        if (((uint)_r[1] & ~1u) != 0) return RaiseFault(ExceptionVector.GP, 0);
+        return Next(ref op);
     }
 
     /// <summary>The 16-bit register-or-memory source of LMSW, LLDT, LTR, LAR, LSL, VERR and VERW.</summary>
@@ -248,7 +282,7 @@ public sealed unsafe partial class Processor
             case 8 when _bitness == 64: value = Cr8; break;
             default: return RaiseFault(ExceptionVector.UD, 0);
         }
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.CrRead, op.Sub, op.R)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, op.Sub, op.R)) return _hookRetired;
         _r[op.R] = _bitness == 64 ? value : (uint)value;
         return Next(ref op);
     }
@@ -259,7 +293,12 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         if (_bitness != 64) value = (uint)value;
         if (cr is not (0 or 2 or 3 or 4 or 8) || (cr == 8 && _bitness != 64)) return RaiseFault(ExceptionVector.UD, 0);
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.CrWrite, (uint)cr | (fromLmsw ? 0x100UL : 0UL), value)) return false;
+        if (Hooks != null)
+        {
+            InterceptValue = value;
+            if (Intercepted(ref op, InterceptKind.CrWrite, (uint)cr | (fromLmsw ? 0x100UL : 0UL), value)) return _hookRetired;
+            value = InterceptValue;
+        }
         switch (cr)
         {
             case 0:
@@ -362,7 +401,7 @@ public sealed unsafe partial class Processor
     private bool MoveFromDebugRegister(ref DecodedOp op)
     {
         if (!DebugRegisterIndex(ref op, out var n)) return false;
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.DrAccess, (ulong)n, 0)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DrAccess, (ulong)n, op.R)) return _hookRetired;
         _r[op.R] = _bitness == 64 ? _dr[n] : (uint)_dr[n];
         return Next(ref op);
     }
@@ -372,7 +411,7 @@ public sealed unsafe partial class Processor
         if (!DebugRegisterIndex(ref op, out var n)) return false;
         var value = _bitness == 64 ? _r[op.Rm] : (uint)_r[op.Rm];
         if (n is 6 or 7 && (value >> 32) != 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.DrAccess, (ulong)n | 0x100, value)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DrAccess, (ulong)n | 0x100, op.Rm)) return _hookRetired;
         _dr[n] = n switch
         {
             6 => (value & 0x1E00F) | 0xFFFF0FF0,
@@ -395,7 +434,7 @@ public sealed unsafe partial class Processor
         if (!ReadMem(op.Segment, (ea + 2) & (ulong.MaxValue >> op.AddressShift), baseSize, out var baseAddress)) return false;
         if (op.Size == 2) baseAddress &= 0xFFFFFF;
         if (_bitness == 64 && !IsCanonical(baseAddress)) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.DescriptorTable, (ulong)op.Handler, 0)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
         var table = new DescriptorTableRegister { Base = baseAddress, Limit = (ushort)limit };
         if (op.Handler == Handler.Lgdt) Gdtr = table;
         else Idtr = table;
@@ -405,7 +444,7 @@ public sealed unsafe partial class Processor
     private bool StoreDescriptorTable(ref DecodedOp op)
     {
         if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.DescriptorTable, (ulong)op.Handler, 0)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
         var table = op.Handler == Handler.Sgdt ? Gdtr : Idtr;
         var ea = EffectiveAddress(ref op);
         var baseSize = _bitness == 64 ? 8 : 4;
@@ -423,7 +462,7 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         if (!ReadWordOperand(ref op, out var selector)) return false;
         var isLdt = op.Handler is Handler.LldtR or Handler.LldtM;
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.DescriptorTable, (ulong)op.Handler, selector)) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, selector)) return _hookRetired;
         var error = (uint)(selector & 0xFFFC);
         if ((selector & 0xFFFC) == 0)
         {

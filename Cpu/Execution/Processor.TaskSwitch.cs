@@ -14,6 +14,15 @@ internal enum TaskSwitchSource : byte
 
 public sealed unsafe partial class Processor
 {
+    /// <summary>The source of a task switch as VM exits report it: 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT (SDM vol. 3, table 28-2).</summary>
+    private static ulong TaskSwitchQualificationSource(TaskSwitchSource source) => source switch
+    {
+        TaskSwitchSource.Call => 0,
+        TaskSwitchSource.Iret => 1,
+        TaskSwitchSource.Jump => 2,
+        _ => 3,
+    };
+
     /// <summary>
     /// The hardware task switch of SDM vol. 3, 7.3 for 32-bit and 16-bit TSSs: save the current
     /// state into the old TSS, load the new one, manage busy flags, NT and the back link, set
@@ -34,7 +43,12 @@ public sealed unsafe partial class Processor
         if (!newTss.Present) return RaiseFault(ExceptionVector.NP, selError);
         var new32 = (type & 8) != 0;
         if (newTss.Limit < (new32 ? 0x67u : 0x2Bu)) return RaiseFault(ExceptionVector.TS, selError);
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, 0x100 | (ulong)source, selector)) return false;
+        if (Hooks != null && Hooks.Intercept(this, InterceptKind.TaskSwitch, selector, TaskSwitchQualificationSource(source)))
+        {
+            _stopBlock = true;
+            _eventsPending = true;
+            return false;
+        }
 
         var old32 = (Tr.Type & 8) != 0;
         var flags = MaterializeFlags();

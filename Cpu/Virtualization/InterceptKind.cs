@@ -31,13 +31,13 @@ public enum InterceptKind : byte
     /// new value. The unit may change the value that is written through <see cref="Processor.InterceptValue"/>.
     /// </summary>
     CrWrite,
-    /// <summary>MOV DR; info = DR number (| 0x100 for a write), extra = the GPR.</summary>
+    /// <summary>MOV DR; info = DR number (| 0x100 for a write), extra = the GPR number.</summary>
     DrAccess,
     Pause,
     Wbinvd,
     Invd,
     Xsetbv,
-    /// <summary>LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR; the instruction tells which.</summary>
+    /// <summary>LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR; <see cref="Processor.CurrentInstruction"/> tells which; extra = the selector for LLDT and LTR.</summary>
     DescriptorTable,
     /// <summary>
     /// An exception about to be delivered; info = vector (| 0x100 when raised by INT3 or INTO, |
