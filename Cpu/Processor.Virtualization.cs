@@ -52,7 +52,7 @@ public sealed unsafe partial class Processor
     }
 
     /// <summary>The instruction whose intercept is being handled; default (length 0) outside an instruction's intercept.</summary>
-    public InstructionInfo CurrentInstruction
+    public InterceptedInstruction CurrentInstruction
     {
         get
         {
@@ -62,7 +62,7 @@ public sealed unsafe partial class Processor
             var memory = (op.Flags & OpFlags.Memory) != 0;
             var baseReg = !memory || op.Base == DecodedOp.NoRegister ? -1 : op.Base == DecodedOp.RipRegister ? -2 : op.Base;
             var indexReg = !memory || op.IndexReg == DecodedOp.NoRegister ? -1 : op.IndexReg;
-            return new InstructionInfo(block.Codes[_hookOp], op.Length, op.Size, 64 - op.AddressShift, memory,
+            return new InterceptedInstruction(block.Codes[_hookOp], op.Length, op.Size, 64 - op.AddressShift, memory,
                 (SegmentIndex)op.Segment, baseReg, indexReg, 1 << op.Scale, op.Displacement,
                 op.R == DecodedOp.NoRegister ? -1 : op.R, memory || op.Rm == DecodedOp.NoRegister ? -1 : op.Rm,
                 (op.Flags & (OpFlags.Rep | OpFlags.Repne)) != 0, op.Immediate);

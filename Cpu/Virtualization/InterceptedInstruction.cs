@@ -8,7 +8,7 @@ namespace Sim.Cpu.Virtualization;
 /// instruction information, next-RIP and decode assists need. Registers are GPR numbers 0–15
 /// (16–19 for AH, CH, DH, BH), -1 where absent; a base of -2 is RIP.
 /// </summary>
-public readonly record struct InstructionInfo(
+public readonly record struct InterceptedInstruction(
     Code Code,
     int Length,
     int OperandSize,

@@ -1,0 +1,31 @@
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Cpu.Tests;
+
+/// <summary>A virtualization unit for tests: records every intercept and lets a test decide each one.</summary>
+internal sealed class RecordingHooks : IVirtualizationHooks
+{
+    public List<(InterceptKind Kind, ulong Info, ulong Extra, InterceptedInstruction Instruction, DeliveredEvent? During)> Calls { get; } = new();
+
+    /// <summary>Decides an intercept; null declines everything.</summary>
+    public Func<Processor, InterceptKind, ulong, ulong, bool>? Handler { get; set; }
+
+    public Dictionary<uint, ulong> Msrs { get; } = new();
+
+    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    {
+        Calls.Add((kind, info, extra, cpu.CurrentInstruction, cpu.EventBeingDelivered));
+        return Handler?.Invoke(cpu, kind, info, extra) ?? false;
+    }
+
+    public bool TryReadMsr(Processor cpu, uint index, out ulong value) => Msrs.TryGetValue(index, out value);
+
+    public bool TryWriteMsr(Processor cpu, uint index, ulong value)
+    {
+        if (!Msrs.ContainsKey(index)) return false;
+        Msrs[index] = value;
+        return true;
+    }
+
+    public IEnumerable<InterceptKind> Kinds => Calls.Select(c => c.Kind);
+}
