@@ -113,6 +113,26 @@ public sealed unsafe partial class Processor
     /// <summary>Whether the last successful walk ended at a page user mode may access (U/S set at every level).</summary>
     private bool _walkUserPage;
 
+    /// <summary>Whether the last successful walk ended at a writable page (R/W set at every level).</summary>
+    private bool _walkWritable;
+
+    /// <summary>Whether the last successful walk ended at an execute-disable page (XD set at some level with EFER.NXE).</summary>
+    private bool _walkExecuteDisable;
+
+    /// <summary>
+    /// The access rights of the linear translation whose final address is being translated by
+    /// <see cref="SecondLevel"/> (SDM vol. 3, 4.6): user-mode, writable, execute-disable. With paging
+    /// off every linear address is a user-mode, read/write, executable translation. EPT-violation
+    /// qualifications report them (SDM vol. 3, table 28-7, bits 9-11).
+    /// </summary>
+    public bool TranslationUserMode => !PagingEnabled || _walkUserPage;
+
+    /// <inheritdoc cref="TranslationUserMode"/>
+    public bool TranslationWritable => !PagingEnabled || _walkWritable;
+
+    /// <inheritdoc cref="TranslationUserMode"/>
+    public bool TranslationExecuteDisable => PagingEnabled && _walkExecuteDisable;
+
     private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
     {
         if (!_memory.IsRam(physical)) return;
@@ -304,6 +324,8 @@ public sealed unsafe partial class Processor
         }
         physical = frame | (linear & (pageSize - 1));
         _walkUserPage = canUser;
+        _walkWritable = canWrite;
+        _walkExecuteDisable = noExec;
         return true;
     }
 }
