@@ -1,3 +1,4 @@
+using Sim.Cpu;
 using Sim.Images;
 
 namespace Sim.Cli;
@@ -10,6 +11,7 @@ public sealed record RunSettings
     public uint? Iterations { get; init; }
     public bool Floppy { get; init; }
     public int Cpus { get; init; } = 1;
+    public CpuVendor Vendor { get; init; } = CpuVendor.Intel;
     public ulong MemoryBytes { get; init; } = 64UL << 20;
     public ulong? MaxInstructions { get; init; }
     public bool Stats { get; init; }

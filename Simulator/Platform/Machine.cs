@@ -6,6 +6,8 @@ using Sim.Images;
 using Sim.Platform.Bios;
 using Sim.Platform.Devices;
 using Sim.Platform.Time;
+using Sim.Svm;
+using Sim.Vmx;
 
 namespace Sim.Platform;
 
@@ -45,6 +47,15 @@ public sealed class Machine : IDisposable
             _timeSources[i] = () => cpu.Cycles;
         }
         Processors = processors;
+        if (config.Vendor == CpuVendor.Intel)
+        {
+            var registry = new VmcsRegistry();
+            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry));
+        }
+        else
+        {
+            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu));
+        }
 
         Pic = new CascadedPic8259A();
         Pit = new Pit8254(Clock);
@@ -91,6 +102,12 @@ public sealed class Machine : IDisposable
     public IReadOnlyList<Processor> Processors { get; }
 
     public MachineClock Clock { get; }
+
+    /// <summary>The VT-x unit of each processor, indexed like <see cref="Processors"/>; empty on an AMD machine.</summary>
+    public IReadOnlyList<VmxUnit> VmxUnits { get; } = [];
+
+    /// <summary>The AMD-V unit of each processor, indexed like <see cref="Processors"/>; empty on an Intel machine.</summary>
+    public IReadOnlyList<SvmUnit> SvmUnits { get; } = [];
 
     public IoBus Io { get; }
 

@@ -1,3 +1,4 @@
+using Sim.Cpu;
 using Sim.Platform.Devices;
 using Sim.Platform.Time;
 
@@ -10,6 +11,12 @@ public sealed record MachineConfig
     public int Cpus { get; init; } = 1;
 
     public ulong MemoryBytes { get; init; } = 64UL << 20;
+
+    /// <summary>
+    /// Whose processors the machine has: Intel's carry a VT-x unit on every processor, AMD's an
+    /// AMD-V unit; CPUID reports the vendor and its virtualization feature.
+    /// </summary>
+    public CpuVendor Vendor { get; init; } = CpuVendor.Intel;
 
     /// <summary>Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have retired on all processors together.</summary>
     public ulong? MaxInstructions { get; init; }

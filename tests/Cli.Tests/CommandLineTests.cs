@@ -58,6 +58,22 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void TheDemoGuestRunsOnAnAmdMachineToo()
+    {
+        var (exit, output, error) = Sim("run", "--vendor", "amd");
+        Assert.AreEqual(0, exit, error);
+        Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
+    }
+
+    [TestMethod]
+    public void AnUnknownVendorIsOneLineAndStatus2()
+    {
+        var (exit, _, error) = Sim("run", "--vendor", "cyrix");
+        Assert.AreEqual(2, exit);
+        AssertOneLine(error);
+    }
+
+    [TestMethod]
     public void InstructionLimitEndsTheRunWithStatus8()
     {
         var (exit, _, error) = Sim("run", "--guest", "bench32", "--max-instructions", "100000");

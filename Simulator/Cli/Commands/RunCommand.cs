@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sim.Cpu;
 using Sim.Images;
 using Sim.Platform;
 using Spectre.Console;
@@ -19,6 +20,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
     private readonly Option<bool> _floppy = new("--floppy") { Description = "Boot the built-in guest from a floppy through the BIOS instead of placing it in memory." };
     private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs.", DefaultValueFactory = _ => 1 };
+    private readonly Option<CpuVendor> _vendor = new("--vendor") { Description = "Processor vendor: Intel (with VT-x, the default) or Amd (with AMD-V).", DefaultValueFactory = _ => CpuVendor.Intel };
     private readonly Option<string> _memory = new("--memory") { Description = "RAM size, e.g. 64M or 1G.", DefaultValueFactory = _ => "64M" };
     private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop after this many instructions (exit status 8)." };
     private readonly Option<bool> _stats = new("--stats") { Description = "Print instructions, simulated cycles, host seconds and MIPS to stderr." };
@@ -33,7 +35,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     {
         var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
         {
-            _image, _guest, _iterations, _floppy, _cpus, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
+            _image, _guest, _iterations, _floppy, _cpus, _vendor, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
             _serial, _debugcon,
         };
         command.SetAction(parse => Execute(Parse(parse)));
@@ -51,6 +53,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             Iterations = parse.GetValue(_iterations),
             Floppy = parse.GetValue(_floppy),
             Cpus = cpus,
+            Vendor = parse.GetValue(_vendor),
             MemoryBytes = SizeParser.Parse(parse.GetValue(_memory) ?? "64M"),
             MaxInstructions = parse.GetValue(_maxInstructions),
             Stats = parse.GetValue(_stats),
@@ -83,6 +86,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             var config = new MachineConfig
             {
                 Cpus = settings.Cpus,
+                Vendor = settings.Vendor,
                 MemoryBytes = settings.MemoryBytes,
                 MaxInstructions = settings.MaxInstructions,
                 Console = serial,
