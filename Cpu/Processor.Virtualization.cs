@@ -97,6 +97,18 @@ public sealed unsafe partial class Processor
         return ReadMem(op.Segment, EffectiveAddress(ref op), size, out value);
     }
 
+    /// <summary>
+    /// Reads <paramref name="size"/> bytes <paramref name="offset"/> bytes past the start of the current
+    /// instruction's memory operand (the upper half of a 128-bit INVEPT, INVVPID or INVPCID descriptor).
+    /// </summary>
+    public bool ReadOperand(ulong offset, int size, out ulong value)
+    {
+        value = 0;
+        if (_hookOp < 0) return false;
+        ref var op = ref HookOp;
+        return ReadMem(op.Segment, (EffectiveAddress(ref op) + offset) & (ulong.MaxValue >> op.AddressShift), size, out value);
+    }
+
     /// <summary>Writes the current instruction's memory operand; false when that raised a fault (see <see cref="ReadOperand"/>).</summary>
     public bool WriteOperand(int size, ulong value)
     {

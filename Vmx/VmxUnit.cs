@@ -1,0 +1,109 @@
+using Sim.Cpu;
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+using Sim.Vmx.Ept;
+
+namespace Sim.Vmx;
+
+/// <summary>
+/// The VMX unit of one physical processor (SDM vol. 3, chapters 24–31): VMX root and non-root
+/// operation, the VMCS, the VMX instructions, VM entries with their checks, VM exits, EPT and
+/// VPID. Guest code reaches it through the VMX instructions, host software written in C# through
+/// the instruction methods (<see cref="Vmxon"/>, <see cref="Vmptrld"/>, <see cref="Vmwrite(VmcsField, ulong)"/> ...).
+/// </summary>
+public sealed partial class VmxUnit : IVirtualizationHooks
+{
+    /// <summary>CPUID.01H:ECX.VMX.</summary>
+    public const uint CpuidVmxBit = 1u << 5;
+
+    private readonly Processor _cpu;
+    private readonly VmcsRegistry _registry;
+    private readonly PhysicalMemory _memory;
+    private readonly TranslationTagTable _tags;
+    private readonly EptTranslator _ept;
+
+    /// <summary>VMCSs active on this processor (current or not), each with its working copy.</summary>
+    private readonly List<Vmcs> _active = new();
+
+    private Vmcs? _current;
+    private ulong _vmxonPointer;
+
+    public VmxUnit(Processor cpu, VmcsRegistry registry)
+    {
+        _cpu = cpu;
+        _registry = registry;
+        _memory = cpu.Memory;
+        _tags = new TranslationTagTable(cpu);
+        _ept = new EptTranslator(cpu.Memory);
+        cpu.Hooks = this;
+        cpu.ExtraFeatureEcx |= CpuidVmxBit;
+        cpu.VmxSupported = true;
+    }
+
+    public Processor Processor => _cpu;
+
+    /// <summary>After VMXON, until VMXOFF.</summary>
+    public bool InVmxOperation { get; private set; }
+
+    /// <summary>Between a successful VM entry and the next VM exit.</summary>
+    public bool InNonRootOperation { get; private set; }
+
+    /// <summary>The current VMCS, or null when the current-VMCS pointer is FFFFFFFF_FFFFFFFFH.</summary>
+    public Vmcs? CurrentVmcs => _current;
+
+    /// <summary>The EPT translator attached as the processor's second level while "enable EPT" is set.</summary>
+    public EptTranslator EptTranslator => _ept;
+
+    /// <summary>The modeled cycles charged for each VM exit and VM entry.</summary>
+    public VmxCost Cost { get; set; } = VmxCost.Default;
+
+    /// <summary>
+    /// Raised after a VM exit (or a VM-entry failure) has loaded the host state. While set, the
+    /// processor is also asked to stop, so that host software written in C# gets control back.
+    /// </summary>
+    public Action<VmExitInfo>? VmExited { get; set; }
+
+    /// <summary>VM exits since this unit was created.</summary>
+    public ulong ExitCount { get; private set; }
+
+    /// <summary>The most recent VM exit's information.</summary>
+    public VmExitInfo LastExit { get; private set; }
+
+    public bool TryReadMsr(Processor cpu, uint index, out ulong value) => VmxCapability.TryRead(index, out value);
+
+    /// <summary>The capability MSRs are read-only; no other MSR belongs to the unit.</summary>
+    public bool TryWriteMsr(Processor cpu, uint index, ulong value) => false;
+
+    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    {
+        if (InNonRootOperation) return NonRootIntercept(kind, info, extra);
+        return kind switch
+        {
+            InterceptKind.VirtualizationInstruction => ExecuteGuestInstruction((Iced.Intel.Code)info),
+            InterceptKind.CrWrite => RootCrWrite(info),
+            _ => false,
+        };
+    }
+
+    /// <summary>In VMX operation CR0 and CR4 keep their fixed bits (SDM vol. 3, 24.8): MOV to CR that would clear them raises #GP(0).</summary>
+    private bool RootCrWrite(ulong info)
+    {
+        if (!InVmxOperation) return false;
+        var value = _cpu.InterceptValue;
+        var cr = info & 0xFF;
+        if (cr == 0 && (info & 0x200) == 0 && (~value & VmxCapability.Cr0Fixed0) != 0) return Fault(ExceptionVector.GP);
+        if (cr == 4 && (~value & VmxCapability.Cr4Fixed0) != 0) return Fault(ExceptionVector.GP);
+        return false;
+    }
+
+    private bool Fault(int vector, uint error = 0)
+    {
+        _cpu.RaiseException(vector, error);
+        return true;
+    }
+
+    private static bool IsValidPhysicalAddress(ulong pa) => (pa >> Processor.MaxPhysicalAddressBits) == 0;
+
+    private static bool IsCanonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
+}
