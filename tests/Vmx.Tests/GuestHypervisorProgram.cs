@@ -422,15 +422,13 @@ internal static class GuestHypervisorProgram
 
             // RSI: a zero-terminated string to port 0xE9.
             {
-                var loop = a.CreateLabel();
                 var done = a.CreateLabel();
                 a.Label(ref _printString);
-                a.Label(ref loop);
                 a.lodsb();
                 a.test(al, al);
                 a.jz(done);
                 a.@out(0xE9, al);
-                a.jmp(loop);
+                a.jmp(_printString);
                 a.Label(ref done);
                 a.ret();
             }
