@@ -21,14 +21,17 @@ internal static class GuestHypervisorProgram
     /// <summary>Guest-physical pages the EPT leaves out until the guests touch them.</summary>
     public const ulong RealGuestUnmapped = 0x9000, LongGuestUnmapped = 0x1A000;
 
+    /// <summary>The 64-bit guest's page directory, also left out of the EPT: its first fetch faults on the walk.</summary>
+    public const ulong LongGuestPageDirectory = 0x32000;
+
     private const ulong SetupStack = 0x480000, ExitStack = 0x470000;
     private const ulong VmxonRegion = 0x500000, RealVmcs = 0x501000, LongVmcs = 0x502000;
     private const ulong HostGdt = 0x510000, HostTss = 0x511000;
     private const ulong EptPml4 = 0x600000, EptPdpt = 0x601000, EptPd = 0x602000, EptPt = 0x603000;
-    private const ulong GuestPml4 = 0x30000, GuestPdpt = 0x31000, GuestPd = 0x32000;
+    private const ulong GuestPml4 = 0x30000, GuestPdpt = 0x31000, GuestPd = LongGuestPageDirectory;
 
-    /// <summary>EPTP: write-back, 4-level walk (SDM vol. 3, 25.6.11).</summary>
-    private const ulong Eptp = EptPml4 | 6 | (3 << 3);
+    /// <summary>EPTP: write-back, 4-level walk (SDM vol. 3, 25.6.11); the 64-bit guest's also enables accessed and dirty flags (bit 6).</summary>
+    private const ulong Eptp = EptPml4 | 6 | (3 << 3), EptpAccessedDirty = Eptp | 1 << 6;
 
     /// <summary>EPT leaf: read, write, execute, memory type WB (SDM vol. 3, table 29-6).</summary>
     private const ulong EptPage = 7 | (6 << 3);
@@ -107,7 +110,7 @@ internal static class GuestHypervisorProgram
         private readonly Assembler _a = new(64);
         private readonly List<(Label Label, string Text)> _strings = new();
         private Label _printString, _printHex, _vmFail, _adjust, _advanceRip, _writeHostAndControls, _exitHandler, _resume, _stop;
-        private Label _savedRax, _savedRbx, _savedRcx, _savedRdx, _guestNumber, _entryControls, _gdtr, _vmxonPointer, _realVmcsPointer, _longVmcsPointer, _inveptDescriptor;
+        private Label _savedRax, _savedRbx, _savedRcx, _savedRdx, _guestNumber, _entryControls, _eptPointer, _gdtr, _vmxonPointer, _realVmcsPointer, _longVmcsPointer, _inveptDescriptor;
 
         public byte[] Build()
         {
@@ -127,6 +130,7 @@ internal static class GuestHypervisorProgram
             _savedRdx = a.CreateLabel();
             _guestNumber = a.CreateLabel();
             _entryControls = a.CreateLabel();
+            _eptPointer = a.CreateLabel();
             _gdtr = a.CreateLabel();
             _vmxonPointer = a.CreateLabel();
             _realVmcsPointer = a.CreateLabel();
@@ -142,6 +146,8 @@ internal static class GuestHypervisorProgram
             // The first guest: real mode under unrestricted guest.
             a.mov(__qword_ptr[_guestNumber], 1);
             a.mov(__qword_ptr[_entryControls], 0);
+            a.mov(rax, Eptp);
+            a.mov(__qword_ptr[_eptPointer], rax);
             LoadVmcs(_realVmcsPointer);
             a.call(_writeHostAndControls);
             WriteRealGuest();
@@ -276,6 +282,8 @@ internal static class GuestHypervisorProgram
             a.je(skip);
             a.cmp(rax, (int)LongGuestUnmapped);
             a.je(skip);
+            a.cmp(rax, (int)LongGuestPageDirectory);
+            a.je(skip);
             a.or(rax, (int)EptPage);
             a.mov(__qword_ptr[rdi + rbx * 8], rax);
             a.Label(ref skip);
@@ -374,7 +382,8 @@ internal static class GuestHypervisorProgram
                     Write(field, 0);
                 foreach (var field in new[] { Cr0Mask, Cr4Mask, Cr0Shadow, Cr4Shadow })
                     Write(field, 0);
-                Write(EptPointer, Eptp);
+                a.mov(rbx, __qword_ptr[_eptPointer]);
+                WriteRbx(EptPointer);
 
                 a.mov(rbx, cr0);
                 WriteRbx(HostCr0);
@@ -657,6 +666,8 @@ internal static class GuestHypervisorProgram
             a.jne(allDone);
             a.mov(__qword_ptr[_guestNumber], 2);
             a.mov(__qword_ptr[_entryControls], 1 << 9 | 1 << 15);
+            a.mov(rax, EptpAccessedDirty);
+            a.mov(__qword_ptr[_eptPointer], rax);
             LoadVmcs(_longVmcsPointer);
             a.call(_writeHostAndControls);
             WriteLongGuest();
@@ -664,7 +675,21 @@ internal static class GuestHypervisorProgram
             a.vmlaunch();
             a.jmp(_vmFail);
 
+            // The accessed and dirty flags (bits 8, 9) the 64-bit guest left in the EPT leaves of its code, data and page directory.
             a.Label(ref allDone);
+            Print("ad");
+            foreach (var page in new[] { LongGuestCode, LongGuestUnmapped, LongGuestPageDirectory })
+            {
+                Print(" ");
+                a.mov(rax, page);
+                a.call(_printHex);
+                Print(" ");
+                a.mov(rdi, EptPt + (page >> 12) * 8);
+                a.mov(rax, __qword_ptr[rdi]);
+                a.and(eax, 0x300);
+                a.call(_printHex);
+            }
+            Print("\n");
             a.vmxoff();
             a.jbe(_vmFail);
             Print("vmxoff\n");
@@ -696,7 +721,7 @@ internal static class GuestHypervisorProgram
             var a = _a;
             foreach (var (label, value) in new[]
                      {
-                         (_savedRax, 0UL), (_savedRbx, 0UL), (_savedRcx, 0UL), (_savedRdx, 0UL), (_guestNumber, 0UL), (_entryControls, 0UL),
+                         (_savedRax, 0UL), (_savedRbx, 0UL), (_savedRcx, 0UL), (_savedRdx, 0UL), (_guestNumber, 0UL), (_entryControls, 0UL), (_eptPointer, 0UL),
                          (_vmxonPointer, VmxonRegion), (_realVmcsPointer, RealVmcs), (_longVmcsPointer, LongVmcs),
                      })
             {

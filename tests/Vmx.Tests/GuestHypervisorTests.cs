@@ -26,7 +26,10 @@ public sealed class GuestHypervisorTests
         // paging is off, so the linear address is user-mode and read/write (bits 9, 10); for the 64-bit
         // guest it is a supervisor read/write page (bit 10). The store is restarted, then OUT imm8 exits
         // (30) with port E9H in bits 31:16, immediate operand (bit 6), 1 byte, out (table 28-5), the byte
-        // being the CPUID signature's, and HLT exits (12) with a 1-byte instruction.
+        // being the CPUID signature's, and HLT exits (12) with a 1-byte instruction. The 64-bit guest's EPT
+        // enables A/D flags and lacks its page directory: its first fetch faults on the walk before CPUID can
+        // exit — a paging-structure access (bit 8 clear) that counts as a write, so bits 0 and 1 (29.3.3.2);
+        // at the end its code page is accessed, its data page and page directory accessed and dirty (29.3.5).
         const string expected =
             "vmxon\n" +
             "launch real\n" +
@@ -35,13 +38,15 @@ public sealed class GuestHypervisorTests
             "io q e90040 data 53 len 2\n" +
             "hlt len 1\n" +
             "launch long\n" +
+            "ept gpa 32000 gla 20000 q 83\n" +
             "cpuid eax 40000000 len 2\n" +
             "ept gpa 1a000 gla 1a000 q 582\n" +
             "io q e90040 data 6d len 2\n" +
             "hlt len 1\n" +
+            "ad 20000 100 1a000 300 32000 300\n" +
             "vmxoff\n";
         Assert.AreEqual(expected, log);
-        Assert.AreEqual(8UL, unit.ExitCount);
+        Assert.AreEqual(9UL, unit.ExitCount);
         Assert.IsFalse(unit.InVmxOperation);
     }
 }
