@@ -305,4 +305,27 @@ public sealed class EptTranslatorTests
         Assert.IsTrue(Translate(0x3000, PagingStructureRead, out var host));
         Assert.AreEqual(0x3000UL, host);
     }
+
+    [TestMethod]
+    public void TranslateAllocatesNothing()
+    {
+        // The walker runs on every TLB miss of a guest: successes, violations and misconfigurations allocate nothing.
+        _translator.Eptp = _ept.Eptp(accessedDirty: true);
+        _ept.Map(0x5000, 0x9000);
+        var misconfigured = _ept.Map(0x6000, 0x9000);
+        _ept[misconfigured] |= 7UL << 3;
+        void Walks()
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                Translate(0x5000, Write, out _);
+                Translate(0x6000, Read, out _);
+                Translate(0x7000, Fetch, out _);
+            }
+        }
+        Walks();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Walks();
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
