@@ -10,7 +10,7 @@ namespace Sim.Vmx.Tests;
 /// (identity-mapped first GiB, flat GDT with a 64-bit TSS) and a baseline VMCS whose guest is a
 /// 64-bit copy of the host environment. Tests mutate the VMCS and run guest programs.
 /// </summary>
-internal sealed class VmxMachine : IDisposable
+public sealed class VmxMachine : IDisposable
 {
     public const ulong GdtAddress = 0x1000, IdtAddress = 0x2000, TssAddress = 0x5000;
     public const ulong GuestCode = 0x10000, StubAddress = 0x30000, HostCode = 0x40000;
@@ -23,7 +23,7 @@ internal sealed class VmxMachine : IDisposable
     public const ulong HostCr4 = Cr4.PAE | Cr4.VMXE;
 
     public PhysicalMemory Memory { get; }
-    public VmxTestBus Bus { get; } = new();
+    internal VmxTestBus Bus { get; } = new();
     public VmcsRegistry Registry { get; } = new();
     public Processor[] Cpus { get; }
     public VmxUnit[] Units { get; }
