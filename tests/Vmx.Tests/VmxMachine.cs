@@ -45,7 +45,7 @@ public sealed class VmxMachine : IDisposable
             StartHost(Cpus[i]);
             Units[i].VmExited = Exits.Add;
         }
-        Memory.Write(VmxonRegion, 4, VmxCapability.VmcsRevisionId);
+        for (var i = 0; i < cpus; i++) Memory.Write(VmxonRegion + (ulong)i * 0x10000, 4, VmxCapability.VmcsRevisionId);
         Memory.Write(VmcsRegion, 4, VmxCapability.VmcsRevisionId);
         Memory.Write(SecondVmcs, 4, VmxCapability.VmcsRevisionId);
         for (var v = 0; v < 256; v++) Memory.Write(StubAddress + (ulong)v * 4, 1, 0xF4);
@@ -91,7 +91,7 @@ public sealed class VmxMachine : IDisposable
     public VmxMachine Ready(int cpu = 0, ulong vmcs = VmcsRegion)
     {
         var u = Units[cpu];
-        Assert.AreEqual(VmxResult.Succeed, u.Vmxon(VmxonRegion + (ulong)cpu * 0x10000 * 0));
+        Assert.AreEqual(VmxResult.Succeed, u.Vmxon(VmxonRegion + (ulong)cpu * 0x10000));
         Assert.AreEqual(VmxResult.Succeed, u.Vmclear(vmcs));
         Assert.AreEqual(VmxResult.Succeed, u.Vmptrld(vmcs));
         Baseline(u);
