@@ -227,6 +227,14 @@ public sealed class EptTranslatorTests
     }
 
     [TestMethod]
+    public void TablesOnAnOpenBusReadAsAllOnesAndMisconfigure()
+    {
+        // Nothing decodes 0xF0_0000_0000: the PML4E reads as all ones, whose bits 51:40 are reserved (29.3.3.1).
+        _translator.Eptp = 0xF0_0000_0000UL | 6 | 3 << 3;
+        AssertMisconfiguration(0x5000, Read, "PML4 table on the open bus");
+    }
+
+    [TestMethod]
     [DataRow(EptMemoryType.Uncacheable)]
     [DataRow(EptMemoryType.WriteCombining)]
     [DataRow(EptMemoryType.WriteThrough)]
