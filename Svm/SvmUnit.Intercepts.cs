@@ -1,0 +1,260 @@
+using Iced.Intel;
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Svm;
+
+/// <summary>
+/// The intercept checks while a guest runs (AMD APM vol. 2, 15.7–15.14, 15.21, 15.25) and the
+/// EXITINFO1/EXITINFO2 each exit code carries (appendix C, 15.33 decode assists).
+/// </summary>
+public sealed partial class SvmUnit
+{
+    private bool GuestIntercept(InterceptKind kind, ulong info, ulong extra)
+    {
+        var c = _vmcbState;
+        switch (kind)
+        {
+            case InterceptKind.Cpuid: return Instruction(SvmIntercept.Cpuid, SvmExitCode.Cpuid);
+            case InterceptKind.Hlt: return Instruction(SvmIntercept.Hlt, SvmExitCode.Hlt);
+            case InterceptKind.Invlpg: return Instruction(SvmIntercept.Invlpg, SvmExitCode.Invlpg, info);
+            case InterceptKind.Rdtsc: return Instruction(SvmIntercept.Rdtsc, SvmExitCode.Rdtsc);
+            case InterceptKind.Rdtscp: return Instruction(SvmIntercept.Rdtscp, SvmExitCode.Rdtscp);
+            case InterceptKind.Rdpmc: return Instruction(SvmIntercept.Rdpmc, SvmExitCode.Rdpmc);
+            case InterceptKind.Rdmsr or InterceptKind.Wrmsr:
+            {
+                var write = kind == InterceptKind.Wrmsr;
+                if (!c.Intercepts(SvmIntercept.MsrProt) || !MsrIntercepted((uint)info, write)) return false;
+                ExitForInstruction(SvmExitCode.Msr, write ? 1UL : 0UL, 0);
+                return true;
+            }
+            case InterceptKind.IoIn or InterceptKind.IoOut:
+                return IoIntercept(kind == InterceptKind.IoIn, (ushort)info, (int)(extra & 0xFF), (extra & 0x100) != 0);
+            case InterceptKind.CrRead:
+            {
+                var cr = (int)(info & 0xF);
+                if ((c.InterceptCr & (1u << cr)) == 0) return false;
+                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, (1UL << 63) | (extra & 0xF), 0);
+                return true;
+            }
+            case InterceptKind.CrWrite: return CrWriteIntercept(info, extra);
+            case InterceptKind.DrAccess:
+            {
+                var dr = (int)(info & 0xF);
+                var write = (info & 0x100) != 0;
+                if ((c.InterceptDr & (1u << (dr + (write ? 16 : 0)))) == 0) return false;
+                ExitForInstruction((write ? SvmExitCode.DrWrite : SvmExitCode.DrRead) + (ulong)dr, extra & 0xF, 0);
+                return true;
+            }
+            case InterceptKind.Pause: return PauseIntercept();
+            case InterceptKind.Wbinvd: return Instruction(SvmIntercept.Wbinvd, SvmExitCode.Wbinvd);
+            case InterceptKind.Invd: return Instruction(SvmIntercept.Invd, SvmExitCode.Invd);
+            case InterceptKind.Xsetbv: return Instruction(SvmIntercept.Xsetbv, SvmExitCode.Xsetbv);
+            case InterceptKind.Monitor: return Instruction(SvmIntercept.Monitor, SvmExitCode.Monitor);
+            case InterceptKind.Mwait: return Instruction(SvmIntercept.Mwait, SvmExitCode.Mwait);
+            case InterceptKind.Pushf: return Instruction(SvmIntercept.Pushf, SvmExitCode.Pushf);
+            case InterceptKind.Popf: return Instruction(SvmIntercept.Popf, SvmExitCode.Popf);
+            case InterceptKind.Iret: return Instruction(SvmIntercept.Iret, SvmExitCode.Iret);
+            case InterceptKind.Rsm: return Instruction(SvmIntercept.Rsm, SvmExitCode.Rsm);
+            case InterceptKind.Icebp: return Instruction(SvmIntercept.Icebp, SvmExitCode.Icebp);
+            case InterceptKind.SoftwareInterrupt: return Instruction(SvmIntercept.Intn, SvmExitCode.Swint, info & 0xFF);
+            case InterceptKind.Invpcid:
+                if (!c.Intercepts(SvmIntercept.Invpcid)) return false;
+                ExitForInstruction(SvmExitCode.Invpcid, _cpu.OperandLinearAddress(), info);
+                return true;
+            case InterceptKind.DescriptorTable: return DescriptorTableIntercept();
+            case InterceptKind.Exception: return ExceptionIntercept(info, extra);
+            case InterceptKind.ExternalInterrupt:
+                if (c.Intercepts(SvmIntercept.Intr))
+                {
+                    VmExit(SvmExitCode.Intr, 0, 0, 0);
+                    return true;
+                }
+                // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts: hold them pending.
+                return !_hostInterruptFlag;
+            case InterceptKind.Nmi:
+                if (!c.Intercepts(SvmIntercept.Nmi)) return false;
+                // The NMI stays pending for the host, which takes it once GIF is set again.
+                _cpu.NmiPending = true;
+                VmExit(SvmExitCode.Nmi, 0, 0, 0);
+                return true;
+            case InterceptKind.TripleFault:
+                if (!c.Intercepts(SvmIntercept.Shutdown)) return false;
+                VmExit(SvmExitCode.Shutdown, 0, 0, 0);
+                return true;
+            case InterceptKind.TaskSwitch: return TaskSwitchIntercept(info, extra);
+            case InterceptKind.SecondLevelFault:
+            {
+                if (_npt == null || !c.NpEnable) return false;
+                var fault = _npt.LastFault;
+                VmExit(SvmExitCode.Npf, fault.ExitInfo1, fault.ExitInfo2, 0);
+                return true;
+            }
+            case InterceptKind.EventWindow: return VirtualInterrupt();
+            default: return false;
+        }
+    }
+
+    private bool Instruction(SvmIntercept intercept, ulong exitCode, ulong exitInfo1 = 0)
+    {
+        if (!_vmcbState.Intercepts(intercept)) return false;
+        ExitForInstruction(exitCode, exitInfo1, 0);
+        return true;
+    }
+
+    /// <summary>The MSR permission map (15.11): two bits per MSR (read, write) for 0000_0000h–0000_1FFFh, C000_0000h–C000_1FFFh, C001_0000h–C001_1FFFh; every other MSR is intercepted.</summary>
+    private bool MsrIntercepted(uint index, bool write)
+    {
+        ulong offset;
+        if (index <= 0x1FFF) offset = 0;
+        else if (index is >= 0xC0000000 and <= 0xC0001FFF) offset = 0x800;
+        else if (index is >= 0xC0010000 and <= 0xC0011FFF) offset = 0x1000;
+        else return true;
+        var bit = (index & 0x1FFF) * 2 + (write ? 1u : 0u);
+        return (_memory.Read(_vmcbState.MsrpmBasePa + offset + bit / 8, 1) & (1UL << (int)(bit & 7))) != 0;
+    }
+
+    /// <summary>
+    /// IOIO (15.10.2): one IOPM bit per port, every byte of the access checked. EXITINFO1: TYPE (0,
+    /// 1 = IN), STR (2), REP (3), SZ8/16/32 (4–6), A16/32/64 (7–9), SEG (12:10), PORT (31:16);
+    /// EXITINFO2 the next RIP.
+    /// </summary>
+    private bool IoIntercept(bool input, ushort port, int size, bool isString)
+    {
+        if (!_vmcbState.Intercepts(SvmIntercept.IoioProt)) return false;
+        var map = _memory.Read(_vmcbState.IopmBasePa + (ulong)(port >> 3), 2);
+        if (((map >> (port & 7)) & ((1UL << size) - 1)) == 0) return false;
+        var cpu = _cpu;
+        var instruction = cpu.CurrentInstruction;
+        var info1 = ((ulong)port << 16) | (input ? 1UL : 0UL);
+        if (isString)
+        {
+            info1 |= 1UL << 2;
+            var segment = input ? SegmentIndex.ES : instruction.Segment;
+            info1 |= (ulong)segment << 10;
+        }
+        if (instruction.Rep) info1 |= 1UL << 3;
+        info1 |= size switch { 1 => 1UL << 4, 2 => 1UL << 5, _ => 1UL << 6 };
+        info1 |= instruction.AddressSize switch { 16 => 1UL << 7, 32 => 1UL << 8, _ => 1UL << 9 };
+        var next = (cpu.Rip + (ulong)instruction.Length) & RipMask(cpu);
+        VmExit(SvmExitCode.Ioio, info1, next, next);
+        return true;
+    }
+
+    /// <summary>
+    /// CR writes (15.9): the CRn write intercept, else for CR0 the selective write intercept when
+    /// MOV CR0 or LMSW changes a bit other than TS and MP. Decode assists: EXITINFO1 bit 63 for MOV
+    /// CRn with the source GPR in bits 3:0 (15.33.1).
+    /// </summary>
+    private bool CrWriteIntercept(ulong info, ulong value)
+    {
+        var c = _vmcbState;
+        var cpu = _cpu;
+        var cr = (int)(info & 0xF);
+        var clts = (info & 0x200) != 0;
+        var mov = (info & 0x300) == 0;
+        var info1 = mov ? (1UL << 63) | ((ulong)cpu.CurrentInstruction.RmRegister & 0xF) : 0;
+        if ((c.InterceptCr & (1u << (cr + 16))) != 0)
+        {
+            ExitForInstruction(SvmExitCode.CrWrite + (ulong)cr, info1, 0);
+            return true;
+        }
+        if (cr == 0 && !clts && c.Intercepts(SvmIntercept.Cr0SelectiveWrite) && ((value ^ cpu.Cr0) & ~(Cr0.TS | Cr0.MP) & 0xFFFFFFFFUL) != 0)
+        {
+            ExitForInstruction(SvmExitCode.Cr0SelWrite, info1, 0);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>PAUSE with the pause filter (15.14.4): the count is reloaded when more than the threshold's cycles passed since the last PAUSE, and the intercept fires when it runs out.</summary>
+    private bool PauseIntercept()
+    {
+        var c = _vmcbState;
+        if (!c.Intercepts(SvmIntercept.Pause)) return false;
+        if (c.PauseFilterCount != 0)
+        {
+            var now = _cpu.Cycles;
+            if (c.PauseFilterThreshold != 0 && now - _lastPauseCycle > c.PauseFilterThreshold) _pauseFilterCounter = c.PauseFilterCount;
+            _lastPauseCycle = now;
+            if (--_pauseFilterCounter > 0) return false;
+            _pauseFilterCounter = c.PauseFilterCount;
+        }
+        ExitForInstruction(SvmExitCode.Pause, 0, 0);
+        return true;
+    }
+
+    private bool DescriptorTableIntercept()
+    {
+        var (intercept, exitCode) = _cpu.CurrentInstruction.Code.Mnemonic() switch
+        {
+            Mnemonic.Sidt => (SvmIntercept.IdtrRead, SvmExitCode.IdtrRead),
+            Mnemonic.Sgdt => (SvmIntercept.GdtrRead, SvmExitCode.GdtrRead),
+            Mnemonic.Sldt => (SvmIntercept.LdtrRead, SvmExitCode.LdtrRead),
+            Mnemonic.Str => (SvmIntercept.TrRead, SvmExitCode.TrRead),
+            Mnemonic.Lidt => (SvmIntercept.IdtrWrite, SvmExitCode.IdtrWrite),
+            Mnemonic.Lgdt => (SvmIntercept.GdtrWrite, SvmExitCode.GdtrWrite),
+            Mnemonic.Lldt => (SvmIntercept.LdtrWrite, SvmExitCode.LdtrWrite),
+            _ => (SvmIntercept.TrWrite, SvmExitCode.TrWrite),
+        };
+        return Instruction(intercept, exitCode);
+    }
+
+    /// <summary>
+    /// Exception intercepts (15.12): EXITINFO1 the error code of vectors that push one, EXITINFO2
+    /// the faulting address of #PF (CR2 stays unwritten). INT3, INTO and INT1 are intercepted as
+    /// their instruction, with nRIP past it.
+    /// </summary>
+    private bool ExceptionIntercept(ulong info, ulong errorCode)
+    {
+        var vector = (int)(info & 0xFF);
+        if (vector > 31 || (_vmcbState.InterceptExceptions & (1u << vector)) == 0) return false;
+        var info1 = ExceptionVector.HasErrorCode(vector) ? errorCode & 0xFFFFFFFF : 0;
+        var info2 = vector == ExceptionVector.PF ? _cpu.PendingFaultAddress : 0;
+        if ((info & 0x300) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
+        else VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, 0);
+        return true;
+    }
+
+    /// <summary>Task switch (15.14.5): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 error code valid (31:0), bit 38 IRET, bit 44 JMP.</summary>
+    private bool TaskSwitchIntercept(ulong selector, ulong source)
+    {
+        if (!_vmcbState.Intercepts(SvmIntercept.TaskSwitch)) return false;
+        var info2 = source switch { 1 => 1UL << 38, 2 => 1UL << 44, _ => 0UL };
+        var during = _cpu.EventBeingDelivered;
+        if (source == 3 && during is { HasErrorCode: true } e) info2 |= (1UL << 36) | e.ErrorCode;
+        VmExit(SvmExitCode.TaskSwitch, selector & 0xFFFF, info2, 0);
+        return true;
+    }
+
+    /// <summary>
+    /// A pending virtual interrupt (15.21.4) is taken when GIF and the guest's IF are set, no
+    /// interrupt shadow is in effect and V_INTR_PRIO is above V_TPR (or V_IGN_TPR): the VINTR
+    /// intercept exits, else V_INTR_VECTOR is delivered through the guest IDT and V_IRQ cleared.
+    /// Physical NMI and INTR go first.
+    /// </summary>
+    private bool VirtualInterrupt()
+    {
+        var c = _vmcbState;
+        var cpu = _cpu;
+        if ((c.VIntr & VIrq) == 0)
+        {
+            UpdateEventPlumbing();
+            return false;
+        }
+        if (!cpu.GlobalInterruptFlag || !cpu.InterruptsEnabled || cpu.BlockingBySti || cpu.BlockingByMovSs) return false;
+        if (cpu.NmiPending && !cpu.NmiBlocked) return false;
+        if (cpu.InterruptSource is { InterruptPending: true } && c.Intercepts(SvmIntercept.Intr)) return false;
+        var priority = (c.VIntr >> 16) & 0xF;
+        if ((c.VIntr & VIgnTpr) == 0 && priority <= (cpu.Cr8 & 0xF)) return false;
+        if (c.Intercepts(SvmIntercept.Vintr))
+        {
+            VmExit(SvmExitCode.Vintr, 0, 0, 0);
+            return true;
+        }
+        c.VIntr &= ~VIrq;
+        UpdateEventPlumbing();
+        cpu.InjectEvent((int)((c.VIntr >> 32) & 0xFF), EventType.ExternalInterrupt, 0, false, 0);
+        return true;
+    }
+}

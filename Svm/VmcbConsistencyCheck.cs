@@ -1,0 +1,30 @@
+namespace Sim.Svm;
+
+/// <summary>
+/// The illegal guest-state combinations for which VMRUN ends in #VMEXIT(VMEXIT_INVALID) (AMD APM
+/// vol. 2, 15.5.1 "Canonicalization and Consistency Checks"); <see cref="SvmUnit.LastConsistencyFailure"/>
+/// names the one a VMRUN failed on.
+/// </summary>
+public enum VmcbConsistencyCheck
+{
+    None,
+    EferSvmeClear,
+    Cr0CdClearNwSet,
+    Cr0HighBitsSet,
+    Cr3MbzBitSet,
+    Cr4MbzBitSet,
+    Dr6HighBitsSet,
+    Dr7HighBitsSet,
+    EferMbzBitSet,
+    LongModeWithoutCr4Pae,
+    LongModeWithoutCr0Pe,
+    LongModeWithCsLAndD,
+    VmrunInterceptClear,
+    AsidZero,
+    MsrpmBeyondMaxPhysicalAddress,
+    IopmBeyondMaxPhysicalAddress,
+    IllegalEventInjection,
+
+    /// <summary>With nested paging, G_PAT holds a memory type that WRMSR to PAT would refuse.</summary>
+    IllegalGPat,
+}
