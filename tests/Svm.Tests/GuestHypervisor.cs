@@ -9,8 +9,9 @@ namespace Sim.Svm.Tests;
 /// checks CPUID for SVM and nested paging, sets EFER.SVME and VM_HSAVE_PA, builds a VMCB
 /// (intercepts CPUID, HLT, IOIO through an I/O permission map with port 0x80 only, shutdown and VMRUN; ASID 1)
 /// and runs two guests: one in real mode, then one in 64-bit mode under an identity nested map
-/// that leaves one page out. It emulates CPUID, reports OUT to port 0x80, maps the missing page on
-/// its nested page fault, and prints every exit to port 0xE9; then it writes 0 to port 0xF4.
+/// that leaves two pages out, one holding a guest page directory and one holding data. It emulates
+/// CPUID, reports OUT to port 0x80, maps a missing page on its nested page fault (guest-physical g
+/// to host-physical g + 1 MiB), and prints every exit to port 0xE9; then it writes 0 to port 0xF4.
 /// </summary>
 internal static class GuestHypervisor
 {
@@ -27,8 +28,12 @@ internal static class GuestHypervisor
     public const ulong GuestPml4 = 0x310000, GuestPdpt = 0x311000, GuestPd = 0x312000;
     public const ulong RealGuestCode = 0x8000;
     public const ulong LongGuestCode = 0x320000;
-    /// <summary>The guest-physical page the nested map leaves out, and the host page the hypervisor maps there on the NPF.</summary>
-    public const ulong UnmappedPage = 0x480000, BackingPage = 0x500000;
+    /// <summary>Guest-physical pages the nested map leaves out: a data page and a page directory of the guest's.</summary>
+    public const ulong UnmappedPage = 0x480000, UnmappedTablePage = 0x4C0000;
+    /// <summary>On an NPF the hypervisor maps guest-physical g to host-physical g + BackingOffset.</summary>
+    public const ulong BackingOffset = 0x100000;
+    /// <summary>The linear address the 64-bit guest reads: through its PDPTE 1 and the page directory at <see cref="UnmappedTablePage"/> to <see cref="UnmappedPage"/> + 10h.</summary>
+    public const ulong LongGuestData = 0x40080010;
     public const uint CpuidLeaf = 0x40000000;
     /// <summary>What the emulated CPUID leaf returns in EBX: "SimS".</summary>
     public const uint CpuidEbx = 0x536D6953;
@@ -60,12 +65,12 @@ internal static class GuestHypervisor
         a.hlt();
     });
 
-    /// <summary>The 64-bit guest: CPUID, a read of the page the nested map leaves out, OUT 80h of what it read, HLT.</summary>
+    /// <summary>The 64-bit guest: CPUID, a read through the page directory and of the page the nested map leaves out, OUT 80h of what it read, HLT.</summary>
     public static byte[] LongGuest() => Assemble(64, LongGuestCode, a =>
     {
         a.mov(eax, CpuidLeaf);
         a.cpuid();
-        a.mov(rsi, UnmappedPage + 0x10);
+        a.mov(rsi, LongGuestData);
         a.mov(al, __byte_ptr[rsi]);
         a.@out(0x80, al);
         a.hlt();
@@ -162,9 +167,12 @@ internal static class GuestHypervisor
         a.xor(edx, edx);
         a.wrmsr();
 
-        // The page the second guest will find through the NPF, and what the left-out page itself holds.
-        a.mov(__byte_ptr[BackingPage + 0x10], 0x5A);
+        // What the second guest will find behind the left-out pages once they are mapped, and what
+        // the identity-mapped host pages hold instead: its second page directory maps linear
+        // 4000_0000h to guest-physical 40_0000h by a 2-MiB page.
+        a.mov(__byte_ptr[UnmappedPage + BackingOffset + 0x10], 0x5A);
         a.mov(__byte_ptr[UnmappedPage + 0x10], 0xA5);
+        Store64(UnmappedTablePage + BackingOffset, 0x400000 | 0x87);
 
         // IOPM: 12 KiB, one bit per port; only port 0x80 is intercepted (15.10.1). MSRPM all clear.
         Zero(Iopm, 3 * 4096);
@@ -263,7 +271,7 @@ internal static class GuestHypervisor
         a.mov(__qword_ptr[Vmcb + Rip], rax);
         a.jmp(run);
 
-        // NPF: map the faulting page to the backing page in the 4-KiB nested table, flush this
+        // NPF: map the faulting page to its backing page in the 4-KiB nested table, flush this
         // guest's translations on the next VMRUN, and retry the instruction (15.25.6).
         a.Label(ref onNpf);
         Print("exit 400 npf ");
@@ -274,9 +282,11 @@ internal static class GuestHypervisor
         PrintHex(() => a.mov(rax, __qword_ptr[Vmcb + Rip]));
         Print("\n");
         a.mov(rax, __qword_ptr[Vmcb + ExitInfo2]);
+        a.and(rax, ~0xFFF);
+        a.mov(rdx, rax);
+        a.add(rdx, (int)BackingOffset + 7);
         a.shr(rax, 12);
         a.and(eax, 0x1FF);
-        a.mov(rdx, BackingPage | 7);
         a.mov(__qword_ptr[rax * 8 + (long)NestedPt], rdx);
         a.mov(__byte_ptr[Vmcb + TlbControl], 1);
         a.jmp(run);
@@ -293,6 +303,7 @@ internal static class GuestHypervisor
         // Guest 2's own tables (guest-physical, identity by 2-MiB pages over the first GiB).
         Store64(GuestPml4, GuestPdpt | 7);
         Store64(GuestPdpt, GuestPd | 7);
+        Store64(GuestPdpt + 8, UnmappedTablePage | 7);
         var fill = a.CreateLabel();
         a.xor(ecx, ecx);
         a.Label(ref fill);
@@ -304,7 +315,7 @@ internal static class GuestHypervisor
         a.cmp(ecx, 512);
         a.jb(fill);
 
-        // The nested tables: identity over 64 MiB by 2-MiB pages, except 4-0x5FFFFF by 4-KiB pages without 0x480000.
+        // The nested tables: identity over 64 MiB by 2-MiB pages, except 40_0000h-5F_FFFFh by 4-KiB pages without the two left-out pages.
         Zero(NestedPml4, 4 * 4096);
         Store64(NestedPml4, NestedPdpt | 7);
         Store64(NestedPdpt, NestedPd | 7);
@@ -330,6 +341,7 @@ internal static class GuestHypervisor
         a.cmp(ecx, 512);
         a.jb(ptFill);
         a.mov(__qword_ptr[NestedPt + ((UnmappedPage - 0x400000) >> 12) * 8], 0);
+        a.mov(__qword_ptr[NestedPt + ((UnmappedTablePage - 0x400000) >> 12) * 8], 0);
 
         // Guest 2: 64-bit mode (CS.L), paging from its own CR3, nested paging from N_CR3 (15.25.3).
         foreach (var s in new[] { Es, Ss, Ds, Fs, Gs }) Segment(s, 0x10, 0xC93, 0xFFFFFFFF);

@@ -47,10 +47,11 @@ public sealed class GuestHypervisorTests
         // intercepted through the IOPM with EXITINFO1 = port 80h << 16 | SZ8 (bit 4) | A16 (bit 7)
         // and EXITINFO2 = the next RIP (15.10.2); OUT E9h, clear in the IOPM, reaches the port
         // itself; HLT exits with RIP at the HLT (15.9). Guest 2 (64-bit, nested paging): CPUID, then
-        // its read of the left-out page is #VMEXIT(NPF) with EXITINFO1 = bit 32 (final guest-physical
-        // address) | US (nested accesses are user accesses, 15.25.5), P and RW clear, EXITINFO2 = the
-        // guest-physical address, RIP at the faulting instruction (15.25.6); after the hypervisor maps
-        // the page the retried read sees the backing page's 5Ah, and OUT reports it with A64 (bit 9).
+        // its read walks its page directory at the left-out 4C_0000h: #VMEXIT(NPF) with EXITINFO1 =
+        // bit 33 (guest page-table access) | RW | US (a user write at the nested level, 15.25.5), P
+        // clear, EXITINFO2 = the PDE's guest-physical address; once mapped, the read itself reaches
+        // the left-out 48_0010h: bit 32 (final address) | US, RW clear; both with RIP at the read
+        // (15.25.6). The retried read sees the backing page's 5Ah, which OUT reports with A64 (bit 9).
         var expected =
             "SVM\n" +
             "NP\n" +
@@ -61,6 +62,7 @@ public sealed class GuestHypervisorTests
             $"exit 78 hlt rip {real[8]:x}\n" +
             "guest 2: long mode, nested paging\n" +
             $"exit 72 cpuid 40000000 nrip {longMode[2]:x}\n" +
+            $"exit 400 npf 200000006 4c0000 rip {longMode[3]:x}\n" +
             $"exit 400 npf 100000004 480010 rip {longMode[3]:x}\n" +
             $"exit 7b ioio 800210 value 5a next {longMode[5]:x}\n" +
             $"exit 78 hlt rip {longMode[5]:x}\n" +
