@@ -25,6 +25,7 @@ internal sealed class NptGuest : IDisposable
         Npt = new NestedPageTranslator(Memory) { NCr3 = Tables.Root };
         Npt.SetHostPagingMode(Cr0.PE | Cr0.PG, Cr4.PAE, Efer.LME | Efer.LMA | Efer.NXE);
         Hooks = new NptHooks(Npt, Tables, Offset);
+        Recorder = new NptRecordingTranslator(Npt);
     }
 
     public PhysicalMemory Memory { get; }
@@ -33,6 +34,9 @@ internal sealed class NptGuest : IDisposable
     public NptTables Tables { get; }
     public NestedPageTranslator Npt { get; }
     public NptHooks Hooks { get; }
+
+    /// <summary>The processor's second level: the translator behind a recorder of each access.</summary>
+    public NptRecordingTranslator Recorder { get; }
 
     public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build)
     {
@@ -54,7 +58,7 @@ internal sealed class NptGuest : IDisposable
     public void Attach()
     {
         Cpu.Hooks = Hooks;
-        Cpu.SecondLevel = Npt;
+        Cpu.SecondLevel = Recorder;
         Cpu.TranslationTag = 1;
     }
 

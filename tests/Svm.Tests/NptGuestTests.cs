@@ -62,6 +62,14 @@ public sealed class NptGuestTests
         Assert.AreEqual(NptTables.A, g.Tables.Entry(0x20000, 1) & (NptTables.A | NptTables.D), "read only: accessed, not dirty");
         Assert.AreEqual(NptTables.A | NptTables.D, g.Tables.Entry(0x21000, 1) & (NptTables.A | NptTables.D));
         Assert.AreEqual(0x67UL, g.ReadGuest(0x103000 + 0x21 * 8, 8) & 0x67, "the guest's own PTE got A and D through the nested map");
+        const GuestPhysicalAccess Linear = GuestPhysicalAccess.LinearValid, Walk = GuestPhysicalAccess.PagingStructure;
+        foreach (var access in new[]
+                 {
+                     (0x103080UL, GuestPhysicalAccess.Read | Walk | Linear), (0x103080UL, GuestPhysicalAccess.Write | Walk | Linear),
+                     (0x10000UL, GuestPhysicalAccess.Fetch | Linear), (0x20000UL, GuestPhysicalAccess.Read | Linear),
+                     (0x21000UL, GuestPhysicalAccess.Write | Linear),
+                 })
+            CollectionAssert.Contains(g.Recorder.Accesses, access, $"the processor asks for (0x{access.Item1:x}, {access.Item2})");
     }
 
     [TestMethod]
@@ -111,5 +119,7 @@ public sealed class NptGuestTests
         // The PDE read (the PDPE comes from the register), then MOV CR3 loading the new PDPEs.
         AssertFaults(g, (Table | RW | US, 0x101000), (Table | RW | US, 0x100100));
         Assert.AreEqual(0x100100UL, g.Cpu.Cr3);
+        CollectionAssert.Contains(g.Recorder.Accesses, (0x100100UL, GuestPhysicalAccess.Read | GuestPhysicalAccess.PagingStructure),
+            "a PDPE load has no linear address");
     }
 }
