@@ -120,6 +120,7 @@ public sealed class NestedPageTranslator(PhysicalMemory memory) : IGuestPhysical
     {
         hostPhysical = 0;
         Span<ulong> entries = stackalloc ulong[4];
+        Span<ulong> values = stackalloc ulong[4];
         var count = 0;
         var canWrite = true;
         var canUser = true;
@@ -143,11 +144,12 @@ public sealed class NestedPageTranslator(PhysicalMemory memory) : IGuestPhysical
             canWrite &= (entry & Writable) != 0;
             canUser &= (entry & UserBit) != 0;
             noExecute |= _nxe && (entry & NoExecute) != 0;
-            entries[count++] = address;
+            entries[count] = address;
+            values[count++] = entry;
             if (level == 1 || large)
             {
                 if (!Permitted(canWrite, canUser, noExecute, write, fetch, ref error)) return false;
-                SetAccessedAndDirty(entries[..count], true, write);
+                SetAccessedAndDirty(entries[..count], values, true, write);
                 hostPhysical = (entry & AddressMask & ~(pageSize - 1)) | (gpa & (pageSize - 1));
                 return true;
             }
@@ -162,10 +164,12 @@ public sealed class NestedPageTranslator(PhysicalMemory memory) : IGuestPhysical
         hostPhysical = 0;
         if ((gpa >> 32) != 0) return false;
         Span<ulong> entries = stackalloc ulong[2];
+        Span<ulong> values = stackalloc ulong[2];
         var pdeAddress = (NCr3 & 0xFFFFF000UL) | ((gpa >> 20) & 0xFFC);
         var pde = _memory.Read(pdeAddress, 4);
         if ((pde & Present) == 0) return false;
         entries[0] = pdeAddress;
+        values[0] = pde;
         if ((pde & PageSizeBit) != 0 && _pse)
         {
             // PSE-36: PDE bits 20:13 hold physical-address bits 39:32; bit 21 is reserved at MAXPHYADDR 40.
@@ -175,7 +179,7 @@ public sealed class NestedPageTranslator(PhysicalMemory memory) : IGuestPhysical
                 return false;
             }
             if (!Permitted((pde & Writable) != 0, (pde & UserBit) != 0, false, write, false, ref error)) return false;
-            SetAccessedAndDirty(entries[..1], false, write);
+            SetAccessedAndDirty(entries[..1], values, false, write);
             hostPhysical = (pde & 0xFFC00000UL) | ((pde & 0x1FE000UL) << 19) | (gpa & 0x3FFFFF);
             return true;
         }
@@ -183,8 +187,9 @@ public sealed class NestedPageTranslator(PhysicalMemory memory) : IGuestPhysical
         var pte = _memory.Read(pteAddress, 4);
         if ((pte & Present) == 0) return false;
         entries[1] = pteAddress;
+        values[1] = pte;
         if (!Permitted((pde & pte & Writable) != 0, (pde & pte & UserBit) != 0, false, write, false, ref error)) return false;
-        SetAccessedAndDirty(entries, false, write);
+        SetAccessedAndDirty(entries, values, false, write);
         hostPhysical = (pte & 0xFFFFF000UL) | (gpa & 0xFFF);
         return true;
     }
@@ -204,14 +209,16 @@ public sealed class NestedPageTranslator(PhysicalMemory memory) : IGuestPhysical
 
     /// <summary>
     /// Sets the accessed flag in every entry of a successful walk and, for a write, the dirty flag in
-    /// the last one, the way the host's own page walk does (APM vol. 2, 5.4.2).
+    /// the last one, the way the host's own page walk does (APM vol. 2, 5.4.2). <paramref name="values"/>
+    /// holds the entries as the walk read them, so that flags already set cost no further read.
     /// </summary>
-    private void SetAccessedAndDirty(ReadOnlySpan<ulong> entries, bool wide, bool write)
+    private void SetAccessedAndDirty(ReadOnlySpan<ulong> entries, ReadOnlySpan<ulong> values, bool wide, bool write)
     {
         var size = wide ? 8 : 4;
         for (var i = 0; i < entries.Length; i++)
         {
             var bits = i == entries.Length - 1 && write ? Accessed | Dirty : Accessed;
+            if ((values[i] & bits) == bits) continue;
             var value = _memory.Read(entries[i], size);
             if ((value & bits) != bits) _memory.Write(entries[i], size, value | bits);
         }
