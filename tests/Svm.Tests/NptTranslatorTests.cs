@@ -230,6 +230,14 @@ public sealed class NptTranslatorTests : IDisposable
     }
 
     [TestMethod]
+    public void NestedTablesBeyondRamReadAsOpenBus()
+    {
+        LongMode();
+        _npt.NCr3 = 0x40000000;
+        AssertFault(0x7000, Read, Final | P | US | 8, "an entry read from no memory is all ones: present with reserved bits set, and nothing throws");
+    }
+
+    [TestMethod]
     public void PaeHostWalk()
     {
         var t = new NptTables(_memory, Pool, NestedPagingMode.Pae);
