@@ -138,6 +138,12 @@ public sealed unsafe partial class Processor
     /// <summary>The value an intercepted MOV to CR, CLTS or LMSW writes; the unit may change it before declining.</summary>
     public ulong InterceptValue { get; set; }
 
+    /// <summary>
+    /// The clock at the instruction whose intercept is being handled (<see cref="Cycles"/> is only
+    /// brought up to date at block ends); <see cref="Cycles"/> outside an intercept.
+    /// </summary>
+    public ulong CurrentCycle => _hookOp >= 0 && _currentBlock != null ? _blockStartCycles + (ulong)_hookOp : Cycles;
+
     /// <summary>Charges <paramref name="cycles"/> to this processor's clock (a VM exit's or entry's cost), also from inside a block.</summary>
     public void AddCycles(ulong cycles)
     {

@@ -71,7 +71,7 @@ public sealed partial class SvmUnit
                     return true;
                 }
                 // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts: hold them pending.
-                return !_hostInterruptFlag;
+                return (c.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag;
             case InterceptKind.Nmi:
                 if (!c.Intercepts(SvmIntercept.Nmi)) return false;
                 // The NMI stays pending for the host, which takes it once GIF is set again.
@@ -174,7 +174,7 @@ public sealed partial class SvmUnit
         if (!c.Intercepts(SvmIntercept.Pause)) return false;
         if (c.PauseFilterCount != 0)
         {
-            var now = _cpu.Cycles;
+            var now = _cpu.CurrentCycle;
             if (c.PauseFilterThreshold != 0 && now - _lastPauseCycle > c.PauseFilterThreshold) _pauseFilterCounter = c.PauseFilterCount;
             _lastPauseCycle = now;
             if (--_pauseFilterCounter > 0) return false;

@@ -226,7 +226,7 @@ public sealed partial class SvmUnit
         if (shadow || cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(shadow, false);
 
         _pauseFilterCounter = c.PauseFilterCount;
-        _lastPauseCycle = cpu.Cycles;
+        _lastPauseCycle = cpu.CurrentCycle;
         cpu.GlobalInterruptFlag = true;
         UpdateEventPlumbing();
 

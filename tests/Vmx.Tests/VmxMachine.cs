@@ -10,7 +10,7 @@ namespace Sim.Vmx.Tests;
 /// (identity-mapped first GiB, flat GDT with a 64-bit TSS) and a baseline VMCS whose guest is a
 /// 64-bit copy of the host environment. Tests mutate the VMCS and run guest programs.
 /// </summary>
-internal sealed class VmxMachine : IDisposable
+public sealed class VmxMachine : IDisposable
 {
     public const ulong GdtAddress = 0x1000, IdtAddress = 0x2000, TssAddress = 0x5000;
     public const ulong GuestCode = 0x10000, StubAddress = 0x30000, HostCode = 0x40000;
@@ -23,7 +23,7 @@ internal sealed class VmxMachine : IDisposable
     public const ulong HostCr4 = Cr4.PAE | Cr4.VMXE;
 
     public PhysicalMemory Memory { get; }
-    public VmxTestBus Bus { get; } = new();
+    internal VmxTestBus Bus { get; } = new();
     public VmcsRegistry Registry { get; } = new();
     public Processor[] Cpus { get; }
     public VmxUnit[] Units { get; }
@@ -45,7 +45,7 @@ internal sealed class VmxMachine : IDisposable
             StartHost(Cpus[i]);
             Units[i].VmExited = Exits.Add;
         }
-        Memory.Write(VmxonRegion, 4, VmxCapability.VmcsRevisionId);
+        for (var i = 0; i < cpus; i++) Memory.Write(VmxonRegion + (ulong)i * 0x10000, 4, VmxCapability.VmcsRevisionId);
         Memory.Write(VmcsRegion, 4, VmxCapability.VmcsRevisionId);
         Memory.Write(SecondVmcs, 4, VmxCapability.VmcsRevisionId);
         for (var v = 0; v < 256; v++) Memory.Write(StubAddress + (ulong)v * 4, 1, 0xF4);
@@ -91,7 +91,7 @@ internal sealed class VmxMachine : IDisposable
     public VmxMachine Ready(int cpu = 0, ulong vmcs = VmcsRegion)
     {
         var u = Units[cpu];
-        Assert.AreEqual(VmxResult.Succeed, u.Vmxon(VmxonRegion + (ulong)cpu * 0x10000 * 0));
+        Assert.AreEqual(VmxResult.Succeed, u.Vmxon(VmxonRegion + (ulong)cpu * 0x10000));
         Assert.AreEqual(VmxResult.Succeed, u.Vmclear(vmcs));
         Assert.AreEqual(VmxResult.Succeed, u.Vmptrld(vmcs));
         Baseline(u);
