@@ -26,6 +26,8 @@ internal sealed class GuestCode
     private Label putString;
     private Label printHex;
     private Label printDecimal;
+    private Label printHexCompact;
+    private bool usesHexCompact;
 
     public GuestCode(int bitness)
     {
@@ -35,6 +37,7 @@ internal sealed class GuestCode
         putString = Asm.CreateLabel("puts");
         printHex = Asm.CreateLabel("print_hex");
         printDecimal = Asm.CreateLabel("print_decimal");
+        printHexCompact = Asm.CreateLabel("print_hex_compact");
     }
 
     public Assembler Asm { get; }
@@ -126,6 +129,18 @@ internal sealed class GuestCode
     /// <summary>Prints EAX as an unsigned decimal number; preserves all registers.</summary>
     public void PrintDecimal() => Asm.call(printDecimal);
 
+    /// <summary>Prints RAX as lower-case hex without leading zeros (64-bit code only); preserves all registers.</summary>
+    public void PrintHexCompact()
+    {
+        if (Bitness != 64)
+        {
+            throw new InvalidOperationException("PrintHexCompact prints RAX: 64-bit code only");
+        }
+
+        usesHexCompact = true;
+        Asm.call(printHexCompact);
+    }
+
     /// <summary>Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.</summary>
     public void InitSerial()
     {
@@ -170,6 +185,29 @@ internal sealed class GuestCode
         Asm.jmp(halt);
     }
 
+    /// <summary>
+    /// Ends the run with a failure: <paramref name="value"/> (nonzero) to QEMU's isa-debug-exit, which
+    /// stops sim and QEMU with exit status (value &lt;&lt; 1) | 1; then "Shutdown" to port 0x8900 for Bochs,
+    /// which ignores port 0xF4; then halts with interrupts off.
+    /// </summary>
+    public void Fail(byte value)
+    {
+        Asm.mov(al, value);
+        Asm.@out((byte)DebugExitPort, al);
+        Asm.mov(dx, BochsShutdownPort);
+        foreach (var c in "Shutdown")
+        {
+            Asm.mov(al, (byte)c);
+            Asm.@out(dx, al);
+        }
+
+        var halt = Asm.CreateLabel();
+        Asm.Label(ref halt);
+        Asm.cli();
+        Asm.hlt();
+        Asm.jmp(halt);
+    }
+
     /// <summary>Emits the bodies of the shared routines; call once, after the program.</summary>
     public void EmitRoutines()
     {
@@ -177,6 +215,10 @@ internal sealed class GuestCode
         EmitPutString();
         EmitPrintHex();
         EmitPrintDecimal();
+        if (usesHexCompact)
+        {
+            EmitPrintHexCompact();
+        }
     }
 
     private static AssemblerRegister64 Wide(AssemblerRegister32 register) =>
@@ -255,6 +297,46 @@ internal sealed class GuestCode
         Pop(edx);
         Pop(ecx);
         Pop(eax);
+        Asm.ret();
+    }
+
+    // Nibbles from bit 63 down; a zero nibble prints only once a nonzero one has, or as the last digit.
+    private void EmitPrintHexCompact()
+    {
+        var nibble = Asm.CreateLabel();
+        var emit = Asm.CreateLabel();
+        var decimalDigit = Asm.CreateLabel();
+        var next = Asm.CreateLabel();
+        Asm.Label(ref printHexCompact);
+        Asm.push(rax);
+        Asm.push(rcx);
+        Asm.push(rdx);
+        Asm.push(rbx);
+        Asm.mov(rdx, rax);
+        Asm.mov(ecx, 60);
+        Asm.xor(ebx, ebx);
+        Asm.Label(ref nibble);
+        Asm.mov(rax, rdx);
+        Asm.shr(rax, cl);
+        Asm.and(eax, 0xF);
+        Asm.or(ebx, eax);
+        Asm.jnz(emit);
+        Asm.test(ecx, ecx);
+        Asm.jnz(next);
+        Asm.Label(ref emit);
+        Asm.add(al, (byte)'0');
+        Asm.cmp(al, (byte)'9');
+        Asm.jbe(decimalDigit);
+        Asm.add(al, 'a' - '9' - 1);
+        Asm.Label(ref decimalDigit);
+        Asm.call(putChar);
+        Asm.Label(ref next);
+        Asm.sub(ecx, 4);
+        Asm.jns(nibble);
+        Asm.pop(rbx);
+        Asm.pop(rdx);
+        Asm.pop(rcx);
+        Asm.pop(rax);
         Asm.ret();
     }
 

@@ -8,13 +8,15 @@ public sealed class GuestCatalog
 {
     public const string Default = "demo";
 
-    public IReadOnlyList<string> Names { get; } = ["demo", "bench32", "bench64"];
+    public IReadOnlyList<string> Names { get; } = ["demo", "bench32", "bench64", "vmx", "svm"];
 
     public BuiltInGuest Create(string name, uint? iterations) => name switch
     {
         "demo" => new DemoGuest(),
         "bench32" => iterations is { } n ? new BenchmarkGuest(GuestMode.Protected32, n) : new BenchmarkGuest(GuestMode.Protected32),
         "bench64" => iterations is { } n ? new BenchmarkGuest(GuestMode.Long64, n) : new BenchmarkGuest(GuestMode.Long64),
+        "vmx" => new VmxHypervisorGuest(),
+        "svm" => new SvmHypervisorGuest(),
         _ => throw new UserInputException($"unknown built-in guest '{name}'; choose one of: {string.Join(", ", Names)}"),
     };
 }

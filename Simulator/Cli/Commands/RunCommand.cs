@@ -16,7 +16,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         Arity = ArgumentArity.ZeroOrOne,
     };
 
-    private readonly Option<string?> _guest = new("--guest") { Description = "Built-in guest to run instead of an image: demo (default), bench32, bench64." };
+    private readonly Option<string?> _guest = new("--guest") { Description = "Built-in guest to run instead of an image: demo (default), bench32, bench64, vmx (a VT-x hypervisor with two nested guests; needs --vendor intel), svm (an AMD-V hypervisor with two nested guests; needs --vendor amd)." };
     private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
     private readonly Option<bool> _floppy = new("--floppy") { Description = "Boot the built-in guest from a floppy through the BIOS instead of placing it in memory." };
     private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs.", DefaultValueFactory = _ => 1 };
