@@ -98,7 +98,7 @@ public sealed partial class SvmHypervisorGuest
             Zero(UnmappedTablePage, 1);
             a.mov(__byte_ptr[UnmappedPage + BackingOffset + (LongGuestData & 0xFFF)], BackingByte);
             a.mov(__byte_ptr[UnmappedPage + (LongGuestData & 0xFFF)], IdentityByte);
-            Store64(UnmappedTablePage + BackingOffset + (LongGuestData >> 21 & 0x1FF) * 8, 0x400000 | 0x87);
+            Store64(UnmappedTablePage + BackingOffset + (LongGuestData >> 21 & 0x1FF) * 8, LargePage | 0x87);
 
             // IOPM: 12 KiB, one bit per port; only port 80h is intercepted (15.10.1). MSRPM all clear.
             Zero(Iopm, 3);

@@ -26,6 +26,9 @@ public sealed partial class SvmHypervisorGuest : BuiltInGuest
     /// <summary>On an NPF the hypervisor maps guest-physical g to host-physical g + BackingOffset.</summary>
     public const ulong BackingOffset = 0x100000;
 
+    /// <summary>The guest-physical 2-MiB page that the page directory at <see cref="UnmappedTablePage"/> maps at linear 4000_0000h.</summary>
+    public const ulong LargePage = 0x400000;
+
     /// <summary>The linear address the 64-bit guest reads: through its PDPTE 1 and the page directory at <see cref="UnmappedTablePage"/> to <see cref="UnmappedPage"/> + 10h.</summary>
     public const ulong LongGuestData = 0x40080010;
 
@@ -90,7 +93,7 @@ public sealed partial class SvmHypervisorGuest : BuiltInGuest
         var read = At(64, LongGuestCode, longMode, Mnemonic.Mov, memoryRead: true);
         var pde = UnmappedTablePage + ((LongGuestData >> 21 & 0x1FF) * 8);
         Line($"exit {Hex(ExitNpf)} npf {Hex(NpfPageTable | NpfUser | NpfWrite)} {Hex(pde)} rip {Hex(read)}");
-        Line($"exit {Hex(ExitNpf)} npf {Hex(NpfFinalAddress | NpfUser)} {Hex(UnmappedPage + (LongGuestData & 0x1FFFFF))} rip {Hex(read)}");
+        Line($"exit {Hex(ExitNpf)} npf {Hex(NpfFinalAddress | NpfUser)} {Hex(LargePage + (LongGuestData & 0x1FFFFF))} rip {Hex(read)}");
         Line($"exit {Hex(ExitIoio)} ioio {Hex(port80 | IoioAddress64)} value {Hex(BackingByte)} next {Hex(After(64, LongGuestCode, longMode, Mnemonic.Out))}");
         Line($"exit {Hex(ExitHlt)} hlt rip {Hex(At(64, LongGuestCode, longMode, Mnemonic.Hlt))}");
         Line("done");

@@ -579,6 +579,7 @@ public sealed partial class VmxHypervisorGuest
             code.PrintHexCompact();
             code.Print(" q ");
             a.mov(rax, r13);
+            a.and(rax, ~(int)AdvancedInformation);
             code.PrintHexCompact();
             code.Print("\n");
             a.mov(rax, r15);
