@@ -66,6 +66,40 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void TheVmxHypervisorGuestRunsOnTheDefaultIntelMachine()
+    {
+        // Success ends through Bochs' shutdown port: exit status 0 (README, exit status table).
+        var (exit, output, error) = Sim("run", "--guest", "vmx");
+        Assert.AreEqual(0, exit, error);
+        Assert.AreEqual(new VmxHypervisorGuest().ExpectedOutput(), output);
+        Assert.AreEqual("", error);
+    }
+
+    [TestMethod]
+    public void TheSvmHypervisorGuestRunsOnAnAmdMachine()
+    {
+        var (exit, output, error) = Sim("run", "--guest", "svm", "--vendor", "amd");
+        Assert.AreEqual(0, exit, error);
+        Assert.AreEqual(new SvmHypervisorGuest().ExpectedOutput(), output);
+        Assert.AreEqual("", error);
+    }
+
+    [TestMethod]
+    public void HypervisorGuestsOnTheWrongVendorSayWhatIsMissingAndFailThroughTheExitPort()
+    {
+        // The guest writes 1 to port 0xF4: exit status (1 << 1) | 1 (README, exit status table).
+        var (exit, output, error) = Sim("run", "--guest", "svm");
+        Assert.AreEqual(3, exit, error);
+        Assert.AreEqual(SvmHypervisorGuest.NoSvmOutput, output);
+        Assert.AreEqual("", error);
+
+        (exit, output, error) = Sim("run", "--guest", "vmx", "--vendor", "amd");
+        Assert.AreEqual(3, exit, error);
+        Assert.AreEqual(VmxHypervisorGuest.NoVmxOutput, output);
+        Assert.AreEqual("", error);
+    }
+
+    [TestMethod]
     public void AnUnknownVendorIsOneLineAndStatus2()
     {
         var (exit, _, error) = Sim("run", "--vendor", "cyrix");
