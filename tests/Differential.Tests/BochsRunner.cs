@@ -23,21 +23,37 @@ public static class BochsRunner
 
     private static string? VgaBios() => VgaBioses.FirstOrDefault(File.Exists);
 
+    /// <summary>The CPU model with VT-x (EPT, VPID, unrestricted guest) that the differential guests run on.</summary>
+    public const string IntelModel = "corei7_skylake_x";
+
+    /// <summary>The CPU model with AMD-V and nested paging.</summary>
+    public const string AmdModel = "phenom_8650_toliman";
+
     public static GuestOutput Run(Guest guest, TimeSpan timeout)
+    {
+        var run = RunFloppy(BochsFloppy.Create(guest), IntelModel, timeout);
+        return new GuestOutput(Records(run.Stdout, guest.Cases.Count * guest.RecordBytes), run.Exited, run.Diagnostics);
+    }
+
+    /// <summary>What one boot of a floppy on Bochs left: its standard output (debugger messages and port E9h), whether the guest ended it through the shutdown port, and why it stopped.</summary>
+    public sealed record FloppyRun(byte[] Stdout, bool Exited, string Diagnostics);
+
+    /// <summary>Boots <paramref name="floppy"/> on Bochs with the CPU model <paramref name="cpuModel"/>.</summary>
+    public static FloppyRun RunFloppy(byte[] floppy, string cpuModel, TimeSpan timeout)
     {
         EnsureInstalled();
         var directory = Directory.CreateTempSubdirectory("sim-bochs-").FullName;
         try
         {
-            var floppy = Path.Combine(directory, "guest.img");
-            File.WriteAllBytes(floppy, BochsFloppy.Create(guest));
+            var image = Path.Combine(directory, "guest.img");
+            File.WriteAllBytes(image, floppy);
             var config = Path.Combine(directory, "bochsrc");
             File.WriteAllText(config, $"""
                 megs: 64
-                cpu: model=corei7_skylake_x, count=1
+                cpu: model={cpuModel}, count=1
                 romimage: file={Bios}
                 vgaromimage: file={VgaBios()}
-                floppya: 1_44={floppy}, status=inserted
+                floppya: 1_44={image}, status=inserted
                 boot: floppy
                 port_e9_hack: enabled=1
                 display_library: rfb, options="timeout=0"
@@ -69,17 +85,32 @@ public static class BochsRunner
                 process.WaitForExit();
             }
             copy.Wait();
-            var records = Records(stdout.ToArray(), guest.Cases.Count * guest.RecordBytes);
             var error = stderr.Result;
             // Bochs ends with status 1 even on the shutdown port; its stderr says why it stopped.
             var exited = finished && error.Contains("shutdown requested", StringComparison.Ordinal);
             var reason = finished ? Tail(error) : $"Bochs timed out after {timeout.TotalSeconds}s";
-            return new GuestOutput(records, exited, $"Bochs: {reason}");
+            return new FloppyRun(stdout.ToArray(), exited, $"Bochs: {reason}");
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The guest's port E9h text in Bochs' standard output: it follows the debugger's echo of the
+    /// "c" command and ends where the debugger reports where the simulation stopped.
+    /// </summary>
+    public static string DebugPortText(byte[] stdout)
+    {
+        const string Continue = "<bochs:1> c\n";
+        const string Stopped = "(0).[";
+        var text = System.Text.Encoding.Latin1.GetString(stdout);
+        var start = text.IndexOf(Continue, StringComparison.Ordinal);
+        if (start < 0) return "";
+        start += Continue.Length;
+        var end = text.LastIndexOf(Stopped, StringComparison.Ordinal);
+        return end >= start ? text[start..end] : text[start..];
     }
 
     private static byte[] Records(byte[] stdout, int expected)

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Iced.Intel;
+using Sim.Images.Guests;
 
 namespace Sim.Differential.Tests;
 
@@ -16,6 +18,20 @@ public static class OracleDeviations
         new(GuestMode.Long64, null, "rsi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, "rdi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
     ];
+
+    /// <summary>Lines of the built-in guests' output that a reference emulator gets wrong.</summary>
+    public static readonly GuestOutputDeviation[] GuestOutput =
+    [
+        new("vmx", Oracle.Bochs, VmxPageWalkViolation(0x83), VmxPageWalkViolation(0x82), EptAccessedDirtyWalkQualification),
+    ];
+
+    /// <summary>The VMX guest's line for the EPT violation on its 64-bit guest's page directory.</summary>
+    private static string VmxPageWalkViolation(ulong qualification) => string.Create(CultureInfo.InvariantCulture,
+        $"ept gpa {VmxHypervisorGuest.LongGuestPageDirectory:x} gla {VmxHypervisorGuest.LongGuestCode:x} q {qualification:x}");
+
+    private const string EptAccessedDirtyWalkQualification =
+        "Bochs 2.7: with EPT accessed/dirty flags enabled (EPTP bit 6), an EPT violation on a guest paging-structure access sets only bit 1 (write) of the exit qualification; "
+        + "the SDM (vol. 3, table 28-7, note 1) says such accesses are treated as writes and the processor sets both bit 0 and bit 1";
 
     private const string CompareExchangeFlags =
         "QEMU 7.2: CMPXCHG8B/CMPXCHG16B change flags other than ZF; the SDM says only ZF changes, and Bochs agrees with sim";
