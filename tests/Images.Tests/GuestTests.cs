@@ -11,6 +11,8 @@ public sealed class GuestTests
         [new DemoGuest()],
         [new BenchmarkGuest(GuestMode.Protected32, 3)],
         [new BenchmarkGuest(GuestMode.Long64, 3)],
+        [new VmxHypervisorGuest()],
+        [new SvmHypervisorGuest()],
     ];
 
     /// <summary>
