@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
+using static Sim.Images.Guests.GuestInstructions;
 
 namespace Sim.Images.Guests;
 
@@ -90,7 +91,7 @@ public sealed partial class SvmHypervisorGuest : BuiltInGuest
         Line($"exit {Hex(ExitHlt)} hlt rip {Hex(At(16, RealGuestCode, real, Mnemonic.Hlt))}");
         Line("guest 2: long mode, nested paging");
         Line($"exit {Hex(ExitCpuid)} cpuid {Hex(HypervisorLeaf)} next {Hex(After(64, LongGuestCode, longMode, Mnemonic.Cpuid))}");
-        var read = At(64, LongGuestCode, longMode, Mnemonic.Mov, memoryRead: true);
+        var read = At(64, LongGuestCode, longMode, Mnemonic.Mov, memoryOperand: true);
         var pde = UnmappedTablePage + ((LongGuestData >> 21 & 0x1FF) * 8);
         Line($"exit {Hex(ExitNpf)} npf {Hex(NpfPageTable | NpfUser | NpfWrite)} {Hex(pde)} rip {Hex(read)}");
         Line($"exit {Hex(ExitNpf)} npf {Hex(NpfFinalAddress | NpfUser)} {Hex(LargePage + (LongGuestData & 0x1FFFFF))} rip {Hex(read)}");
@@ -134,26 +135,6 @@ public sealed partial class SvmHypervisorGuest : BuiltInGuest
         a.@out(0x80, al);
         a.hlt();
         return a;
-    }
-
-    /// <summary>The address of the first instruction with <paramref name="mnemonic"/> (with a memory source if asked).</summary>
-    private static ulong At(int bitness, ulong address, byte[] code, Mnemonic mnemonic, bool memoryRead = false) =>
-        Find(bitness, address, code, mnemonic, memoryRead).IP;
-
-    /// <summary>The address after the first instruction with <paramref name="mnemonic"/>.</summary>
-    private static ulong After(int bitness, ulong address, byte[] code, Mnemonic mnemonic) =>
-        Find(bitness, address, code, mnemonic, memoryRead: false).NextIP;
-
-    private static Instruction Find(int bitness, ulong address, byte[] code, Mnemonic mnemonic, bool memoryRead)
-    {
-        var decoder = Iced.Intel.Decoder.Create(bitness, new ByteArrayCodeReader(code), address);
-        while (decoder.IP < address + (ulong)code.Length)
-        {
-            decoder.Decode(out var instruction);
-            if (instruction.Mnemonic == mnemonic && (!memoryRead || instruction.Op1Kind == OpKind.Memory)) return instruction;
-        }
-
-        throw new InvalidOperationException($"no {mnemonic} in the guest code");
     }
 
     private protected override void EmitProgram(GuestCode code) => new HostProgram(code).Emit();

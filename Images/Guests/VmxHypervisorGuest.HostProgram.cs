@@ -32,9 +32,6 @@ public sealed partial class VmxHypervisorGuest
             HostTrBase = 0x6C0A, HostGdtrBase = 0x6C0C, HostIdtrBase = 0x6C0E, HostSysenterEsp = 0x6C10, HostSysenterEip = 0x6C12,
             HostRsp = 0x6C14, HostRip = 0x6C16;
 
-        // Basic exit reasons (SDM vol. 3, appendix C).
-        private const int ReasonCpuid = 10, ReasonHlt = 12, ReasonIo = 30, ReasonEptViolation = 48;
-
         // Secondary processor-based controls: enable EPT (1), unrestricted guest (7) (SDM vol. 3, table 25-7).
         private const int EnableEpt = 1, UnrestrictedGuest = 7;
 
@@ -508,6 +505,10 @@ public sealed partial class VmxHypervisorGuest
             a.vmread(r13, rax);
             a.mov(eax, ExitInstructionLength);
             a.vmread(r14, rax);
+            code.Print("exit ");
+            a.mov(rax, r12);
+            code.PrintHexCompact();
+            code.Print(" ");
             a.cmp(r12d, ReasonCpuid);
             a.je(onCpuid);
             a.cmp(r12d, ReasonHlt);
@@ -516,10 +517,7 @@ public sealed partial class VmxHypervisorGuest
             a.je(onIo);
             a.cmp(r12d, ReasonEptViolation);
             a.je(onEpt);
-            code.Print("exit ");
-            a.mov(rax, r12);
-            code.PrintHexCompact();
-            code.Print(" q ");
+            code.Print("unexpected q ");
             a.mov(rax, r13);
             code.PrintHexCompact();
             code.Print("\n");
@@ -566,7 +564,8 @@ public sealed partial class VmxHypervisorGuest
             a.call(_advanceRip);
             a.jmp(_resume);
 
-            // EPT violation: map the page (identity), invalidate the EPT's cached translations, resume the same instruction.
+            // EPT violation: the guest RIP is the faulting instruction's (27.3.3); map the page (identity),
+            // invalidate the EPT's cached translations, resume the same instruction.
             a.Label(ref onEpt);
             a.mov(eax, GuestPhysicalAddress);
             a.vmread(r15, rax);
@@ -580,6 +579,10 @@ public sealed partial class VmxHypervisorGuest
             code.Print(" q ");
             a.mov(rax, r13);
             a.and(rax, ~(int)AdvancedInformation);
+            code.PrintHexCompact();
+            code.Print(" rip ");
+            a.mov(eax, GuestRip);
+            a.vmread(rax, rax);
             code.PrintHexCompact();
             code.Print("\n");
             a.mov(rax, r15);

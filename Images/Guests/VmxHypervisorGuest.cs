@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
+using static Sim.Images.Guests.GuestInstructions;
 
 namespace Sim.Images.Guests;
 
@@ -61,6 +62,9 @@ public sealed partial class VmxHypervisorGuest : BuiltInGuest
     // Exit qualification of I/O (SDM vol. 3, table 28-5): size - 1 in bits 2:0, IN in bit 3, immediate in bit 6, port in 31:16.
     private const ulong IoImmediate = 1 << 6;
 
+    // Basic exit reasons (SDM vol. 3, appendix C).
+    private const int ReasonCpuid = 10, ReasonHlt = 12, ReasonIo = 30, ReasonEptViolation = 48;
+
     // EPT entry accessed (8) and dirty (9) flags (SDM vol. 3, 29.3.5).
     private const ulong EptAccessed = 1 << 8, EptDirty = 1 << 9;
 
@@ -69,8 +73,9 @@ public sealed partial class VmxHypervisorGuest : BuiltInGuest
     public override GuestMode Mode => GuestMode.Long64;
 
     /// <summary>
-    /// Each guest: CPUID exits (reason 10) with a 2-byte instruction; its store to the page the EPT
-    /// lacks is an EPT violation (48), a data write to a final translation of a valid linear address
+    /// Each line of an exit starts with its basic exit reason (appendix C). Each guest: CPUID exits
+    /// (reason 10) with a 2-byte instruction; its store to the page the EPT lacks is an EPT violation
+    /// (48) with the guest RIP at the store (27.3.3), a data write to a final translation of a valid linear address
     /// (table 28-7; bits 11:9 left out, see <see cref="AdvancedInformation"/>); the store is
     /// restarted, OUT imm8 to port E9H exits (30) with the byte of the CPUID signature, and HLT (12)
     /// with a 1-byte instruction. The 64-bit guest first faults on the walk to its own page directory
@@ -86,18 +91,24 @@ public sealed partial class VmxHypervisorGuest : BuiltInGuest
         void Line(string line) => text.Append(line).Append('\n');
         string Hex(ulong value) => value.ToString("x", CultureInfo.InvariantCulture);
 
+        var real = RealGuest();
+        var longMode = LongGuest();
+        var realStore = At(16, RealGuestCode, real, Mnemonic.Mov, memoryOperand: true);
+        var longStore = At(64, LongGuestCode, longMode, Mnemonic.Mov, memoryOperand: true);
+        string Exit(int reason) => $"exit {Hex((ulong)reason)} ";
+
         Line("vmxon");
         Line("launch real");
-        Line($"cpuid eax {Hex(HypervisorLeaf)} len 2");
-        Line($"ept gpa {Hex(RealGuestUnmapped)} gla {Hex(RealGuestUnmapped)} q {Hex(EptWrite | EptLinearValid | EptFinalTranslation)}");
-        Line($"io q {Hex(io)} data {Hex(signature[0])} len 2");
-        Line("hlt len 1");
+        Line($"{Exit(ReasonCpuid)}cpuid eax {Hex(HypervisorLeaf)} len 2");
+        Line($"{Exit(ReasonEptViolation)}ept gpa {Hex(RealGuestUnmapped)} gla {Hex(RealGuestUnmapped)} q {Hex(EptWrite | EptLinearValid | EptFinalTranslation)} rip {Hex(realStore)}");
+        Line($"{Exit(ReasonIo)}io q {Hex(io)} data {Hex(signature[0])} len 2");
+        Line($"{Exit(ReasonHlt)}hlt len 1");
         Line("launch long");
-        Line($"ept gpa {Hex(LongGuestPageDirectory)} gla {Hex(LongGuestCode)} q {Hex(EptRead | EptWrite | EptLinearValid)}");
-        Line($"cpuid eax {Hex(HypervisorLeaf)} len 2");
-        Line($"ept gpa {Hex(LongGuestUnmapped)} gla {Hex(LongGuestUnmapped)} q {Hex(EptWrite | EptLinearValid | EptFinalTranslation)}");
-        Line($"io q {Hex(io)} data {Hex(signature[4])} len 2");
-        Line("hlt len 1");
+        Line($"{Exit(ReasonEptViolation)}ept gpa {Hex(LongGuestPageDirectory)} gla {Hex(LongGuestCode)} q {Hex(EptRead | EptWrite | EptLinearValid)} rip {Hex(LongGuestCode)}");
+        Line($"{Exit(ReasonCpuid)}cpuid eax {Hex(HypervisorLeaf)} len 2");
+        Line($"{Exit(ReasonEptViolation)}ept gpa {Hex(LongGuestUnmapped)} gla {Hex(LongGuestUnmapped)} q {Hex(EptWrite | EptLinearValid | EptFinalTranslation)} rip {Hex(longStore)}");
+        Line($"{Exit(ReasonIo)}io q {Hex(io)} data {Hex(signature[4])} len 2");
+        Line($"{Exit(ReasonHlt)}hlt len 1");
         Line($"ad {Hex(LongGuestCode)} {Hex(EptAccessed)} {Hex(LongGuestUnmapped)} {Hex(EptAccessed | EptDirty)} {Hex(LongGuestPageDirectory)} {Hex(EptAccessed | EptDirty)}");
         Line("vmxoff");
         return text.ToString();

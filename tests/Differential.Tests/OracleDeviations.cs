@@ -27,7 +27,7 @@ public static class OracleDeviations
 
     /// <summary>The VMX guest's line for the EPT violation on its 64-bit guest's page directory.</summary>
     private static string VmxPageWalkViolation(ulong qualification) => string.Create(CultureInfo.InvariantCulture,
-        $"ept gpa {VmxHypervisorGuest.LongGuestPageDirectory:x} gla {VmxHypervisorGuest.LongGuestCode:x} q {qualification:x}");
+        $"exit 30 ept gpa {VmxHypervisorGuest.LongGuestPageDirectory:x} gla {VmxHypervisorGuest.LongGuestCode:x} q {qualification:x} rip {VmxHypervisorGuest.LongGuestCode:x}");
 
     private const string EptAccessedDirtyWalkQualification =
         "Bochs 2.7: with EPT accessed/dirty flags enabled (EPTP bit 6), an EPT violation on a guest paging-structure access sets only bit 1 (write) of the exit qualification; "
