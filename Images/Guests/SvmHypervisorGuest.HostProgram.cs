@@ -31,6 +31,8 @@ public sealed partial class SvmHypervisorGuest
         private const uint InterceptCpuid = 1u << 18, InterceptHlt = 1u << 24, InterceptIoio = 1u << 27, InterceptShutdown = 1u << 31;
         private const uint InterceptVmrun = 1u << 0;
 
+        private const int VmCr = unchecked((int)0xC0010114), VmCrSvmDisable = 4;
+
         // CPUID Fn8000_000A EDX: nested paging (0), NRIP save (3) (15.25.1, 15.7.1).
         private const int NestedPagingBit = 0, NripSaveBit = 3;
 
@@ -77,6 +79,16 @@ public sealed partial class SvmHypervisorGuest
             a.jnc(noNripSave);
             a.mov(__byte_ptr[_nripSave], 1);
             a.Label(ref noNripSave);
+
+            // VM_CR.SVMDIS: firmware may have disabled SVM, and then EFER.SVME cannot be set (15.4, 15.30.1).
+            var svmEnabled = a.CreateLabel();
+            a.mov(ecx, VmCr);
+            a.rdmsr();
+            a.bt(eax, VmCrSvmDisable);
+            a.jnc(svmEnabled);
+            code.Print("SVM disabled by firmware\n");
+            a.jmp(_fail);
+            a.Label(ref svmEnabled);
 
             // EFER.SVME, then VM_HSAVE_PA (15.4, 15.30.4).
             a.mov(ecx, 0xC0000080);

@@ -8,7 +8,7 @@ namespace Sim.Images.Guests;
 
 /// <summary>
 /// A small hypervisor in 64-bit guest code (AMD APM vol. 2, chapter 15): it checks CPUID for SVM
-/// and nested paging, sets EFER.SVME and VM_HSAVE_PA, builds a VMCB (intercepts CPUID, HLT, IOIO
+/// and nested paging and VM_CR.SVMDIS, sets EFER.SVME and VM_HSAVE_PA, builds a VMCB (intercepts CPUID, HLT, IOIO
 /// through an I/O permission map with port 80h only, shutdown and VMRUN; ASID 1) and runs two
 /// guests: one in real mode, then one in 64-bit mode under an identity nested map that leaves two
 /// pages out, one holding a guest page directory and one holding data. It emulates CPUID, reports
