@@ -131,4 +131,246 @@ public sealed class VmExitTests
         // The second sets NE, which differs from the shadow: exit, table 28-3 (CR 0, MOV to CR, GPR 3 = RBX).
         AssertExit(m, exit, VmExitReason.ControlRegisterAccess, 3UL << 8, 3, G + 20);
     }
+    [TestMethod]
+    public void CltsExitsWhenTsIsHostOwnedAndSetInTheShadow()
+    {
+        using var m = Guest(a => { a.clts(); });
+        m.Write(VmcsField.Cr0GuestHostMask, Cr0.TS);
+        m.Write(VmcsField.Cr0ReadShadow, Cr0.TS);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.ControlRegisterAccess, 2UL << 4, 2, G);
+    }
+
+    [TestMethod]
+    public void LmswExitReportsItsSourceData()
+    {
+        using var m = Guest(a => { a.mov(eax, 0x0B); a.lmsw(ax); });
+        m.Write(VmcsField.Cr0GuestHostMask, Cr0.MP);
+        m.Write(VmcsField.Cr0ReadShadow, 0);
+        // Table 28-3: access type 3 (LMSW), register operand (bit 6 = 0), source data in bits 31:16.
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.ControlRegisterAccess, (3UL << 4) | (0x0BUL << 16), 4, G + 5);
+    }
+
+    [TestMethod]
+    public void Cr8ExitingAndTprShadow()
+    {
+        using var m = Guest(a => { a.mov(eax, 9); a.mov(cr8, rax); a.mov(rbx, cr8); a.mov(eax, 2); a.mov(cr8, rax); a.hlt(); },
+            ProcessorBasedControls.UseTprShadow);
+        m.Write(VmcsField.VirtualApicAddress, VmxMachine.VirtualApic);
+        m.Memory.Write(VmxMachine.VirtualApic + 0x80, 4, 0x40);
+        m.Write(VmcsField.TprThreshold, 4);
+        var exit = m.LaunchAndRun();
+        // MOV to CR8 writes VTPR[7:4] (29.3); reads come from it; dropping below the threshold is a trap-like exit (29.1.2).
+        Assert.AreEqual(VmExitReason.TprBelowThreshold, exit.BasicReason);
+        Assert.AreEqual(9UL, m.Cpu.Rbx, "MOV from CR8 read the virtual TPR");
+        Assert.AreEqual(0x20UL, m.Memory.Read(VmxMachine.VirtualApic + 0x80, 4));
+        Assert.AreEqual(G + 5 + 4 + 4 + 5 + 4, m.Read(VmcsField.GuestRip), "RIP past the MOV to CR8");
+    }
+
+    [TestMethod]
+    public void Cr8LoadAndStoreExiting()
+    {
+        using var m = Guest(a => { a.mov(rcx, cr8); }, ProcessorBasedControls.Cr8StoreExiting);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.ControlRegisterAccess, 8 | (1UL << 4) | (1UL << 8), 4, G);
+        using var n = Guest(a => { a.mov(cr8, rdx); }, ProcessorBasedControls.Cr8LoadExiting);
+        AssertExit(n, n.LaunchAndRun(), VmExitReason.ControlRegisterAccess, 8 | (2UL << 8), 4, G);
+    }
+
+    [TestMethod]
+    public void MovDrExiting()
+    {
+        using var m = Guest(a => { a.mov(rsi, dr7); }, ProcessorBasedControls.MovDrExiting);
+        // Table 28-4: DR number in 2:0, direction bit 4 (1 = MOV from DR), GPR in 11:8.
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.MovDr, 7 | 0x10 | (6UL << 8), 3, G);
+        using var n = Guest(a => { a.mov(dr1, rcx); }, ProcessorBasedControls.MovDrExiting);
+        AssertExit(n, n.LaunchAndRun(), VmExitReason.MovDr, 1 | (1UL << 8), 3, G);
+    }
+
+    [TestMethod]
+    public void RdmsrWrmsrExitWithoutBitmaps()
+    {
+        using var m = Guest(a => { a.mov(ecx, 0x174); a.rdmsr(); });
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Rdmsr, 0, 2, G + 5);
+        using var n = Guest(a => { a.mov(ecx, 0x174); a.wrmsr(); });
+        AssertExit(n, n.LaunchAndRun(), VmExitReason.Wrmsr, 0, 2, G + 5);
+    }
+
+    [TestMethod]
+    public void MsrBitmapsSelectMsrsAndDirections()
+    {
+        using var m = Guest(a =>
+        {
+            a.mov(ecx, 0x174); a.rdmsr();
+            a.mov(ecx, 0xC0000081); a.mov(eax, 5); a.xor(edx, edx); a.wrmsr();
+            a.mov(ecx, 0xC0000082); a.wrmsr();
+        }, ProcessorBasedControls.UseMsrBitmaps);
+        m.Write(VmcsField.MsrBitmap, VmxMachine.MsrBitmap);
+        // Write bitmap for high MSRs at offset C00h: bit 82h set, bit 81h clear.
+        m.Memory.Write(VmxMachine.MsrBitmap + 0xC00 + 0x82 / 8, 1, 1 << (0x82 % 8));
+        var exit = m.LaunchAndRun();
+        AssertExit(m, exit, VmExitReason.Wrmsr, 0, 2, G + 5 + 2 + 5 + 5 + 2 + 2 + 5);
+        Assert.AreEqual(5UL, m.Cpu.Star, "WRMSR of IA32_STAR, clear in the bitmap, executed");
+    }
+
+    [TestMethod]
+    public void ExceptionBitmapHardwareException()
+    {
+        using var m = Guest(a => { a.nop(); a.ud2(); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        var exit = m.LaunchAndRun();
+        // Interruption information (table 25-19): vector 6, type 3 (hardware exception), valid; no error code.
+        AssertExit(m, exit, VmExitReason.ExceptionOrNmi, 0, 0, G + 1);
+        Assert.AreEqual(0x80000306u, exit.InterruptionInformation);
+        Assert.AreEqual(0u, exit.IdtVectoringInformation);
+    }
+
+    [TestMethod]
+    public void ExceptionBitmapGeneralProtectionWithErrorCode()
+    {
+        using var m = Guest(a => { a.mov(eax, 0x2B); a.mov(ds, ax); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 13);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x80000B0Du, exit.InterruptionInformation, "error code valid (bit 11)");
+        Assert.AreEqual(0x28u, exit.InterruptionErrorCode, "loading a code selector into DS: #GP(selector)");
+    }
+
+    [TestMethod]
+    public void PageFaultErrorCodeMaskAndMatch()
+    {
+        // A not-present read at 1 GiB (outside the identity map): error code 0.
+        using var m = Guest(a => { a.mov(rax, 0x4000_0000); a.mov(rbx, __qword_ptr[rax]); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 14);
+        m.Write(VmcsField.PageFaultErrorCodeMask, 1);
+        m.Write(VmcsField.PageFaultErrorCodeMatch, 0);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x80000B0Eu, exit.InterruptionInformation);
+        Assert.AreEqual(0x4000_0000UL, exit.ExitQualification, "#PF: the faulting linear address (28.2.1); CR2 unchanged");
+        Assert.AreEqual(0u, exit.InterruptionErrorCode);
+        Assert.AreEqual(0UL, m.Cpu.Cr2, "a #PF that exits does not write CR2 (27.1)");
+
+        // Mask/match no longer agree with bit 14 set: the #PF goes through the guest IDT (stub HLT exits).
+        using var n = Guest(a => { a.mov(rax, 0x4000_0000); a.mov(rbx, __qword_ptr[rax]); });
+        n.Write(VmcsField.ExceptionBitmap, 1 << 14);
+        n.Write(VmcsField.PageFaultErrorCodeMask, 1);
+        n.Write(VmcsField.PageFaultErrorCodeMatch, 1);
+        var halt = n.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.Hlt, halt.BasicReason);
+        Assert.AreEqual(VmxMachine.StubAddress + 14 * 4, n.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0x4000_0000UL, n.Cpu.Cr2, "delivered through the guest IDT, the #PF wrote CR2");
+    }
+
+    [TestMethod]
+    public void Int3IsASoftwareExceptionWithLength()
+    {
+        using var m = Guest(a => { a.int3(); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 3);
+        var exit = m.LaunchAndRun();
+        AssertExit(m, exit, VmExitReason.ExceptionOrNmi, 0, 1, G);
+        Assert.AreEqual(0x80000603u, exit.InterruptionInformation, "type 6: software exception");
+    }
+
+    [TestMethod]
+    public void InvlpgExitingReportsTheLinearAddress()
+    {
+        using var m = Guest(a => { a.mov(eax, 0x123456); a.invlpg(__byte_ptr[rax + 0x10]); }, ProcessorBasedControls.InvlpgExiting);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Invlpg, 0x123466, 4, G + 5);
+    }
+
+    [TestMethod]
+    public void RdtscExitingAndTscOffsetting()
+    {
+        using var m = Guest(a => { a.rdtsc(); });
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.RdtscExiting);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Rdtsc, 0, 2, G);
+
+        using var n = Guest(a => { a.rdtsc(); a.hlt(); }, ProcessorBasedControls.UseTscOffsetting);
+        n.Write(VmcsField.TscOffset, 1UL << 40);
+        var hostTsc = n.Cpu.TimeStampCounter;
+        n.LaunchAndRun();
+        var guestTsc = (n.Cpu.Rdx << 32) | (n.Cpu.Rax & 0xFFFFFFFF);
+        Assert.IsTrue(guestTsc >= hostTsc + (1UL << 40) && guestTsc < hostTsc + (1UL << 40) + 100_000, "RDTSC returns TSC + offset (26.6.5)");
+        Assert.IsTrue(n.Cpu.TimeStampCounter < 1UL << 40, "the offset ends with the exit");
+    }
+
+    [TestMethod]
+    public void SimpleInstructionExits()
+    {
+        (Action<Iced.Intel.Assembler> Code, uint Proc, uint Proc2, VmExitReason Reason, uint Length)[] cases =
+        [
+            (a => a.pause(), ProcessorBasedControls.PauseExiting, 0, VmExitReason.Pause, 2),
+            (a => a.wbinvd(), 0, SecondaryProcessorBasedControls.WbinvdExiting, VmExitReason.Wbinvd, 2),
+            (a => a.invd(), 0, 0, VmExitReason.Invd, 2),
+            (a => a.rdpmc(), ProcessorBasedControls.RdpmcExiting, 0, VmExitReason.Rdpmc, 2),
+            (a => a.monitor(), ProcessorBasedControls.MonitorExiting, 0, VmExitReason.Monitor, 3),
+            (a => a.mwait(), ProcessorBasedControls.MwaitExiting, 0, VmExitReason.Mwait, 3),
+            (a => a.rdtscp(), ProcessorBasedControls.RdtscExiting, SecondaryProcessorBasedControls.EnableRdtscp, VmExitReason.Rdtscp, 3),
+            (a => a.vmcall(), 0, 0, VmExitReason.Vmcall, 3),
+            (a => a.vmlaunch(), 0, 0, VmExitReason.Vmlaunch, 3),
+            (a => a.vmresume(), 0, 0, VmExitReason.Vmresume, 3),
+            (a => a.vmxoff(), 0, 0, VmExitReason.Vmxoff, 3),
+        ];
+        foreach (var c in cases)
+        {
+            using var m = Guest(c.Code, c.Proc, c.Proc2);
+            AssertExit(m, m.LaunchAndRun(), c.Reason, 0, c.Length, G);
+        }
+    }
+
+    [TestMethod]
+    public void RdtscpWithoutEnableRdtscpRaisesUd()
+    {
+        using var m = Guest(a => { a.rdtscp(); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason, "\"enable RDTSCP\" = 0: RDTSCP causes #UD (26.3)");
+        Assert.AreEqual(0x80000306u, exit.InterruptionInformation);
+    }
+
+    [TestMethod]
+    public void VmxInstructionsInTheGuestReportInstructionInformation()
+    {
+        using var m = Guest(a => { a.mov(ebx, 0x60000); a.vmptrld(__qword_ptr[rbx + rcx * 4 + 0x20]); });
+        var exit = m.LaunchAndRun();
+        AssertExit(m, exit, VmExitReason.Vmptrld, 0x20, 5, G + 5);
+        // Table 28-13: scaling 2 (x4), address size 2 (64-bit), DS (3), index RCX (1), base RBX (3).
+        Assert.AreEqual(2u | (2u << 7) | (3u << 15) | (1u << 18) | (3u << 23), exit.InstructionInformation);
+
+        using var n = Guest(a => { a.vmread(rsi, rdi); });
+        var e2 = n.LaunchAndRun();
+        AssertExit(n, e2, VmExitReason.Vmread, 0, 3, G);
+        // Table 28-14: register 1 (bits 6:3) the destination RSI, bit 10 register form, register 2 (31:28) the encoding in RDI.
+        // With a register operand the addressing fields are undefined; only registers 1 and 2 and bit 10 are compared.
+        Assert.AreEqual((6u << 3) | (1u << 10) | (7u << 28), e2.InstructionInformation & ((0xFu << 3) | (1u << 10) | (0xFu << 28)));
+
+        using var p = Guest(a => { a.mov(eax, 1); a.invept(rax, __xmmword_ptr[rbx]); });
+        var e3 = p.LaunchAndRun();
+        AssertExit(p, e3, VmExitReason.Invept, 0, 5, G + 5);
+        Assert.AreEqual((2u << 7) | (3u << 15) | (1u << 22) | (3u << 23) | (0u << 28), e3.InstructionInformation);
+    }
+
+    [TestMethod]
+    public void DescriptorTableExiting()
+    {
+        using var m = Guest(a => { a.mov(ebx, 0x60000); a.sgdt(__fword_ptr[rbx + 0x10]); }, 0, SecondaryProcessorBasedControls.DescriptorTableExiting);
+        var exit = m.LaunchAndRun();
+        AssertExit(m, exit, VmExitReason.GdtrIdtrAccess, 0x10, 4, G + 5);
+        // Table 28-10: address size 64, operand size 32 (bit 11), DS, no index, base RBX, identity 0 = SGDT.
+        Assert.AreEqual((2u << 7) | (1u << 11) | (3u << 15) | (1u << 22) | (3u << 23), exit.InstructionInformation);
+
+        using var n = Guest(a => { a.xor(eax, eax); a.lldt(ax); }, 0, SecondaryProcessorBasedControls.DescriptorTableExiting);
+        var e2 = n.LaunchAndRun();
+        AssertExit(n, e2, VmExitReason.LdtrTrAccess, 0, 4, G + 2);
+        // Table 28-11: register RAX in 6:3, register form (bit 10), identity 2 = LLDT.
+        Assert.AreEqual((0u << 3) | (1u << 10) | (2u << 28), e2.InstructionInformation & ((0xFu << 3) | (1u << 10) | (3u << 28)));
+    }
+
+    [TestMethod]
+    public void TripleFaultExits()
+    {
+        using var m = Guest(a => { a.ud2(); });
+        m.Write(VmcsField.GuestIdtrLimit, 0);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.TripleFault, exit.BasicReason, "#UD, #GP on the IDT limit, #DF, then shutdown: exit 2");
+    }
 }
