@@ -55,7 +55,8 @@ public sealed partial class VmxUnit
         var exits = ExitCount;
         InjectEvent(v);
         if (ExitCount == exits) DeliverPendingDebugExceptions(v);
-        return VmxResult.Succeed;
+        // Delivering the injected event (or the #DB) may itself have caused a VM exit.
+        return ExitCount == exits ? VmxResult.Succeed : VmxResult.VmExit;
     }
 
     private void CacheControls(Vmcs v)
