@@ -89,7 +89,7 @@ public sealed class Vmcs
         }
     }
 
-    public ulong this[VmcsField field]
+    internal ulong this[VmcsField field]
     {
         get => _values[SlotOf[(uint)field]];
         set => _values[SlotOf[(uint)field]] = Truncate((uint)field, value);

@@ -373,4 +373,40 @@ public sealed class VmExitTests
         var exit = m.LaunchAndRun();
         Assert.AreEqual(VmExitReason.TripleFault, exit.BasicReason, "#UD, #GP on the IDT limit, #DF, then shutdown: exit 2");
     }
+
+    [TestMethod]
+    public void TaskSwitchExitsWithSelectorAndSource()
+    {
+        // A 32-bit protected-mode guest with paging off (unrestricted guest under an identity EPT) jumps to a TSS.
+        using var m = new VmxMachine().Ready();
+        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
+        ept.Map(0, 0, level: 3);
+        m.Write(VmcsField.EptPointer, ept.Eptp());
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.ActivateSecondaryControls);
+        m.Write(VmcsField.SecondaryProcessorBasedVmExecutionControls, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        m.Write(VmcsField.GuestCr0, Cr0.PE | Cr0.NE | Cr0.ET);
+        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
+        m.Write(VmcsField.GuestIa32Efer, 0);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        m.Memory.Write(VmxMachine.GdtAddress + 0x30, 8, 0x0000890000000067UL | (0x6000UL << 16));
+        m.Write(VmcsField.GuestGdtrLimit, 0x37);
+        m.Code(a => a.jmp(0x30, 0), G, 32);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.TaskSwitch, exit.BasicReason);
+        Assert.AreEqual(0x30UL | (2UL << 30), exit.ExitQualification, "selector in 15:0, source 2 = JMP in 31:30 (table 28-2)");
+        Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+    }
+
+    [TestMethod]
+    public void ClearingCr4VmxeInVmxOperationRaisesGp()
+    {
+        using var m = new VmxMachine().Ready();
+        m.Code(a => { a.mov(rax, cr4); a.and(eax, ~0x2000); a.mov(cr4, rax); a.hlt(); }, VmxMachine.HostCode + 0x100);
+        m.Cpu.Rip = VmxMachine.HostCode + 0x100;
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 10_000));
+        Assert.AreEqual(VmxMachine.StubAddress + 13 * 4 + 1, m.Cpu.Rip, "MOV to CR4 clearing VMXE in VMX operation: #GP (24.8)");
+        Assert.AreNotEqual(0UL, m.Cpu.Cr4 & Cr4.VMXE);
+    }
 }
