@@ -238,4 +238,27 @@ public sealed class EventTests
         Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip), "B0 pending: #DB before the first instruction (27.7.3)");
         Assert.AreEqual(1UL, m.Cpu.GetDebugRegister(6) & 1);
     }
+
+    [TestMethod]
+    public void FaultDuringIretReportsNmiUnblocking()
+    {
+        using var m = Guest(a =>
+        {
+            a.mov(rax, rsp);
+            a.push(VmxMachine.DataSelector);
+            a.push(rax);
+            a.pushfq();
+            a.push(0x40);
+            a.push((int)G);
+            a.iretq();
+        });
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.NmiExiting | PinBasedControls.VirtualNmis);
+        m.Write(VmcsField.GuestInterruptibilityState, 8);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 13);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x80000B0Du | (1u << 12), exit.InterruptionInformation, "#GP during an IRET that unblocked virtual NMIs: bit 12 (28.2.3)");
+        Assert.AreEqual(0x40u, exit.InterruptionErrorCode, "selector 40h is beyond the GDT limit");
+        Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "virtual-NMI blocking was cleared before the exit");
+    }
 }

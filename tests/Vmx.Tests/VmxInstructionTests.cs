@@ -290,4 +290,31 @@ public sealed class VmxInstructionTests
         Assert.AreEqual((uint)VmExitReason.Cpuid, m.Unit.LastExit.ExitReason);
         Assert.AreEqual(1UL, m.Unit.ExitCount);
     }
+
+    [TestMethod]
+    public void GuestCodeInveptAndInvvpidReadTheirDescriptors()
+    {
+        using var m = new VmxMachine().Ready();
+        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
+        m.Memory.Write(0x60000, 8, ept.Eptp());
+        m.Memory.Write(0x60010, 8, 5);
+        m.Memory.Write(0x60018, 8, 0x0000_8000_0000_0000);
+        m.Code(a =>
+        {
+            a.mov(ebx, 0x60000);
+            a.mov(eax, 1);
+            a.invept(rax, __xmmword_ptr[rbx]);
+            a.pushfq();
+            a.mov(eax, 0);
+            a.invvpid(rax, __xmmword_ptr[rbx + 0x10]);
+            a.pushfq();
+            a.hlt();
+        }, VmxMachine.HostCode + 0x100);
+        m.Cpu.Rip = VmxMachine.HostCode + 0x100;
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 10_000));
+        Assert.AreEqual(0UL, m.Memory.Read(0x90000 - 8, 8) & (Rflags.CF | Rflags.ZF), "INVEPT single-context of a valid EPTP succeeds");
+        Assert.AreEqual(Rflags.ZF, m.Memory.Read(0x90000 - 16, 8) & (Rflags.CF | Rflags.ZF),
+            "INVVPID individual-address with a non-canonical address in bits 127:64: VMfailValid(28)");
+        Assert.AreEqual(28UL, m.Read(VmcsField.VmInstructionError));
+    }
 }
