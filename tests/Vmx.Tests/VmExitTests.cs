@@ -409,4 +409,89 @@ public sealed class VmExitTests
         Assert.AreEqual(VmxMachine.StubAddress + 13 * 4 + 1, m.Cpu.Rip, "MOV to CR4 clearing VMXE in VMX operation: #GP (24.8)");
         Assert.AreNotEqual(0UL, m.Cpu.Cr4 & Cr4.VMXE);
     }
+
+    [TestMethod]
+    public void InvpcidNeedsEnableInvpcidAndExitsWithInvlpgExiting()
+    {
+        using var m = Guest(a => { a.mov(ebx, 0x60000); a.mov(eax, 2); a.invpcid(rax, __xmmword_ptr[rbx + 8]); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        Assert.AreEqual(0x80000306u, m.LaunchAndRun().InterruptionInformation, "\"enable INVPCID\" = 0: #UD (26.3)");
+
+        using var n = Guest(a => { a.mov(ebx, 0x60000); a.mov(eax, 2); a.invpcid(rax, __xmmword_ptr[rbx + 8]); },
+            ProcessorBasedControls.InvlpgExiting, SecondaryProcessorBasedControls.EnableInvpcid);
+        var exit = n.LaunchAndRun();
+        AssertExit(n, exit, VmExitReason.Invpcid, 8, 6, G + 10);
+        // Table 28-12: address size 64, DS, no index, base RBX, register 2 (31:28) = RAX holding the type.
+        Assert.AreEqual((2u << 7) | (3u << 15) | (1u << 22) | (3u << 23) | (0u << 28), exit.InstructionInformation);
+    }
+
+    [TestMethod]
+    public void VmfuncIsUndefinedWithoutVmFunctions()
+    {
+        using var m = Guest(a => { a.xor(eax, eax); a.vmfunc(); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(0x80000306u, exit.InterruptionInformation, "VMFUNC with \"enable VM functions\" = 0 (not offered): #UD");
+    }
+
+    [TestMethod]
+    public void Cr4GuestHostMask()
+    {
+        using var m = Guest(a => { a.mov(rax, cr4); a.mov(rbx, rax); a.or(ebx, 0x80); a.mov(cr4, rbx); });
+        m.Write(VmcsField.Cr4GuestHostMask, Cr4.VMXE | Cr4.PGE);
+        m.Write(VmcsField.Cr4ReadShadow, Cr4.PAE);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(0UL, m.Cpu.Rax & Cr4.VMXE, "VMXE reads as the shadow's 0");
+        AssertExit(m, exit, VmExitReason.ControlRegisterAccess, 4 | (3UL << 8), 3, G + 12);
+    }
+
+    [TestMethod]
+    public void PaeGuestUnderEptUsesThePdptesOfTheVmcs()
+    {
+        using var m = new VmxMachine().Ready();
+        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
+        ept.Map(0, 0, level: 3);
+        m.Write(VmcsField.EptPointer, ept.Eptp());
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.ActivateSecondaryControls);
+        m.Write(VmcsField.SecondaryProcessorBasedVmExecutionControls, SecondaryProcessorBasedControls.EnableEpt);
+        const ulong pdpt = 0x300000, pd = 0x301000;
+        for (ulong i = 0; i < 512; i++) m.Memory.Write(pd + i * 8, 8, (i << 21) | 0x83);
+        m.Memory.Write(pdpt, 8, 0);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        m.Write(VmcsField.GuestIa32Efer, 0);
+        m.Write(VmcsField.GuestCr3, pdpt);
+        m.Write(VmcsField.GuestPdpte0, pd | 1);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        m.Code(a => { a.mov(eax, 0x500000); a.mov(__dword_ptr[eax], 0x77); a.hlt(); }, G, 32);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.Hlt, exit.BasicReason, "with EPT the PDPTEs come from the VMCS, not from CR3 (27.3.2.4): the PDPT in memory is empty");
+        Assert.AreEqual(0x77UL, m.Memory.Read(0x500000, 4));
+        Assert.AreEqual(pd | 1, m.Read(VmcsField.GuestPdpte0), "saved on exit (28.3.4)");
+
+        using var n = new VmxMachine().Ready();
+        n.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.ActivateSecondaryControls);
+        n.Write(VmcsField.SecondaryProcessorBasedVmExecutionControls, SecondaryProcessorBasedControls.EnableEpt);
+        n.Write(VmcsField.EptPointer, new EptTables(n.Memory, VmxMachine.EptPool).Eptp());
+        n.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        n.Write(VmcsField.GuestIa32Efer, 0);
+        n.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        n.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        n.Write(VmcsField.GuestPdpte2, pd | 1 | 0x40);
+        Assert.AreEqual(VmxResult.EntryFailure, n.Unit.Vmlaunch());
+        Assert.AreEqual(0x80000021u, n.Exits[0].ExitReason, "a reserved bit in a VMCS PDPTE fails the guest-state checks (27.3.1.6)");
+        Assert.AreEqual(0UL, n.Exits[0].ExitQualification);
+    }
+
+    [TestMethod]
+    public void StiBlockingLoadedAtEntryDelaysTheInterruptWindow()
+    {
+        using var m = Guest(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Write(VmcsField.GuestInterruptibilityState, 1);
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.InterruptWindowExiting);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.InterruptWindow, exit.BasicReason);
+        Assert.AreEqual(G + 1, m.Read(VmcsField.GuestRip), "blocking by STI from the interruptibility state lasts one instruction (27.3.2.5)");
+    }
 }
