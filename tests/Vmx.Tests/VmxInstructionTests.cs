@@ -94,6 +94,9 @@ public sealed class VmxInstructionTests
         Assert.AreEqual(Ud, m.Unit.Vmptrld(VmxMachine.VmcsRegion), "IA32_EFER.LMA = 1 and CS.L = 0: #UD");
         m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = 0x1B, Limit = 0xFFFFFFFF, Attributes = 0xA0FB });
         Assert.AreEqual(Gp, m.Unit.Vmptrld(VmxMachine.VmcsRegion), "CPL 3: #GP(0)");
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.CodeSelector, Limit = 0xFFFFFFFF, Attributes = 0xA09B });
+        m.Cpu.LoadControlState(Cr0.NE | Cr0.ET, 0, VmxMachine.HostCr4, 0);
+        Assert.AreEqual(Ud, m.Unit.Vmread(VmcsField.GuestRip, out _), "real-address mode: #UD");
     }
 
     [TestMethod]
