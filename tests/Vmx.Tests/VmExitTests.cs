@@ -494,4 +494,39 @@ public sealed class VmExitTests
         Assert.AreEqual(VmExitReason.InterruptWindow, exit.BasicReason);
         Assert.AreEqual(G + 1, m.Read(VmcsField.GuestRip), "blocking by STI from the interruptibility state lasts one instruction (27.3.2.5)");
     }
+
+    [TestMethod]
+    public void VmxMemoryOperandInstructionsExitWithDisplacementAndInformation()
+    {
+        (Action<Iced.Intel.Assembler> Code, VmExitReason Reason, uint Reg2)[] cases =
+        [
+            (a => a.vmclear(__qword_ptr[rbx - 0x10]), VmExitReason.Vmclear, 0),
+            (a => a.vmptrst(__qword_ptr[rbx - 0x10]), VmExitReason.Vmptrst, 0),
+            (a => a.vmxon(__qword_ptr[rbx - 0x10]), VmExitReason.Vmxon, 0),
+            (a => a.vmwrite(rdx, __qword_ptr[rbx - 0x10]), VmExitReason.Vmwrite, 2),
+            (a => a.invvpid(rsi, __xmmword_ptr[rbx - 0x10]), VmExitReason.Invvpid, 6),
+        ];
+        foreach (var c in cases)
+        {
+            using var m = Guest(c.Code);
+            var exit = m.LaunchAndRun();
+            Assert.AreEqual((uint)c.Reason, exit.ExitReason);
+            Assert.AreEqual(unchecked((ulong)-0x10), exit.ExitQualification, $"{c.Reason}: the displacement, sign-extended (28.2.1)");
+            Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+            // Scaling undefined without an index; address size 64, DS, index invalid, base RBX; register 2 only where defined.
+            var hasReg2 = c.Reason is VmExitReason.Vmwrite or VmExitReason.Invvpid;
+            var mask = (7u << 7) | (7u << 15) | (1u << 22) | (0xFu << 23) | (1u << 27) | (hasReg2 ? 0xFu << 28 : 0);
+            var expected = (2u << 7) | (3u << 15) | (1u << 22) | (3u << 23) | (hasReg2 ? c.Reg2 << 28 : 0);
+            Assert.AreEqual(expected, exit.InstructionInformation & mask, c.Reason.ToString());
+        }
+    }
+
+    [TestMethod]
+    public void GetsecRaisesUdBeforeItsExit()
+    {
+        using var m = Guest(a => { a.getsec(); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(0x80000306u, exit.InterruptionInformation, "CR4.SMXE cannot be set: the #UD has priority over the exit (26.1.1)");
+    }
 }
