@@ -64,7 +64,7 @@ public sealed partial class VmxUnit
             {
                 BeginExit();
                 var source = extra & 3;
-                if (source != 3) _current![VmcsField.VmExitInstructionLength] = (ulong)_cpu.CurrentInstruction.Length;
+                if (source != 3) _current![VmcsField.VmExitInstructionLength] = (ulong)_cpu.TaskSwitchInstructionLength;
                 Exit(VmExitReason.TaskSwitch, (info & 0xFFFF) | (source << 30));
                 return true;
             }

@@ -397,6 +397,7 @@ public sealed class VmExitTests
         Assert.AreEqual(VmExitReason.TaskSwitch, exit.BasicReason);
         Assert.AreEqual(0x30UL | (2UL << 30), exit.ExitQualification, "selector in 15:0, source 2 = JMP in 31:30 (table 28-2)");
         Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(7u, exit.InstructionLength, "JMP ptr16:32");
     }
 
     [TestMethod]
