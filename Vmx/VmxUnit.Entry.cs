@@ -26,6 +26,7 @@ public sealed partial class VmxUnit
         if (_cpu.BlockingByMovSs) return VmFail(VmxInstructionError.VmEntryWithEventsBlockedByMovSs);
         if (!resume && v.Launched) return VmFail(VmxInstructionError.VmlaunchWithNonClearVmcs);
         if (resume && !v.Launched) return VmFail(VmxInstructionError.VmresumeWithNonLaunchedVmcs);
+        if (resume && v.LaunchedBeforeVmxoff) return VmFail(VmxInstructionError.VmresumeAfterVmxoff);
         if (!CheckControls(v)) return VmFail(VmxInstructionError.VmEntryWithInvalidControlFields);
         if (!CheckHostState(v)) return VmFail(VmxInstructionError.VmEntryWithInvalidHostStateFields);
         _cpu.AddCycles(Cost.VmEntry);

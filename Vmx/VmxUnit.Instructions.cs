@@ -128,6 +128,8 @@ public sealed partial class VmxUnit
 
     private VmxResult VmxoffCore()
     {
+        foreach (var v in _active)
+            if (v.Launched) v.LaunchedBeforeVmxoff = true;
         InVmxOperation = false;
         _current = null;
         return VmxResult.Succeed;

@@ -163,6 +163,13 @@ public sealed class VmxInstructionTests
         Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
         m.RunToExit();
         Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmcallInVmxRootOperation), m.Unit.Vmcall());
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmxoff());
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmxon(VmxMachine.VmxonRegion));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmptrld(VmxMachine.VmcsRegion));
+        Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmresumeAfterVmxoff), m.Unit.Vmresume(), "VMXOFF and VMXON between VMLAUNCH and VMRESUME");
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmclear(VmxMachine.VmcsRegion));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmptrld(VmxMachine.VmcsRegion));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch(), "after VMCLEAR the VMCS launches again");
     }
 
     [TestMethod]
