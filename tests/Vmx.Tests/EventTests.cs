@@ -261,4 +261,17 @@ public sealed class EventTests
         Assert.AreEqual(0x40u, exit.InterruptionErrorCode, "selector 40h is beyond the GDT limit");
         Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "virtual-NMI blocking was cleared before the exit");
     }
+
+    [TestMethod]
+    public void PreemptionTimerCountsDownInHlt()
+    {
+        using var m = Guest(a => a.nop());
+        m.Write(VmcsField.GuestActivityState, 1);
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.ActivateVmxPreemptionTimer);
+        m.Write(VmcsField.VmxPreemptionTimerValue, 4);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.VmxPreemptionTimerExpired, exit.BasicReason, "the timer runs in HLT and its exit wakes the processor (26.5.1)");
+        Assert.AreEqual(1UL, m.Read(VmcsField.GuestActivityState), "the guest was halted when the timer expired");
+        Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+    }
 }

@@ -530,4 +530,17 @@ public sealed class VmExitTests
         var exit = m.LaunchAndRun();
         Assert.AreEqual(0x80000306u, exit.InterruptionInformation, "CR4.SMXE cannot be set: the #UD has priority over the exit (26.1.1)");
     }
+
+    [TestMethod]
+    public void LmswWithAMemoryOperandReportsItsLinearAddress()
+    {
+        using var m = Guest(a => { a.mov(ebx, 0x60000); a.lmsw(__word_ptr[rbx + 4]); });
+        m.Memory.Write(0x60004, 2, 0x0003);
+        m.Write(VmcsField.Cr0GuestHostMask, Cr0.MP);
+        m.Write(VmcsField.Cr0ReadShadow, 0);
+        var exit = m.LaunchAndRun();
+        // Table 28-3: LMSW (3) with a memory operand (bit 6), source data 3 in bits 31:16; the operand's linear address recorded.
+        AssertExit(m, exit, VmExitReason.ControlRegisterAccess, (3UL << 4) | 0x40 | (3UL << 16), 4, G + 5);
+        Assert.AreEqual(0x60004UL, exit.GuestLinearAddress);
+    }
 }
