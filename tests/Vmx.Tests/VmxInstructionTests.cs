@@ -327,4 +327,45 @@ public sealed class VmxInstructionTests
             "INVVPID individual-address with a non-canonical address in bits 127:64: VMfailValid(28)");
         Assert.AreEqual(28UL, m.Read(VmcsField.VmInstructionError));
     }
+
+    [TestMethod]
+    public void ThirtyTwoBitHypervisorUsesThirtyTwoBitOperands()
+    {
+        // A 32-bit host with 4-MiB pages (CR0.PG is fixed to 1 in VMX operation).
+        using var m = new VmxMachine();
+        const ulong pd = 0x300000;
+        for (ulong i = 0; i < 1024; i++) m.Memory.Write(pd + i * 4, 4, (i << 22) | 0x83);
+        m.Cpu.LoadControlState(VmxMachine.HostCr0, pd, Cr4.PSE | Cr4.VMXE, 0);
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.Code32Selector, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        m.Memory.Write(0x60000, 8, VmxMachine.VmxonRegion);
+        m.Memory.Write(0x60008, 8, VmxMachine.VmcsRegion);
+        m.Code(a =>
+        {
+            a.mov(ebx, 0x60000);
+            a.vmxon(__qword_ptr[ebx]);
+            a.vmclear(__qword_ptr[ebx + 8]);
+            a.vmptrld(__qword_ptr[ebx + 8]);
+            a.mov(eax, (int)VmcsField.TscOffset);
+            a.mov(ecx, 0x12345678);
+            a.vmwrite(eax, ecx);
+            a.mov(eax, (int)VmcsField.TscOffset | 1);
+            a.mov(ecx, 0x9ABC);
+            a.vmwrite(eax, ecx);
+            a.mov(eax, (int)VmcsField.TscOffset);
+            a.vmread(edx, eax);
+            a.vmread(__dword_ptr[ebx + 16], eax);
+            a.mov(eax, (int)VmcsField.TscOffset | 1);
+            a.vmread(esi, eax);
+            a.hlt();
+        }, VmxMachine.HostCode, 32);
+        m.Cpu.Rsp = 0x90000;
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
+        Assert.IsTrue(m.Unit.InVmxOperation);
+        Assert.AreEqual(0x12345678UL, m.Cpu.Rdx, "VMREAD of a 64-bit field with a 32-bit operand returns bits 31:0");
+        Assert.AreEqual(0x12345678UL, m.Memory.Read(0x60010, 4));
+        Assert.AreEqual(0x9ABCUL, m.Cpu.Rsi, "the high-access encoding reaches bits 63:32");
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.Code32Selector, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmread((uint)VmcsField.TscOffset | 1, out var high));
+        Assert.AreEqual(0x9ABCUL, high);
+    }
 }
