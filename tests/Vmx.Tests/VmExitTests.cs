@@ -159,7 +159,7 @@ public sealed class VmExitTests
         m.Memory.Write(VmxMachine.VirtualApic + 0x80, 4, 0x40);
         m.Write(VmcsField.TprThreshold, 4);
         var exit = m.LaunchAndRun();
-        // MOV to CR8 writes VTPR[7:4] (29.3); reads come from it; dropping below the threshold is a trap-like exit (29.1.2).
+        // MOV to CR8 writes VTPR[7:4] (30.3); reads come from it; dropping below the threshold is a trap-like exit (30.1.2).
         Assert.AreEqual(VmExitReason.TprBelowThreshold, exit.BasicReason);
         Assert.AreEqual(9UL, m.Cpu.Rbx, "MOV from CR8 read the virtual TPR");
         Assert.AreEqual(0x20UL, m.Memory.Read(VmxMachine.VirtualApic + 0x80, 4));
@@ -217,7 +217,7 @@ public sealed class VmExitTests
         using var m = Guest(a => { a.nop(); a.ud2(); });
         m.Write(VmcsField.ExceptionBitmap, 1 << 6);
         var exit = m.LaunchAndRun();
-        // Interruption information (table 25-19): vector 6, type 3 (hardware exception), valid; no error code.
+        // Interruption information (25.9.2): vector 6, type 3 (hardware exception), valid; no error code.
         AssertExit(m, exit, VmExitReason.ExceptionOrNmi, 0, 0, G + 1);
         Assert.AreEqual(0x80000306u, exit.InterruptionInformation);
         Assert.AreEqual(0u, exit.IdtVectoringInformation);
@@ -422,7 +422,7 @@ public sealed class VmExitTests
             ProcessorBasedControls.InvlpgExiting, SecondaryProcessorBasedControls.EnableInvpcid);
         var exit = n.LaunchAndRun();
         AssertExit(n, exit, VmExitReason.Invpcid, 8, 6, G + 10);
-        // Table 28-12: address size 64, DS, no index, base RBX, register 2 (31:28) = RAX holding the type.
+        // Table 28-9: address size 64, DS, no index, base RBX, register 2 (31:28) = RAX holding the type.
         Assert.AreEqual((2u << 7) | (3u << 15) | (1u << 22) | (3u << 23) | (0u << 28), exit.InstructionInformation);
     }
 
