@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Sim.Cpu;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Virtualization;
@@ -74,6 +75,7 @@ public sealed class EptTranslator(PhysicalMemory memory) : IGuestPhysicalTransla
         return (eptp & reserved) == 0;
     }
 
+    [SkipLocalsInit]
     public bool Translate(Processor cpu, ulong guestPhysical, GuestPhysicalAccess access, ulong linear, out ulong hostPhysical)
     {
         hostPhysical = 0;
@@ -134,6 +136,7 @@ public sealed class EptTranslator(PhysicalMemory memory) : IGuestPhysicalTransla
     }
 
     /// <summary>The misconfigurations of SDM vol. 3, 29.3.3.1 for a present entry at <paramref name="level"/> (4 = PML4E).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Misconfigured(ulong entry, int level, bool isLeaf)
     {
         var permissions = entry & 7;

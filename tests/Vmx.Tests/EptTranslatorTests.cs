@@ -227,6 +227,14 @@ public sealed class EptTranslatorTests
     }
 
     [TestMethod]
+    public void TablesOnAnOpenBusReadAsAllOnesAndMisconfigure()
+    {
+        // Nothing decodes 0xF0_0000_0000: the PML4E reads as all ones, whose bits 51:40 are reserved (29.3.3.1).
+        _translator.Eptp = 0xF0_0000_0000UL | 6 | 3 << 3;
+        AssertMisconfiguration(0x5000, Read, "PML4 table on the open bus");
+    }
+
+    [TestMethod]
     [DataRow(EptMemoryType.Uncacheable)]
     [DataRow(EptMemoryType.WriteCombining)]
     [DataRow(EptMemoryType.WriteThrough)]
@@ -304,5 +312,28 @@ public sealed class EptTranslatorTests
         _ept.Map(0x3000, 0x3000, permissions: 1);
         Assert.IsTrue(Translate(0x3000, PagingStructureRead, out var host));
         Assert.AreEqual(0x3000UL, host);
+    }
+
+    [TestMethod]
+    public void TranslateAllocatesNothing()
+    {
+        // The walker runs on every TLB miss of a guest: successes, violations and misconfigurations allocate nothing.
+        _translator.Eptp = _ept.Eptp(accessedDirty: true);
+        _ept.Map(0x5000, 0x9000);
+        var misconfigured = _ept.Map(0x6000, 0x9000);
+        _ept[misconfigured] |= 7UL << 3;
+        void Walks()
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                Translate(0x5000, Write, out _);
+                Translate(0x6000, Read, out _);
+                Translate(0x7000, Fetch, out _);
+            }
+        }
+        Walks();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Walks();
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
