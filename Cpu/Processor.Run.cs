@@ -88,7 +88,7 @@ public sealed unsafe partial class Processor
             var trap = (_flags & Rflags.TF) != 0;
             var limit = _eventDeadline > Cycles && _eventDeadline < cycleLimit ? _eventDeadline : cycleLimit;
             var remaining = limit - Cycles;
-            var budget = _singleStep || shadow || trap ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
+            var budget = _singleStep || shadow || trap || _watchEventWindows ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
             _shadowLoaded = false;
             var retired = ExecuteBlock(block, budget);
             if (shadow && !_shadowLoaded)

@@ -28,6 +28,9 @@ public sealed class Vmcs
     /// <summary>Launch state: false is "clear", true is "launched".</summary>
     public bool Launched { get; internal set; }
 
+    /// <summary>Launched before a VMXOFF and not cleared since: VMRESUME fails with error 6.</summary>
+    internal bool LaunchedBeforeVmxoff { get; set; }
+
     private static VmcsField[] BuildSupported()
     {
         var unsupported = new HashSet<VmcsField>
@@ -89,7 +92,7 @@ public sealed class Vmcs
         }
     }
 
-    public ulong this[VmcsField field]
+    internal ulong this[VmcsField field]
     {
         get => _values[SlotOf[(uint)field]];
         set => _values[SlotOf[(uint)field]] = Truncate((uint)field, value);

@@ -13,6 +13,6 @@ public enum VmxResultKind : byte
     Fault,
     /// <summary>VMLAUNCH/VMRESUME failed during or after loading guest state: exit reason 33 or 34 with bit 31, host state loaded.</summary>
     EntryFailure,
-    /// <summary>Executed in VMX non-root operation: the instruction caused a VM exit.</summary>
+    /// <summary>The instruction ended in a VM exit: executed in non-root operation, or a VM entry whose event injection caused an exit at once.</summary>
     VmExit,
 }

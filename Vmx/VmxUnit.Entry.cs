@@ -26,6 +26,7 @@ public sealed partial class VmxUnit
         if (_cpu.BlockingByMovSs) return VmFail(VmxInstructionError.VmEntryWithEventsBlockedByMovSs);
         if (!resume && v.Launched) return VmFail(VmxInstructionError.VmlaunchWithNonClearVmcs);
         if (resume && !v.Launched) return VmFail(VmxInstructionError.VmresumeWithNonLaunchedVmcs);
+        if (resume && v.LaunchedBeforeVmxoff) return VmFail(VmxInstructionError.VmresumeAfterVmxoff);
         if (!CheckControls(v)) return VmFail(VmxInstructionError.VmEntryWithInvalidControlFields);
         if (!CheckHostState(v)) return VmFail(VmxInstructionError.VmEntryWithInvalidHostStateFields);
         _cpu.AddCycles(Cost.VmEntry);
@@ -55,7 +56,8 @@ public sealed partial class VmxUnit
         var exits = ExitCount;
         InjectEvent(v);
         if (ExitCount == exits) DeliverPendingDebugExceptions(v);
-        return VmxResult.Succeed;
+        // Delivering the injected event (or the #DB) may itself have caused a VM exit.
+        return ExitCount == exits ? VmxResult.Succeed : VmxResult.VmExit;
     }
 
     private void CacheControls(Vmcs v)

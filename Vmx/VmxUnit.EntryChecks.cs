@@ -43,6 +43,9 @@ public sealed partial class VmxUnit
         // VM-exit controls (27.2.1.2).
         if (!Allowed(exit, VmExitControls.TrueDefault1, VmExitControls.Allowed1)) return false;
         if ((pin & PinBasedControls.ActivateVmxPreemptionTimer) == 0 && (exit & VmExitControls.SaveVmxPreemptionTimerValue) != 0) return false;
+        // Lists longer than the 512 entries IA32_VMX_MISC recommends are undefined (A.6); this processor refuses them.
+        if (v[VmcsField.VmExitMsrStoreCount] > MaxMsrListEntries || v[VmcsField.VmExitMsrLoadCount] > MaxMsrListEntries
+            || v[VmcsField.VmEntryMsrLoadCount] > MaxMsrListEntries) return false;
         if (!MsrAreaOk(v[VmcsField.VmExitMsrStoreAddress], v[VmcsField.VmExitMsrStoreCount])) return false;
         if (!MsrAreaOk(v[VmcsField.VmExitMsrLoadAddress], v[VmcsField.VmExitMsrLoadCount])) return false;
 
@@ -51,6 +54,8 @@ public sealed partial class VmxUnit
         if (!MsrAreaOk(v[VmcsField.VmEntryMsrLoadAddress], v[VmcsField.VmEntryMsrLoadCount])) return false;
         return CheckEventInjection(v, proc2);
     }
+
+    private const ulong MaxMsrListEntries = 512;
 
     private static bool MsrAreaOk(ulong address, ulong count) =>
         count == 0 || ((address & 0xF) == 0 && IsValidPhysicalAddress(address) && IsValidPhysicalAddress(address + count * 16 - 1));

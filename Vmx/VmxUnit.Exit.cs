@@ -137,7 +137,10 @@ public sealed partial class VmxUnit
         ulong efer;
         if ((exit & VmExitControls.LoadIa32Efer) != 0) efer = v[VmcsField.HostIa32Efer];
         else efer = hostLong ? _cpu.Efer | Efer.LME | Efer.LMA : _cpu.Efer & ~(Efer.LME | Efer.LMA);
-        _cpu.LoadControlState(v[VmcsField.HostCr0], v[VmcsField.HostCr3], v[VmcsField.HostCr4], efer, flush: !_vpidActive || !guestLoaded);
+        // CR0 keeps ET, CD, NW and its reserved bits (63:32, 28:19, 17, 15:6) across the load (28.5.1).
+        const ulong keptCr0 = Cr0.ET | Cr0.CD | Cr0.NW | 0xFFFFFFFF_00000000UL | 0x1FF80000UL | (1UL << 17) | 0xFFC0UL;
+        var cr0 = (v[VmcsField.HostCr0] & ~keptCr0) | (_cpu.Cr0 & keptCr0);
+        _cpu.LoadControlState(cr0, v[VmcsField.HostCr3], v[VmcsField.HostCr4], efer, flush: !_vpidActive || !guestLoaded);
         _cpu.SetDebugRegister(7, 0x400);
         _cpu.SysenterCs = v[VmcsField.HostIa32SysenterCs];
         _cpu.SysenterEsp = v[VmcsField.HostIa32SysenterEsp];

@@ -61,8 +61,8 @@ public sealed partial class VmxUnit
 
     public VmxResult Vmresume() => Check(Mnemonic.Vmresume) ?? Enter(resume: true);
 
-    /// <summary>INVEPT with the 128-bit descriptor (EPTP, reserved).</summary>
-    public VmxResult Invept(ulong type, ulong eptp, ulong reserved = 0) => Check(Mnemonic.Invept) ?? InveptCore(type, eptp);
+    /// <summary>INVEPT with the EPTP of its 128-bit descriptor (bits 127:64 are reserved and not consulted).</summary>
+    public VmxResult Invept(ulong type, ulong eptp) => Check(Mnemonic.Invept) ?? InveptCore(type, eptp);
 
     /// <summary>INVVPID with the 128-bit descriptor (VPID in bits 15:0 of the first quadword, linear address).</summary>
     public VmxResult Invvpid(ulong type, ulong vpidQuadword, ulong linearAddress) => Check(Mnemonic.Invvpid) ?? InvvpidCore(type, vpidQuadword, linearAddress);
@@ -128,6 +128,8 @@ public sealed partial class VmxUnit
 
     private VmxResult VmxoffCore()
     {
+        foreach (var v in _active)
+            if (v.Launched) v.LaunchedBeforeVmxoff = true;
         InVmxOperation = false;
         _current = null;
         return VmxResult.Succeed;

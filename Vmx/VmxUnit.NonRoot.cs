@@ -64,7 +64,7 @@ public sealed partial class VmxUnit
             {
                 BeginExit();
                 var source = extra & 3;
-                if (source != 3) _current![VmcsField.VmExitInstructionLength] = (ulong)_cpu.CurrentInstruction.Length;
+                if (source != 3) _current![VmcsField.VmExitInstructionLength] = (ulong)_cpu.TaskSwitchInstructionLength;
                 Exit(VmExitReason.TaskSwitch, (info & 0xFFFF) | (source << 30));
                 return true;
             }
@@ -213,7 +213,7 @@ public sealed partial class VmxUnit
         return true;
     }
 
-    /// <summary>MOV from CR0/CR4 reads the shadow for host-owned bits; CR3 and CR8 stores may exit; CR8 reads the virtual TPR (26.3, 29.3).</summary>
+    /// <summary>MOV from CR0/CR4 reads the shadow for host-owned bits; CR3 and CR8 stores may exit; CR8 reads the virtual TPR (26.3, 30.3).</summary>
     private bool CrRead(int cr, int gpr)
     {
         ulong value;
@@ -296,7 +296,7 @@ public sealed partial class VmxUnit
                 var v = _current!;
                 _memory.Write(v[VmcsField.VirtualApicAddress] + 0x80, 4, (value & 0xF) << 4);
                 _cpu.CompleteInstruction();
-                // TPR-below-threshold is trap-like: the guest RIP saved is past the MOV (29.1.2).
+                // TPR-below-threshold is trap-like: the guest RIP saved is past the MOV (30.1.2).
                 if ((value & 0xF) < (v[VmcsField.TprThreshold] & 0xF))
                 {
                     BeginExit();

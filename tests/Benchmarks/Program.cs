@@ -23,4 +23,20 @@ if (args.Length > 0 && args[0] == "mips")
     }
     return;
 }
+// "vmexits [seconds]" measures VM exit + entry round trips per second of processor time without BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "vmexits")
+{
+    var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+    using var w = new VmExitWorkload();
+    w.RoundTrips(100_000);
+    var process = Process.GetCurrentProcess();
+    var cpuStart = process.TotalProcessorTime;
+    var sw = Stopwatch.StartNew();
+    ulong total = 0;
+    while (sw.Elapsed.TotalSeconds < seconds) total += w.RoundTrips(100_000);
+    process.Refresh();
+    var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+    Console.WriteLine($"{total / cpu:F0} VM exit + entry round trips per second ({total} in {cpu:F2} s of processor time)");
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args);

@@ -58,6 +58,7 @@ public sealed class VmEntryCheckTests
         ["VM-exit reserved-1 bit 0 cleared", (Action<VmxMachine>)(m => m.SetControl(VmcsField.VmExitControls, 0, 1))],
         ["VM-exit MSR-store address not 16-byte aligned", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmExitMsrStoreCount, 1); m.Write(VmcsField.VmExitMsrStoreAddress, VmxMachine.MsrArea + 8); })],
         ["VM-entry MSR-load list beyond the address width", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmEntryMsrLoadCount, 2); m.Write(VmcsField.VmEntryMsrLoadAddress, (1UL << 40) - 16); })],
+        ["VM-entry MSR-load count above the 512 entries of IA32_VMX_MISC", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmEntryMsrLoadCount, 513); m.Write(VmcsField.VmEntryMsrLoadAddress, VmxMachine.MsrArea); })],
         ["entry to SMM", (Action<VmxMachine>)(m => m.SetControl(VmcsField.VmEntryControls, VmEntryControls.EntryToSmm))],
         ["injection of reserved type 1", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (1u << 8) | 32))],
         ["injected NMI with vector 3", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (2u << 8) | 3))],

@@ -94,6 +94,9 @@ public sealed class VmxInstructionTests
         Assert.AreEqual(Ud, m.Unit.Vmptrld(VmxMachine.VmcsRegion), "IA32_EFER.LMA = 1 and CS.L = 0: #UD");
         m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = 0x1B, Limit = 0xFFFFFFFF, Attributes = 0xA0FB });
         Assert.AreEqual(Gp, m.Unit.Vmptrld(VmxMachine.VmcsRegion), "CPL 3: #GP(0)");
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.CodeSelector, Limit = 0xFFFFFFFF, Attributes = 0xA09B });
+        m.Cpu.LoadControlState(Cr0.NE | Cr0.ET, 0, VmxMachine.HostCr4, 0);
+        Assert.AreEqual(Ud, m.Unit.Vmread(VmcsField.GuestRip, out _), "real-address mode: #UD");
     }
 
     [TestMethod]
@@ -160,6 +163,13 @@ public sealed class VmxInstructionTests
         Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
         m.RunToExit();
         Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmcallInVmxRootOperation), m.Unit.Vmcall());
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmxoff());
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmxon(VmxMachine.VmxonRegion));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmptrld(VmxMachine.VmcsRegion));
+        Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmresumeAfterVmxoff), m.Unit.Vmresume(), "VMXOFF and VMXON between VMLAUNCH and VMRESUME");
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmclear(VmxMachine.VmcsRegion));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmptrld(VmxMachine.VmcsRegion));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch(), "after VMCLEAR the VMCS launches again");
     }
 
     [TestMethod]
@@ -289,5 +299,73 @@ public sealed class VmxInstructionTests
         Assert.AreEqual(0x99UL, m.Cpu.Rbx, "the hypervisor continues at HOST_RIP after the exit");
         Assert.AreEqual((uint)VmExitReason.Cpuid, m.Unit.LastExit.ExitReason);
         Assert.AreEqual(1UL, m.Unit.ExitCount);
+    }
+
+    [TestMethod]
+    public void GuestCodeInveptAndInvvpidReadTheirDescriptors()
+    {
+        using var m = new VmxMachine().Ready();
+        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
+        m.Memory.Write(0x60000, 8, ept.Eptp());
+        m.Memory.Write(0x60010, 8, 5);
+        m.Memory.Write(0x60018, 8, 0x0000_8000_0000_0000);
+        m.Code(a =>
+        {
+            a.mov(ebx, 0x60000);
+            a.mov(eax, 1);
+            a.invept(rax, __xmmword_ptr[rbx]);
+            a.pushfq();
+            a.mov(eax, 0);
+            a.invvpid(rax, __xmmword_ptr[rbx + 0x10]);
+            a.pushfq();
+            a.hlt();
+        }, VmxMachine.HostCode + 0x100);
+        m.Cpu.Rip = VmxMachine.HostCode + 0x100;
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 10_000));
+        Assert.AreEqual(0UL, m.Memory.Read(0x90000 - 8, 8) & (Rflags.CF | Rflags.ZF), "INVEPT single-context of a valid EPTP succeeds");
+        Assert.AreEqual(Rflags.ZF, m.Memory.Read(0x90000 - 16, 8) & (Rflags.CF | Rflags.ZF),
+            "INVVPID individual-address with a non-canonical address in bits 127:64: VMfailValid(28)");
+        Assert.AreEqual(28UL, m.Read(VmcsField.VmInstructionError));
+    }
+
+    [TestMethod]
+    public void ThirtyTwoBitHypervisorUsesThirtyTwoBitOperands()
+    {
+        // A 32-bit host with 4-MiB pages (CR0.PG is fixed to 1 in VMX operation).
+        using var m = new VmxMachine();
+        const ulong pd = 0x300000;
+        for (ulong i = 0; i < 1024; i++) m.Memory.Write(pd + i * 4, 4, (i << 22) | 0x83);
+        m.Cpu.LoadControlState(VmxMachine.HostCr0, pd, Cr4.PSE | Cr4.VMXE, 0);
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.Code32Selector, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        m.Memory.Write(0x60000, 8, VmxMachine.VmxonRegion);
+        m.Memory.Write(0x60008, 8, VmxMachine.VmcsRegion);
+        m.Code(a =>
+        {
+            a.mov(ebx, 0x60000);
+            a.vmxon(__qword_ptr[ebx]);
+            a.vmclear(__qword_ptr[ebx + 8]);
+            a.vmptrld(__qword_ptr[ebx + 8]);
+            a.mov(eax, (int)VmcsField.TscOffset);
+            a.mov(ecx, 0x12345678);
+            a.vmwrite(eax, ecx);
+            a.mov(eax, (int)VmcsField.TscOffset | 1);
+            a.mov(ecx, 0x9ABC);
+            a.vmwrite(eax, ecx);
+            a.mov(eax, (int)VmcsField.TscOffset);
+            a.vmread(edx, eax);
+            a.vmread(__dword_ptr[ebx + 16], eax);
+            a.mov(eax, (int)VmcsField.TscOffset | 1);
+            a.vmread(esi, eax);
+            a.hlt();
+        }, VmxMachine.HostCode, 32);
+        m.Cpu.Rsp = 0x90000;
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
+        Assert.IsTrue(m.Unit.InVmxOperation);
+        Assert.AreEqual(0x12345678UL, m.Cpu.Rdx, "VMREAD of a 64-bit field with a 32-bit operand returns bits 31:0");
+        Assert.AreEqual(0x12345678UL, m.Memory.Read(0x60010, 4));
+        Assert.AreEqual(0x9ABCUL, m.Cpu.Rsi, "the high-access encoding reaches bits 63:32");
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.Code32Selector, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmread((uint)VmcsField.TscOffset | 1, out var high));
+        Assert.AreEqual(0x9ABCUL, high);
     }
 }
