@@ -50,6 +50,43 @@ public sealed unsafe partial class Processor
         _eventsPending = true;
     }
 
+    private bool _initPending;
+    private bool _initBlocked;
+    private int _sipiVector = -1;
+
+    /// <summary>Signals INIT (an INIT IPI, or the platform's INIT line); it is latched until the processor can take it.</summary>
+    public void RaiseInit()
+    {
+        _initPending = true;
+        _eventsPending = true;
+        _stopBlock = true;
+    }
+
+    /// <summary>An INIT is latched and waits for delivery.</summary>
+    public bool InitPending => _initPending;
+
+    /// <summary>INIT stays latched while set: VMX root operation blocks it (SDM vol. 3, 24.8).</summary>
+    public bool InitBlocked
+    {
+        get => _initBlocked;
+        set
+        {
+            _initBlocked = value;
+            _eventsPending = true;
+        }
+    }
+
+    /// <summary>
+    /// Signals a startup IPI with <paramref name="vector"/>. Only a processor in the wait-for-SIPI
+    /// state takes it (SDM vol. 3, 9.4.4 and 10.6.1); any other discards it.
+    /// </summary>
+    public void RaiseStartupIpi(byte vector)
+    {
+        if (Activity != ActivityState.WaitForSipi) return;
+        _sipiVector = vector;
+        _eventsPending = true;
+    }
+
     /// <summary>Whether the processor would accept a maskable interrupt now (IF set, no interrupt shadow).</summary>
     public bool InterruptsEnabled => (_flags & Rflags.IF) != 0;
 
@@ -186,6 +223,7 @@ public sealed unsafe partial class Processor
             return true;
         }
         if (_pendingVector >= 0) DeliverPendingException();
+        if ((_initPending || _sipiVector >= 0) && HandleInitAndSipi()) return false;
         if (Activity == ActivityState.Shutdown)
         {
             stop = StopReason.Shutdown;
@@ -263,6 +301,36 @@ public sealed unsafe partial class Processor
             _eventsPending = true;
             return true;
         }
+        return false;
+    }
+
+    /// <summary>
+    /// INIT, unless blocked (VMX root operation, SVM's GIF clear), then a SIPI for a processor
+    /// waiting for one. Each reaches the virtualization unit first (VMX exits 3 and 4, SVM's INIT
+    /// intercept); true when one was taken.
+    /// </summary>
+    private bool HandleInitAndSipi()
+    {
+        if (_initPending && !_initBlocked && _globalInterruptFlag)
+        {
+            _initPending = false;
+            _eventsPending = true;
+            if (Hooks != null && Hooks.Intercept(this, InterceptKind.Init, 0, 0)) return true;
+            Init();
+            return true;
+        }
+        if (_sipiVector >= 0 && Activity == ActivityState.WaitForSipi)
+        {
+            var vector = _sipiVector;
+            _sipiVector = -1;
+            _eventsPending = true;
+            if (Hooks != null && Hooks.Intercept(this, InterceptKind.StartupIpi, (ulong)vector, 0)) return true;
+            SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = (ushort)(vector << 8), Base = (ulong)vector << 12, Limit = 0xFFFF, Attributes = 0x9B });
+            Rip = 0;
+            Activity = ActivityState.Active;
+            return true;
+        }
+        _sipiVector = -1;
         return false;
     }
 

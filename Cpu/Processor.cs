@@ -142,7 +142,24 @@ public sealed unsafe partial class Processor : IDisposable
     }
 
     /// <summary>Puts the processor in its power-up state (SDM vol. 3, table 9-1).</summary>
-    public void Reset()
+    public void Reset() => Reset(init: false);
+
+    /// <summary>
+    /// The response to INIT (SDM vol. 3, 9.1): the power-up state, except that the MSRs and CR0.CD/NW
+    /// keep their values; the bootstrap processor then starts at FFFF:FFF0, any other waits for a SIPI.
+    /// </summary>
+    public void Init()
+    {
+        var cacheControl = Cr0 & (Registers.Cr0.CD | Registers.Cr0.NW);
+        Reset(init: true);
+        Cr0 = Registers.Cr0.ET | cacheControl;
+        if ((ApicBase & ApicBaseBsp) == 0) Activity = ActivityState.WaitForSipi;
+    }
+
+    /// <summary>IA32_APIC_BASE.BSP: this processor is the bootstrap processor.</summary>
+    private const ulong ApicBaseBsp = 1UL << 8;
+
+    private void Reset(bool init)
     {
         for (var i = 0; i < RegisterCount; i++) _r[i] = 0;
         _r[2] = 0x600;
@@ -169,7 +186,9 @@ public sealed unsafe partial class Processor : IDisposable
         _nmiPending = false;
         _nmiBlocked = false;
         _pendingVector = -1;
-        ResetMsrs();
+        _initPending = false;
+        _sipiVector = -1;
+        if (!init) ResetMsrs();
         UpdateTlbContext();
         FlushTranslations();
         ModeChanged();

@@ -80,4 +80,10 @@ public enum InterceptKind : byte
     /// the preemption timer. Called before NMI and INTR are considered.
     /// </summary>
     EventWindow,
+
+    /// <summary>INIT, not blocked (<see cref="Processor.InitBlocked"/>, GIF); declining performs <see cref="Processor.Init"/>.</summary>
+    Init,
+
+    /// <summary>A startup IPI reaching a processor in the wait-for-SIPI state; info = its vector.</summary>
+    StartupIpi,
 }
