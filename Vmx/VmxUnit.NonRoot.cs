@@ -68,6 +68,15 @@ public sealed partial class VmxUnit
                 Exit(VmExitReason.TaskSwitch, (info & 0xFFFF) | (source << 30));
                 return true;
             }
+            case InterceptKind.Init:
+                BeginExit();
+                Exit(VmExitReason.InitSignal, 0);
+                return true;
+            case InterceptKind.StartupIpi:
+                // Only a guest in the wait-for-SIPI activity state receives one; the qualification is its vector (28.2.1).
+                BeginExit();
+                Exit(VmExitReason.StartupIpi, info & 0xFF);
+                return true;
             case InterceptKind.SecondLevelFault: return SecondLevelFault();
             case InterceptKind.EventWindow: return EventWindow();
             default: return false;

@@ -43,11 +43,31 @@ public sealed partial class VmxUnit : IVirtualizationHooks
 
     public Processor Processor => _cpu;
 
+    private bool _inVmxOperation;
+    private bool _inNonRootOperation;
+
     /// <summary>After VMXON, until VMXOFF.</summary>
-    public bool InVmxOperation { get; private set; }
+    public bool InVmxOperation
+    {
+        get => _inVmxOperation;
+        private set
+        {
+            _inVmxOperation = value;
+            _cpu.InitBlocked = value && !_inNonRootOperation;
+        }
+    }
 
     /// <summary>Between a successful VM entry and the next VM exit.</summary>
-    public bool InNonRootOperation { get; private set; }
+    public bool InNonRootOperation
+    {
+        get => _inNonRootOperation;
+        private set
+        {
+            _inNonRootOperation = value;
+            // INIT is blocked in VMX root operation and causes a VM exit in non-root operation (SDM vol. 3, 24.8, 26.2).
+            _cpu.InitBlocked = _inVmxOperation && !value;
+        }
+    }
 
     /// <summary>The current VMCS, or null when the current-VMCS pointer is FFFFFFFF_FFFFFFFFH.</summary>
     public Vmcs? CurrentVmcs => _current;
