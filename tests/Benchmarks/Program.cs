@@ -23,4 +23,23 @@ if (args.Length > 0 && args[0] == "mips")
     }
     return;
 }
+// "svm [seconds]" measures SVM round trips per second for both hosts in one process.
+if (args.Length > 0 && args[0] == "svm")
+{
+    var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+    foreach (var host in new[] { SvmRoundTripWorkload.Host.Api, SvmRoundTripWorkload.Host.GuestCode })
+    {
+        using var w = new SvmRoundTripWorkload(host);
+        w.Run(10_000);
+        var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        ulong total = 0;
+        while (sw.Elapsed.TotalSeconds < seconds) total += w.Run(100_000);
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+        Console.WriteLine($"{host}: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time), last exit {w.LastExitCode:x}");
+    }
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args);
