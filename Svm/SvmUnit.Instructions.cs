@@ -1,6 +1,7 @@
 using Iced.Intel;
 using Sim.Cpu;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Svm;
 
@@ -133,8 +134,24 @@ public sealed partial class SvmUnit
                     return true;
                 }
                 return Fault(result);
-            case SvmIntercept.Vmload: result = Vmload(rax); break;
-            case SvmIntercept.Vmsave: result = Vmsave(rax); break;
+            case SvmIntercept.Vmload or SvmIntercept.Vmsave:
+            {
+                // A guest's VMLOAD/VMSAVE address is guest-physical: under nested paging it goes through the nested tables.
+                if (!ValidPage(rax)) return Fault(ExceptionVector.GP);
+                var write = intercept == SvmIntercept.Vmsave;
+                if (InGuest && _vmcbState.NpEnable && _npt != null)
+                {
+                    if (!_npt.Translate(cpu, rax, write ? GuestPhysicalAccess.Write : GuestPhysicalAccess.Read, 0, out var hostPa))
+                    {
+                        var fault = _npt.LastFault;
+                        VmExit(SvmExitCode.Npf, fault.ExitInfo1, fault.ExitInfo2, 0);
+                        return true;
+                    }
+                    rax = hostPa;
+                }
+                result = write ? Vmsave(rax) : Vmload(rax);
+                break;
+            }
             case SvmIntercept.Stgi: result = Stgi(); break;
             case SvmIntercept.Clgi: result = Clgi(); break;
             default: result = Invlpga(rax, (uint)cpu.Rcx); break;
