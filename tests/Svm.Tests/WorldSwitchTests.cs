@@ -116,4 +116,26 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(0UL, m.Memory.Read(0x60000 + VmcbLayout.Star, 8));
         _ = v;
     }
+
+    [TestMethod]
+    public void RoundTripsDoNotAllocate()
+    {
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { var l = a.CreateLabel(); a.Label(ref l); a.cpuid(); a.jmp(l); });
+        m.Vmcb.Intercept(SvmIntercept.Cpuid);
+        void RoundTrips(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                m.Unit.Vmrun(SvmTestMachine.VmcbPa);
+                m.Cpu.Run(m.Cpu.Cycles + 10_000);
+                m.Vmcb.Write(VmcbLayout.Rip, 8, m.Vmcb.NRip);
+            }
+        }
+        RoundTrips(100);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        RoundTrips(1000);
+        Assert.AreEqual(before, GC.GetAllocatedBytesForCurrentThread(), "VMRUN, the guest's CPUID and #VMEXIT allocate nothing");
+        Assert.AreEqual(1100 + 0, m.Exits);
+    }
 }
