@@ -1,3 +1,4 @@
+using Sim.Cpu;
 using Sim.Cpu.Registers;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -91,5 +92,34 @@ public sealed class EventInjectionTests
         m.Cpu.Run(m.Cpu.Cycles + 100);
         Assert.IsTrue(m.Unit.InGuest, "the guest sleeps in HLT");
         Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Cpu.Rip);
+    }
+
+    [TestMethod]
+    public void Int3StyleExceptionReturnsToTheVmcbRip()
+    {
+        using var m = Machine(SvmEventInjection.Encode(ExceptionVector.BP, SvmEventInjection.TypeException, 0, false));
+        m.Vmcb.Write(VmcbLayout.Rip, 8, SvmTestMachine.GuestCode + 1);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.BP, m.GuestStubVector(v.Rip));
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, Stack(m, 0), "type 3 with vector 3 behaves like a trap from INT3 (15.20): the saved RIP is the VMCB's");
+    }
+
+    [TestMethod]
+    public void PhysicalInterruptWakesAHaltedGuestIntoAnIntrExit()
+    {
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource();
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.sti(); a.hlt(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Intr);
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        m.Cpu.Run(m.Cpu.Cycles + 100);
+        Assert.AreEqual(ActivityState.Hlt, m.Cpu.Activity);
+        source.Vector = 0x40;
+        m.Cpu.NotifyInterrupt();
+        m.Cpu.Run(m.Cpu.Cycles + 100);
+        Assert.AreEqual(SvmExitCode.Intr, m.Vmcb.ExitCode);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 2, m.Vmcb.Rip, "the guest RIP is past its HLT");
+        Assert.AreEqual(ActivityState.Active, m.Cpu.Activity, "the host runs");
     }
 }
