@@ -8,7 +8,10 @@ namespace Sim.Svm;
 /// <summary>The SVM instructions (AMD APM vol. 3, VMRUN … SKINIT), shared by guest code and the C# API.</summary>
 public sealed partial class SvmUnit
 {
-    /// <summary>VMRUN rAX: runs the guest of the VMCB at <paramref name="vmcbPa"/>; the host resumes where it called from.</summary>
+    /// <summary>
+    /// VMRUN rAX: runs the guest of the VMCB at <paramref name="vmcbPa"/>; the host resumes where it
+    /// called from. The host's operation: while a guest runs it returns <see cref="SvmResult.GeneralProtection"/>.
+    /// </summary>
     public SvmResult Vmrun(ulong vmcbPa) => InGuest ? SvmResult.GeneralProtection : Run(vmcbPa, _cpu.Rip);
 
     /// <summary>VMLOAD rAX: loads FS, GS, TR, LDTR and the system-call MSRs from the VMCB at <paramref name="vmcbPa"/>.</summary>
