@@ -129,8 +129,8 @@ public sealed class GlobalInterruptFlagTests
             m.Vmcb.Write(VmcbLayout.VIntr, 8, masking ? 1UL << 24 : 0);
             m.Cpu.Flags |= Rflags.IF;
             var v = m.RunToExit(masking ? SvmExitCode.Intr : SvmExitCode.Hlt);
+            Assert.AreEqual(masking ? SvmTestMachine.GuestCode : SvmTestMachine.GuestCode + 3, v.Rip, "with V_INTR_MASKING the pending INTR exits before the first guest instruction");
             Assert.AreEqual(0, source.Acknowledged, $"V_INTR_MASKING={masking}: the guest's IF=0 never lets the interrupt into the guest (15.21.1)");
-            _ = v;
         }
     }
 }
