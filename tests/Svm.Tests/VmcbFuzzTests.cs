@@ -128,4 +128,34 @@ public sealed class VmcbFuzzTests
         }
         Assert.IsTrue(invalid > 100 && entered > 100 && exited > 50, $"the patterns reach both outcomes: {invalid} invalid, {entered} entered, {exited} exited");
     }
+
+    [TestMethod]
+    public void RandomVmcbsRunFromHostCodeNeverThrow()
+    {
+        var rng = new Random(15051);
+        for (var iteration = 0; iteration < 500; iteration++)
+        {
+            using var m = new SvmTestMachine(memorySize: 2 << 20);
+            m.Unit.VmExited = null;
+            var v = m.Vmcb;
+            for (var i = rng.Next(1, 6); i > 0; i--)
+                v.Write(Fields[rng.Next(Fields.Length)], 1 << rng.Next(4), RandomValue(rng));
+            var code = new byte[64];
+            rng.NextBytes(code);
+            m.Memory.WriteBytes(SvmTestMachine.GuestCode, code);
+            m.Code(64, SvmTestMachine.HostCode, a =>
+            {
+                a.mov(Iced.Intel.AssemblerRegisters.rax, SvmTestMachine.VmcbPa);
+                a.vmrun();
+                a.hlt();
+            });
+            var mustFail = MustFail(v);
+            m.Cpu.Run(m.Cpu.Cycles + 5000);
+            if (mustFail || !m.Unit.InGuest)
+            {
+                Assert.AreEqual(SvmTestMachine.HostCode + 14, m.Cpu.Rip, $"iteration {iteration}: the host halts after its VMRUN (exit {v.ExitCode:x})");
+                Assert.IsTrue(mustFail ? v.ExitCode == SvmExitCode.Invalid : DefinedExitCodes.Contains(v.ExitCode), $"iteration {iteration}: EXITCODE {v.ExitCode:x}");
+            }
+        }
+    }
 }
