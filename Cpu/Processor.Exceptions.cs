@@ -63,6 +63,9 @@ public sealed unsafe partial class Processor
             return;
         }
         if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, (ulong)vector, error)) return;
+        // Delivering a fault takes a cycle: a handler that faults at once (a real-mode IVT whose stack
+        // wraps, an unfetchable handler) would otherwise loop without the clock reaching any limit.
+        AddCycles(1);
         DeliverEvent(vector, EventKind.Exception, error, ExceptionVector.HasErrorCode(vector));
     }
 

@@ -119,6 +119,7 @@ public sealed unsafe partial class Processor
             {
                 DeliverPendingException();
                 _eventsPending = true;
+                if (_singleStep) return StopReason.CycleLimit;
                 continue;
             }
             var shadow = _interruptShadow;

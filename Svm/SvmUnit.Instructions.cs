@@ -1,13 +1,17 @@
 using Iced.Intel;
 using Sim.Cpu;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Svm;
 
 /// <summary>The SVM instructions (AMD APM vol. 3, VMRUN … SKINIT), shared by guest code and the C# API.</summary>
 public sealed partial class SvmUnit
 {
-    /// <summary>VMRUN rAX: runs the guest of the VMCB at <paramref name="vmcbPa"/>; the host resumes where it called from.</summary>
+    /// <summary>
+    /// VMRUN rAX: runs the guest of the VMCB at <paramref name="vmcbPa"/>; the host resumes where it
+    /// called from. The host's operation: while a guest runs it returns <see cref="SvmResult.GeneralProtection"/>.
+    /// </summary>
     public SvmResult Vmrun(ulong vmcbPa) => InGuest ? SvmResult.GeneralProtection : Run(vmcbPa, _cpu.Rip);
 
     /// <summary>VMLOAD rAX: loads FS, GS, TR, LDTR and the system-call MSRs from the VMCB at <paramref name="vmcbPa"/>.</summary>
@@ -133,8 +137,24 @@ public sealed partial class SvmUnit
                     return true;
                 }
                 return Fault(result);
-            case SvmIntercept.Vmload: result = Vmload(rax); break;
-            case SvmIntercept.Vmsave: result = Vmsave(rax); break;
+            case SvmIntercept.Vmload or SvmIntercept.Vmsave:
+            {
+                // A guest's VMLOAD/VMSAVE address is guest-physical: under nested paging it goes through the nested tables.
+                if (!ValidPage(rax)) return Fault(ExceptionVector.GP);
+                var write = intercept == SvmIntercept.Vmsave;
+                if (InGuest && _vmcbState.NpEnable && _npt != null)
+                {
+                    if (!_npt.Translate(cpu, rax, write ? GuestPhysicalAccess.Write : GuestPhysicalAccess.Read, 0, out var hostPa))
+                    {
+                        var fault = _npt.LastFault;
+                        VmExit(SvmExitCode.Npf, fault.ExitInfo1, fault.ExitInfo2, 0);
+                        return true;
+                    }
+                    rax = hostPa;
+                }
+                result = write ? Vmsave(rax) : Vmload(rax);
+                break;
+            }
             case SvmIntercept.Stgi: result = Stgi(); break;
             case SvmIntercept.Clgi: result = Clgi(); break;
             default: result = Invlpga(rax, (uint)cpu.Rcx); break;

@@ -56,8 +56,9 @@ public sealed partial class SvmUnit
         m.Write(v + VmcbLayout.Rsp, 8, cpu.Rsp);
         m.Write(v + VmcbLayout.Rax, 8, cpu.Rax);
         m.Write(v + VmcbLayout.VIntr, 8, c.VIntr);
+        // INTERRUPT_SHADOW (bit 0) and GUEST_INTERRUPT_MASK (bit 1, the guest's RFLAGS.IF) (table B-1).
         var shadow = cpu.BlockingBySti || cpu.BlockingByMovSs;
-        m.Write(v + VmcbLayout.InterruptShadow, 8, shadow ? 1UL : 0UL);
+        m.Write(v + VmcbLayout.InterruptShadow, 8, (shadow ? 1UL : 0UL) | (cpu.InterruptsEnabled ? 2UL : 0UL));
 
         var during = cpu.EventBeingDelivered;
         var exitIntInfo = during.HasValue ? SvmEventInjection.FromDelivered(during.Value) : 0;

@@ -30,6 +30,7 @@ public sealed partial class SvmUnit
         if (check != SvmResult.Success) return check;
         if (!ValidPage(vmcbPa)) return SvmResult.GeneralProtection;
 
+        LastConsistencyFailure = VmcbConsistencyCheck.None;
         SaveHostState(hostRip);
         var reused = _vmcbState.Vmcb == vmcbPa;
         var clean = reused ? (VmcbCleanBits)(uint)_memory.Read(vmcbPa + VmcbLayout.VmcbClean, 4) : VmcbCleanBits.None;

@@ -1,42 +1,54 @@
 using System.Diagnostics;
+using System.Globalization;
 using BenchmarkDotNet.Running;
 using Sim.Benchmarks;
 
-// "mips [seconds]" measures MIPS per mode in one process without BenchmarkDotNet; anything else goes to BenchmarkDotNet.
-if (args.Length > 0 && args[0] == "mips")
+// Quick measurements in one process without BenchmarkDotNet, in processor time of this process
+// (not wall time), so that other load on the machine distorts less:
+//   "mips [seconds]"     guest instructions per second in each mode;
+//   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V.
+// Anything else goes to BenchmarkDotNet.
+var mode = args.Length > 0 ? args[0] : "";
+var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+if (mode == "mips")
 {
-    var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
     foreach (var bitness in new[] { 16, 32, 64 })
     {
         using var w = new InterpreterWorkload(bitness);
         w.Start();
         w.Run(20_000_000);
-        // Processor time of this process, not wall time, so that other load on the machine distorts less.
-        var process = Process.GetCurrentProcess();
-        var cpuStart = process.TotalProcessorTime;
-        var sw = Stopwatch.StartNew();
-        ulong total = 0;
-        while (sw.Elapsed.TotalSeconds < seconds) total += w.Run(10_000_000);
-        process.Refresh();
-        var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
-        Console.WriteLine($"{bitness}-bit: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {sw.Elapsed.TotalSeconds:F2} s wall)");
+        var (total, cpu, wall) = Measure(() => w.Run(10_000_000), seconds);
+        Console.WriteLine($"{bitness}-bit: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
     }
     return;
 }
-// "vmexits [seconds]" measures VM exit + entry round trips per second of processor time without BenchmarkDotNet.
-if (args.Length > 0 && args[0] == "vmexits")
+if (mode == "vmexits")
 {
-    var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
-    using var w = new VmExitWorkload();
-    w.RoundTrips(100_000);
+    using (var w = new VmExitWorkload())
+    {
+        w.RoundTrips(100_000);
+        var (total, cpu, _) = Measure(() => w.RoundTrips(100_000), seconds);
+        Console.WriteLine($"VT-x, C# host: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time)");
+    }
+    foreach (var host in new[] { SvmRoundTripWorkload.Host.Api, SvmRoundTripWorkload.Host.GuestCode })
+    {
+        using var w = new SvmRoundTripWorkload(host);
+        w.Run(10_000);
+        var (total, cpu, _) = Measure(() => w.Run(100_000), seconds);
+        var name = host == SvmRoundTripWorkload.Host.Api ? "C# host" : "host code executing VMRUN";
+        Console.WriteLine($"AMD-V, {name}: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time), last exit {w.LastExitCode:x}");
+    }
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args);
+
+static (ulong Total, double ProcessorSeconds, double WallSeconds) Measure(Func<ulong> run, double seconds)
+{
     var process = Process.GetCurrentProcess();
     var cpuStart = process.TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     ulong total = 0;
-    while (sw.Elapsed.TotalSeconds < seconds) total += w.RoundTrips(100_000);
+    while (sw.Elapsed.TotalSeconds < seconds) total += run();
     process.Refresh();
-    var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
-    Console.WriteLine($"{total / cpu:F0} VM exit + entry round trips per second ({total} in {cpu:F2} s of processor time)");
-    return;
+    return (total, (process.TotalProcessorTime - cpuStart).TotalSeconds, sw.Elapsed.TotalSeconds);
 }
-BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args);

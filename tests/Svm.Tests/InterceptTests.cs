@@ -404,4 +404,22 @@ public sealed class InterceptTests
         Assert.AreEqual(0, m.Exits, $"exit {m.Vmcb.ExitCode:x} ecx={m.Cpu.Rcx} rip={m.Vmcb.Rip:x}: PAUSEs 3 cycles apart exceed the threshold of 1: the count restarts every time");
         Assert.IsTrue(m.Cpu.Rcx > 100);
     }
+
+    [TestMethod]
+    public void RealModeGuestIoReportsSixteenBitAddressSize()
+    {
+        using var m = new SvmTestMachine();
+        m.Memory.Write(SvmTestMachine.IopmPa + (0x61 >> 3), 1, 1UL << (0x61 & 7));
+        var v = m.Vmcb;
+        v.Write(VmcbLayout.Cr0, 8, Cr0.ET | Cr0.NE);
+        v.Segment(VmcbLayout.Cs, 0x2000, 0x9B, 0xFFFF, 0x20000);
+        foreach (var s in new[] { VmcbLayout.Ds, VmcbLayout.Es, VmcbLayout.Ss }) v.Segment(s, 0, 0x93, 0xFFFF, 0);
+        v.Write(VmcbLayout.Rip, 8, 0);
+        v.Write(VmcbLayout.Rsp, 8, 0x7000);
+        v.Intercept(SvmIntercept.IoioProt);
+        m.GuestProgram(a => { a.@in(al, 0x61); a.hlt(); }, 16);
+        v = m.RunToExit(SvmExitCode.Ioio);
+        Assert.AreEqual((0x61UL << 16) | 1 | (1UL << 4) | (1UL << 7), v.ExitInfo1, "IN AL, 61h in real mode: TYPE = IN, SZ8, A16");
+        Assert.AreEqual(2UL, v.ExitInfo2, "the next IP within CS");
+    }
 }

@@ -30,10 +30,10 @@ internal sealed class SvmTestMachine : IDisposable
     public const ulong Pml4 = 0x100000;
     public const ushort Code64 = 0x08, Data = 0x10, Code32 = 0x18, Tss = 0x20;
 
-    public SvmTestMachine(PhysicalMemory? shared = null, int index = 0)
+    public SvmTestMachine(PhysicalMemory? shared = null, int index = 0, ulong memorySize = 16 << 20)
     {
         OwnsMemory = shared == null;
-        Memory = shared ?? new PhysicalMemory(16 << 20);
+        Memory = shared ?? new PhysicalMemory(memorySize);
         Bus = new TestBus();
         Cpu = new Processor(Memory, Bus, index);
         Unit = new SvmUnit(Cpu);
