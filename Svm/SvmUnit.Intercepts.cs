@@ -78,6 +78,12 @@ public sealed partial class SvmUnit
                 _cpu.NmiPending = true;
                 VmExit(SvmExitCode.Nmi, 0, 0, 0);
                 return true;
+            case InterceptKind.Init:
+                if (!c.Intercepts(SvmIntercept.Init)) return false;
+                // Like an intercepted NMI, the INIT stays pending; the #VMEXIT clears GIF, which holds it for the host.
+                _cpu.RaiseInit();
+                VmExit(SvmExitCode.Init, 0, 0, 0);
+                return true;
             case InterceptKind.TripleFault:
                 if (!c.Intercepts(SvmIntercept.Shutdown)) return false;
                 VmExit(SvmExitCode.Shutdown, 0, 0, 0);

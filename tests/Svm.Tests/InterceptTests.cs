@@ -360,6 +360,22 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void InitExitsAndStaysPendingForTheHost()
+    {
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { var l = a.CreateLabel(); a.Label(ref l); a.inc(ecx); a.jmp(l); });
+        m.Vmcb.Intercept(SvmIntercept.Init);
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        m.Cpu.Run(m.Cpu.Cycles + 50);
+        m.Cpu.RaiseInit();
+        m.Cpu.Run(m.Cpu.Cycles + 50);
+        Assert.AreEqual(SvmExitCode.Init, m.Vmcb.ExitCode, "#VMEXIT(INIT) = 63h (APM vol. 2, appendix C)");
+        Assert.IsFalse(m.Unit.InGuest);
+        Assert.IsTrue(m.Cpu.InitPending, "GIF = 0 after #VMEXIT holds the INIT for the host (15.17)");
+        Assert.IsTrue(m.Cpu.InProtectedMode, "the host was not reset");
+    }
+
+    [TestMethod]
     public void TripleFaultExitsAsShutdown()
     {
         using var m = new SvmTestMachine();
