@@ -42,6 +42,8 @@ internal sealed class GuestCode
 
     public Assembler Asm { get; }
 
+    private readonly List<(Label Label, byte[] Bytes)> blobs = [];
+
     public int Bitness { get; }
 
     /// <summary>Assembles the code for the address <paramref name="origin"/>.</summary>
@@ -53,6 +55,44 @@ internal sealed class GuestCode
     }
 
     public byte[] Assemble(ulong origin) => Assemble(Asm, origin);
+
+    /// <summary>Zeroes <paramref name="pages"/> 4-KiB pages at <paramref name="address"/> (64-bit code): memory is not assumed clear after a BIOS.</summary>
+    public void ZeroPages(ulong address, int pages)
+    {
+        RequireLongMode();
+        Asm.mov(rdi, address);
+        Asm.mov(ecx, pages * 4096 / 8);
+        Asm.xor(eax, eax);
+        Asm.rep.stosq();
+    }
+
+    /// <summary>Copies <paramref name="bytes"/>, which <see cref="EmitBlobs"/> places in the payload, to <paramref name="destination"/> (64-bit code).</summary>
+    public void CopyBlob(byte[] bytes, ulong destination)
+    {
+        RequireLongMode();
+        var label = Asm.CreateLabel();
+        blobs.Add((label, bytes));
+        Asm.lea(rsi, __[label]);
+        Asm.mov(rdi, destination);
+        Asm.mov(ecx, bytes.Length);
+        Asm.rep.movsb();
+    }
+
+    /// <summary>Emits the bytes that <see cref="CopyBlob"/> copies from.</summary>
+    public void EmitBlobs()
+    {
+        foreach (var (label, bytes) in blobs)
+        {
+            var l = label;
+            Asm.Label(ref l);
+            Asm.db(bytes);
+        }
+    }
+
+    private void RequireLongMode()
+    {
+        if (Bitness != 64) throw new InvalidOperationException("this routine is written for 64-bit guest code");
+    }
 
     /// <summary>A byte at [base + index], with both registers widened to 64 bits in long mode.</summary>
     public AssemblerMemoryOperand Byte(AssemblerRegister32 baseRegister, AssemblerRegister32 index) =>

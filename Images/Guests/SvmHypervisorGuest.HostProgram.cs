@@ -40,7 +40,6 @@ public sealed partial class SvmHypervisorGuest
         private const int CpuidLength = 2;
 
         private readonly Assembler _a = code.Asm;
-        private readonly List<(Label Label, byte[] Bytes)> _data = [];
         private Label _fail, _nripSave, _noSvm;
 
         public void Emit()
@@ -100,24 +99,24 @@ public sealed partial class SvmHypervisorGuest
             a.xor(edx, edx);
             a.wrmsr();
 
-            Copy(RealGuest(), RealGuestCode);
-            Copy(LongGuest(), LongGuestCode);
+            code.CopyBlob(RealGuest(), RealGuestCode);
+            code.CopyBlob(LongGuest(), LongGuestCode);
 
             // What the second guest will find behind the left-out pages once they are mapped, and what
             // the identity-mapped host pages hold instead: its second page directory maps linear
             // 4000_0000h to guest-physical 40_0000h by a 2-MiB page.
-            Zero(UnmappedTablePage + BackingOffset, 1);
-            Zero(UnmappedTablePage, 1);
+            code.ZeroPages(UnmappedTablePage + BackingOffset, 1);
+            code.ZeroPages(UnmappedTablePage, 1);
             a.mov(__byte_ptr[UnmappedPage + BackingOffset + (LongGuestData & 0xFFF)], BackingByte);
             a.mov(__byte_ptr[UnmappedPage + (LongGuestData & 0xFFF)], IdentityByte);
             Store64(UnmappedTablePage + BackingOffset + (LongGuestData >> 21 & 0x1FF) * 8, LargePage | 0x87);
 
             // IOPM: 12 KiB, one bit per port; only port 80h is intercepted (15.10.1). MSRPM all clear.
-            Zero(Iopm, 3);
+            code.ZeroPages(Iopm, 3);
             a.mov(__byte_ptr[Iopm + 0x80 / 8], 1 << (0x80 % 8));
-            Zero(Msrpm, 2);
-            Zero(Vmcb, 1);
-            Zero(GuestRegisters, 1);
+            code.ZeroPages(Msrpm, 2);
+            code.ZeroPages(Vmcb, 1);
+            code.ZeroPages(GuestRegisters, 1);
 
             a.mov(__dword_ptr[Vmcb + InterceptMisc1], InterceptCpuid | InterceptHlt | InterceptIoio | InterceptShutdown);
             a.mov(__dword_ptr[Vmcb + InterceptMisc2], InterceptVmrun);
@@ -243,7 +242,7 @@ public sealed partial class SvmHypervisorGuest
             a.jne(finish);
 
             // Guest 2's own tables (guest-physical, identity by 2-MiB pages over the first GiB).
-            Zero(GuestPml4, 3);
+            code.ZeroPages(GuestPml4, 3);
             Store64(GuestPml4, GuestPdpt | 7);
             Store64(GuestPdpt, GuestPd | 7);
             Store64(GuestPdpt + 8, UnmappedTablePage | 7);
@@ -259,7 +258,7 @@ public sealed partial class SvmHypervisorGuest
             a.jb(fill);
 
             // The nested tables: identity over 64 MiB by 2-MiB pages, except 40_0000h-5F_FFFFh by 4-KiB pages without the two left-out pages.
-            Zero(NestedPml4, 4);
+            code.ZeroPages(NestedPml4, 4);
             Store64(NestedPml4, NestedPdpt | 7);
             Store64(NestedPdpt, NestedPd | 7);
             var nestedFill = a.CreateLabel();
@@ -322,12 +321,7 @@ public sealed partial class SvmHypervisorGuest
 
             a.Label(ref _nripSave);
             a.db(0);
-            foreach (var (label, bytes) in _data)
-            {
-                var l = label;
-                a.Label(ref l);
-                a.db(bytes);
-            }
+            code.EmitBlobs();
         }
 
         private void PrintQword(ulong address)
@@ -351,26 +345,6 @@ public sealed partial class SvmHypervisorGuest
             a.mov(__qword_ptr[Vmcb + (ulong)offset + 8], 0);
         }
 
-        /// <summary>Zeroes <paramref name="pages"/> 4-KiB pages at <paramref name="address"/>: memory is not assumed clear after a BIOS.</summary>
-        private void Zero(ulong address, int pages)
-        {
-            var a = _a;
-            a.mov(rdi, address);
-            a.mov(ecx, pages * 4096 / 8);
-            a.xor(eax, eax);
-            a.rep.stosq();
-        }
 
-        /// <summary>Copies a nested guest's code from the payload to its guest-physical address.</summary>
-        private void Copy(byte[] bytes, ulong destination)
-        {
-            var a = _a;
-            var label = a.CreateLabel();
-            _data.Add((label, bytes));
-            a.lea(rsi, __[label]);
-            a.mov(rdi, destination);
-            a.mov(ecx, bytes.Length);
-            a.rep.movsb();
-        }
     }
 }

@@ -39,7 +39,6 @@ public sealed partial class VmxHypervisorGuest
         private const int EptWalk4 = 6, EptWriteBack = 14, Invept = 20, EptAccessedDirty = 21, InveptSingleContext = 25;
 
         private readonly Assembler _a = code.Asm;
-        private readonly List<(Label Label, byte[] Bytes)> _data = [];
         private Label _vmFail, _adjust, _advanceRip, _writeHostAndControls, _exitHandler, _resume, _fail;
         private Label _savedRax, _savedRbx, _savedRcx, _savedRdx, _guestNumber, _entryControls, _eptPointer, _gdtr,
             _vmxonPointer, _realVmcsPointer, _longVmcsPointer, _inveptDescriptor;
@@ -75,8 +74,8 @@ public sealed partial class VmxHypervisorGuest
             code.InitSerial();
             EnableVmx();
             SetUpHostDescriptors();
-            Copy(RealGuest(), RealGuestCode);
-            Copy(LongGuest(), LongGuestCode);
+            code.CopyBlob(RealGuest(), RealGuestCode);
+            code.CopyBlob(LongGuest(), LongGuestCode);
             BuildEpt();
             BuildLongGuestPageTables();
 
@@ -97,33 +96,13 @@ public sealed partial class VmxHypervisorGuest
             Data();
         }
 
-        /// <summary>Zeroes <paramref name="pages"/> 4-KiB pages at <paramref name="address"/>: memory is not assumed clear after a BIOS.</summary>
-        private void Zero(ulong address, int pages)
-        {
-            var a = _a;
-            a.mov(rdi, address);
-            a.mov(ecx, pages * 4096 / 8);
-            a.xor(eax, eax);
-            a.rep.stosq();
-        }
 
-        /// <summary>Copies a nested guest's code from the payload to its guest-physical address.</summary>
-        private void Copy(byte[] bytes, ulong destination)
-        {
-            var a = _a;
-            var label = a.CreateLabel();
-            _data.Add((label, bytes));
-            a.lea(rsi, __[label]);
-            a.mov(rdi, destination);
-            a.mov(ecx, bytes.Length);
-            a.rep.movsb();
-        }
 
         /// <summary>A GDT with a 64-bit code, a data and a 64-bit TSS descriptor, and TR loaded: VM exits need a host TR (SDM vol. 3, 27.2.3).</summary>
         private void SetUpHostDescriptors()
         {
             var a = _a;
-            Zero(HostGdt, 2);
+            code.ZeroPages(HostGdt, 2);
             a.mov(rdi, HostGdt);
             a.mov(rax, 0x00AF9B000000FFFFUL);
             a.mov(__qword_ptr[rdi + 8], rax);
@@ -207,7 +186,7 @@ public sealed partial class VmxHypervisorGuest
             a.mov(cr4, rax);
 
             // The VMCS revision identifier, IA32_VMX_BASIC bits 30:0, heads the VMXON region and each VMCS (24.2, 24.11.5).
-            Zero(VmxonRegion, 3);
+            code.ZeroPages(VmxonRegion, 3);
             a.mov(ecx, VmxBasic);
             a.rdmsr();
             a.and(eax, 0x7FFFFFFF);
@@ -254,7 +233,7 @@ public sealed partial class VmxHypervisorGuest
             var a = _a;
             var loop = a.CreateLabel();
             var skip = a.CreateLabel();
-            Zero(EptPml4, 4);
+            code.ZeroPages(EptPml4, 4);
             foreach (var (table, entry) in new[] { (EptPml4, EptPdpt | 7), (EptPdpt, EptPd | 7), (EptPd, EptPt | 7) })
             {
                 a.mov(rdi, table);
@@ -284,7 +263,7 @@ public sealed partial class VmxHypervisorGuest
         private void BuildLongGuestPageTables()
         {
             var a = _a;
-            Zero(GuestPml4, 3);
+            code.ZeroPages(GuestPml4, 3);
             foreach (var (table, entry) in new[] { (GuestPml4, GuestPdpt | 3), (GuestPdpt, GuestPd | 3), (GuestPd, 0x83UL) })
             {
                 a.mov(rdi, table);
@@ -672,12 +651,7 @@ public sealed partial class VmxHypervisorGuest
             a.Label(ref _gdtr);
             a.dw((ushort)39);
             a.dq(HostGdt);
-            foreach (var (label, bytes) in _data)
-            {
-                var l = label;
-                a.Label(ref l);
-                a.db(bytes);
-            }
+            code.EmitBlobs();
         }
     }
 }
