@@ -257,11 +257,14 @@ public sealed partial class SvmUnit
     /// <summary>
     /// EVENTINJ (15.20): the event is delivered through the guest IDT before its first instruction,
     /// without intercept checks on the event itself; a fault during delivery may be intercepted.
-    /// An injected software interrupt or INT3/INTO-style exception returns to the VMCB's RIP, which
-    /// the VMM has advanced past the instruction.
+    /// An injected software interrupt returns to NRIP when the VMM put it past the VMCB's RIP: with
+    /// NRIP save offered, hardware advances RIP to NRIP while it delivers INTn, so a VMM may leave
+    /// RIP at the instruction; a VMM that advanced RIP itself leaves NRIP no higher and the event
+    /// returns to RIP. An INT3/INTO-style exception (type 3) returns to the VMCB's RIP.
     /// </summary>
     private void Inject(ulong eventInj)
     {
+        const ulong MaxInstructionLength = 15;
         var vector = SvmEventInjection.Vector(eventInj);
         var type = SvmEventInjection.Type(eventInj) switch
         {
@@ -271,7 +274,13 @@ public sealed partial class SvmUnit
             _ => EventType.HardwareException,
         };
         var hasError = type == EventType.HardwareException && (eventInj & SvmEventInjection.ErrorCodeValid) != 0;
-        _cpu.InjectEvent(vector, type, (uint)(eventInj >> 32), hasError, 0);
+        var length = 0;
+        if (type == EventType.SoftwareInterrupt)
+        {
+            var ahead = _memory.Read(VmcbAddress + VmcbLayout.NRip, 8) - _cpu.Rip;
+            if (ahead <= MaxInstructionLength) length = (int)ahead;
+        }
+        _cpu.InjectEvent(vector, type, (uint)(eventInj >> 32), hasError, length);
     }
 
     /// <summary>

@@ -69,6 +69,17 @@ public sealed class EventInjectionTests
     }
 
     [TestMethod]
+    public void SoftwareInterruptReturnsToNripWhenTheVmmLeftRipAtTheInstruction()
+    {
+        using var m = Machine(SvmEventInjection.Encode(0x80, SvmEventInjection.TypeSoftwareInterrupt, 0, false));
+        m.Vmcb.Write(VmcbLayout.Rip, 8, SvmTestMachine.GuestCode);
+        m.Vmcb.Write(VmcbLayout.NRip, 8, SvmTestMachine.GuestCode + 1);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x80, m.GuestStubVector(v.Rip));
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, Stack(m, 0), "with NRIP save, delivery advances RIP to NRIP (15.7.1, 15.20)");
+    }
+
+    [TestMethod]
     public void FaultWhileInjectingExitsWithTheEventInExitIntInfo()
     {
         var injected = SvmEventInjection.Encode(0x50, SvmEventInjection.TypeIntr, 0, false);
