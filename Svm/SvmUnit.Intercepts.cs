@@ -40,6 +40,8 @@ public sealed partial class SvmUnit
             case InterceptKind.CrWrite: return CrWriteIntercept(info, extra);
             case InterceptKind.DrAccess:
             {
+                // The APM checks an instruction intercept after the instruction's own privilege and #UD faults.
+                if ((info & 0x200) != 0) return false;
                 var dr = (int)(info & 0xF);
                 var write = (info & 0x100) != 0;
                 if ((c.InterceptDr & (1u << (dr + (write ? 16 : 0)))) == 0) return false;

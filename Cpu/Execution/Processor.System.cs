@@ -383,35 +383,50 @@ public sealed unsafe partial class Processor
     public bool VmxSupported { get; set; }
 
     /// <summary>
-    /// The debug register MOV DR names: CPL 0 only (#GP); DR4/DR5 alias DR6/DR7 unless CR4.DE is set,
-    /// when they raise #UD, as DR8–DR15 do (SDM vol. 2, MOV—Move to/from Debug Registers).
+    /// The fault MOV DR raises before it touches a debug register, or -1: CPL 0 only (#GP); DR4/DR5
+    /// alias DR6/DR7 unless CR4.DE is set, when they raise #UD (SDM vol. 2, MOV—Move to/from Debug
+    /// Registers). <paramref name="n"/> is the register accessed after aliasing.
     /// </summary>
-    private bool DebugRegisterIndex(ref DecodedOp op, out int n)
+    private int DebugRegisterFault(ref DecodedOp op, out int n)
     {
         n = op.Sub;
-        if (!RequireCpl0()) return false;
+        if (Cpl != 0) return ExceptionVector.GP;
         if (n is 4 or 5)
         {
-            if ((Cr4 & Registers.Cr4.DE) != 0) return RaiseFault(ExceptionVector.UD, 0);
+            if ((Cr4 & Registers.Cr4.DE) != 0) return ExceptionVector.UD;
             n += 2;
         }
-        return n <= 7 || RaiseFault(ExceptionVector.UD, 0);
+        return -1;
+    }
+
+    /// <summary>
+    /// Offers MOV DR to the unit before its privilege and CR4.DE faults: a VMX MOV-DR exit takes
+    /// priority over them (SDM vol. 3, 26.1.3), and the unit declines when it checks them first.
+    /// </summary>
+    private bool DebugRegisterAccessIntercepted(ref DecodedOp op, bool write, int fault, int gpr)
+    {
+        var info = (ulong)op.Sub | (write ? 0x100UL : 0) | (fault >= 0 ? 0x200UL : 0);
+        return Intercepted(ref op, InterceptKind.DrAccess, info, (ulong)gpr);
     }
 
     private bool MoveFromDebugRegister(ref DecodedOp op)
     {
-        if (!DebugRegisterIndex(ref op, out var n)) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DrAccess, (ulong)n, op.R)) return _hookRetired;
+        if (op.Sub > 7) return RaiseFault(ExceptionVector.UD, 0);
+        var fault = DebugRegisterFault(ref op, out var n);
+        if (Hooks != null && DebugRegisterAccessIntercepted(ref op, write: false, fault, op.R)) return _hookRetired;
+        if (fault >= 0) return RaiseFault(fault, 0);
         _r[op.R] = _bitness == 64 ? _dr[n] : (uint)_dr[n];
         return Next(ref op);
     }
 
     private bool MoveToDebugRegister(ref DecodedOp op)
     {
-        if (!DebugRegisterIndex(ref op, out var n)) return false;
+        if (op.Sub > 7) return RaiseFault(ExceptionVector.UD, 0);
+        var fault = DebugRegisterFault(ref op, out var n);
+        if (Hooks != null && DebugRegisterAccessIntercepted(ref op, write: true, fault, op.Rm)) return _hookRetired;
+        if (fault >= 0) return RaiseFault(fault, 0);
         var value = _bitness == 64 ? _r[op.Rm] : (uint)_r[op.Rm];
         if (n is 6 or 7 && (value >> 32) != 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DrAccess, (ulong)n | 0x100, op.Rm)) return _hookRetired;
         _dr[n] = n switch
         {
             6 => (value & 0x1E00F) | 0xFFFF0FF0,

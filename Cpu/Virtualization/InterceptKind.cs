@@ -31,7 +31,11 @@ public enum InterceptKind : byte
     /// new value. The unit may change the value that is written through <see cref="Processor.InterceptValue"/>.
     /// </summary>
     CrWrite,
-    /// <summary>MOV DR; info = DR number (| 0x100 for a write), extra = the GPR number.</summary>
+    /// <summary>
+    /// MOV DR, offered before its #GP (CPL &gt; 0) and #UD (CR4.DE with DR4/DR5) faults; info = the DR
+    /// number as encoded (| 0x100 for a write, | 0x200 when one of those faults follows if the unit
+    /// declines), extra = the GPR number.
+    /// </summary>
     DrAccess,
     Pause,
     Wbinvd,

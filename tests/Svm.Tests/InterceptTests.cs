@@ -245,6 +245,18 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void DrAccessFaultsComeBeforeTheDrIntercept()
+    {
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.mov(eax, dr4); a.hlt(); });
+        m.Vmcb.Write(VmcbLayout.Cr4, 8, m.Vmcb.Read(VmcbLayout.Cr4, 8) | Cr4.DE);
+        m.Vmcb.InterceptDrRead(4);
+        m.Vmcb.InterceptException(ExceptionVector.UD);
+        // With CR4.DE = 1, MOV from DR4 raises #UD; the instruction's own exception precedes its intercept.
+        m.RunToExit(SvmExitCode.Exception + ExceptionVector.UD);
+    }
+
+    [TestMethod]
     public void DrAccessExitsWithTheGpr()
     {
         using var m = new SvmTestMachine();

@@ -186,6 +186,15 @@ public sealed class VmExitTests
     }
 
     [TestMethod]
+    public void MovDrExitTakesPriorityOverTheCr4DeFault()
+    {
+        using var m = Guest(a => { a.mov(rax, dr4); }, ProcessorBasedControls.MovDrExiting);
+        m.Write(VmcsField.GuestCr4, m.Read(VmcsField.GuestCr4) | Cr4.DE);
+        // 26.1.3: MOV-DR exits take priority over the #UD of DR4/DR5 with CR4.DE = 1; the qualification names DR4 as encoded.
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.MovDr, 4 | 0x10, 3, G);
+    }
+
+    [TestMethod]
     public void RdmsrWrmsrExitWithoutBitmaps()
     {
         using var m = Guest(a => { a.mov(ecx, 0x174); a.rdmsr(); });
