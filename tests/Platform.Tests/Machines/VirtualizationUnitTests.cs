@@ -1,4 +1,5 @@
 using Sim.Cpu;
+using Sim.Images.Guests;
 
 namespace Sim.Platform.Tests.Machines;
 
@@ -47,5 +48,28 @@ public sealed class VirtualizationUnitTests
             Assert.AreEqual(0u, ecx1 & (1u << 5), "no VMX on an AMD processor");
             Assert.IsTrue(cpu.TryWriteMsr(0xC0000080, cpu.Efer | (1UL << 12)), "EFER.SVME is writable (APM vol. 2, 15.4)");
         }
+    }
+
+    [TestMethod]
+    [DataRow(CpuVendor.Intel)]
+    [DataRow(CpuVendor.Amd)]
+    public void AHypervisorGuestGivesTheSameRunTwice(CpuVendor vendor)
+    {
+        (RunResult Result, string Output) RunOnce()
+        {
+            var console = new StringWriter();
+            using var machine = new Machine(new MachineConfig { Vendor = vendor, Console = console, DebugConsole = TextWriter.Null, MaxInstructions = 10_000_000 });
+            BuiltInGuest guest = vendor == CpuVendor.Intel ? new VmxHypervisorGuest() : new SvmHypervisorGuest();
+            machine.Load(guest.ToBootImage());
+            var result = machine.Run();
+            Assert.AreEqual(guest.ExpectedOutput(), console.ToString(), "the nested guests ran to the end");
+            return (result, console.ToString());
+        }
+        var first = RunOnce();
+        var second = RunOnce();
+        Assert.AreEqual(first.Result.Outcome, second.Result.Outcome);
+        Assert.AreEqual(first.Result.Cycles, second.Result.Cycles, "the same exits cost the same modeled cycles");
+        Assert.AreEqual(first.Result.Instructions, second.Result.Instructions);
+        Assert.AreEqual(first.Output, second.Output);
     }
 }
