@@ -19,14 +19,14 @@ public sealed class InterruptTests
             a.@out(0xF4, al);
         }))
         {
-            var source = new FakeInterruptSource { Vector = 0x30 };
+            var source = new TestInterruptSource { Vector = 0x30 };
             g.Cpu.InterruptSource = source;
             g.AssertExit(7);
             Assert.AreEqual(0, source.Acknowledged);
         }
         using (var g = GuestRunner.Protected(a => a.jmp(GuestRunner.CodeAddress)))
         {
-            var source = new FakeInterruptSource();
+            var source = new TestInterruptSource();
             g.Cpu.InterruptSource = source;
             g.Cpu.Flags |= Rflags.IF;
             Assert.AreEqual(StopReason.CycleLimit, g.Run(1000));
@@ -48,7 +48,7 @@ public sealed class InterruptTests
             a.nop();
             a.hlt();
         });
-        g.Cpu.InterruptSource = new FakeInterruptSource { Vector = 0x30 };
+        g.Cpu.InterruptSource = new TestInterruptSource { Vector = 0x30 };
         Assert.AreEqual(0x30, g.RunToVector());
         Assert.AreEqual(GuestRunner.CodeAddress + 2, g.Stack(0), "delivered after the instruction that follows STI");
     }
@@ -101,7 +101,7 @@ public sealed class InterruptTests
         });
         g.Code(32, 0x20000, a => a.iretd());
         g.SetIdtGate32(0x30, Descriptors.Gate(Descriptors.InterruptGate32, GuestRunner.KernelCode, 0x20000, 0));
-        var source = new FakeInterruptSource();
+        var source = new TestInterruptSource();
         g.Cpu.InterruptSource = source;
         Assert.AreEqual(StopReason.Halted, g.Run());
         Assert.AreEqual(ActivityState.Hlt, g.Cpu.Activity);

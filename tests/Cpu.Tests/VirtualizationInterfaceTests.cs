@@ -360,7 +360,7 @@ public sealed class VirtualizationInterfaceTests
     public void InterruptWithIfClearIsOfferedWhenTheFlagIsIgnored()
     {
         using var g = GuestRunner.Protected(a => { a.cli(); a.nop(); a.hlt(); });
-        var source = new FakeInterruptSource { Vector = 0x20 };
+        var source = new TestInterruptSource { Vector = 0x20 };
         g.Cpu.InterruptSource = source;
         var hooks = new RecordingHooks();
         g.Cpu.Hooks = hooks;
@@ -376,7 +376,7 @@ public sealed class VirtualizationInterfaceTests
     public void ClearGlobalInterruptFlagHoldsInterrupts()
     {
         using var g = GuestRunner.Protected(a => { a.sti(); a.nop(); a.nop(); a.hlt(); });
-        var source = new FakeInterruptSource { Vector = 0x21 };
+        var source = new TestInterruptSource { Vector = 0x21 };
         g.Cpu.InterruptSource = source;
         g.Cpu.GlobalInterruptFlag = false;
         g.Run(100);
@@ -419,7 +419,7 @@ public sealed class VirtualizationInterfaceTests
     public void InterruptShadowLoadedByTheUnitBlocksOneInstruction()
     {
         using var g = GuestRunner.Protected(a => { a.nop(); a.nop(); a.hlt(); });
-        var source = new FakeInterruptSource { Vector = 0x22 };
+        var source = new TestInterruptSource { Vector = 0x22 };
         g.Cpu.InterruptSource = source;
         g.Cpu.Flags |= Rflags.IF;
         g.Cpu.SetInterruptShadow(bySti: true, byMovSs: false);

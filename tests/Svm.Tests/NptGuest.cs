@@ -19,7 +19,7 @@ internal sealed class NptGuest : IDisposable
     public NptGuest()
     {
         Memory = new PhysicalMemory(16 << 20);
-        Bus = new NptBus();
+        Bus = new TestBus();
         Cpu = new Processor(Memory, Bus);
         Tables = new NptTables(Memory, NestedPool);
         Npt = new NestedPageTranslator(Memory) { NCr3 = Tables.Root };
@@ -29,7 +29,7 @@ internal sealed class NptGuest : IDisposable
     }
 
     public PhysicalMemory Memory { get; }
-    public NptBus Bus { get; }
+    public TestBus Bus { get; }
     public Processor Cpu { get; }
     public NptTables Tables { get; }
     public NestedPageTranslator Npt { get; }

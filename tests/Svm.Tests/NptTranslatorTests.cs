@@ -30,7 +30,7 @@ public sealed class NptTranslatorTests : IDisposable
 
     public NptTranslatorTests()
     {
-        _cpu = new Processor(_memory, new NptBus());
+        _cpu = new Processor(_memory, new TestBus());
         _npt = new NestedPageTranslator(_memory);
     }
 

@@ -34,7 +34,7 @@ internal sealed class SvmTestMachine : IDisposable
     {
         OwnsMemory = shared == null;
         Memory = shared ?? new PhysicalMemory(memorySize);
-        Bus = new TestBus();
+        Bus = new TestBus { ReadValue = 0x5A5A5A5A };
         Cpu = new Processor(Memory, Bus, index);
         Unit = new SvmUnit(Cpu);
         Unit.VmExited = _ => Exits++;

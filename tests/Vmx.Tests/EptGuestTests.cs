@@ -27,7 +27,7 @@ public sealed class EptGuestTests
         public Guest(bool accessedDirty, Func<ulong, ulong> permissions)
         {
             Memory = new PhysicalMemory(16 << 20);
-            Cpu = new Processor(Memory, new EptTestBus());
+            Cpu = new Processor(Memory, new TestBus());
             Ept = new EptTables(Memory, 0x800000);
             Translator = new EptTranslator(Memory) { Eptp = Ept.Eptp(accessedDirty) };
             Hooks = new EptRecordingHooks(Translator, fault =>

@@ -25,7 +25,7 @@ public sealed class EptTranslatorTests
     public void Setup()
     {
         _memory = new PhysicalMemory(16 << 20);
-        _cpu = new Processor(_memory, new EptTestBus());
+        _cpu = new Processor(_memory, new TestBus());
         _ept = new EptTables(_memory, 0x800000);
         _translator = new EptTranslator(_memory) { Eptp = _ept.Eptp() };
     }

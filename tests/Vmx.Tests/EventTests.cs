@@ -124,7 +124,7 @@ public sealed class EventTests
     public void ExternalInterruptExitingWithAcknowledge()
     {
         using var m = Guest(a => { a.nop(); a.jmp(G); });
-        var pic = new FakeInterruptController { Vector = 0x41 };
+        var pic = new TestInterruptSource { Vector = 0x41 };
         m.Cpu.InterruptSource = pic;
         m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.ExternalInterruptExiting);
         m.SetControl(VmcsField.VmExitControls, VmExitControls.AcknowledgeInterruptOnExit);
@@ -139,7 +139,7 @@ public sealed class EventTests
     public void ExternalInterruptExitingWithoutAcknowledge()
     {
         using var m = Guest(a => { a.nop(); a.jmp(G); });
-        var pic = new FakeInterruptController { Vector = 0x41 };
+        var pic = new TestInterruptSource { Vector = 0x41 };
         m.Cpu.InterruptSource = pic;
         m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.ExternalInterruptExiting);
         var exit = m.LaunchAndRun();

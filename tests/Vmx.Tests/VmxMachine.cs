@@ -23,7 +23,7 @@ public sealed class VmxMachine : IDisposable
     public const ulong HostCr4 = Cr4.PAE | Cr4.VMXE;
 
     public PhysicalMemory Memory { get; }
-    internal VmxTestBus Bus { get; } = new();
+    internal TestBus Bus { get; } = new() { ReadValue = 0x5A };
     public VmcsRegistry Registry { get; } = new();
     public Processor[] Cpus { get; }
     public VmxUnit[] Units { get; }

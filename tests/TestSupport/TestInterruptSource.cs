@@ -1,6 +1,6 @@
 using Sim.Cpu.Bus;
 
-namespace Sim.Svm.Tests;
+namespace Sim.TestSupport;
 
 /// <summary>An INTR line held by a test: one pending vector, acknowledged once.</summary>
 internal sealed class TestInterruptSource : IInterruptSource
