@@ -21,14 +21,7 @@ internal sealed class GuestRunner : IDisposable
     public TestBus Bus { get; }
     public Processor Cpu { get; }
 
-    public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build)
-    {
-        var asm = new Assembler(bitness);
-        build(asm);
-        var stream = new MemoryStream();
-        asm.Assemble(new StreamCodeWriter(stream), address);
-        return stream.ToArray();
-    }
+    public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build) => IcedAssembly.Assemble(bitness, address, build);
 
     public void Load(ulong address, byte[] code) => Memory.WriteBytes(address, code);
 

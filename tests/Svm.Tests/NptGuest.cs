@@ -38,14 +38,7 @@ internal sealed class NptGuest : IDisposable
     /// <summary>The processor's second level: the translator behind a recorder of each access.</summary>
     public NptRecordingTranslator Recorder { get; }
 
-    public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build)
-    {
-        var asm = new Assembler(bitness);
-        build(asm);
-        var stream = new MemoryStream();
-        asm.Assemble(new StreamCodeWriter(stream), address);
-        return stream.ToArray();
-    }
+    public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build) => IcedAssembly.Assemble(bitness, address, build);
 
     /// <summary>Writes guest-physical memory (at its host-physical place).</summary>
     public void WriteGuest(ulong gpa, int size, ulong value) => Memory.Write(gpa + Offset, size, value);

@@ -135,14 +135,7 @@ internal sealed class SvmTestMachine : IDisposable
         v.Segment(VmcbLayout.Idtr, 0, 0, 0xFFF, GuestIdt64);
     }
 
-    public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build)
-    {
-        var asm = new Assembler(bitness);
-        build(asm);
-        var stream = new MemoryStream();
-        asm.Assemble(new StreamCodeWriter(stream), address);
-        return stream.ToArray();
-    }
+    public static byte[] Assemble(int bitness, ulong address, Action<Assembler> build) => IcedAssembly.Assemble(bitness, address, build);
 
     public void Code(int bitness, ulong address, Action<Assembler> build) => Memory.WriteBytes(address, Assemble(bitness, address, build));
 

@@ -46,14 +46,7 @@ public sealed class EptGuestTests
         public EptTranslator Translator { get; }
         public EptRecordingHooks Hooks { get; }
 
-        public void Load(int bitness, Action<Assembler> build)
-        {
-            var asm = new Assembler(bitness);
-            build(asm);
-            var stream = new MemoryStream();
-            asm.Assemble(new StreamCodeWriter(stream), Code);
-            Memory.WriteBytes(Code, stream.ToArray());
-        }
+        public void Load(int bitness, Action<Assembler> build) => Memory.WriteBytes(Code, IcedAssembly.Assemble(bitness, Code, build));
 
         public ulong Leaf(ulong guestPhysical) => Ept[Ept.EntryAddress(guestPhysical, 1)];
 

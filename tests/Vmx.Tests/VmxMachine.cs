@@ -159,14 +159,8 @@ public sealed class VmxMachine : IDisposable
     }
 
     /// <summary>Assembles 64-bit guest code at <paramref name="address"/>.</summary>
-    public void Code(Action<Assembler> build, ulong address = GuestCode, int bitness = 64)
-    {
-        var asm = new Assembler(bitness);
-        build(asm);
-        var stream = new MemoryStream();
-        asm.Assemble(new StreamCodeWriter(stream), address);
-        Memory.WriteBytes(address, stream.ToArray());
-    }
+    public void Code(Action<Assembler> build, ulong address = GuestCode, int bitness = 64) =>
+        Memory.WriteBytes(address, IcedAssembly.Assemble(bitness, address, build));
 
     public void SetControl(VmcsField field, uint set, uint clear = 0, int cpu = 0) =>
         Write(field, (Read(field, cpu) | set) & ~(ulong)clear, cpu);
