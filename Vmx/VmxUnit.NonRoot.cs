@@ -144,6 +144,8 @@ public sealed partial class VmxUnit
             _ => (VmExitReason)0xFFFF,
         };
         if (reason == (VmExitReason)0xFFFF) return Fault(ExceptionVector.UD);
+        // VMCALL exits in every mode; the others keep their #UD for real, virtual-8086 and compatibility mode (VMCALL "Operation").
+        if (m == Mnemonic.Vmcall) return InstructionExit(reason, 0);
         var vector = ModeFault(m);
         if (vector >= 0) return Fault(vector);
         switch (m)

@@ -552,4 +552,17 @@ public sealed class VmExitTests
         AssertExit(m, exit, VmExitReason.ControlRegisterAccess, (3UL << 4) | 0x40 | (3UL << 16), 4, G + 5);
         Assert.AreEqual(0x60004UL, exit.GuestLinearAddress);
     }
+
+    [TestMethod]
+    public void VmcallExitsFromCompatibilityMode()
+    {
+        // VMCALL "Operation" (SDM vol. 2B): in VMX non-root operation the VM exit comes before the
+        // RFLAGS.VM and "IA32_EFER.LMA = 1 and CS.L = 0" #UD checks, unlike the other VMX instructions.
+        using var m = Guest(a => { a.nop(); });
+        m.Code(a => { a.vmcall(); }, G, 32);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Vmcall, 0, 3, G);
+    }
 }
