@@ -41,7 +41,8 @@ public sealed partial class VmxUnit
             case InterceptKind.Invpcid:
                 if (!Has(_proc2, SecondaryProcessorBasedControls.EnableInvpcid)) return Fault(ExceptionVector.UD);
                 if (!Has(_proc, ProcessorBasedControls.InvlpgExiting)) return false;
-                return MemoryInstructionExit(VmExitReason.Invpcid, _cpu.CurrentInstruction, 0);
+                // Reg2 (bits 31:28) names the register holding the INVPCID type (table 28-13).
+                return MemoryInstructionExit(VmExitReason.Invpcid, _cpu.CurrentInstruction, (uint)Math.Max(_cpu.CurrentInstruction.Register, 0) << 28);
             case InterceptKind.DescriptorTable: return DescriptorTableAccess();
             case InterceptKind.Exception: return ExceptionExit((int)(info & 0xFF), (uint)extra, (info & 0x100) != 0, (info & 0x200) != 0);
             case InterceptKind.Nmi:

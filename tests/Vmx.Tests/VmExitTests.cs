@@ -565,4 +565,15 @@ public sealed class VmExitTests
         m.Write(VmcsField.ExceptionBitmap, 1 << 6);
         AssertExit(m, m.LaunchAndRun(), VmExitReason.Vmcall, 0, 3, G);
     }
+
+    [TestMethod]
+    public void InvpcidExitReportsTheTypeRegisterInRegister2()
+    {
+        // Table 28-13 (INVEPT, INVPCID, INVVPID): bits 31:28 are Reg2, the register operand holding the type.
+        using var m = Guest(a => { a.mov(ebx, 0x60000); a.mov(ecx, 2); a.invpcid(rcx, __xmmword_ptr[rbx]); },
+            ProcessorBasedControls.InvlpgExiting, SecondaryProcessorBasedControls.EnableInvpcid);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual((uint)VmExitReason.Invpcid, exit.ExitReason);
+        Assert.AreEqual(1u, exit.InstructionInformation >> 28, "Reg2 = RCX (1)");
+    }
 }
