@@ -94,7 +94,12 @@ public sealed partial class VmxUnit
         }
         ulong efer;
         if (Has(_entryControls, VmEntryControls.LoadIa32Efer)) efer = v[VmcsField.GuestIa32Efer];
-        else efer = ia32e ? _cpu.Efer | Efer.LME | Efer.LMA : _cpu.Efer & ~(Efer.LME | Efer.LMA);
+        else
+        {
+            // LMA follows "IA-32e mode guest"; LME too, but only when CR0.PG is being set (27.3.2.1).
+            var mode = (cr0 & Cr0.PG) != 0 ? Efer.LME | Efer.LMA : Efer.LMA;
+            efer = ia32e ? _cpu.Efer | mode : _cpu.Efer & ~mode;
+        }
 
         _hostTscOffset = _cpu.TscOffset;
         if (Has(_proc, ProcessorBasedControls.UseTscOffsetting)) _cpu.TscOffset += (long)v[VmcsField.TscOffset];

@@ -241,4 +241,35 @@ public sealed class VmEntryCheckTests
         Assert.AreEqual(0x1234UL, m.Cpu.Rax & 0xFFFF);
         Assert.AreEqual(0UL, m.Read(VmcsField.GuestCr0) & Cr0.PE);
     }
+
+    [TestMethod]
+    public void WithoutLoadEferLmeIsLoadedOnlyWhenPagingIsEnabled()
+    {
+        // 27.3.2.1: with "load IA32_EFER" = 0, EFER.LMA is loaded with "IA-32e mode guest", and EFER.LME
+        // too only if CR0.PG is being set to 1; with paging off LME keeps its value (here the 64-bit host's 1).
+        using var m = new VmxMachine().Ready();
+        ValidEpt(m);
+        Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest | VmEntryControls.LoadIa32Efer);
+        m.SetControl(VmcsField.VmExitControls, VmExitControls.SaveIa32Efer);
+        m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
+        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
+        m.Write(VmcsField.GuestCsSelector, 0x1000);
+        m.Write(VmcsField.GuestCsBase, 0x10000);
+        m.Write(VmcsField.GuestCsLimit, 0xFFFF);
+        m.Write(VmcsField.GuestCsAccessRights, 0x93);
+        foreach (var s in new[] { 0, 2, 3, 4, 5 })
+        {
+            m.Write((VmcsField)((uint)VmcsField.GuestEsSelector + (uint)s * 2), 0);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsLimit + (uint)s * 2), 0xFFFF);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsAccessRights + (uint)s * 2), 0x93);
+        }
+        m.Write(VmcsField.GuestRip, 0);
+        m.Write(VmcsField.GuestRsp, 0x7000);
+        m.Code(a => a.hlt(), VmxMachine.GuestCode, 16);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
+        var efer = m.Read(VmcsField.GuestIa32Efer);
+        Assert.AreEqual(0UL, efer & Efer.LMA, "LMA = \"IA-32e mode guest\" = 0");
+        Assert.AreEqual(Efer.LME, efer & Efer.LME, "CR0.PG = 0: LME unmodified by VM entry");
+    }
 }
