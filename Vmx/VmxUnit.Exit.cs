@@ -186,10 +186,10 @@ public sealed partial class VmxUnit
         }
     }
 
-    /// <summary>SS, DS, ES, FS, GS on exit (28.5.2): unusable with a null selector, else a flat read/write data segment.</summary>
+    /// <summary>SS, DS, ES, FS, GS on exit (28.5.2): unusable with a null selector (SS only on an exit to 64-bit mode), else a flat read/write data segment.</summary>
     private void HostDataSegment(SegmentIndex index, ulong selector, ulong baseAddress)
     {
-        var unusable = selector == 0 && index != SegmentIndex.SS;
+        var unusable = selector == 0;
         _cpu.SetSegment(index, new SegmentRegister
         {
             Selector = (ushort)selector,

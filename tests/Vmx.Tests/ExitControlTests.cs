@@ -43,6 +43,22 @@ public sealed class ExitControlTests
     }
 
     [TestMethod]
+    public void NullHostSsSelectorLeavesSsUnusableWithDplZero()
+    {
+        // 28.5.2: a segment register other than CS and TR is unusable if its selector is loaded with 0;
+        // SS may be loaded with 0 on a VM exit to 64-bit mode; its DPL is cleared to 0 in any case.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Write(VmcsField.HostSsSelector, 0);
+        m.LaunchAndRun();
+        var ss = m.Cpu.GetSegment(SegmentIndex.SS);
+        Assert.AreEqual(0, ss.Selector);
+        Assert.IsTrue(ss.Unusable, "SS with a null selector is unusable");
+        Assert.AreEqual(0, ss.Dpl);
+        Assert.AreEqual(0, m.Cpu.Cpl);
+    }
+
+    [TestMethod]
     public void GuestStateIsSaved()
     {
         using var m = new VmxMachine().Ready();
