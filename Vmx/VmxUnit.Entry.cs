@@ -15,6 +15,7 @@ public sealed partial class VmxUnit
     private ulong _preemptionDeadline = ulong.MaxValue;
     private ulong _entryRetired;
     private bool _vpidActive;
+    private bool _pendingMtf;
 
     private const int NmiVector = 2;
 
@@ -166,6 +167,7 @@ public sealed partial class VmxUnit
     {
         _cpu.InterruptFlagIgnored = Has(_pin, PinBasedControls.ExternalInterruptExiting);
         _entryRetired = _cpu.InstructionsRetired;
+        _pendingMtf = false;
         _cpu.WatchEventWindows = Has(_proc, ProcessorBasedControls.InterruptWindowExiting | ProcessorBasedControls.NmiWindowExiting
             | ProcessorBasedControls.MonitorTrapFlag);
         if (Has(_pin, PinBasedControls.ActivateVmxPreemptionTimer))
@@ -187,6 +189,13 @@ public sealed partial class VmxUnit
         var info = (uint)v[VmcsField.VmEntryInterruptionInformation];
         if ((info & 0x80000000) == 0) return;
         var vector = (int)(info & 0xFF);
+        if (((info >> 8) & 7) == 7)
+        {
+            // Type 7, vector 0: an MTF VM exit pending on the boundary after the entry, whatever the monitor trap flag (27.6.2).
+            _pendingMtf = true;
+            _cpu.WatchEventWindows = true;
+            return;
+        }
         var type = (EventType)((info >> 8) & 7);
         var hasError = (info & 0x800) != 0;
         var length = type is EventType.SoftwareInterrupt or EventType.PrivilegedSoftwareException or EventType.SoftwareException
@@ -198,10 +207,11 @@ public sealed partial class VmxUnit
         if (type == EventType.Nmi && Has(_pin, PinBasedControls.VirtualNmis) && InNonRootOperation) _cpu.NmiBlocked = physicalNmiBlocked;
     }
 
-    /// <summary>Pending debug exceptions (27.7.3): B0–B3 or BS deliver a #DB before the first guest instruction, unless an event was injected.</summary>
+    /// <summary>Pending debug exceptions (27.7.3): B0–B3 or BS deliver a #DB before the first guest instruction, unless the entry is vectoring.</summary>
     private void DeliverPendingDebugExceptions(Vmcs v)
     {
-        if ((v[VmcsField.VmEntryInterruptionInformation] & 0x80000000) != 0) return;
+        var injection = v[VmcsField.VmEntryInterruptionInformation];
+        if ((injection & 0x80000000) != 0 && ((injection >> 8) & 7) != 7) return;
         var pending = v[VmcsField.GuestPendingDebugExceptions];
         if ((pending & 0x400F) == 0 || _cpu.BlockingByMovSs || _cpu.Activity != ActivityState.Active) return;
         _cpu.SetDebugRegister(6, (_cpu.GetDebugRegister(6) & ~0x400FUL) | (pending & 0x400F));

@@ -71,7 +71,9 @@ public sealed partial class VmxUnit
         if ((info & 0x7FFFF000) != 0) return false;
         switch (type)
         {
-            case 1 or 7: return false;
+            case 1: return false;
+            // Other event: offered with the monitor trap flag; vector 0 is a pending MTF VM exit.
+            case 7 when vector != 0: return false;
             case 2 when vector != 2: return false;
             case 3 when vector > 31: return false;
         }

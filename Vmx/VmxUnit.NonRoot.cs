@@ -427,8 +427,9 @@ public sealed partial class VmxUnit
     /// </summary>
     private bool EventWindow()
     {
-        if (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired)
+        if (_pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired))
         {
+            _pendingMtf = false;
             BeginExit();
             Exit(VmExitReason.MonitorTrapFlag, 0);
             return true;

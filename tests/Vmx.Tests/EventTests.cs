@@ -274,4 +274,21 @@ public sealed class EventTests
         Assert.AreEqual(1UL, m.Read(VmcsField.GuestActivityState), "the guest was halted when the timer expired");
         Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
     }
+
+    [TestMethod]
+    public void InjectedOtherEventMakesAnMtfVmExitPending()
+    {
+        // 27.6.2: interruption type 7 (other event) with vector 0 makes an MTF VM exit pending on the
+        // instruction boundary after VM entry, even with the "monitor trap flag" control 0.
+        using var m = Guest(a => { a.nop(); a.hlt(); });
+        Inject(m, 0, 7);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(G, m.Read(VmcsField.GuestRip), "nothing was delivered and no guest instruction executed");
+        Assert.AreEqual(0u, exit.IdtVectoringInformation);
+
+        // The pending MTF VM exit belongs to that one entry.
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
+        Assert.AreEqual(VmExitReason.Hlt, m.RunToExit().BasicReason);
+    }
 }

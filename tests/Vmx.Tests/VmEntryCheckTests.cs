@@ -60,6 +60,7 @@ public sealed class VmEntryCheckTests
         ["VM-entry MSR-load list beyond the address width", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmEntryMsrLoadCount, 2); m.Write(VmcsField.VmEntryMsrLoadAddress, (1UL << 40) - 16); })],
         ["VM-entry MSR-load count above the 512 entries of IA32_VMX_MISC", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmEntryMsrLoadCount, 513); m.Write(VmcsField.VmEntryMsrLoadAddress, VmxMachine.MsrArea); })],
         ["entry to SMM", (Action<VmxMachine>)(m => m.SetControl(VmcsField.VmEntryControls, VmEntryControls.EntryToSmm))],
+        ["other event (type 7) with a vector other than 0 (27.2.1.3)", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (7u << 8) | 1))],
         ["injection of reserved type 1", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (1u << 8) | 32))],
         ["injected NMI with vector 3", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (2u << 8) | 3))],
         ["injected hardware exception with vector 32", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (3u << 8) | 32))],
