@@ -360,7 +360,7 @@ public sealed partial class VmxUnit
         BeginExit();
         var v = _current!;
         var info = 0x80000000u | (uint)vector | ((uint)type << 8) | (hasError ? 0x800u : 0);
-        if (IretUnblockedNmi()) info |= 1u << 12;
+        if (IretUnblockedNmi()) info |= IretNmiUnblocking();
         v[VmcsField.VmExitInterruptionInformation] = info;
         v[VmcsField.VmExitInterruptionErrorCode] = hasError ? errorCode : 0;
         if (type != EventType.HardwareException) v[VmcsField.VmExitInstructionLength] = (ulong)_cpu.CurrentInstruction.Length;
@@ -397,6 +397,16 @@ public sealed partial class VmxUnit
         if (virtualNmis) _virtualNmiBlocked = false;
     }
 
+    /// <summary>
+    /// A VM exit from a fault or EPT violation during IRET: with "NMI exiting" 0 the blocking by NMI the
+    /// IRET ended is cleared before the exit commences (28.1); bit 12 of the exit information records it.
+    /// </summary>
+    private uint IretNmiUnblocking()
+    {
+        if (!Has(_pin, PinBasedControls.NmiExiting)) _cpu.NmiBlocked = false;
+        return 1u << 12;
+    }
+
     private bool IretUnblockedNmi() =>
         _iretUnblockedNmi && _cpu.Rip == _iretRip && _cpu.InstructionsRetired == _iretRetired
         && (!Has(_pin, PinBasedControls.NmiExiting) || Has(_pin, PinBasedControls.VirtualNmis));
@@ -411,12 +421,13 @@ public sealed partial class VmxUnit
         v[VmcsField.GuestPhysicalAddress] = f.GuestPhysicalAddress;
         if (f.Misconfiguration)
         {
+            if (IretUnblockedNmi()) IretNmiUnblocking();
             Exit(VmExitReason.EptMisconfiguration, 0);
             return true;
         }
         if (f.GuestLinearAddressValid) v[VmcsField.GuestLinearAddress] = f.GuestLinearAddress;
         var qualification = f.ExitQualification;
-        if (IretUnblockedNmi() && !_cpu.EventBeingDelivered.HasValue) qualification |= 1UL << 12;
+        if (IretUnblockedNmi() && !_cpu.EventBeingDelivered.HasValue) qualification |= IretNmiUnblocking();
         Exit(VmExitReason.EptViolation, qualification);
         return true;
     }

@@ -263,6 +263,28 @@ public sealed class EventTests
     }
 
     [TestMethod]
+    public void FaultDuringIretWithoutNmiExitingClearsNmiBlocking()
+    {
+        // 28.1: a VM exit from a fault during IRET with "NMI exiting" = 0 clears blocking by NMI before
+        // the exit commences; 28.2.3: bit 12 of the exit interruption information records the unblocking.
+        using var m = Guest(a =>
+        {
+            a.mov(rax, rsp);
+            a.push(VmxMachine.DataSelector);
+            a.push(rax);
+            a.pushfq();
+            a.push(0x40);
+            a.push((int)G);
+            a.iretq();
+        });
+        m.Write(VmcsField.GuestInterruptibilityState, 8);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 13);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(0x80000B0Du | (1u << 12), exit.InterruptionInformation);
+        Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "blocking by NMI was cleared before the exit");
+    }
+
+    [TestMethod]
     public void PreemptionTimerCountsDownInHlt()
     {
         using var m = Guest(a => a.nop());
