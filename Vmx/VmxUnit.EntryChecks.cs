@@ -151,7 +151,7 @@ public sealed partial class VmxUnit
     private static bool GranularityOk(ulong limit, ulong ar) =>
         ((limit & 0xFFF) == 0xFFF || (ar & 0x8000) == 0) && ((limit & 0xFFF00000) == 0 || (ar & 0x8000) != 0);
 
-    /// <summary>Checks on the guest-state area (27.3.1): a failure is a VM-entry failure with reason 33; <paramref name="qualification"/> is 0 or 4 (link pointer).</summary>
+    /// <summary>Checks on the guest-state area (27.3.1): a failure is a VM-entry failure with reason 33; <paramref name="qualification"/> is 0, 2 (PDPTEs), 3 (NMI under STI blocking) or 4 (link pointer).</summary>
     private bool CheckGuestState(Vmcs v, out ulong qualification)
     {
         qualification = 0;
@@ -324,7 +324,11 @@ public sealed partial class VmxUnit
         if ((proc2 & SecondaryProcessorBasedControls.EnableEpt) != 0 && PaePaging(cr0, cr4, ia32e))
         {
             for (var i = 0; i < 4; i++)
-                if (!PdpteOk(v[(VmcsField)((uint)VmcsField.GuestPdpte0 + (uint)i * 2)])) return false;
+                if (!PdpteOk(v[(VmcsField)((uint)VmcsField.GuestPdpte0 + (uint)i * 2)]))
+                {
+                    qualification = 2;
+                    return false;
+                }
         }
         return true;
     }

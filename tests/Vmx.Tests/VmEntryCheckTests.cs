@@ -133,6 +133,14 @@ public sealed class VmEntryCheckTests
         ["NMI injected while blocked by STI", (Action<VmxMachine>)(m => { m.Write(VmcsField.GuestRflags, 0x202); m.Write(VmcsField.GuestInterruptibilityState, 1); Inject(m, 0x80000000u | (2u << 8) | 2); }), 3UL],
         ["VMCS link pointer not FFFFFFFF_FFFFFFFFh and not aligned", (Action<VmxMachine>)(m => m.Write(VmcsField.VmcsLinkPointer, VmxMachine.SecondVmcs + 8)), 4UL],
         ["PAE paging with a PDPTE reserved bit set (without EPT)", (Action<VmxMachine>)(PaeGuestWithBadPdpte), 2UL],
+        // 27.8: qualification 2 is a problem with the PDPTEs of 27.3.1.6, which with EPT are the VMCS fields.
+        ["PAE paging under EPT with a PDPTE field reserved bit set", (Action<VmxMachine>)(m =>
+        {
+            PaeGuestWithBadPdpte(m);
+            ValidEpt(m);
+            Proc2(m, SecondaryProcessorBasedControls.EnableEpt);
+            m.Write(VmcsField.GuestPdpte0, 0x301000 | 1 | 0x20);
+        }), 2UL],
     ];
 
     /// <summary>A 32-bit PAE guest whose PDPT (read through CR3 at entry) has bit 5 set in a present entry.</summary>

@@ -490,7 +490,7 @@ public sealed class VmExitTests
         n.Write(VmcsField.GuestPdpte2, pd | 1 | 0x40);
         Assert.AreEqual(VmxResult.EntryFailure, n.Unit.Vmlaunch());
         Assert.AreEqual(0x80000021u, n.Exits[0].ExitReason, "a reserved bit in a VMCS PDPTE fails the guest-state checks (27.3.1.6)");
-        Assert.AreEqual(0UL, n.Exits[0].ExitQualification);
+        Assert.AreEqual(2UL, n.Exits[0].ExitQualification, "27.8: qualification 2, a problem with the PDPTEs of 27.3.1.6");
     }
 
     [TestMethod]
