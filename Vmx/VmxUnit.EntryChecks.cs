@@ -80,7 +80,7 @@ public sealed partial class VmxUnit
         var unrestrictedRealMode = (proc2 & SecondaryProcessorBasedControls.UnrestrictedGuest) != 0 && (v[VmcsField.GuestCr0] & Cr0.PE) == 0;
         var errorExpected = type == 3 && !unrestrictedRealMode && vector is 8 or 10 or 11 or 12 or 13 or 14 or 17 or 21;
         if (deliverError != errorExpected) return false;
-        if (deliverError && (v[VmcsField.VmEntryExceptionErrorCode] & 0xFFFF8000) != 0) return false;
+        if (deliverError && (v[VmcsField.VmEntryExceptionErrorCode] & 0xFFFF0000) != 0) return false;
         if (type is 4 or 5 or 6)
         {
             var length = v[VmcsField.VmEntryInstructionLength];

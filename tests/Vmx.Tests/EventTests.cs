@@ -47,6 +47,18 @@ public sealed class EventTests
     }
 
     [TestMethod]
+    public void InjectedErrorCodeMayHaveBit15Set()
+    {
+        // 27.2.1.3: with the deliver-error-code bit set, only bits 31:16 of the VM-entry exception error code must be 0
+        // (bit 15 is the SGX bit of a #PF error code).
+        using var m = Guest(a => a.hlt());
+        Inject(m, 14, 3, 0x8002);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
+        Assert.AreEqual(Stub(14), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0x8002UL, Frame(m, 0), "the error code pushed");
+    }
+
+    [TestMethod]
     public void InjectedExternalInterrupt()
     {
         using var m = Guest(a => a.hlt());

@@ -66,7 +66,7 @@ public sealed class VmEntryCheckTests
         ["injected hardware exception with vector 32", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (3u << 8) | 32))],
         ["#UD injected with an error code", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | 0x800 | (3u << 8) | 6))],
         ["#GP injected without an error code", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (3u << 8) | 13))],
-        ["error code bits 31:15 set", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | 0x800 | (3u << 8) | 13, 0x10000))],
+        ["error code bits 31:16 set", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | 0x800 | (3u << 8) | 13, 0x10000))],
         ["software interrupt with instruction length 0", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (4u << 8) | 0x30, 0, 0))],
         ["software exception with instruction length 16", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (6u << 8) | 3, 0, 16))],
         ["interruption information bits 30:12 set", (Action<VmxMachine>)(m => Inject(m, 0x80001000u | 0x20))],
