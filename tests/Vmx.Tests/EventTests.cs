@@ -325,4 +325,18 @@ public sealed class EventTests
         Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
         Assert.AreEqual(VmExitReason.Hlt, m.RunToExit().BasicReason);
     }
+
+    [TestMethod]
+    public void InterruptWindowWakesAGuestEnteredInHlt()
+    {
+        // 26.7.5: with "interrupt-window exiting", a VM exit occurs before any instruction when RFLAGS.IF = 1 and
+        // nothing blocks by STI or MOV SS; it occurs right after a VM entry that leaves the guest in HLT (27.7.5).
+        using var m = Guest(a => a.nop());
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.InterruptWindowExiting);
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Write(VmcsField.GuestActivityState, 1);
+        var exit = m.LaunchAndRun(cycles: 10_000);
+        Assert.AreEqual(VmExitReason.InterruptWindow, exit.BasicReason);
+        Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+    }
 }
