@@ -168,8 +168,8 @@ public sealed partial class VmxUnit
         _cpu.InterruptFlagIgnored = Has(_pin, PinBasedControls.ExternalInterruptExiting);
         _entryRetired = _cpu.InstructionsRetired;
         _pendingMtf = false;
-        _cpu.WatchEventWindows = Has(_proc, ProcessorBasedControls.InterruptWindowExiting | ProcessorBasedControls.NmiWindowExiting
-            | ProcessorBasedControls.MonitorTrapFlag);
+        _nmiBlockingHeld = false;
+        _cpu.WatchEventWindows = WindowsWatched();
         if (Has(_pin, PinBasedControls.ActivateVmxPreemptionTimer))
         {
             var ticks = (uint)v[VmcsField.VmxPreemptionTimerValue];
@@ -182,6 +182,10 @@ public sealed partial class VmxUnit
             _cpu.EventDeadline = ulong.MaxValue;
         }
     }
+
+    /// <summary>Whether instruction boundaries must reach <see cref="EventWindow"/>: window exiting, the monitor trap flag, a pending MTF VM exit.</summary>
+    private bool WindowsWatched() =>
+        _pendingMtf || Has(_proc, ProcessorBasedControls.InterruptWindowExiting | ProcessorBasedControls.NmiWindowExiting | ProcessorBasedControls.MonitorTrapFlag);
 
     /// <summary>Event injection (27.6): the VM-entry interruption-information field delivered through the guest IDT.</summary>
     private void InjectEvent(Vmcs v)

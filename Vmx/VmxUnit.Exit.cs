@@ -32,6 +32,11 @@ public sealed partial class VmxUnit
         }
         else v[VmcsField.IdtVectoringInformation] = 0;
         v[VmcsField.VmEntryInterruptionInformation] &= ~0x80000000UL;
+        if (_nmiBlockingHeld)
+        {
+            _nmiBlockingHeld = false;
+            _cpu.NmiBlocked = true;
+        }
         SaveGuestState(v);
         InNonRootOperation = false;
         DisarmNonRootEvents();

@@ -9,6 +9,7 @@ namespace Sim.Vmx;
 public sealed partial class VmxUnit
 {
     private bool _iretUnblockedNmi;
+    private bool _nmiBlockingHeld;
     private ulong _iretRip;
     private ulong _iretRetired;
 
@@ -395,6 +396,12 @@ public sealed partial class VmxUnit
         _iretRip = _cpu.Rip;
         _iretRetired = _cpu.InstructionsRetired;
         if (virtualNmis) _virtualNmiBlocked = false;
+        else if (Has(_pin, PinBasedControls.NmiExiting) && _cpu.NmiBlocked)
+        {
+            // With "NMI exiting" 1, IRET does not affect blocking by NMI (26.3): restored at the next boundary.
+            _nmiBlockingHeld = true;
+            _cpu.WatchEventWindows = true;
+        }
     }
 
     /// <summary>
@@ -438,6 +445,12 @@ public sealed partial class VmxUnit
     /// </summary>
     private bool EventWindow()
     {
+        if (_nmiBlockingHeld)
+        {
+            _nmiBlockingHeld = false;
+            _cpu.NmiBlocked = true;
+            _cpu.WatchEventWindows = WindowsWatched();
+        }
         if (_pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired))
         {
             _pendingMtf = false;

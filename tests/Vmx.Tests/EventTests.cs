@@ -339,4 +339,30 @@ public sealed class EventTests
         Assert.AreEqual(VmExitReason.InterruptWindow, exit.BasicReason);
         Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
     }
+
+    [TestMethod]
+    public void WithNmiExitingIretLeavesBlockingByNmi()
+    {
+        // 27.7.1: with "virtual NMIs" 0, blocking by NMI loaded at entry remains in effect as long as the processor
+        // is in non-root operation when "NMI exiting" is 1; 26.3: IRET then does not affect blocking of NMIs.
+        using var m = Guest(a =>
+        {
+            var done = a.CreateLabel();
+            a.mov(rax, rsp);
+            a.push(VmxMachine.DataSelector);
+            a.push(rax);
+            a.pushfq();
+            a.push(VmxMachine.CodeSelector);
+            a.lea(rbx, __[done]);
+            a.push(rbx);
+            a.iretq();
+            a.Label(ref done);
+            a.hlt();
+        });
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.NmiExiting);
+        m.Write(VmcsField.GuestInterruptibilityState, 8);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.Hlt, exit.BasicReason, "the IRET completed");
+        Assert.AreEqual(8UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "blocking by NMI is still in effect");
+    }
 }
