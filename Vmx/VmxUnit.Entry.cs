@@ -209,6 +209,7 @@ public sealed partial class VmxUnit
         var physicalNmiBlocked = _cpu.NmiBlocked;
         _cpu.InjectEvent(vector, type, (uint)v[VmcsField.VmEntryExceptionErrorCode], hasError, length);
         if (type == EventType.Nmi && Has(_pin, PinBasedControls.VirtualNmis) && InNonRootOperation) _cpu.NmiBlocked = physicalNmiBlocked;
+        NoteEventDelivered();
     }
 
     /// <summary>Pending debug exceptions (27.7.3): B0–B3 or BS deliver a #DB before the first guest instruction, unless the entry is vectoring.</summary>
@@ -220,6 +221,16 @@ public sealed partial class VmxUnit
         if ((pending & 0x400F) == 0 || _cpu.BlockingByMovSs || _cpu.Activity != ActivityState.Active) return;
         _cpu.SetDebugRegister(6, (_cpu.GetDebugRegister(6) & ~0x400FUL) | (pending & 0x400F));
         _cpu.InjectEvent(1, EventType.HardwareException, 0, false, 0);
+        NoteEventDelivered();
+    }
+
+    /// <summary>
+    /// An event reached the guest through its IDT: with the monitor trap flag, an MTF VM exit is pending on
+    /// the boundary after the delivery, before the handler's first instruction (26.7.2).
+    /// </summary>
+    private void NoteEventDelivered()
+    {
+        if (InNonRootOperation && Has(_proc, ProcessorBasedControls.MonitorTrapFlag)) _pendingMtf = true;
     }
 
     /// <summary>

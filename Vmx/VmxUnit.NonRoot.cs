@@ -47,7 +47,11 @@ public sealed partial class VmxUnit
             case InterceptKind.DescriptorTable: return DescriptorTableAccess();
             case InterceptKind.Exception: return ExceptionExit((int)(info & 0xFF), (uint)extra, (info & 0x100) != 0, (info & 0x200) != 0);
             case InterceptKind.Nmi:
-                if (!Has(_pin, PinBasedControls.NmiExiting)) return false;
+                if (!Has(_pin, PinBasedControls.NmiExiting))
+                {
+                    NoteEventDelivered();
+                    return false;
+                }
                 BeginExit();
                 _current![VmcsField.VmExitInterruptionInformation] = 0x80000000u | (2u << 8) | NmiVector;
                 Exit(VmExitReason.ExceptionOrNmi, 0);
@@ -355,7 +359,11 @@ public sealed partial class VmxUnit
             exits = ((errorCode & _pfecMask) == _pfecMatch) == bit;
         }
         else exits = (_exceptionBitmap & (1u << vector)) != 0;
-        if (!exits) return false;
+        if (!exits)
+        {
+            NoteEventDelivered();
+            return false;
+        }
         var type = software ? EventType.SoftwareException : privileged ? EventType.PrivilegedSoftwareException : EventType.HardwareException;
         var hasError = type == EventType.HardwareException && ExceptionVector.HasErrorCode(vector);
         BeginExit();
@@ -377,7 +385,11 @@ public sealed partial class VmxUnit
 
     private bool ExternalInterrupt()
     {
-        if (!Has(_pin, PinBasedControls.ExternalInterruptExiting)) return false;
+        if (!Has(_pin, PinBasedControls.ExternalInterruptExiting))
+        {
+            NoteEventDelivered();
+            return false;
+        }
         BeginExit();
         if (Has(_exitControls, VmExitControls.AcknowledgeInterruptOnExit) && _cpu.InterruptSource != null)
         {

@@ -365,4 +365,48 @@ public sealed class EventTests
         Assert.AreEqual(VmExitReason.Hlt, exit.BasicReason, "the IRET completed");
         Assert.AreEqual(8UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "blocking by NMI is still in effect");
     }
+
+    private static VmxMachine MtfGuest(Action<Iced.Intel.Assembler> code)
+    {
+        var m = Guest(code);
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.MonitorTrapFlag);
+        return m;
+    }
+
+    [TestMethod]
+    public void MonitorTrapFlagAfterAnInjectedEventExitsBeforeTheHandler()
+    {
+        // 26.7.2: with the monitor trap flag and a vectored event injected, an MTF VM exit is pending on the
+        // boundary before the first instruction following the VM entry (the handler's first instruction).
+        using var m = MtfGuest(a => { a.nop(); a.hlt(); });
+        Inject(m, 6, 3);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0u, exit.IdtVectoringInformation, "the delivery completed");
+    }
+
+    [TestMethod]
+    public void MonitorTrapFlagAfterAFaultExitsAfterItsDelivery()
+    {
+        // 26.7.2: if the first instruction after VM entry causes a fault, the MTF VM exit is pending on the
+        // boundary following the delivery of the fault.
+        using var m = MtfGuest(a => { a.ud2(); a.hlt(); });
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(G, Frame(m, 0), "#UD delivered with the faulting RIP");
+    }
+
+    [TestMethod]
+    public void MonitorTrapFlagAfterAPendingDebugExceptionExitsAfterItsDelivery()
+    {
+        // 26.7.2: with no event injected, a pending event (here the #DB of the pending debug exceptions, 27.7.3)
+        // delivered before an instruction executes makes the MTF VM exit pending after its delivery.
+        using var m = MtfGuest(a => { a.nop(); a.hlt(); });
+        m.Write(VmcsField.GuestPendingDebugExceptions, 1);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip));
+    }
 }
