@@ -151,6 +151,9 @@ public sealed partial class VmxUnit
         _cpu.Rip = v[VmcsField.GuestRip];
 
         var interruptibility = v[VmcsField.GuestInterruptibilityState];
+        // A vectoring entry leaves no blocking by STI or MOV SS (27.7.1).
+        var injection = v[VmcsField.VmEntryInterruptionInformation];
+        if ((injection & 0x80000000) != 0 && ((injection >> 8) & 7) != 7) interruptibility &= ~3UL;
         _cpu.SetInterruptShadow((interruptibility & 1) != 0, (interruptibility & 2) != 0);
         if (Has(_pin, PinBasedControls.VirtualNmis))
         {

@@ -409,4 +409,18 @@ public sealed class EventTests
         Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
         Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip));
     }
+
+    [TestMethod]
+    public void VectoringEntryLeavesNoBlockingByStiOrMovSs()
+    {
+        // 27.7.1: if the VM entry is vectoring, there is no blocking by STI or by MOV SS after it, whatever the
+        // interruptibility-state field says.
+        using var m = MtfGuest(a => { a.nop(); a.hlt(); });
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Write(VmcsField.GuestInterruptibilityState, 1);
+        Inject(m, 6, 3);
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, m.LaunchAndRun().BasicReason);
+        Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 3);
+    }
 }
