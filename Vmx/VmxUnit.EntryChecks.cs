@@ -98,7 +98,7 @@ public sealed partial class VmxUnit
         var cr4 = v[VmcsField.HostCr4];
         if ((~cr0 & VmxCapability.Cr0Fixed0) != 0 || (cr0 & ~VmxCapability.Cr0Fixed1) != 0) return false;
         if ((~cr4 & VmxCapability.Cr4Fixed0) != 0 || (cr4 & ~VmxCapability.Cr4Fixed1) != 0) return false;
-        if (!IsValidPhysicalAddress(v[VmcsField.HostCr3] & ~(1UL << 63))) return false;
+        if (!IsValidPhysicalAddress(v[VmcsField.HostCr3])) return false;
         if (!IsCanonical(v[VmcsField.HostIa32SysenterEsp]) || !IsCanonical(v[VmcsField.HostIa32SysenterEip])) return false;
         var hostLong = (exit & VmExitControls.HostAddressSpaceSize) != 0;
         if ((exit & VmExitControls.LoadIa32Pat) != 0 && !ValidPat(v[VmcsField.HostIa32Pat])) return false;
@@ -176,7 +176,7 @@ public sealed partial class VmxUnit
         }
         if (ia32e && ((cr0 & Cr0.PG) == 0 || (cr4 & Cr4.PAE) == 0)) return false;
         if (!ia32e && (cr4 & Cr4.PCIDE) != 0) return false;
-        if (!IsValidPhysicalAddress(v[VmcsField.GuestCr3] & ~(1UL << 63))) return false;
+        if (!IsValidPhysicalAddress(v[VmcsField.GuestCr3])) return false;
         if (!IsCanonical(v[VmcsField.GuestIa32SysenterEsp]) || !IsCanonical(v[VmcsField.GuestIa32SysenterEip])) return false;
         if ((entry & VmEntryControls.LoadIa32Pat) != 0 && !ValidPat(v[VmcsField.GuestIa32Pat])) return false;
         if ((entry & VmEntryControls.LoadIa32Efer) != 0)

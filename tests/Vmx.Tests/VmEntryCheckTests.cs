@@ -75,6 +75,7 @@ public sealed class VmEntryCheckTests
     public static IEnumerable<object[]> HostCases() =>
     [
         ["host CR0.PE clear (IA32_VMX_CR0_FIXED0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr0, VmxMachine.HostCr0 & ~Cr0.PE))],
+        ["host CR3 bit 63 set (27.2.2: bits 63:52 must be 0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr3, VmxMachine.PageTables | (1UL << 63)))],
         ["host CR4.VMXE clear (IA32_VMX_CR4_FIXED0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, Cr4.PAE))],
         ["host CR4 bit outside IA32_VMX_CR4_FIXED1", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.OSXSAVE))],
         ["host CR3 beyond the physical-address width", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr3, 1UL << 41))],
@@ -94,6 +95,7 @@ public sealed class VmEntryCheckTests
     public static IEnumerable<object[]> GuestCases() =>
     [
         ["guest CR0.PE clear without unrestricted guest", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr0, VmxMachine.HostCr0 & ~(Cr0.PE | Cr0.PG))), 0UL],
+        ["guest CR3 bit 63 set (27.3.1.1: bits 63:52 must be 0)", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr3, VmxMachine.PageTables | (1UL << 63))), 0UL],
         ["guest CR0.NE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr0, VmxMachine.HostCr0 & ~Cr0.NE)), 0UL],
         ["guest CR4.VMXE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr4, Cr4.PAE)), 0UL],
         ["IA-32e mode guest with CR4.PAE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr4, Cr4.VMXE)), 0UL],
