@@ -82,7 +82,9 @@ public sealed partial class VmxUnit
     /// <summary>Loads the guest-state area into the processor (27.3.2); false when the PDPTEs read through CR3 are invalid.</summary>
     private bool LoadGuestState(Vmcs v)
     {
-        var cr0 = v[VmcsField.GuestCr0];
+        // ET, NW, CD and the reserved bits 15:6, 17, 28:19 are never modified by VM entry (27.3.2.1).
+        const ulong keptCr0 = Cr0.ET | Cr0.CD | Cr0.NW | 0x1FF80000UL | (1UL << 17) | 0xFFC0UL;
+        var cr0 = (v[VmcsField.GuestCr0] & ~keptCr0) | (_cpu.Cr0 & keptCr0);
         var cr3 = v[VmcsField.GuestCr3];
         var cr4 = v[VmcsField.GuestCr4];
         var ia32e = Has(_entryControls, VmEntryControls.Ia32eModeGuest);
@@ -118,7 +120,8 @@ public sealed partial class VmxUnit
         if (ept && PaePaging(cr0, cr4, ia32e))
             _cpu.LoadPdptes(v[VmcsField.GuestPdpte0], v[VmcsField.GuestPdpte1], v[VmcsField.GuestPdpte2], v[VmcsField.GuestPdpte3]);
 
-        if (Has(_entryControls, VmEntryControls.LoadDebugControls)) _cpu.SetDebugRegister(7, v[VmcsField.GuestDr7]);
+        // DR7 bits 12 and 15:14 are loaded as 0 and bit 10 as 1 (27.3.2.1).
+        if (Has(_entryControls, VmEntryControls.LoadDebugControls)) _cpu.SetDebugRegister(7, (v[VmcsField.GuestDr7] & ~0xD000UL) | 0x400);
         _cpu.SysenterCs = v[VmcsField.GuestIa32SysenterCs];
         _cpu.SysenterEsp = v[VmcsField.GuestIa32SysenterEsp];
         _cpu.SysenterEip = v[VmcsField.GuestIa32SysenterEip];

@@ -43,6 +43,23 @@ public sealed class ExitControlTests
     }
 
     [TestMethod]
+    public void EntryLeavesCr0EtCdNwUnmodifiedAndFixesDr7Bits()
+    {
+        // 27.3.2.1: VM entry never modifies CR0.ET, NW, CD (nor the reserved bits); with "load debug controls",
+        // DR7 is loaded with bits 12 and 15:14 always 0 and bit 10 always 1.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Write(VmcsField.GuestCr0, (VmxMachine.HostCr0 & ~Cr0.ET) | Cr0.CD | Cr0.NW);
+        m.SetControl(VmcsField.VmEntryControls, VmEntryControls.LoadDebugControls);
+        m.SetControl(VmcsField.VmExitControls, VmExitControls.SaveDebugControls);
+        m.Write(VmcsField.GuestDr7, 0xD001);
+        m.LaunchAndRun();
+        var cr0 = m.Read(VmcsField.GuestCr0);
+        Assert.AreEqual(Cr0.ET, cr0 & (Cr0.ET | Cr0.CD | Cr0.NW), "the host's ET = 1, CD = NW = 0 were kept");
+        Assert.AreEqual(0x401UL, m.Read(VmcsField.GuestDr7));
+    }
+
+    [TestMethod]
     public void NullHostSsSelectorLeavesSsUnusableWithDplZero()
     {
         // 28.5.2: a segment register other than CS and TR is unusable if its selector is loaded with 0;
