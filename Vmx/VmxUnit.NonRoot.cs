@@ -120,9 +120,17 @@ public sealed partial class VmxUnit
         var v = _current!;
         v[VmcsField.VmExitInstructionLength] = (ulong)ii.Length;
         v[VmcsField.VmExitInstructionInformation] = AddressingInformation(ii) | extraInfo;
-        Exit(reason, ii.HasMemoryOperand ? (ulong)ii.Displacement : 0);
+        Exit(reason, ii.HasMemoryOperand ? Displacement(ii) : 0);
         return true;
     }
+
+    /// <summary>The displacement of a memory operand sign-extended to 64 bits from the address size (28.2.1).</summary>
+    private static ulong Displacement(in InterceptedInstruction ii) => ii.AddressSize switch
+    {
+        16 => (ulong)(long)(short)ii.Displacement,
+        32 => (ulong)(long)(int)ii.Displacement,
+        _ => (ulong)ii.Displacement,
+    };
 
     private bool VirtualizationInstructionExit(Code code)
     {

@@ -576,4 +576,19 @@ public sealed class VmExitTests
         Assert.AreEqual((uint)VmExitReason.Invpcid, exit.ExitReason);
         Assert.AreEqual(1u, exit.InstructionInformation >> 28, "Reg2 = RCX (1)");
     }
+
+    [TestMethod]
+    public void DisplacementQualificationIsSignExtendedFromA32BitAddress()
+    {
+        // 28.2.1: for an instruction with a memory operand the exit qualification is its displacement,
+        // sign-extended to 64 bits; here a disp8 of -8 with 32-bit addressing in compatibility mode.
+        using var m = Guest(a => { a.nop(); }, 0, SecondaryProcessorBasedControls.DescriptorTableExiting);
+        m.Code(a => { a.mov(eax, 0x60008); a.lgdt(__[eax - 8]); }, G, 32);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.GdtrIdtrAccess, exit.BasicReason);
+        Assert.AreEqual(0xFFFF_FFFF_FFFF_FFF8UL, exit.ExitQualification);
+        Assert.AreEqual(1u, (exit.InstructionInformation >> 7) & 7, "32-bit address size");
+    }
 }
