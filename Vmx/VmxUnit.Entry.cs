@@ -44,7 +44,7 @@ public sealed partial class VmxUnit
             EntryFailure(VmExitReason.EntryFailureGuestState, 2);
             return VmxResult.EntryFailure;
         }
-        var failedEntry = LoadMsrList(v[VmcsField.VmEntryMsrLoadAddress], v[VmcsField.VmEntryMsrLoadCount], entry: true);
+        var failedEntry = LoadMsrList(v[VmcsField.VmEntryMsrLoadAddress], v[VmcsField.VmEntryMsrLoadCount]);
         if (failedEntry != 0)
         {
             _cpu.NmiBlocked = nmiBlockedBefore;
@@ -241,10 +241,10 @@ public sealed partial class VmxUnit
 
     /// <summary>
     /// Loads an MSR list (27.4, 28.6); returns 0 on success or the 1-based number of the entry
-    /// that failed. Entries naming FS/GS base (on entry), IA32_SMM_MONITOR_CTL, the microcode-update
+    /// that failed. Entries naming FS/GS base, IA32_SMM_MONITOR_CTL, the microcode-update
     /// MSRs or the x2APIC range, with reserved bits set, or refused by WRMSR, fail.
     /// </summary>
-    private ulong LoadMsrList(ulong address, ulong count, bool entry)
+    private ulong LoadMsrList(ulong address, ulong count)
     {
         for (ulong i = 0; i < count; i++)
         {
@@ -252,7 +252,7 @@ public sealed partial class VmxUnit
             var data = _memory.Read(address + i * 16 + 8, 8);
             var index = (uint)low;
             if ((low >> 32) != 0) return i + 1;
-            if (entry && index is Msr.FsBase or Msr.GsBase) return i + 1;
+            if (index is Msr.FsBase or Msr.GsBase) return i + 1;
             if (index is 0x9B or 0x79 or 0x7C || (index >> 8) == 8) return i + 1;
             if (!_cpu.TryWriteMsr(index, data)) return i + 1;
         }

@@ -171,7 +171,7 @@ public sealed partial class VmxUnit
         _cpu.Rip = v[VmcsField.HostRip];
         _cpu.SetInterruptShadow(false, false);
         _cpu.Activity = ActivityState.Active;
-        if (LoadMsrList(v[VmcsField.VmExitMsrLoadAddress], v[VmcsField.VmExitMsrLoadCount], entry: false) != 0)
+        if (LoadMsrList(v[VmcsField.VmExitMsrLoadAddress], v[VmcsField.VmExitMsrLoadCount]) != 0)
         {
             Abort(v, AbortLoadingHostMsrs);
             return;

@@ -144,6 +144,23 @@ public sealed class ExitControlTests
     }
 
     [TestMethod]
+    public void HostMsrLoadOfFsBaseIsAVmxAbort()
+    {
+        // 28.6: processing of a VM-exit MSR-load entry fails if bits 31:0 are C0000100H or C0000101H
+        // (IA32_FS_BASE, IA32_GS_BASE), which a VM exit loads from the host-state area; the failure is a VMX abort.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Memory.Write(VmxMachine.MsrArea, 8, Msr.FsBase);
+        m.Memory.Write(VmxMachine.MsrArea + 8, 8, 0x1234_0000);
+        m.Write(VmcsField.VmExitMsrLoadAddress, VmxMachine.MsrArea);
+        m.Write(VmcsField.VmExitMsrLoadCount, 1);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch());
+        m.Cpu.Run(m.Cpu.Cycles + 1000);
+        Assert.AreEqual(4UL, m.Memory.Read(VmxMachine.VmcsRegion + 4, 4), "VMX-abort indicator 4: failure loading host MSRs");
+        Assert.AreEqual(ActivityState.Shutdown, m.Cpu.Activity);
+    }
+
+    [TestMethod]
     public void ExitAndEntryChargeTheirCost()
     {
         using var m = new VmxMachine().Ready();
