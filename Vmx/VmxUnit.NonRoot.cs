@@ -491,7 +491,9 @@ public sealed partial class VmxUnit
             Exit(VmExitReason.NmiWindow, 0);
             return true;
         }
-        if (Has(_proc, ProcessorBasedControls.InterruptWindowExiting) && (_cpu.Flags & Rflags.IF) != 0 && !shadow)
+        // A deliverable NMI comes before the interrupt window (26.7.5): the processor takes it next.
+        if (Has(_proc, ProcessorBasedControls.InterruptWindowExiting) && (_cpu.Flags & Rflags.IF) != 0 && !shadow
+            && !(_cpu.NmiPending && !_cpu.NmiBlocked))
         {
             BeginExit();
             Exit(VmExitReason.InterruptWindow, 0);

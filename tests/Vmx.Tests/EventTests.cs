@@ -423,4 +423,21 @@ public sealed class EventTests
         Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
         Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 3);
     }
+
+    [TestMethod]
+    public void PendingNmiTakesPriorityOverTheInterruptWindow()
+    {
+        // 26.7.5: NMIs and higher-priority events take priority over interrupt-window VM exits; with
+        // "NMI exiting" the pending NMI causes its own VM exit first.
+        using var m = Guest(a => { a.nop(); a.hlt(); });
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.NmiExiting);
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.InterruptWindowExiting);
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Cpu.NmiPending = true;
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x80000202u, exit.InterruptionInformation);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
+        Assert.AreEqual(VmExitReason.InterruptWindow, m.RunToExit().BasicReason, "the window exit follows");
+    }
 }
