@@ -212,6 +212,14 @@ public sealed partial class VmxUnit
             }
             if (s == 1 && (b >> 32) != 0) return false;
             if (s is 0 or 2 or 3 && usable && (b >> 32) != 0) return false;
+            if (!usable && s == 2)
+            {
+                // SS's DPL rules hold even when it is unusable.
+                var ssDplOnly = (ar >> 5) & 3;
+                if (!unrestricted && ssDplOnly != (ssSel & 3)) return false;
+                if (((v[VmcsField.GuestCsAccessRights] & 0xF) == 3 || (cr0 & Cr0.PE) == 0) && ssDplOnly != 0) return false;
+                continue;
+            }
             if (!usable && s != 1) continue;
             var type = ar & 0xF;
             var dpl = (ar >> 5) & 3;

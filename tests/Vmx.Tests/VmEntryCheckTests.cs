@@ -96,6 +96,13 @@ public sealed class VmEntryCheckTests
     [
         ["guest CR0.PE clear without unrestricted guest", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr0, VmxMachine.HostCr0 & ~(Cr0.PE | Cr0.PG))), 0UL],
         ["guest CR3 bit 63 set (27.3.1.1: bits 63:52 must be 0)", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr3, VmxMachine.PageTables | (1UL << 63))), 0UL],
+        // 27.3.1.2: the SS DPL rules (DPL = RPL without unrestricted guest) hold whether or not SS is usable.
+        ["unusable SS with DPL 3 and RPL 0 (CS conforming, DPL 0)", (Action<VmxMachine>)(m =>
+        {
+            m.Write(VmcsField.GuestCsAccessRights, 0xA09F);
+            m.Write(VmcsField.GuestSsSelector, 0);
+            m.Write(VmcsField.GuestSsAccessRights, 0x10060);
+        }), 0UL],
         ["guest CR0.NE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr0, VmxMachine.HostCr0 & ~Cr0.NE)), 0UL],
         ["guest CR4.VMXE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr4, Cr4.PAE)), 0UL],
         ["IA-32e mode guest with CR4.PAE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr4, Cr4.VMXE)), 0UL],
@@ -282,5 +289,16 @@ public sealed class VmEntryCheckTests
         var efer = m.Read(VmcsField.GuestIa32Efer);
         Assert.AreEqual(0UL, efer & Efer.LMA, "LMA = \"IA-32e mode guest\" = 0");
         Assert.AreEqual(Efer.LME, efer & Efer.LME, "CR0.PG = 0: LME unmodified by VM entry");
+    }
+
+    [TestMethod]
+    public void UnusableSsWithMatchingDplIsAValidGuest()
+    {
+        // 27.3.1.2: an unusable SS is exempt from the type, S and P checks; a 64-bit guest may run with a null SS.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Write(VmcsField.GuestSsSelector, 0);
+        m.Write(VmcsField.GuestSsAccessRights, 0x10000);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
     }
 }
