@@ -373,7 +373,8 @@ public sealed partial class VmxUnit
             return false;
         }
         var type = software ? EventType.SoftwareException : privileged ? EventType.PrivilegedSoftwareException : EventType.HardwareException;
-        var hasError = type == EventType.HardwareException && ExceptionVector.HasErrorCode(vector);
+        // Only an exception that would push an error code reports one: none in real mode (28.2.2).
+        var hasError = type == EventType.HardwareException && ExceptionVector.HasErrorCode(vector) && _cpu.InProtectedMode;
         BeginExit();
         var v = _current!;
         var info = 0x80000000u | (uint)vector | ((uint)type << 8) | (hasError ? 0x800u : 0);

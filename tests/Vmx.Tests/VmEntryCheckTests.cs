@@ -301,4 +301,35 @@ public sealed class VmEntryCheckTests
         m.Write(VmcsField.GuestSsAccessRights, 0x10000);
         Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
     }
+
+    [TestMethod]
+    public void RealModeGuestExceptionExitHasNoErrorCode()
+    {
+        // 28.2.2: bit 11 of the VM-exit interruption information is set when the exception would have pushed an
+        // error code; in real mode (unrestricted guest, CR0.PE = 0) none is pushed, as 27.2.1.3 also requires
+        // for the reinjection of that event.
+        using var m = new VmxMachine().Ready();
+        ValidEpt(m);
+        Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
+        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
+        m.Write(VmcsField.GuestCsSelector, 0x1000);
+        m.Write(VmcsField.GuestCsBase, 0x10000);
+        m.Write(VmcsField.GuestCsLimit, 0xFFFF);
+        m.Write(VmcsField.GuestCsAccessRights, 0x93);
+        foreach (var s in new[] { 0, 2, 3, 4, 5 })
+        {
+            m.Write((VmcsField)((uint)VmcsField.GuestEsSelector + (uint)s * 2), 0);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsLimit + (uint)s * 2), 0xFFFF);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsAccessRights + (uint)s * 2), 0x93);
+        }
+        m.Write(VmcsField.GuestRip, 0);
+        m.Write(VmcsField.GuestRsp, 0x7000);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 13);
+        m.Code(a => { a.mov(eax, __dword_ptr[0xFFFE]); a.hlt(); }, VmxMachine.GuestCode, 16);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x8000030Du, exit.InterruptionInformation, "#GP, hardware exception, no error code");
+    }
 }
