@@ -479,6 +479,8 @@ public sealed partial class VmxUnit
             Exit(VmExitReason.MonitorTrapFlag, 0);
             return true;
         }
+        // Wait-for-SIPI blocks interrupts and NMIs, and the timer causes no VM exit in it (26.5.1).
+        if (_cpu.Activity == ActivityState.WaitForSipi) return false;
         if (Has(_pin, PinBasedControls.ActivateVmxPreemptionTimer) && _cpu.Cycles >= _preemptionDeadline)
         {
             BeginExit();
