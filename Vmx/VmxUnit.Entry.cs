@@ -15,6 +15,7 @@ public sealed partial class VmxUnit
     private ulong _preemptionDeadline = ulong.MaxValue;
     private ulong _entryRetired;
     private bool _vpidActive;
+    private bool _pendingMtf;
 
     private const int NmiVector = 2;
 
@@ -43,7 +44,7 @@ public sealed partial class VmxUnit
             EntryFailure(VmExitReason.EntryFailureGuestState, 2);
             return VmxResult.EntryFailure;
         }
-        var failedEntry = LoadMsrList(v[VmcsField.VmEntryMsrLoadAddress], v[VmcsField.VmEntryMsrLoadCount], entry: true);
+        var failedEntry = LoadMsrList(v[VmcsField.VmEntryMsrLoadAddress], v[VmcsField.VmEntryMsrLoadCount]);
         if (failedEntry != 0)
         {
             _cpu.NmiBlocked = nmiBlockedBefore;
@@ -81,7 +82,9 @@ public sealed partial class VmxUnit
     /// <summary>Loads the guest-state area into the processor (27.3.2); false when the PDPTEs read through CR3 are invalid.</summary>
     private bool LoadGuestState(Vmcs v)
     {
-        var cr0 = v[VmcsField.GuestCr0];
+        // ET, NW, CD and the reserved bits 15:6, 17, 28:19 are never modified by VM entry (27.3.2.1).
+        const ulong keptCr0 = Cr0.ET | Cr0.CD | Cr0.NW | 0x1FF80000UL | (1UL << 17) | 0xFFC0UL;
+        var cr0 = (v[VmcsField.GuestCr0] & ~keptCr0) | (_cpu.Cr0 & keptCr0);
         var cr3 = v[VmcsField.GuestCr3];
         var cr4 = v[VmcsField.GuestCr4];
         var ia32e = Has(_entryControls, VmEntryControls.Ia32eModeGuest);
@@ -94,7 +97,12 @@ public sealed partial class VmxUnit
         }
         ulong efer;
         if (Has(_entryControls, VmEntryControls.LoadIa32Efer)) efer = v[VmcsField.GuestIa32Efer];
-        else efer = ia32e ? _cpu.Efer | Efer.LME | Efer.LMA : _cpu.Efer & ~(Efer.LME | Efer.LMA);
+        else
+        {
+            // LMA follows "IA-32e mode guest"; LME too, but only when CR0.PG is being set (27.3.2.1).
+            var mode = (cr0 & Cr0.PG) != 0 ? Efer.LME | Efer.LMA : Efer.LMA;
+            efer = ia32e ? _cpu.Efer | mode : _cpu.Efer & ~mode;
+        }
 
         _hostTscOffset = _cpu.TscOffset;
         if (Has(_proc, ProcessorBasedControls.UseTscOffsetting)) _cpu.TscOffset += (long)v[VmcsField.TscOffset];
@@ -112,7 +120,8 @@ public sealed partial class VmxUnit
         if (ept && PaePaging(cr0, cr4, ia32e))
             _cpu.LoadPdptes(v[VmcsField.GuestPdpte0], v[VmcsField.GuestPdpte1], v[VmcsField.GuestPdpte2], v[VmcsField.GuestPdpte3]);
 
-        if (Has(_entryControls, VmEntryControls.LoadDebugControls)) _cpu.SetDebugRegister(7, v[VmcsField.GuestDr7]);
+        // DR7 bits 12 and 15:14 are loaded as 0 and bit 10 as 1 (27.3.2.1).
+        if (Has(_entryControls, VmEntryControls.LoadDebugControls)) _cpu.SetDebugRegister(7, (v[VmcsField.GuestDr7] & ~0xD000UL) | 0x400);
         _cpu.SysenterCs = v[VmcsField.GuestIa32SysenterCs];
         _cpu.SysenterEsp = v[VmcsField.GuestIa32SysenterEsp];
         _cpu.SysenterEip = v[VmcsField.GuestIa32SysenterEip];
@@ -145,6 +154,9 @@ public sealed partial class VmxUnit
         _cpu.Rip = v[VmcsField.GuestRip];
 
         var interruptibility = v[VmcsField.GuestInterruptibilityState];
+        // A vectoring entry leaves no blocking by STI or MOV SS (27.7.1).
+        var injection = v[VmcsField.VmEntryInterruptionInformation];
+        if ((injection & 0x80000000) != 0 && ((injection >> 8) & 7) != 7) interruptibility &= ~3UL;
         _cpu.SetInterruptShadow((interruptibility & 1) != 0, (interruptibility & 2) != 0);
         if (Has(_pin, PinBasedControls.VirtualNmis))
         {
@@ -161,8 +173,9 @@ public sealed partial class VmxUnit
     {
         _cpu.InterruptFlagIgnored = Has(_pin, PinBasedControls.ExternalInterruptExiting);
         _entryRetired = _cpu.InstructionsRetired;
-        _cpu.WatchEventWindows = Has(_proc, ProcessorBasedControls.InterruptWindowExiting | ProcessorBasedControls.NmiWindowExiting
-            | ProcessorBasedControls.MonitorTrapFlag);
+        _pendingMtf = false;
+        _nmiBlockingHeld = false;
+        _cpu.WatchEventWindows = WindowsWatched();
         if (Has(_pin, PinBasedControls.ActivateVmxPreemptionTimer))
         {
             var ticks = (uint)v[VmcsField.VmxPreemptionTimerValue];
@@ -176,12 +189,23 @@ public sealed partial class VmxUnit
         }
     }
 
+    /// <summary>Whether instruction boundaries must reach <see cref="EventWindow"/>: window exiting, the monitor trap flag, a pending MTF VM exit.</summary>
+    private bool WindowsWatched() =>
+        _pendingMtf || Has(_proc, ProcessorBasedControls.InterruptWindowExiting | ProcessorBasedControls.NmiWindowExiting | ProcessorBasedControls.MonitorTrapFlag);
+
     /// <summary>Event injection (27.6): the VM-entry interruption-information field delivered through the guest IDT.</summary>
     private void InjectEvent(Vmcs v)
     {
         var info = (uint)v[VmcsField.VmEntryInterruptionInformation];
         if ((info & 0x80000000) == 0) return;
         var vector = (int)(info & 0xFF);
+        if (((info >> 8) & 7) == 7)
+        {
+            // Type 7, vector 0: an MTF VM exit pending on the boundary after the entry, whatever the monitor trap flag (27.6.2).
+            _pendingMtf = true;
+            _cpu.WatchEventWindows = true;
+            return;
+        }
         var type = (EventType)((info >> 8) & 7);
         var hasError = (info & 0x800) != 0;
         var length = type is EventType.SoftwareInterrupt or EventType.PrivilegedSoftwareException or EventType.SoftwareException
@@ -191,24 +215,36 @@ public sealed partial class VmxUnit
         var physicalNmiBlocked = _cpu.NmiBlocked;
         _cpu.InjectEvent(vector, type, (uint)v[VmcsField.VmEntryExceptionErrorCode], hasError, length);
         if (type == EventType.Nmi && Has(_pin, PinBasedControls.VirtualNmis) && InNonRootOperation) _cpu.NmiBlocked = physicalNmiBlocked;
+        NoteEventDelivered();
     }
 
-    /// <summary>Pending debug exceptions (27.7.3): B0–B3 or BS deliver a #DB before the first guest instruction, unless an event was injected.</summary>
+    /// <summary>Pending debug exceptions (27.7.3): B0–B3 or BS deliver a #DB before the first guest instruction, unless the entry is vectoring.</summary>
     private void DeliverPendingDebugExceptions(Vmcs v)
     {
-        if ((v[VmcsField.VmEntryInterruptionInformation] & 0x80000000) != 0) return;
+        var injection = v[VmcsField.VmEntryInterruptionInformation];
+        if ((injection & 0x80000000) != 0 && ((injection >> 8) & 7) != 7) return;
         var pending = v[VmcsField.GuestPendingDebugExceptions];
         if ((pending & 0x400F) == 0 || _cpu.BlockingByMovSs || _cpu.Activity != ActivityState.Active) return;
         _cpu.SetDebugRegister(6, (_cpu.GetDebugRegister(6) & ~0x400FUL) | (pending & 0x400F));
         _cpu.InjectEvent(1, EventType.HardwareException, 0, false, 0);
+        NoteEventDelivered();
+    }
+
+    /// <summary>
+    /// An event reached the guest through its IDT: with the monitor trap flag, an MTF VM exit is pending on
+    /// the boundary after the delivery, before the handler's first instruction (26.7.2).
+    /// </summary>
+    private void NoteEventDelivered()
+    {
+        if (InNonRootOperation && Has(_proc, ProcessorBasedControls.MonitorTrapFlag)) _pendingMtf = true;
     }
 
     /// <summary>
     /// Loads an MSR list (27.4, 28.6); returns 0 on success or the 1-based number of the entry
-    /// that failed. Entries naming FS/GS base (on entry), IA32_SMM_MONITOR_CTL, the microcode-update
+    /// that failed. Entries naming FS/GS base, IA32_SMM_MONITOR_CTL, the microcode-update
     /// MSRs or the x2APIC range, with reserved bits set, or refused by WRMSR, fail.
     /// </summary>
-    private ulong LoadMsrList(ulong address, ulong count, bool entry)
+    private ulong LoadMsrList(ulong address, ulong count)
     {
         for (ulong i = 0; i < count; i++)
         {
@@ -216,7 +252,7 @@ public sealed partial class VmxUnit
             var data = _memory.Read(address + i * 16 + 8, 8);
             var index = (uint)low;
             if ((low >> 32) != 0) return i + 1;
-            if (entry && index is Msr.FsBase or Msr.GsBase) return i + 1;
+            if (index is Msr.FsBase or Msr.GsBase) return i + 1;
             if (index is 0x9B or 0x79 or 0x7C || (index >> 8) == 8) return i + 1;
             if (!_cpu.TryWriteMsr(index, data)) return i + 1;
         }

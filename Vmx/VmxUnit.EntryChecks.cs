@@ -71,14 +71,16 @@ public sealed partial class VmxUnit
         if ((info & 0x7FFFF000) != 0) return false;
         switch (type)
         {
-            case 1 or 7: return false;
+            case 1: return false;
+            // Other event: offered with the monitor trap flag; vector 0 is a pending MTF VM exit.
+            case 7 when vector != 0: return false;
             case 2 when vector != 2: return false;
             case 3 when vector > 31: return false;
         }
         var unrestrictedRealMode = (proc2 & SecondaryProcessorBasedControls.UnrestrictedGuest) != 0 && (v[VmcsField.GuestCr0] & Cr0.PE) == 0;
         var errorExpected = type == 3 && !unrestrictedRealMode && vector is 8 or 10 or 11 or 12 or 13 or 14 or 17 or 21;
         if (deliverError != errorExpected) return false;
-        if (deliverError && (v[VmcsField.VmEntryExceptionErrorCode] & 0xFFFF8000) != 0) return false;
+        if (deliverError && (v[VmcsField.VmEntryExceptionErrorCode] & 0xFFFF0000) != 0) return false;
         if (type is 4 or 5 or 6)
         {
             var length = v[VmcsField.VmEntryInstructionLength];
@@ -96,7 +98,7 @@ public sealed partial class VmxUnit
         var cr4 = v[VmcsField.HostCr4];
         if ((~cr0 & VmxCapability.Cr0Fixed0) != 0 || (cr0 & ~VmxCapability.Cr0Fixed1) != 0) return false;
         if ((~cr4 & VmxCapability.Cr4Fixed0) != 0 || (cr4 & ~VmxCapability.Cr4Fixed1) != 0) return false;
-        if (!IsValidPhysicalAddress(v[VmcsField.HostCr3] & ~(1UL << 63))) return false;
+        if (!IsValidPhysicalAddress(v[VmcsField.HostCr3])) return false;
         if (!IsCanonical(v[VmcsField.HostIa32SysenterEsp]) || !IsCanonical(v[VmcsField.HostIa32SysenterEip])) return false;
         var hostLong = (exit & VmExitControls.HostAddressSpaceSize) != 0;
         if ((exit & VmExitControls.LoadIa32Pat) != 0 && !ValidPat(v[VmcsField.HostIa32Pat])) return false;
@@ -149,7 +151,7 @@ public sealed partial class VmxUnit
     private static bool GranularityOk(ulong limit, ulong ar) =>
         ((limit & 0xFFF) == 0xFFF || (ar & 0x8000) == 0) && ((limit & 0xFFF00000) == 0 || (ar & 0x8000) != 0);
 
-    /// <summary>Checks on the guest-state area (27.3.1): a failure is a VM-entry failure with reason 33; <paramref name="qualification"/> is 0 or 4 (link pointer).</summary>
+    /// <summary>Checks on the guest-state area (27.3.1): a failure is a VM-entry failure with reason 33; <paramref name="qualification"/> is 0, 2 (PDPTEs), 3 (NMI under STI blocking) or 4 (link pointer).</summary>
     private bool CheckGuestState(Vmcs v, out ulong qualification)
     {
         qualification = 0;
@@ -174,7 +176,7 @@ public sealed partial class VmxUnit
         }
         if (ia32e && ((cr0 & Cr0.PG) == 0 || (cr4 & Cr4.PAE) == 0)) return false;
         if (!ia32e && (cr4 & Cr4.PCIDE) != 0) return false;
-        if (!IsValidPhysicalAddress(v[VmcsField.GuestCr3] & ~(1UL << 63))) return false;
+        if (!IsValidPhysicalAddress(v[VmcsField.GuestCr3])) return false;
         if (!IsCanonical(v[VmcsField.GuestIa32SysenterEsp]) || !IsCanonical(v[VmcsField.GuestIa32SysenterEip])) return false;
         if ((entry & VmEntryControls.LoadIa32Pat) != 0 && !ValidPat(v[VmcsField.GuestIa32Pat])) return false;
         if ((entry & VmEntryControls.LoadIa32Efer) != 0)
@@ -210,6 +212,14 @@ public sealed partial class VmxUnit
             }
             if (s == 1 && (b >> 32) != 0) return false;
             if (s is 0 or 2 or 3 && usable && (b >> 32) != 0) return false;
+            if (!usable && s == 2)
+            {
+                // SS's DPL rules hold even when it is unusable.
+                var ssDplOnly = (ar >> 5) & 3;
+                if (!unrestricted && ssDplOnly != (ssSel & 3)) return false;
+                if (((v[VmcsField.GuestCsAccessRights] & 0xF) == 3 || (cr0 & Cr0.PE) == 0) && ssDplOnly != 0) return false;
+                continue;
+            }
             if (!usable && s != 1) continue;
             var type = ar & 0xF;
             var dpl = (ar >> 5) & 3;
@@ -322,7 +332,11 @@ public sealed partial class VmxUnit
         if ((proc2 & SecondaryProcessorBasedControls.EnableEpt) != 0 && PaePaging(cr0, cr4, ia32e))
         {
             for (var i = 0; i < 4; i++)
-                if (!PdpteOk(v[(VmcsField)((uint)VmcsField.GuestPdpte0 + (uint)i * 2)])) return false;
+                if (!PdpteOk(v[(VmcsField)((uint)VmcsField.GuestPdpte0 + (uint)i * 2)]))
+                {
+                    qualification = 2;
+                    return false;
+                }
         }
         return true;
     }

@@ -32,6 +32,11 @@ public sealed partial class VmxUnit
         }
         else v[VmcsField.IdtVectoringInformation] = 0;
         v[VmcsField.VmEntryInterruptionInformation] &= ~0x80000000UL;
+        if (_nmiBlockingHeld)
+        {
+            _nmiBlockingHeld = false;
+            _cpu.NmiBlocked = true;
+        }
         SaveGuestState(v);
         InNonRootOperation = false;
         DisarmNonRootEvents();
@@ -166,7 +171,7 @@ public sealed partial class VmxUnit
         _cpu.Rip = v[VmcsField.HostRip];
         _cpu.SetInterruptShadow(false, false);
         _cpu.Activity = ActivityState.Active;
-        if (LoadMsrList(v[VmcsField.VmExitMsrLoadAddress], v[VmcsField.VmExitMsrLoadCount], entry: false) != 0)
+        if (LoadMsrList(v[VmcsField.VmExitMsrLoadAddress], v[VmcsField.VmExitMsrLoadCount]) != 0)
         {
             Abort(v, AbortLoadingHostMsrs);
             return;
@@ -186,10 +191,10 @@ public sealed partial class VmxUnit
         }
     }
 
-    /// <summary>SS, DS, ES, FS, GS on exit (28.5.2): unusable with a null selector, else a flat read/write data segment.</summary>
+    /// <summary>SS, DS, ES, FS, GS on exit (28.5.2): unusable with a null selector (SS only on an exit to 64-bit mode), else a flat read/write data segment.</summary>
     private void HostDataSegment(SegmentIndex index, ulong selector, ulong baseAddress)
     {
-        var unusable = selector == 0 && index != SegmentIndex.SS;
+        var unusable = selector == 0;
         _cpu.SetSegment(index, new SegmentRegister
         {
             Selector = (ushort)selector,

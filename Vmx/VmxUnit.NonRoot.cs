@@ -9,6 +9,7 @@ namespace Sim.Vmx;
 public sealed partial class VmxUnit
 {
     private bool _iretUnblockedNmi;
+    private bool _nmiBlockingHeld;
     private ulong _iretRip;
     private ulong _iretRetired;
 
@@ -41,11 +42,16 @@ public sealed partial class VmxUnit
             case InterceptKind.Invpcid:
                 if (!Has(_proc2, SecondaryProcessorBasedControls.EnableInvpcid)) return Fault(ExceptionVector.UD);
                 if (!Has(_proc, ProcessorBasedControls.InvlpgExiting)) return false;
-                return MemoryInstructionExit(VmExitReason.Invpcid, _cpu.CurrentInstruction, 0);
+                // Reg2 (bits 31:28) names the register holding the INVPCID type (table 28-13).
+                return MemoryInstructionExit(VmExitReason.Invpcid, _cpu.CurrentInstruction, (uint)Math.Max(_cpu.CurrentInstruction.Register, 0) << 28);
             case InterceptKind.DescriptorTable: return DescriptorTableAccess();
             case InterceptKind.Exception: return ExceptionExit((int)(info & 0xFF), (uint)extra, (info & 0x100) != 0, (info & 0x200) != 0);
             case InterceptKind.Nmi:
-                if (!Has(_pin, PinBasedControls.NmiExiting)) return false;
+                if (!Has(_pin, PinBasedControls.NmiExiting))
+                {
+                    NoteEventDelivered();
+                    return false;
+                }
                 BeginExit();
                 _current![VmcsField.VmExitInterruptionInformation] = 0x80000000u | (2u << 8) | NmiVector;
                 Exit(VmExitReason.ExceptionOrNmi, 0);
@@ -114,9 +120,17 @@ public sealed partial class VmxUnit
         var v = _current!;
         v[VmcsField.VmExitInstructionLength] = (ulong)ii.Length;
         v[VmcsField.VmExitInstructionInformation] = AddressingInformation(ii) | extraInfo;
-        Exit(reason, ii.HasMemoryOperand ? (ulong)ii.Displacement : 0);
+        Exit(reason, ii.HasMemoryOperand ? Displacement(ii) : 0);
         return true;
     }
+
+    /// <summary>The displacement of a memory operand sign-extended to 64 bits from the address size (28.2.1).</summary>
+    private static ulong Displacement(in InterceptedInstruction ii) => ii.AddressSize switch
+    {
+        16 => (ulong)(long)(short)ii.Displacement,
+        32 => (ulong)(long)(int)ii.Displacement,
+        _ => (ulong)ii.Displacement,
+    };
 
     private bool VirtualizationInstructionExit(Code code)
     {
@@ -144,6 +158,8 @@ public sealed partial class VmxUnit
             _ => (VmExitReason)0xFFFF,
         };
         if (reason == (VmExitReason)0xFFFF) return Fault(ExceptionVector.UD);
+        // VMCALL exits in every mode; the others keep their #UD for real, virtual-8086 and compatibility mode (VMCALL "Operation").
+        if (m == Mnemonic.Vmcall) return InstructionExit(reason, 0);
         var vector = ModeFault(m);
         if (vector >= 0) return Fault(vector);
         switch (m)
@@ -351,13 +367,18 @@ public sealed partial class VmxUnit
             exits = ((errorCode & _pfecMask) == _pfecMatch) == bit;
         }
         else exits = (_exceptionBitmap & (1u << vector)) != 0;
-        if (!exits) return false;
+        if (!exits)
+        {
+            NoteEventDelivered();
+            return false;
+        }
         var type = software ? EventType.SoftwareException : privileged ? EventType.PrivilegedSoftwareException : EventType.HardwareException;
-        var hasError = type == EventType.HardwareException && ExceptionVector.HasErrorCode(vector);
+        // Only an exception that would push an error code reports one: none in real mode (28.2.2).
+        var hasError = type == EventType.HardwareException && ExceptionVector.HasErrorCode(vector) && _cpu.InProtectedMode;
         BeginExit();
         var v = _current!;
         var info = 0x80000000u | (uint)vector | ((uint)type << 8) | (hasError ? 0x800u : 0);
-        if (IretUnblockedNmi()) info |= 1u << 12;
+        if (IretUnblockedNmi()) info |= IretNmiUnblocking();
         v[VmcsField.VmExitInterruptionInformation] = info;
         v[VmcsField.VmExitInterruptionErrorCode] = hasError ? errorCode : 0;
         if (type != EventType.HardwareException) v[VmcsField.VmExitInstructionLength] = (ulong)_cpu.CurrentInstruction.Length;
@@ -373,7 +394,11 @@ public sealed partial class VmxUnit
 
     private bool ExternalInterrupt()
     {
-        if (!Has(_pin, PinBasedControls.ExternalInterruptExiting)) return false;
+        if (!Has(_pin, PinBasedControls.ExternalInterruptExiting))
+        {
+            NoteEventDelivered();
+            return false;
+        }
         BeginExit();
         if (Has(_exitControls, VmExitControls.AcknowledgeInterruptOnExit) && _cpu.InterruptSource != null)
         {
@@ -392,6 +417,22 @@ public sealed partial class VmxUnit
         _iretRip = _cpu.Rip;
         _iretRetired = _cpu.InstructionsRetired;
         if (virtualNmis) _virtualNmiBlocked = false;
+        else if (Has(_pin, PinBasedControls.NmiExiting) && _cpu.NmiBlocked)
+        {
+            // With "NMI exiting" 1, IRET does not affect blocking by NMI (26.3): restored at the next boundary.
+            _nmiBlockingHeld = true;
+            _cpu.WatchEventWindows = true;
+        }
+    }
+
+    /// <summary>
+    /// A VM exit from a fault or EPT violation during IRET: with "NMI exiting" 0 the blocking by NMI the
+    /// IRET ended is cleared before the exit commences (28.1); bit 12 of the exit information records it.
+    /// </summary>
+    private uint IretNmiUnblocking()
+    {
+        if (!Has(_pin, PinBasedControls.NmiExiting)) _cpu.NmiBlocked = false;
+        return 1u << 12;
     }
 
     private bool IretUnblockedNmi() =>
@@ -408,12 +449,13 @@ public sealed partial class VmxUnit
         v[VmcsField.GuestPhysicalAddress] = f.GuestPhysicalAddress;
         if (f.Misconfiguration)
         {
+            if (IretUnblockedNmi()) IretNmiUnblocking();
             Exit(VmExitReason.EptMisconfiguration, 0);
             return true;
         }
         if (f.GuestLinearAddressValid) v[VmcsField.GuestLinearAddress] = f.GuestLinearAddress;
         var qualification = f.ExitQualification;
-        if (IretUnblockedNmi() && !_cpu.EventBeingDelivered.HasValue) qualification |= 1UL << 12;
+        if (IretUnblockedNmi() && !_cpu.EventBeingDelivered.HasValue) qualification |= IretNmiUnblocking();
         Exit(VmExitReason.EptViolation, qualification);
         return true;
     }
@@ -424,12 +466,21 @@ public sealed partial class VmxUnit
     /// </summary>
     private bool EventWindow()
     {
-        if (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired)
+        if (_nmiBlockingHeld)
         {
+            _nmiBlockingHeld = false;
+            _cpu.NmiBlocked = true;
+            _cpu.WatchEventWindows = WindowsWatched();
+        }
+        if (_pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired))
+        {
+            _pendingMtf = false;
             BeginExit();
             Exit(VmExitReason.MonitorTrapFlag, 0);
             return true;
         }
+        // Wait-for-SIPI blocks interrupts and NMIs, and the timer causes no VM exit in it (26.5.1).
+        if (_cpu.Activity == ActivityState.WaitForSipi) return false;
         if (Has(_pin, PinBasedControls.ActivateVmxPreemptionTimer) && _cpu.Cycles >= _preemptionDeadline)
         {
             BeginExit();
@@ -443,7 +494,9 @@ public sealed partial class VmxUnit
             Exit(VmExitReason.NmiWindow, 0);
             return true;
         }
-        if (Has(_proc, ProcessorBasedControls.InterruptWindowExiting) && (_cpu.Flags & Rflags.IF) != 0 && !shadow)
+        // A deliverable NMI comes before the interrupt window (26.7.5): the processor takes it next.
+        if (Has(_proc, ProcessorBasedControls.InterruptWindowExiting) && (_cpu.Flags & Rflags.IF) != 0 && !shadow
+            && !(_cpu.NmiPending && !_cpu.NmiBlocked))
         {
             BeginExit();
             Exit(VmExitReason.InterruptWindow, 0);

@@ -47,6 +47,18 @@ public sealed class EventTests
     }
 
     [TestMethod]
+    public void InjectedErrorCodeMayHaveBit15Set()
+    {
+        // 27.2.1.3: with the deliver-error-code bit set, only bits 31:16 of the VM-entry exception error code must be 0
+        // (bit 15 is the SGX bit of a #PF error code).
+        using var m = Guest(a => a.hlt());
+        Inject(m, 14, 3, 0x8002);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
+        Assert.AreEqual(Stub(14), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0x8002UL, Frame(m, 0), "the error code pushed");
+    }
+
+    [TestMethod]
     public void InjectedExternalInterrupt()
     {
         using var m = Guest(a => a.hlt());
@@ -263,6 +275,28 @@ public sealed class EventTests
     }
 
     [TestMethod]
+    public void FaultDuringIretWithoutNmiExitingClearsNmiBlocking()
+    {
+        // 28.1: a VM exit from a fault during IRET with "NMI exiting" = 0 clears blocking by NMI before
+        // the exit commences; 28.2.3: bit 12 of the exit interruption information records the unblocking.
+        using var m = Guest(a =>
+        {
+            a.mov(rax, rsp);
+            a.push(VmxMachine.DataSelector);
+            a.push(rax);
+            a.pushfq();
+            a.push(0x40);
+            a.push((int)G);
+            a.iretq();
+        });
+        m.Write(VmcsField.GuestInterruptibilityState, 8);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 13);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(0x80000B0Du | (1u << 12), exit.InterruptionInformation);
+        Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "blocking by NMI was cleared before the exit");
+    }
+
+    [TestMethod]
     public void PreemptionTimerCountsDownInHlt()
     {
         using var m = Guest(a => a.nop());
@@ -273,5 +307,137 @@ public sealed class EventTests
         Assert.AreEqual(VmExitReason.VmxPreemptionTimerExpired, exit.BasicReason, "the timer runs in HLT and its exit wakes the processor (26.5.1)");
         Assert.AreEqual(1UL, m.Read(VmcsField.GuestActivityState), "the guest was halted when the timer expired");
         Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+    }
+
+    [TestMethod]
+    public void InjectedOtherEventMakesAnMtfVmExitPending()
+    {
+        // 27.6.2: interruption type 7 (other event) with vector 0 makes an MTF VM exit pending on the
+        // instruction boundary after VM entry, even with the "monitor trap flag" control 0.
+        using var m = Guest(a => { a.nop(); a.hlt(); });
+        Inject(m, 0, 7);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(G, m.Read(VmcsField.GuestRip), "nothing was delivered and no guest instruction executed");
+        Assert.AreEqual(0u, exit.IdtVectoringInformation);
+
+        // The pending MTF VM exit belongs to that one entry.
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
+        Assert.AreEqual(VmExitReason.Hlt, m.RunToExit().BasicReason);
+    }
+
+    [TestMethod]
+    public void InterruptWindowWakesAGuestEnteredInHlt()
+    {
+        // 26.7.5: with "interrupt-window exiting", a VM exit occurs before any instruction when RFLAGS.IF = 1 and
+        // nothing blocks by STI or MOV SS; it occurs right after a VM entry that leaves the guest in HLT (27.7.5).
+        using var m = Guest(a => a.nop());
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.InterruptWindowExiting);
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Write(VmcsField.GuestActivityState, 1);
+        var exit = m.LaunchAndRun(cycles: 10_000);
+        Assert.AreEqual(VmExitReason.InterruptWindow, exit.BasicReason);
+        Assert.AreEqual(G, m.Read(VmcsField.GuestRip));
+    }
+
+    [TestMethod]
+    public void WithNmiExitingIretLeavesBlockingByNmi()
+    {
+        // 27.7.1: with "virtual NMIs" 0, blocking by NMI loaded at entry remains in effect as long as the processor
+        // is in non-root operation when "NMI exiting" is 1; 26.3: IRET then does not affect blocking of NMIs.
+        using var m = Guest(a =>
+        {
+            var done = a.CreateLabel();
+            a.mov(rax, rsp);
+            a.push(VmxMachine.DataSelector);
+            a.push(rax);
+            a.pushfq();
+            a.push(VmxMachine.CodeSelector);
+            a.lea(rbx, __[done]);
+            a.push(rbx);
+            a.iretq();
+            a.Label(ref done);
+            a.hlt();
+        });
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.NmiExiting);
+        m.Write(VmcsField.GuestInterruptibilityState, 8);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.Hlt, exit.BasicReason, "the IRET completed");
+        Assert.AreEqual(8UL, m.Read(VmcsField.GuestInterruptibilityState) & 8, "blocking by NMI is still in effect");
+    }
+
+    private static VmxMachine MtfGuest(Action<Iced.Intel.Assembler> code)
+    {
+        var m = Guest(code);
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.MonitorTrapFlag);
+        return m;
+    }
+
+    [TestMethod]
+    public void MonitorTrapFlagAfterAnInjectedEventExitsBeforeTheHandler()
+    {
+        // 26.7.2: with the monitor trap flag and a vectored event injected, an MTF VM exit is pending on the
+        // boundary before the first instruction following the VM entry (the handler's first instruction).
+        using var m = MtfGuest(a => { a.nop(); a.hlt(); });
+        Inject(m, 6, 3);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0u, exit.IdtVectoringInformation, "the delivery completed");
+    }
+
+    [TestMethod]
+    public void MonitorTrapFlagAfterAFaultExitsAfterItsDelivery()
+    {
+        // 26.7.2: if the first instruction after VM entry causes a fault, the MTF VM exit is pending on the
+        // boundary following the delivery of the fault.
+        using var m = MtfGuest(a => { a.ud2(); a.hlt(); });
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(G, Frame(m, 0), "#UD delivered with the faulting RIP");
+    }
+
+    [TestMethod]
+    public void MonitorTrapFlagAfterAPendingDebugExceptionExitsAfterItsDelivery()
+    {
+        // 26.7.2: with no event injected, a pending event (here the #DB of the pending debug exceptions, 27.7.3)
+        // delivered before an instruction executes makes the MTF VM exit pending after its delivery.
+        using var m = MtfGuest(a => { a.nop(); a.hlt(); });
+        m.Write(VmcsField.GuestPendingDebugExceptions, 1);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
+        Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip));
+    }
+
+    [TestMethod]
+    public void VectoringEntryLeavesNoBlockingByStiOrMovSs()
+    {
+        // 27.7.1: if the VM entry is vectoring, there is no blocking by STI or by MOV SS after it, whatever the
+        // interruptibility-state field says.
+        using var m = MtfGuest(a => { a.nop(); a.hlt(); });
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Write(VmcsField.GuestInterruptibilityState, 1);
+        Inject(m, 6, 3);
+        Assert.AreEqual(VmExitReason.MonitorTrapFlag, m.LaunchAndRun().BasicReason);
+        Assert.AreEqual(Stub(6), m.Read(VmcsField.GuestRip));
+        Assert.AreEqual(0UL, m.Read(VmcsField.GuestInterruptibilityState) & 3);
+    }
+
+    [TestMethod]
+    public void PendingNmiTakesPriorityOverTheInterruptWindow()
+    {
+        // 26.7.5: NMIs and higher-priority events take priority over interrupt-window VM exits; with
+        // "NMI exiting" the pending NMI causes its own VM exit first.
+        using var m = Guest(a => { a.nop(); a.hlt(); });
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.NmiExiting);
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.InterruptWindowExiting);
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.Cpu.NmiPending = true;
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x80000202u, exit.InterruptionInformation);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
+        Assert.AreEqual(VmExitReason.InterruptWindow, m.RunToExit().BasicReason, "the window exit follows");
     }
 }

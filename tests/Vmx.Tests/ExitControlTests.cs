@@ -43,6 +43,39 @@ public sealed class ExitControlTests
     }
 
     [TestMethod]
+    public void EntryLeavesCr0EtCdNwUnmodifiedAndFixesDr7Bits()
+    {
+        // 27.3.2.1: VM entry never modifies CR0.ET, NW, CD (nor the reserved bits); with "load debug controls",
+        // DR7 is loaded with bits 12 and 15:14 always 0 and bit 10 always 1.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Write(VmcsField.GuestCr0, (VmxMachine.HostCr0 & ~Cr0.ET) | Cr0.CD | Cr0.NW);
+        m.SetControl(VmcsField.VmEntryControls, VmEntryControls.LoadDebugControls);
+        m.SetControl(VmcsField.VmExitControls, VmExitControls.SaveDebugControls);
+        m.Write(VmcsField.GuestDr7, 0xD001);
+        m.LaunchAndRun();
+        var cr0 = m.Read(VmcsField.GuestCr0);
+        Assert.AreEqual(Cr0.ET, cr0 & (Cr0.ET | Cr0.CD | Cr0.NW), "the host's ET = 1, CD = NW = 0 were kept");
+        Assert.AreEqual(0x401UL, m.Read(VmcsField.GuestDr7));
+    }
+
+    [TestMethod]
+    public void NullHostSsSelectorLeavesSsUnusableWithDplZero()
+    {
+        // 28.5.2: a segment register other than CS and TR is unusable if its selector is loaded with 0;
+        // SS may be loaded with 0 on a VM exit to 64-bit mode; its DPL is cleared to 0 in any case.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Write(VmcsField.HostSsSelector, 0);
+        m.LaunchAndRun();
+        var ss = m.Cpu.GetSegment(SegmentIndex.SS);
+        Assert.AreEqual(0, ss.Selector);
+        Assert.IsTrue(ss.Unusable, "SS with a null selector is unusable");
+        Assert.AreEqual(0, ss.Dpl);
+        Assert.AreEqual(0, m.Cpu.Cpl);
+    }
+
+    [TestMethod]
     public void GuestStateIsSaved()
     {
         using var m = new VmxMachine().Ready();
@@ -108,6 +141,23 @@ public sealed class ExitControlTests
         Assert.AreEqual(4UL, m.Memory.Read(VmxMachine.VmcsRegion + 4, 4), "VMX-abort indicator 4: failure loading host MSRs (28.7)");
         Assert.AreEqual(ActivityState.Shutdown, m.Cpu.Activity);
         Assert.AreEqual(0, m.Exits.Count, "no exit is reported after an abort");
+    }
+
+    [TestMethod]
+    public void HostMsrLoadOfFsBaseIsAVmxAbort()
+    {
+        // 28.6: processing of a VM-exit MSR-load entry fails if bits 31:0 are C0000100H or C0000101H
+        // (IA32_FS_BASE, IA32_GS_BASE), which a VM exit loads from the host-state area; the failure is a VMX abort.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Memory.Write(VmxMachine.MsrArea, 8, Msr.FsBase);
+        m.Memory.Write(VmxMachine.MsrArea + 8, 8, 0x1234_0000);
+        m.Write(VmcsField.VmExitMsrLoadAddress, VmxMachine.MsrArea);
+        m.Write(VmcsField.VmExitMsrLoadCount, 1);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch());
+        m.Cpu.Run(m.Cpu.Cycles + 1000);
+        Assert.AreEqual(4UL, m.Memory.Read(VmxMachine.VmcsRegion + 4, 4), "VMX-abort indicator 4: failure loading host MSRs");
+        Assert.AreEqual(ActivityState.Shutdown, m.Cpu.Activity);
     }
 
     [TestMethod]

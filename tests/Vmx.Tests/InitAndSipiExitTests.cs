@@ -66,4 +66,24 @@ public sealed class InitAndSipiExitTests
         Assert.AreEqual(0x9CUL, exit.ExitQualification, "the SIPI vector in bits 7:0 (28.2.1)");
         Assert.AreEqual((ulong)ActivityState.WaitForSipi, m.Read(VmcsField.GuestActivityState), "the guest still waits for SIPI");
     }
+
+    [TestMethod]
+    public void WaitForSipiBlocksWindowAndPreemptionTimerExits()
+    {
+        // 25.4.2 (activity state) and 26.7.5/26.7.6: in the wait-for-SIPI state external interrupts and NMIs
+        // are blocked, so no interrupt- or NMI-window opens; 26.5.1: the VMX-preemption timer causes no VM exit
+        // in that state. Only the SIPI ends the wait.
+        using var m = Looping();
+        m.Write(VmcsField.GuestActivityState, (ulong)ActivityState.WaitForSipi);
+        m.Write(VmcsField.GuestRflags, 0x202);
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.InterruptWindowExiting);
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.ActivateVmxPreemptionTimer);
+        m.Write(VmcsField.VmxPreemptionTimerValue, 1);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch());
+        m.Cpu.Run(m.Cpu.Cycles + 5000);
+        Assert.AreEqual(0, m.Exits.Count, "no VM exit while waiting for SIPI");
+        Assert.IsTrue(m.Unit.InNonRootOperation);
+        m.Cpu.RaiseStartupIpi(0x9C);
+        Assert.AreEqual((uint)VmExitReason.StartupIpi, m.RunToExit().ExitReason);
+    }
 }

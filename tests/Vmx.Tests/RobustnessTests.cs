@@ -96,4 +96,34 @@ public sealed class RobustnessTests
         Assert.AreEqual(VmxMachine.VmcsRegion, m.Units[0].CurrentVmcs!.Address);
         Assert.AreEqual(VmxMachine.SecondVmcs, m.Units[1].CurrentVmcs!.Address);
     }
+
+    [TestMethod]
+    public void ExitAndEntryAllocateNothing()
+    {
+        // The world switch runs millions of times: a VMRESUME, a CPUID exit with its information, the host
+        // state load, and an exception exit with IDT-vectoring information allocate nothing once warmed up.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => { a.cpuid(); a.ud2(); });
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        var exits = 0;
+        m.Unit.VmExited = _ => exits++;
+        void Round()
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                Assert.AreEqual(VmxResultKind.Succeed, m.Unit.Vmwrite(VmcsField.GuestRip, VmxMachine.GuestCode).Kind);
+                var r = exits == 0 ? m.Unit.Vmlaunch() : m.Unit.Vmresume();
+                Assert.AreEqual(VmxResultKind.Succeed, r.Kind);
+                m.Cpu.Run(m.Cpu.Cycles + 10_000);
+                Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
+                m.Cpu.Run(m.Cpu.Cycles + 10_000);
+            }
+        }
+        Round();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var count = exits;
+        Round();
+        Assert.AreEqual(count + 100, exits);
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -60,12 +60,13 @@ public sealed class VmEntryCheckTests
         ["VM-entry MSR-load list beyond the address width", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmEntryMsrLoadCount, 2); m.Write(VmcsField.VmEntryMsrLoadAddress, (1UL << 40) - 16); })],
         ["VM-entry MSR-load count above the 512 entries of IA32_VMX_MISC", (Action<VmxMachine>)(m => { m.Write(VmcsField.VmEntryMsrLoadCount, 513); m.Write(VmcsField.VmEntryMsrLoadAddress, VmxMachine.MsrArea); })],
         ["entry to SMM", (Action<VmxMachine>)(m => m.SetControl(VmcsField.VmEntryControls, VmEntryControls.EntryToSmm))],
+        ["other event (type 7) with a vector other than 0 (27.2.1.3)", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (7u << 8) | 1))],
         ["injection of reserved type 1", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (1u << 8) | 32))],
         ["injected NMI with vector 3", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (2u << 8) | 3))],
         ["injected hardware exception with vector 32", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (3u << 8) | 32))],
         ["#UD injected with an error code", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | 0x800 | (3u << 8) | 6))],
         ["#GP injected without an error code", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (3u << 8) | 13))],
-        ["error code bits 31:15 set", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | 0x800 | (3u << 8) | 13, 0x10000))],
+        ["error code bits 31:16 set", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | 0x800 | (3u << 8) | 13, 0x10000))],
         ["software interrupt with instruction length 0", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (4u << 8) | 0x30, 0, 0))],
         ["software exception with instruction length 16", (Action<VmxMachine>)(m => Inject(m, 0x80000000u | (6u << 8) | 3, 0, 16))],
         ["interruption information bits 30:12 set", (Action<VmxMachine>)(m => Inject(m, 0x80001000u | 0x20))],
@@ -74,6 +75,7 @@ public sealed class VmEntryCheckTests
     public static IEnumerable<object[]> HostCases() =>
     [
         ["host CR0.PE clear (IA32_VMX_CR0_FIXED0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr0, VmxMachine.HostCr0 & ~Cr0.PE))],
+        ["host CR3 bit 63 set (27.2.2: bits 63:52 must be 0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr3, VmxMachine.PageTables | (1UL << 63)))],
         ["host CR4.VMXE clear (IA32_VMX_CR4_FIXED0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, Cr4.PAE))],
         ["host CR4 bit outside IA32_VMX_CR4_FIXED1", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.OSXSAVE))],
         ["host CR3 beyond the physical-address width", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr3, 1UL << 41))],
@@ -93,6 +95,14 @@ public sealed class VmEntryCheckTests
     public static IEnumerable<object[]> GuestCases() =>
     [
         ["guest CR0.PE clear without unrestricted guest", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr0, VmxMachine.HostCr0 & ~(Cr0.PE | Cr0.PG))), 0UL],
+        ["guest CR3 bit 63 set (27.3.1.1: bits 63:52 must be 0)", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr3, VmxMachine.PageTables | (1UL << 63))), 0UL],
+        // 27.3.1.2: the SS DPL rules (DPL = RPL without unrestricted guest) hold whether or not SS is usable.
+        ["unusable SS with DPL 3 and RPL 0 (CS conforming, DPL 0)", (Action<VmxMachine>)(m =>
+        {
+            m.Write(VmcsField.GuestCsAccessRights, 0xA09F);
+            m.Write(VmcsField.GuestSsSelector, 0);
+            m.Write(VmcsField.GuestSsAccessRights, 0x10060);
+        }), 0UL],
         ["guest CR0.NE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr0, VmxMachine.HostCr0 & ~Cr0.NE)), 0UL],
         ["guest CR4.VMXE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr4, Cr4.PAE)), 0UL],
         ["IA-32e mode guest with CR4.PAE clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestCr4, Cr4.VMXE)), 0UL],
@@ -132,6 +142,14 @@ public sealed class VmEntryCheckTests
         ["NMI injected while blocked by STI", (Action<VmxMachine>)(m => { m.Write(VmcsField.GuestRflags, 0x202); m.Write(VmcsField.GuestInterruptibilityState, 1); Inject(m, 0x80000000u | (2u << 8) | 2); }), 3UL],
         ["VMCS link pointer not FFFFFFFF_FFFFFFFFh and not aligned", (Action<VmxMachine>)(m => m.Write(VmcsField.VmcsLinkPointer, VmxMachine.SecondVmcs + 8)), 4UL],
         ["PAE paging with a PDPTE reserved bit set (without EPT)", (Action<VmxMachine>)(PaeGuestWithBadPdpte), 2UL],
+        // 27.8: qualification 2 is a problem with the PDPTEs of 27.3.1.6, which with EPT are the VMCS fields.
+        ["PAE paging under EPT with a PDPTE field reserved bit set", (Action<VmxMachine>)(m =>
+        {
+            PaeGuestWithBadPdpte(m);
+            ValidEpt(m);
+            Proc2(m, SecondaryProcessorBasedControls.EnableEpt);
+            m.Write(VmcsField.GuestPdpte0, 0x301000 | 1 | 0x20);
+        }), 2UL],
     ];
 
     /// <summary>A 32-bit PAE guest whose PDPT (read through CR3 at entry) has bit 5 set in a present entry.</summary>
@@ -240,5 +258,78 @@ public sealed class VmEntryCheckTests
         Assert.AreEqual(VmExitReason.Hlt, exit.BasicReason, "real mode is a valid guest with unrestricted guest (27.3.1.1)");
         Assert.AreEqual(0x1234UL, m.Cpu.Rax & 0xFFFF);
         Assert.AreEqual(0UL, m.Read(VmcsField.GuestCr0) & Cr0.PE);
+    }
+
+    [TestMethod]
+    public void WithoutLoadEferLmeIsLoadedOnlyWhenPagingIsEnabled()
+    {
+        // 27.3.2.1: with "load IA32_EFER" = 0, EFER.LMA is loaded with "IA-32e mode guest", and EFER.LME
+        // too only if CR0.PG is being set to 1; with paging off LME keeps its value (here the 64-bit host's 1).
+        using var m = new VmxMachine().Ready();
+        ValidEpt(m);
+        Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest | VmEntryControls.LoadIa32Efer);
+        m.SetControl(VmcsField.VmExitControls, VmExitControls.SaveIa32Efer);
+        m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
+        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
+        m.Write(VmcsField.GuestCsSelector, 0x1000);
+        m.Write(VmcsField.GuestCsBase, 0x10000);
+        m.Write(VmcsField.GuestCsLimit, 0xFFFF);
+        m.Write(VmcsField.GuestCsAccessRights, 0x93);
+        foreach (var s in new[] { 0, 2, 3, 4, 5 })
+        {
+            m.Write((VmcsField)((uint)VmcsField.GuestEsSelector + (uint)s * 2), 0);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsLimit + (uint)s * 2), 0xFFFF);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsAccessRights + (uint)s * 2), 0x93);
+        }
+        m.Write(VmcsField.GuestRip, 0);
+        m.Write(VmcsField.GuestRsp, 0x7000);
+        m.Code(a => a.hlt(), VmxMachine.GuestCode, 16);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
+        var efer = m.Read(VmcsField.GuestIa32Efer);
+        Assert.AreEqual(0UL, efer & Efer.LMA, "LMA = \"IA-32e mode guest\" = 0");
+        Assert.AreEqual(Efer.LME, efer & Efer.LME, "CR0.PG = 0: LME unmodified by VM entry");
+    }
+
+    [TestMethod]
+    public void UnusableSsWithMatchingDplIsAValidGuest()
+    {
+        // 27.3.1.2: an unusable SS is exempt from the type, S and P checks; a 64-bit guest may run with a null SS.
+        using var m = new VmxMachine().Ready();
+        m.Code(a => a.hlt());
+        m.Write(VmcsField.GuestSsSelector, 0);
+        m.Write(VmcsField.GuestSsAccessRights, 0x10000);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
+    }
+
+    [TestMethod]
+    public void RealModeGuestExceptionExitHasNoErrorCode()
+    {
+        // 28.2.2: bit 11 of the VM-exit interruption information is set when the exception would have pushed an
+        // error code; in real mode (unrestricted guest, CR0.PE = 0) none is pushed, as 27.2.1.3 also requires
+        // for the reinjection of that event.
+        using var m = new VmxMachine().Ready();
+        ValidEpt(m);
+        Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
+        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
+        m.Write(VmcsField.GuestCsSelector, 0x1000);
+        m.Write(VmcsField.GuestCsBase, 0x10000);
+        m.Write(VmcsField.GuestCsLimit, 0xFFFF);
+        m.Write(VmcsField.GuestCsAccessRights, 0x93);
+        foreach (var s in new[] { 0, 2, 3, 4, 5 })
+        {
+            m.Write((VmcsField)((uint)VmcsField.GuestEsSelector + (uint)s * 2), 0);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsLimit + (uint)s * 2), 0xFFFF);
+            m.Write((VmcsField)((uint)VmcsField.GuestEsAccessRights + (uint)s * 2), 0x93);
+        }
+        m.Write(VmcsField.GuestRip, 0);
+        m.Write(VmcsField.GuestRsp, 0x7000);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 13);
+        m.Code(a => { a.mov(eax, __dword_ptr[0xFFFE]); a.hlt(); }, VmxMachine.GuestCode, 16);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExceptionOrNmi, exit.BasicReason);
+        Assert.AreEqual(0x8000030Du, exit.InterruptionInformation, "#GP, hardware exception, no error code");
     }
 }

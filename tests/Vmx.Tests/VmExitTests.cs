@@ -490,7 +490,7 @@ public sealed class VmExitTests
         n.Write(VmcsField.GuestPdpte2, pd | 1 | 0x40);
         Assert.AreEqual(VmxResult.EntryFailure, n.Unit.Vmlaunch());
         Assert.AreEqual(0x80000021u, n.Exits[0].ExitReason, "a reserved bit in a VMCS PDPTE fails the guest-state checks (27.3.1.6)");
-        Assert.AreEqual(0UL, n.Exits[0].ExitQualification);
+        Assert.AreEqual(2UL, n.Exits[0].ExitQualification, "27.8: qualification 2, a problem with the PDPTEs of 27.3.1.6");
     }
 
     [TestMethod]
@@ -551,5 +551,44 @@ public sealed class VmExitTests
         // Table 28-3: LMSW (3) with a memory operand (bit 6), source data 3 in bits 31:16; the operand's linear address recorded.
         AssertExit(m, exit, VmExitReason.ControlRegisterAccess, (3UL << 4) | 0x40 | (3UL << 16), 4, G + 5);
         Assert.AreEqual(0x60004UL, exit.GuestLinearAddress);
+    }
+
+    [TestMethod]
+    public void VmcallExitsFromCompatibilityMode()
+    {
+        // VMCALL "Operation" (SDM vol. 2B): in VMX non-root operation the VM exit comes before the
+        // RFLAGS.VM and "IA32_EFER.LMA = 1 and CS.L = 0" #UD checks, unlike the other VMX instructions.
+        using var m = Guest(a => { a.nop(); });
+        m.Code(a => { a.vmcall(); }, G, 32);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 6);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Vmcall, 0, 3, G);
+    }
+
+    [TestMethod]
+    public void InvpcidExitReportsTheTypeRegisterInRegister2()
+    {
+        // Table 28-13 (INVEPT, INVPCID, INVVPID): bits 31:28 are Reg2, the register operand holding the type.
+        using var m = Guest(a => { a.mov(ebx, 0x60000); a.mov(ecx, 2); a.invpcid(rcx, __xmmword_ptr[rbx]); },
+            ProcessorBasedControls.InvlpgExiting, SecondaryProcessorBasedControls.EnableInvpcid);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual((uint)VmExitReason.Invpcid, exit.ExitReason);
+        Assert.AreEqual(1u, exit.InstructionInformation >> 28, "Reg2 = RCX (1)");
+    }
+
+    [TestMethod]
+    public void DisplacementQualificationIsSignExtendedFromA32BitAddress()
+    {
+        // 28.2.1: for an instruction with a memory operand the exit qualification is its displacement,
+        // sign-extended to 64 bits; here a disp8 of -8 with 32-bit addressing in compatibility mode.
+        using var m = Guest(a => { a.nop(); }, 0, SecondaryProcessorBasedControls.DescriptorTableExiting);
+        m.Code(a => { a.mov(eax, 0x60008); a.lgdt(__[eax - 8]); }, G, 32);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.GdtrIdtrAccess, exit.BasicReason);
+        Assert.AreEqual(0xFFFF_FFFF_FFFF_FFF8UL, exit.ExitQualification);
+        Assert.AreEqual(1u, (exit.InstructionInformation >> 7) & 7, "32-bit address size");
     }
 }
