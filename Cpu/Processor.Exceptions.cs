@@ -62,12 +62,33 @@ public sealed unsafe partial class Processor
             _eventsPending = true;
             return;
         }
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, (ulong)vector, error)) return;
+        if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, (ulong)vector, error))
+        {
+            if (vector == ExceptionVector.DB) _pendingDebugStatus = 0;
+            return;
+        }
+        if (vector == ExceptionVector.DB)
+        {
+            _dr[6] |= _pendingDebugStatus;
+            _pendingDebugStatus = 0;
+        }
         // Delivering a fault takes a cycle: a handler that faults at once (a real-mode IVT whose stack
         // wraps, an unfetchable handler) would otherwise loop without the clock reaching any limit.
         AddCycles(1);
         DeliverEvent(vector, EventKind.Exception, error, ExceptionVector.HasErrorCode(vector));
     }
+
+    /// <summary>DR6.BS: the #DB of a single-step trap (SDM vol. 3, "Debug Status Register (DR6)").</summary>
+    private const ulong DebugStatusSingleStep = 1UL << 14;
+
+    private ulong _pendingDebugStatus;
+
+    /// <summary>
+    /// The DR6 status bits of the #DB about to be delivered (B0–B3, BD, BS). They reach DR6 when the
+    /// #DB is delivered, not when a virtualization unit takes it: a VMX exit leaves DR6 unmodified and
+    /// reports them in its qualification.
+    /// </summary>
+    public ulong PendingDebugStatus => _pendingDebugStatus;
 
     /// <summary>
     /// Delivers an event through the IDT in the current mode. A fault during delivery combines with

@@ -137,7 +137,7 @@ public sealed unsafe partial class Processor
             _shadowLoaded = false;
             if (trap && retired > 0 && _pendingVector < 0)
             {
-                _dr[6] |= 1UL << 14;
+                _pendingDebugStatus |= DebugStatusSingleStep;
                 RaiseFault(ExceptionVector.DB, 0);
                 DeliverPendingException();
                 _eventsPending = true;

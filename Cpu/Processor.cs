@@ -180,6 +180,7 @@ public sealed unsafe partial class Processor : IDisposable
         Tr = new SegmentRegister { Selector = 0, Base = 0, Limit = 0xFFFF, Attributes = 0x8B };
         for (var i = 0; i < 8; i++) _dr[i] = 0;
         _dr[6] = 0xFFFF0FF0;
+        _pendingDebugStatus = 0;
         _dr[7] = 0x400;
         Activity = ActivityState.Active;
         _interruptShadow = false;

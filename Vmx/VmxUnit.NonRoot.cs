@@ -385,7 +385,7 @@ public sealed partial class VmxUnit
         var qualification = vector switch
         {
             ExceptionVector.PF => _cpu.PendingFaultAddress,
-            ExceptionVector.DB => _cpu.GetDebugRegister(6) & 0x600F,
+            ExceptionVector.DB => _cpu.PendingDebugStatus & 0x600F,
             _ => 0UL,
         };
         Exit(VmExitReason.ExceptionOrNmi, qualification);

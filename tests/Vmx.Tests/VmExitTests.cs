@@ -327,6 +327,21 @@ public sealed class VmExitTests
     }
 
     [TestMethod]
+    public void SingleStepDebugExceptionExitReportsBsAndLeavesDr6Unmodified()
+    {
+        using var m = Guest(a => { a.nop(); a.nop(); });
+        m.Write(VmcsField.GuestRflags, m.Read(VmcsField.GuestRflags) | Rflags.TF);
+        m.Write(VmcsField.ExceptionBitmap, 1 << 1);
+        m.Cpu.SetDebugRegister(6, 0xFFFF0FF0 | 0x5);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(0x80000301u, exit.InterruptionInformation, "#DB, hardware exception, no error code");
+        // 28.2.1: the qualification holds BS (bit 14) for a single step, not B0–B3 left in DR6; 28.1: DR6 is not modified.
+        Assert.AreEqual(1UL << 14, exit.ExitQualification);
+        Assert.AreEqual(G + 1, m.Read(VmcsField.GuestRip), "a trap: RIP past the stepped NOP");
+        Assert.AreEqual(0xFFFF0FF5UL, m.Cpu.GetDebugRegister(6));
+    }
+
+    [TestMethod]
     public void RdtscpWithoutEnableRdtscpRaisesUd()
     {
         using var m = Guest(a => { a.rdtscp(); });
