@@ -265,7 +265,6 @@ public sealed partial class SvmUnit
     private void Inject(ulong eventInj)
     {
         const ulong MaxInstructionLength = 15;
-        var vector = SvmEventInjection.Vector(eventInj);
         var type = SvmEventInjection.Type(eventInj) switch
         {
             SvmEventInjection.TypeIntr => EventType.ExternalInterrupt,
@@ -273,6 +272,8 @@ public sealed partial class SvmUnit
             SvmEventInjection.TypeSoftwareInterrupt => EventType.SoftwareInterrupt,
             _ => EventType.HardwareException,
         };
+        // The VECTOR field is ignored for an NMI (15.20): it goes through vector 2.
+        var vector = type == EventType.Nmi ? ExceptionVector.NMI : SvmEventInjection.Vector(eventInj);
         var hasError = type == EventType.HardwareException && (eventInj & SvmEventInjection.ErrorCodeValid) != 0;
         var length = 0;
         if (type == EventType.SoftwareInterrupt)

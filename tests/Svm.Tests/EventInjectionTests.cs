@@ -40,6 +40,16 @@ public sealed class EventInjectionTests
     }
 
     [TestMethod]
+    public void InjectedNmiIgnoresTheVectorField()
+    {
+        // APM vol. 2, 15.20 (EVENTINJ, VECTOR): if TYPE is 2 (NMI), the VECTOR field is ignored; an NMI goes through IDT vector 2.
+        using var m = Machine(SvmEventInjection.Encode(0x40, SvmEventInjection.TypeNmi, 0, false));
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.NMI, m.GuestStubVector(v.Rip), "the guest's NMI handler, not vector 40h");
+        Assert.IsTrue(m.Cpu.NmiBlocked);
+    }
+
+    [TestMethod]
     public void ExceptionPushesItsErrorCodeWhenEvIsSet()
     {
         using var m = Machine(SvmEventInjection.Encode(ExceptionVector.GP, SvmEventInjection.TypeException, 0x1234, true));
