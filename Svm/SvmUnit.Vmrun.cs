@@ -159,8 +159,9 @@ public sealed partial class SvmUnit
         if (longMode && (c.Cr4 & Cr4.PAE) != 0 && c.Cs.Long && c.Cs.DefaultBig) return VmcbConsistencyCheck.LongModeWithCsLAndD;
         if (!c.Intercepts(SvmIntercept.Vmrun)) return VmcbConsistencyCheck.VmrunInterceptClear;
         if (c.Asid == 0) return VmcbConsistencyCheck.AsidZero;
-        if (c.Intercepts(SvmIntercept.MsrProt) && c.MsrpmBasePa + MsrpmSize > MaxPhysicalAddress) return VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress;
-        if (c.Intercepts(SvmIntercept.IoioProt) && c.IopmBasePa + IopmSize > MaxPhysicalAddress) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
+        // Compared as base > limit - size so that a base near 2^64 cannot wrap past the check.
+        if (c.Intercepts(SvmIntercept.MsrProt) && c.MsrpmBasePa > MaxPhysicalAddress - MsrpmSize) return VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress;
+        if (c.Intercepts(SvmIntercept.IoioProt) && c.IopmBasePa > MaxPhysicalAddress - IopmSize) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
         var eventInj = _memory.Read(v + VmcbLayout.EventInj, 8);
         if ((eventInj & SvmEventInjection.Valid) != 0 && !SvmEventInjection.IsLegal(eventInj)) return VmcbConsistencyCheck.IllegalEventInjection;
         if (c.NpEnable && !LegalPat(c.GPat)) return VmcbConsistencyCheck.IllegalGPat;
