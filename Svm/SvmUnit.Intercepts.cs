@@ -67,13 +67,12 @@ public sealed partial class SvmUnit
             case InterceptKind.DescriptorTable: return DescriptorTableIntercept();
             case InterceptKind.Exception: return ExceptionIntercept(info, extra);
             case InterceptKind.ExternalInterrupt:
-                if (c.Intercepts(SvmIntercept.Intr))
-                {
-                    VmExit(SvmExitCode.Intr, 0, 0, 0);
-                    return true;
-                }
-                // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts: hold them pending.
-                return (c.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag;
+                // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts (15.21.1):
+                // a masked INTR stays pending, neither taken nor intercepted.
+                if ((c.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag) return true;
+                if (!c.Intercepts(SvmIntercept.Intr)) return false;
+                VmExit(SvmExitCode.Intr, 0, 0, 0);
+                return true;
             case InterceptKind.Nmi:
                 if (!c.Intercepts(SvmIntercept.Nmi)) return false;
                 // The NMI stays pending for the host, which takes it once GIF is set again.

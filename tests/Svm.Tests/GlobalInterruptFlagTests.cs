@@ -133,4 +133,24 @@ public sealed class GlobalInterruptFlagTests
             Assert.AreEqual(0, source.Acknowledged, $"V_INTR_MASKING={masking}: the guest's IF=0 never lets the interrupt into the guest (15.21.1)");
         }
     }
+
+    [TestMethod]
+    public void UnderVIntrMaskingTheHostIfMasksPhysicalInterruptsAndTheirIntercept()
+    {
+        // APM vol. 2, 15.21.1: with V_INTR_MASKING set, the host's RFLAGS.IF (as VMRUN found it)
+        // masks physical interrupts while the guest runs; a masked INTR is not taken, so it
+        // cannot be intercepted either, whatever the guest's IF.
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x35 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Intr);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 1UL << 24);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        m.Cpu.Flags &= ~Rflags.IF;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 2, v.Rip, "no INTR #VMEXIT: the guest runs to its HLT");
+        Assert.AreEqual(0, source.Acknowledged, "the interrupt stays pending for the host");
+    }
 }
