@@ -153,4 +153,25 @@ public sealed class GlobalInterruptFlagTests
         Assert.AreEqual(SvmTestMachine.GuestCode + 2, v.Rip, "no INTR #VMEXIT: the guest runs to its HLT");
         Assert.AreEqual(0, source.Acknowledged, "the interrupt stays pending for the host");
     }
+
+    [TestMethod]
+    public void AHaltedGuestStaysHaltedWhileTheHostIfMasksPhysicalInterrupts()
+    {
+        // APM vol. 2, 15.21.1: a physical interrupt masked by the host's IF under V_INTR_MASKING is
+        // not taken, so it does not end the guest's HLT (an interrupt that is not taken never wakes HLT).
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x36 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.hlt(); a.nop(); a.nop(); a.cpuid(); });
+        m.Vmcb.Intercept(SvmIntercept.Cpuid);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 1UL << 24);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        m.Cpu.Flags &= ~Rflags.IF;
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 10_000));
+        Assert.IsTrue(m.Unit.InGuest, "no #VMEXIT");
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Cpu.Rip, "the guest is still in its HLT");
+        Assert.AreEqual(ActivityState.Hlt, m.Cpu.Activity);
+        Assert.AreEqual(0, source.Acknowledged);
+    }
 }
