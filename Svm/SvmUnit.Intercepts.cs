@@ -69,7 +69,7 @@ public sealed partial class SvmUnit
             case InterceptKind.ExternalInterrupt:
                 // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts (15.21.1):
                 // a masked INTR stays pending, neither taken nor intercepted.
-                if ((c.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag) return true;
+                if (PhysicalInterruptMasked) return true;
                 if (!c.Intercepts(SvmIntercept.Intr)) return false;
                 VmExit(SvmExitCode.Intr, 0, 0, 0);
                 return true;
@@ -101,6 +101,9 @@ public sealed partial class SvmUnit
             default: return false;
         }
     }
+
+    /// <summary>Under V_INTR_MASKING the host's IF as VMRUN found it masks physical INTR while the guest runs (15.21.1).</summary>
+    private bool PhysicalInterruptMasked => (_vmcbState.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag;
 
     private bool Instruction(SvmIntercept intercept, ulong exitCode, ulong exitInfo1 = 0)
     {
@@ -251,7 +254,7 @@ public sealed partial class SvmUnit
         }
         if (!cpu.GlobalInterruptFlag || !cpu.InterruptsEnabled || cpu.BlockingBySti || cpu.BlockingByMovSs) return false;
         if (cpu.NmiPending && !cpu.NmiBlocked) return false;
-        if (cpu.InterruptSource is { InterruptPending: true } && c.Intercepts(SvmIntercept.Intr)) return false;
+        if (cpu.InterruptSource is { InterruptPending: true } && c.Intercepts(SvmIntercept.Intr) && !PhysicalInterruptMasked) return false;
         var priority = (c.VIntr >> 16) & 0xF;
         if ((c.VIntr & VIgnTpr) == 0 && priority <= (cpu.Cr8 & 0xF)) return false;
         if (c.Intercepts(SvmIntercept.Vintr))

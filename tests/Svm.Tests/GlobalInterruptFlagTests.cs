@@ -174,4 +174,23 @@ public sealed class GlobalInterruptFlagTests
         Assert.AreEqual(ActivityState.Hlt, m.Cpu.Activity);
         Assert.AreEqual(0, source.Acknowledged);
     }
+
+    [TestMethod]
+    public void AMaskedPhysicalInterruptDoesNotHoldBackAVirtualOne()
+    {
+        // APM vol. 2, 15.21.1 and 15.21.4: with V_INTR_MASKING and the host's IF clear the physical
+        // INTR is masked, so it takes no precedence: the pending virtual interrupt is taken.
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x37 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Intr);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, (1UL << 24) | VIrq | Prio(5) | Vector(0x42));
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        m.Cpu.Flags &= ~Rflags.IF;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x42, m.GuestStubVector(v.Rip), "V_INTR_VECTOR delivered through the guest IDT");
+        Assert.AreEqual(0, source.Acknowledged, "the physical interrupt stays pending for the host");
+    }
 }
