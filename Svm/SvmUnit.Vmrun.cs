@@ -282,7 +282,10 @@ public sealed partial class SvmUnit
             var ahead = _memory.Read(VmcbAddress + VmcbLayout.NRip, 8) - _cpu.Rip;
             if (ahead <= MaxInstructionLength) length = (int)ahead;
         }
+        var nmiBlocked = _cpu.NmiBlocked;
         _cpu.InjectEvent(vector, type, (uint)(eventInj >> 32), hasError, length);
+        // An injected NMI does not block delivery of further NMIs (15.20).
+        if (type == EventType.Nmi) _cpu.NmiBlocked = nmiBlocked;
     }
 
     /// <summary>
