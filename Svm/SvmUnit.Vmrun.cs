@@ -164,6 +164,10 @@ public sealed partial class SvmUnit
         if (c.Intercepts(SvmIntercept.IoioProt) && c.IopmBasePa > MaxPhysicalAddress - IopmSize) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
         var eventInj = _memory.Read(v + VmcbLayout.EventInj, 8);
         if ((eventInj & SvmEventInjection.Valid) != 0 && !SvmEventInjection.IsLegal(eventInj)) return VmcbConsistencyCheck.IllegalEventInjection;
+        // An event impossible in the guest's mode fails too (15.20): #BR, whose BOUND does not exist in 64-bit mode.
+        if ((eventInj & SvmEventInjection.Valid) != 0 && longMode && c.Cs.Long
+            && SvmEventInjection.Type(eventInj) == SvmEventInjection.TypeException && SvmEventInjection.Vector(eventInj) == ExceptionVector.BR)
+            return VmcbConsistencyCheck.IllegalEventInjection;
         if (c.NpEnable && !LegalPat(c.GPat)) return VmcbConsistencyCheck.IllegalGPat;
         return VmcbConsistencyCheck.None;
     }

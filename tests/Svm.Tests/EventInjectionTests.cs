@@ -64,6 +64,15 @@ public sealed class EventInjectionTests
     }
 
     [TestMethod]
+    public void BoundRangeExceptionIsInjectedOutside64BitMode()
+    {
+        // APM vol. 2, 15.20: only in 64-bit mode is #BR impossible; a 32-bit guest takes it.
+        using var m = Machine(SvmEventInjection.Encode(ExceptionVector.BR, SvmEventInjection.TypeException, 0, false));
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.BR, m.GuestStubVector(v.Rip));
+    }
+
+    [TestMethod]
     public void ExceptionPushesItsErrorCodeWhenEvIsSet()
     {
         using var m = Machine(SvmEventInjection.Encode(ExceptionVector.GP, SvmEventInjection.TypeException, 0x1234, true));
