@@ -265,7 +265,8 @@ public sealed partial class SvmUnit
     /// An injected software interrupt returns to NRIP when the VMM put it past the VMCB's RIP: with
     /// NRIP save offered, hardware advances RIP to NRIP while it delivers INTn, so a VMM may leave
     /// RIP at the instruction; a VMM that advanced RIP itself leaves NRIP no higher and the event
-    /// returns to RIP. An INT3/INTO-style exception (type 3) returns to the VMCB's RIP.
+    /// returns to RIP. An exception (type 3) with vector 3 or 4 behaves like the trap INT3 or INTO
+    /// raises: the gate's DPL is checked and, like INTn, it returns to NRIP by the same rule.
     /// </summary>
     private void Inject(ulong eventInj)
     {
@@ -275,13 +276,13 @@ public sealed partial class SvmUnit
             SvmEventInjection.TypeIntr => EventType.ExternalInterrupt,
             SvmEventInjection.TypeNmi => EventType.Nmi,
             SvmEventInjection.TypeSoftwareInterrupt => EventType.SoftwareInterrupt,
-            _ => EventType.HardwareException,
+            _ => SvmEventInjection.Vector(eventInj) is ExceptionVector.BP or ExceptionVector.OF ? EventType.SoftwareException : EventType.HardwareException,
         };
         // The VECTOR field is ignored for an NMI (15.20): it goes through vector 2.
         var vector = type == EventType.Nmi ? ExceptionVector.NMI : SvmEventInjection.Vector(eventInj);
-        var hasError = type == EventType.HardwareException && (eventInj & SvmEventInjection.ErrorCodeValid) != 0;
+        var hasError = type is EventType.HardwareException or EventType.SoftwareException && (eventInj & SvmEventInjection.ErrorCodeValid) != 0;
         var length = 0;
-        if (type == EventType.SoftwareInterrupt)
+        if (type is EventType.SoftwareInterrupt or EventType.SoftwareException)
         {
             var ahead = _memory.Read(VmcbAddress + VmcbLayout.NRip, 8) - _cpu.Rip;
             if (ahead <= MaxInstructionLength) length = (int)ahead;

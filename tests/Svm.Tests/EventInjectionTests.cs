@@ -139,6 +139,39 @@ public sealed class EventInjectionTests
     }
 
     [TestMethod]
+    public void Int3StyleExceptionReturnsToNripWhenTheVmmLeftRipAtTheInstruction()
+    {
+        // APM vol. 2, 15.20: TYPE 3 with vector 3 behaves like the trap INT3 raises, which returns past
+        // the instruction; as for INTn, NextRIP (15.7.1) gives that address when RIP is still at it.
+        using var m = Machine(SvmEventInjection.Encode(ExceptionVector.BP, SvmEventInjection.TypeException, 0, false));
+        m.Vmcb.Write(VmcbLayout.Rip, 8, SvmTestMachine.GuestCode);
+        m.Vmcb.Write(VmcbLayout.NRip, 8, SvmTestMachine.GuestCode + 1);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.BP, m.GuestStubVector(v.Rip));
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, Stack(m, 0), "the return address is past the INT3");
+    }
+
+    [TestMethod]
+    public void Int3AndIntoStyleExceptionsCheckTheGateDpl()
+    {
+        // APM vol. 2, 15.20: injecting TYPE 3 with vector 3 or 4 checks the DPL of the IDT descriptor,
+        // as INT3 and INTO do: at CPL 3 a DPL-0 gate gives #GP(vector * 8 + 2), which is subject to
+        // the exception intercept, with the injected event in EXITINTINFO.
+        foreach (var vector in new[] { ExceptionVector.BP, ExceptionVector.OF })
+        {
+            var injected = SvmEventInjection.Encode(vector, SvmEventInjection.TypeException, 0, false);
+            using var m = Machine(injected);
+            m.Vmcb.Segment(VmcbLayout.Cs, SvmTestMachine.Code32 | 3, 0xCFB, 0xFFFFFFFF, 0);
+            m.Vmcb.Segment(VmcbLayout.Ss, SvmTestMachine.Data | 3, 0xCF3, 0xFFFFFFFF, 0);
+            m.Memory.Write(SvmTestMachine.GuestIdt32 + (ulong)vector * 8, 8, SvmTestMachine.Gate(SvmTestMachine.Code32, SvmTestMachine.GuestStubs + (ulong)vector * 4, 0xE, 0));
+            m.Vmcb.InterceptException(ExceptionVector.GP);
+            var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.GP);
+            Assert.AreEqual((ulong)vector * 8 + 2, v.ExitInfo1, $"vector {vector}: #GP(IDT entry, EXT clear)");
+            Assert.AreEqual(injected, v.ExitIntInfo, $"vector {vector}: the injected event in EXITINTINFO (15.7.2)");
+        }
+    }
+
+    [TestMethod]
     public void Int3StyleExceptionReturnsToTheVmcbRip()
     {
         using var m = Machine(SvmEventInjection.Encode(ExceptionVector.BP, SvmEventInjection.TypeException, 0, false));
