@@ -254,7 +254,8 @@ public sealed partial class SvmUnit
         }
         if (!cpu.GlobalInterruptFlag || !cpu.InterruptsEnabled || cpu.BlockingBySti || cpu.BlockingByMovSs) return false;
         if (cpu.NmiPending && !cpu.NmiBlocked) return false;
-        if (cpu.InterruptSource is { InterruptPending: true } && c.Intercepts(SvmIntercept.Intr) && !PhysicalInterruptMasked) return false;
+        // Physical INTR goes first whether it is taken directly or through a #VMEXIT (15.21.4).
+        if (cpu.InterruptSource is { InterruptPending: true } && !PhysicalInterruptMasked) return false;
         var priority = (c.VIntr >> 16) & 0xF;
         if ((c.VIntr & VIgnTpr) == 0 && priority <= (cpu.Cr8 & 0xF)) return false;
         if (c.Intercepts(SvmIntercept.Vintr))

@@ -193,4 +193,22 @@ public sealed class GlobalInterruptFlagTests
         Assert.AreEqual(0x42, m.GuestStubVector(v.Rip), "V_INTR_VECTOR delivered through the guest IDT");
         Assert.AreEqual(0, source.Acknowledged, "the physical interrupt stays pending for the host");
     }
+
+    [TestMethod]
+    public void APhysicalInterruptTakenDirectlyGoesBeforeAVirtualOne()
+    {
+        // APM vol. 2, 15.21.4: physical interrupts take priority over virtual interrupts, whether
+        // they are taken directly or through a #VMEXIT.
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x38 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, VIrq | Prio(5) | Vector(0x43));
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x38, m.GuestStubVector(v.Rip), "the physical interrupt's handler runs first");
+        Assert.AreEqual(1, source.Acknowledged);
+        Assert.AreNotEqual(0UL, v.Read(VmcbLayout.VIntr, 8) & VIrq, "the virtual interrupt is still pending");
+    }
 }
