@@ -62,8 +62,6 @@ public sealed partial class SvmUnit
 
         var during = cpu.EventBeingDelivered;
         var exitIntInfo = during.HasValue ? SvmEventInjection.FromDelivered(during.Value) : 0;
-        // An event interrupted during delivery resumes at its instruction; nRIP then gives the instruction's end.
-        if (during.HasValue && during.Value.InstructionLength > 0 && nextRip == 0) nextRip = (cpu.Rip + (ulong)during.Value.InstructionLength) & RipMask(cpu);
         m.Write(v + VmcbLayout.ExitCode, 8, exitCode);
         m.Write(v + VmcbLayout.ExitInfo1, 8, exitInfo1);
         m.Write(v + VmcbLayout.ExitInfo2, 8, exitInfo2);
