@@ -212,8 +212,8 @@ public sealed partial class SvmUnit
 
     /// <summary>
     /// Exception intercepts (15.12): EXITINFO1 the error code of vectors that push one, EXITINFO2
-    /// the faulting address of #PF (CR2 stays unwritten). INT3, INTO and INT1 are intercepted as
-    /// their instruction, with nRIP past it.
+    /// the faulting address of #PF (CR2 stays unwritten). The #BP and #OF of INT3 and INTO save nRIP
+    /// past their instruction; every other exception intercept, INT1's #DB included, resets it (15.7.1).
     /// </summary>
     private bool ExceptionIntercept(ulong info, ulong errorCode)
     {
@@ -221,7 +221,7 @@ public sealed partial class SvmUnit
         if (vector > 31 || (_vmcbState.InterceptExceptions & (1u << vector)) == 0) return false;
         var info1 = ExceptionVector.HasErrorCode(vector) ? errorCode & 0xFFFFFFFF : 0;
         var info2 = vector == ExceptionVector.PF ? _cpu.PendingFaultAddress : 0;
-        if ((info & 0x300) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
+        if ((info & 0x100) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
         else VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, 0);
         return true;
     }

@@ -312,6 +312,19 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void Int1DebugExceptionInterceptResetsNextRip()
+    {
+        // APM vol. 2, 15.7.1: nRIP is saved for exceptions caused by INT3, INTO and BOUND; the #DB
+        // of INT1 (ICEBP) is not among them, so its exception intercept resets nRIP to zero.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.nop(); a.int1(); a.hlt(); });
+        m.Vmcb.InterceptException(ExceptionVector.DB);
+        m.Vmcb.Write(VmcbLayout.NRip, 8, 0x1234);
+        var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.DB);
+        Assert.AreEqual(0UL, v.NRip);
+    }
+
+    [TestMethod]
     public void FaultDuringSoftwareInterruptDeliveryFillsExitIntInfo()
     {
         using var m = new SvmTestMachine();
