@@ -213,10 +213,12 @@ public sealed partial class SvmUnit
     /// <summary>
     /// Exception intercepts (15.12): EXITINFO1 the error code of vectors that push one, EXITINFO2
     /// the faulting address of #PF (CR2 stays unwritten). The #BP and #OF of INT3 and INTO save nRIP
-    /// past their instruction; every other exception intercept, INT1's #DB included, resets it (15.7.1).
+    /// past their instruction; every other exception intercept resets it (15.7.1). The #DB of INT1
+    /// (ICEBP) is not subject to the #DB intercept, only to the ICEBP intercept (table 15-7).
     /// </summary>
     private bool ExceptionIntercept(ulong info, ulong errorCode)
     {
+        if ((info & 0x200) != 0) return false;
         var vector = (int)(info & 0xFF);
         if (vector > 31 || (_vmcbState.InterceptExceptions & (1u << vector)) == 0) return false;
         var info1 = ExceptionVector.HasErrorCode(vector) ? errorCode & 0xFFFFFFFF : 0;
