@@ -228,13 +228,13 @@ public sealed partial class SvmUnit
         return true;
     }
 
-    /// <summary>Task switch (15.14.5): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 error code valid (31:0), bit 38 IRET, bit 44 JMP.</summary>
+    /// <summary>Task switch (15.14.1): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 IRET, bit 38 far jump, bit 44 error code valid (31:0).</summary>
     private bool TaskSwitchIntercept(ulong selector, ulong source)
     {
         if (!_vmcbState.Intercepts(SvmIntercept.TaskSwitch)) return false;
-        var info2 = source switch { 1 => 1UL << 38, 2 => 1UL << 44, _ => 0UL };
+        var info2 = source switch { 1 => 1UL << 36, 2 => 1UL << 38, _ => 0UL };
         var during = _cpu.EventBeingDelivered;
-        if (source == 3 && during is { HasErrorCode: true } e) info2 |= (1UL << 36) | e.ErrorCode;
+        if (source == 3 && during is { HasErrorCode: true } e) info2 |= (1UL << 44) | e.ErrorCode;
         VmExit(SvmExitCode.TaskSwitch, selector & 0xFFFF, info2, 0);
         return true;
     }

@@ -419,7 +419,7 @@ public sealed class InterceptTests
         m.Vmcb.Intercept(SvmIntercept.TaskSwitch);
         var v = m.RunToExit(SvmExitCode.TaskSwitch);
         Assert.AreEqual((ulong)SvmTestMachine.Tss, v.ExitInfo1, "EXITINFO1: the new TSS selector");
-        Assert.AreEqual(1UL << 44, v.ExitInfo2, "EXITINFO2 bit 44: the switch comes from a JMP (15.14.5)");
+        Assert.AreEqual(1UL << 38, v.ExitInfo2, "EXITINFO2 bit 38: the switch comes from a far jump (APM vol. 2, 15.14.1)");
     }
 
     [TestMethod]
