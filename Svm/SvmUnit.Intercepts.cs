@@ -233,8 +233,7 @@ public sealed partial class SvmUnit
     {
         if (!_vmcbState.Intercepts(SvmIntercept.TaskSwitch)) return false;
         var info2 = source switch { 1 => 1UL << 36, 2 => 1UL << 38, _ => 0UL };
-        var during = _cpu.EventBeingDelivered;
-        if (source == 3 && during is { HasErrorCode: true } e) info2 |= (1UL << 44) | e.ErrorCode;
+        if (source == 3 && _cpu.TaskSwitchErrorCode is { } errorCode) info2 |= (1UL << 44) | errorCode;
         VmExit(SvmExitCode.TaskSwitch, selector & 0xFFFF, info2, 0);
         return true;
     }

@@ -423,6 +423,20 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void TaskSwitchThroughATaskGateReportsTheErrorCode()
+    {
+        // APM vol. 2, 15.14.1: EXITINFO2[31:0] holds the error code to push in the new task and
+        // EXITINFO2[44] says there is one; bits 36 (IRET) and 38 (far jump) stay clear.
+        using var m = new SvmTestMachine();
+        m.Memory.Write(SvmTestMachine.GuestIdt32 + ExceptionVector.GP * 8, 8, ((ulong)SvmTestMachine.Tss << 16) | (0x85UL << 40));
+        m.GuestProgram(a => { a.mov(eax, 0x1234); a.mov(ds, ax); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.TaskSwitch);
+        var v = m.RunToExit(SvmExitCode.TaskSwitch);
+        Assert.AreEqual((ulong)SvmTestMachine.Tss, v.ExitInfo1);
+        Assert.AreEqual((1UL << 44) | 0x1234, v.ExitInfo2, "#GP(1234h) through the task gate");
+    }
+
+    [TestMethod]
     public void PauseFilterCountsPausesBeforeExiting()
     {
         using var m = new SvmTestMachine();
