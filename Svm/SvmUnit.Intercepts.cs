@@ -154,7 +154,7 @@ public sealed partial class SvmUnit
     /// <summary>
     /// CR writes (15.9): the CRn write intercept, else for CR0 the selective write intercept when
     /// MOV CR0 or LMSW changes a bit other than TS and MP. Decode assists: EXITINFO1 bit 63 for MOV
-    /// CRn with the source GPR in bits 3:0 (15.33.1).
+    /// CRn with the source GPR in bits 3:0 (15.8.1).
     /// </summary>
     private bool CrWriteIntercept(ulong info, ulong value)
     {
@@ -162,6 +162,7 @@ public sealed partial class SvmUnit
         var cpu = _cpu;
         var cr = (int)(info & 0xF);
         var clts = (info & 0x200) != 0;
+        var lmsw = (info & 0x100) != 0;
         var mov = (info & 0x300) == 0;
         var info1 = mov ? (1UL << 63) | ((ulong)cpu.CurrentInstruction.RmRegister & 0xF) : 0;
         if ((c.InterceptCr & (1u << (cr + 16))) != 0)
@@ -169,7 +170,8 @@ public sealed partial class SvmUnit
             ExitForInstruction(SvmExitCode.CrWrite + (ulong)cr, info1, 0);
             return true;
         }
-        if (cr == 0 && !clts && c.Intercepts(SvmIntercept.Cr0SelectiveWrite) && ((value ^ cpu.Cr0) & ~(Cr0.TS | Cr0.MP) & 0xFFFFFFFFUL) != 0)
+        // LMSW takes the selective intercept whatever it writes (table 15-7); MOV CR0 only when it changes a bit other than TS and MP.
+        if (cr == 0 && !clts && c.Intercepts(SvmIntercept.Cr0SelectiveWrite) && (lmsw || ((value ^ cpu.Cr0) & ~(Cr0.TS | Cr0.MP) & 0xFFFFFFFFUL) != 0))
         {
             ExitForInstruction(SvmExitCode.Cr0SelWrite, info1, 0);
             return true;

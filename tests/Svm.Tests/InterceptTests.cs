@@ -234,6 +234,20 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void LmswTreatsTheSelectiveCr0WriteInterceptAsNonSelective()
+    {
+        // APM vol. 2, table 15-7: LMSW treats the selective CR0-write intercept as a non-selective
+        // one, intercepting whatever value is written; here LMSW changes no bit at all.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.mov(eax, 0x1); a.lmsw(ax); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Cr0SelectiveWrite);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        var v = m.RunToExit(SvmExitCode.Cr0SelWrite);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 5, v.Rip, "the LMSW");
+        Assert.AreEqual(0UL, v.ExitInfo1, "LMSW: no MOV decode information (15.8.1)");
+    }
+
+    [TestMethod]
     public void Cr0WriteInterceptTakesPriorityOverSelective()
     {
         using var m = new SvmTestMachine();
