@@ -170,6 +170,8 @@ public sealed partial class SvmUnit
             ExitForInstruction(SvmExitCode.CrWrite + (ulong)cr, info1, 0);
             return true;
         }
+        // Without V_INTR_MASKING a CR8 write reaches V_TPR as well as the APIC's TPR (15.21.2); one with reserved bits faults instead.
+        if (cr == 8 && (value >> 4) == 0) _vTpr = value;
         // LMSW takes the selective intercept whatever it writes (table 15-7); MOV CR0 only when it changes a bit other than TS and MP.
         if (cr == 0 && !clts && c.Intercepts(SvmIntercept.Cr0SelectiveWrite) && (lmsw || ((value ^ cpu.Cr0) & ~(Cr0.TS | Cr0.MP) & 0xFFFFFFFFUL) != 0))
         {
@@ -260,7 +262,7 @@ public sealed partial class SvmUnit
         // Physical INTR goes first whether it is taken directly or through a #VMEXIT (15.21.4).
         if (cpu.InterruptSource is { InterruptPending: true } && !PhysicalInterruptMasked) return false;
         var priority = (c.VIntr >> 16) & 0xF;
-        if ((c.VIntr & VIgnTpr) == 0 && priority <= (cpu.Cr8 & 0xF)) return false;
+        if ((c.VIntr & VIgnTpr) == 0 && priority <= VTpr) return false;
         if (c.Intercepts(SvmIntercept.Vintr))
         {
             VmExit(SvmExitCode.Vintr, 0, 0, 0);

@@ -35,7 +35,7 @@ public sealed partial class SvmUnit
         c.Dr6 = cpu.GetDebugRegister(6);
         c.Dr7 = cpu.GetDebugRegister(7);
         c.Cr2 = cpu.Cr2;
-        c.VIntr = (c.VIntr & ~0xFFUL) | (cpu.Cr8 & 0xF);
+        c.VIntr = (c.VIntr & ~0xFFUL) | VTpr;
 
         VmcbSegment.Write(m, v + VmcbLayout.Es, c.Es);
         VmcbSegment.Write(m, v + VmcbLayout.Cs, c.Cs);
@@ -107,7 +107,8 @@ public sealed partial class SvmUnit
         cpu.TranslationTag = 0;
         cpu.TscOffset = (long)_hostTscOffset;
         cpu.Pat = _hostPat;
-        cpu.Cr8 = _hostCr8;
+        // Without V_INTR_MASKING the guest wrote the APIC's TPR itself, which stays (15.21.2).
+        if ((_vmcbState.VIntr & VIntrMasking) != 0) cpu.Cr8 = _hostCr8;
         if (cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(false, false);
         cpu.Flags = m.Read(h + VmcbLayout.Rflags, 8);
         cpu.SetSegment(SegmentIndex.ES, VmcbSegment.Read(m, h + VmcbLayout.Es, true));

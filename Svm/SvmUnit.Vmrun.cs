@@ -20,6 +20,9 @@ public sealed partial class SvmUnit
     private ulong _hostTscOffset;
     private ulong _hostPat;
     private ulong _hostCr8;
+
+    /// <summary>V_TPR while a guest runs without V_INTR_MASKING; with it, the processor's CR8 is V_TPR (15.21.2).</summary>
+    private ulong _vTpr;
     private bool _hostInterruptFlag;
     private int _pauseFilterCounter;
     private ulong _lastPauseCycle;
@@ -226,7 +229,9 @@ public sealed partial class SvmUnit
         cpu.SetDebugRegister(6, c.Dr6);
         cpu.SetDebugRegister(7, c.Dr7);
         cpu.Cr2 = c.Cr2;
-        cpu.Cr8 = c.VIntr & 0xF;
+        // Under V_INTR_MASKING CR8 is V_TPR; without it CR8 stays the APIC's TPR and only writes reach V_TPR too (15.21.2).
+        _vTpr = c.VIntr & 0xF;
+        if ((c.VIntr & VIntrMasking) != 0) cpu.Cr8 = _vTpr;
         cpu.Activity = ActivityState.Active;
         var shadow = (m.Read(v + VmcbLayout.InterruptShadow, 8) & 1) != 0;
         if (shadow || cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(shadow, false);
@@ -311,4 +316,7 @@ public sealed partial class SvmUnit
     private const ulong VIrq = 1UL << 8;
     private const ulong VIgnTpr = 1UL << 20;
     private const ulong VIntrMasking = 1UL << 24;
+
+    /// <summary>The guest's V_TPR: the processor's CR8 under V_INTR_MASKING, else the copy guest CR8 writes update (15.21.2).</summary>
+    private ulong VTpr => (_vmcbState.VIntr & VIntrMasking) != 0 ? _cpu.Cr8 & 0xF : _vTpr;
 }

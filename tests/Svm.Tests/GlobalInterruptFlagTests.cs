@@ -211,4 +211,36 @@ public sealed class GlobalInterruptFlagTests
         Assert.AreEqual(1, source.Acknowledged);
         Assert.AreNotEqual(0UL, v.Read(VmcbLayout.VIntr, 8) & VIrq, "the virtual interrupt is still pending");
     }
+
+    [TestMethod]
+    public void WithoutVIntrMaskingCr8IsTheApicTprAndWritesReachVTprToo()
+    {
+        // APM vol. 2, 15.21.2: with V_INTR_MASKING clear, reads from CR8 operate as without SVM
+        // (the APIC's TPR) and writes affect both the APIC's TPR and V_TPR, which #VMEXIT writes back.
+        using var m = new SvmTestMachine();
+        m.LongModeGuest();
+        m.GuestProgram(a => { a.mov(rbx, cr8); a.mov(eax, 9); a.mov(cr8, rax); a.hlt(); }, 64);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 5);
+        m.Cpu.Cr8 = 2;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(2UL, m.Cpu.Rbx, "the guest read the APIC's TPR, not V_TPR");
+        Assert.AreEqual(9UL, v.Read(VmcbLayout.VIntr, 8) & 0xFF, "V_TPR written back");
+        Assert.AreEqual(9UL, m.Cpu.Cr8, "the write reached the APIC's TPR, which #VMEXIT does not restore");
+    }
+
+    [TestMethod]
+    public void WithoutVIntrMaskingVTprStillGatesVirtualInterrupts()
+    {
+        // APM vol. 2, 15.21.2 and 15.21.4: V_TPR always controls virtual interrupts, whatever the APIC's TPR.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, VIrq | Prio(5) | Vector(0x44) | 6);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, v.Rip, "V_INTR_PRIO 5 does not exceed V_TPR 6: not taken");
+        Assert.AreEqual(6UL, v.Read(VmcbLayout.VIntr, 8) & 0xFF, "V_TPR unchanged");
+        Assert.AreEqual(0UL, m.Cpu.Cr8, "the host's TPR is untouched");
+    }
 }
