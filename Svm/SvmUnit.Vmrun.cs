@@ -172,7 +172,23 @@ public sealed partial class SvmUnit
             && SvmEventInjection.Type(eventInj) == SvmEventInjection.TypeException && SvmEventInjection.Vector(eventInj) == ExceptionVector.BR)
             return VmcbConsistencyCheck.IllegalEventInjection;
         if (c.NpEnable && !LegalPat(c.GPat)) return VmcbConsistencyCheck.IllegalGPat;
+        // Legacy PAE paging without nested paging: VMRUN reads the four PDPEs, and a reserved bit fails it (15.5.1).
+        if (!c.NpEnable && !longMode && (c.Cr0 & Cr0.PG) != 0 && (c.Cr4 & Cr4.PAE) != 0 && !LegalPdpes(c.Cr3)) return VmcbConsistencyCheck.PdpeReservedBitSet;
         return VmcbConsistencyCheck.None;
+    }
+
+    /// <summary>Whether no present PDPE of the table at <paramref name="cr3"/> sets a reserved bit: 2:1, 8:5 or MAXPHYADDR and up (APM vol. 2, 5.3.3).</summary>
+    private bool LegalPdpes(ulong cr3)
+    {
+        const ulong reservedLow = 0x1E6;
+        var reserved = ~(MaxPhysicalAddress - 1) | reservedLow;
+        var table = cr3 & 0xFFFFFFE0UL;
+        for (var i = 0UL; i < 4; i++)
+        {
+            var pdpe = _memory.Read(table + i * 8, 8);
+            if ((pdpe & 1) != 0 && (pdpe & reserved) != 0) return false;
+        }
+        return true;
     }
 
     private static bool LegalPat(ulong pat)

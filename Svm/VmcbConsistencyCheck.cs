@@ -27,4 +27,7 @@ public enum VmcbConsistencyCheck
 
     /// <summary>With nested paging, G_PAT holds a memory type that WRMSR to PAT would refuse.</summary>
     IllegalGPat,
+
+    /// <summary>A guest in PAE paging mode without nested paging has a present PDPE with a reserved bit set.</summary>
+    PdpeReservedBitSet,
 }

@@ -93,6 +93,34 @@ public sealed class ConsistencyCheckTests
     }
 
     [TestMethod]
+    public void PaeGuestPdpeWithAReservedBitEndsInVmexitInvalid()
+    {
+        // APM vol. 2, 15.5.1: for a guest in PAE paging mode without nested paging VMRUN reads the four
+        // PDPEs at CR3; a reserved bit set in one (here bit 1 of a present PDPE) causes #VMEXIT(VMEXIT_INVALID).
+        const ulong pdpt = 0x60000;
+        foreach (var reserved in new[] { 0UL, 1UL << 1, 1UL << 63 })
+        {
+            using var m = new SvmTestMachine();
+            m.GuestProgram(a => a.hlt());
+            m.Vmcb.Intercept(SvmIntercept.Hlt);
+            m.Vmcb.Write(VmcbLayout.Cr0, 8, Cr0.PE | Cr0.PG | Cr0.ET);
+            m.Vmcb.Write(VmcbLayout.Cr4, 8, Cr4.PAE);
+            m.Vmcb.Write(VmcbLayout.Cr3, 8, pdpt);
+            m.Memory.Write(pdpt, 8, 0x61000 | 1 | reserved);
+            m.Memory.Write(0x61000, 8, 0x87);
+            var result = m.Unit.Vmrun(SvmTestMachine.VmcbPa);
+            if (reserved == 0)
+            {
+                Assert.AreEqual(SvmResult.Success, result, "legal PDPEs: the guest runs");
+                continue;
+            }
+            Assert.AreEqual(SvmResult.VmexitInvalid, result, $"PDPE bit {System.Numerics.BitOperations.Log2(reserved)}");
+            Assert.AreEqual(VmcbConsistencyCheck.PdpeReservedBitSet, m.Unit.LastConsistencyFailure);
+            Assert.AreEqual(SvmExitCode.Invalid, m.Vmcb.ExitCode);
+        }
+    }
+
+    [TestMethod]
     public void GuestCodeVmrunWithIllegalStateContinuesAfterTheInstruction()
     {
         using var m = new SvmTestMachine();
