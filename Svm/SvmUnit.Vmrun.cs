@@ -171,6 +171,8 @@ public sealed partial class SvmUnit
         if ((eventInj & SvmEventInjection.Valid) != 0 && longMode && c.Cs.Long
             && SvmEventInjection.Type(eventInj) == SvmEventInjection.TypeException && SvmEventInjection.Vector(eventInj) == ExceptionVector.BR)
             return VmcbConsistencyCheck.IllegalEventInjection;
+        // Nested paging walks with the host's paging mode, so it needs host paging (15.25.3).
+        if (c.NpEnable && (_cpu.Cr0 & Cr0.PG) == 0) return VmcbConsistencyCheck.NestedPagingWithoutHostPaging;
         if (c.NpEnable && !LegalPat(c.GPat)) return VmcbConsistencyCheck.IllegalGPat;
         // Legacy PAE paging without nested paging: VMRUN reads the four PDPEs, and a reserved bit fails it (15.5.1).
         if (!c.NpEnable && !longMode && (c.Cr0 & Cr0.PG) != 0 && (c.Cr4 & Cr4.PAE) != 0 && !LegalPdpes(c.Cr3)) return VmcbConsistencyCheck.PdpeReservedBitSet;

@@ -28,6 +28,9 @@ public enum VmcbConsistencyCheck
     /// <summary>With nested paging, G_PAT holds a memory type that WRMSR to PAT would refuse.</summary>
     IllegalGPat,
 
+    /// <summary>NP_ENABLE set while the host runs without paging (15.25.3).</summary>
+    NestedPagingWithoutHostPaging,
+
     /// <summary>A guest in PAE paging mode without nested paging has a present PDPE with a reserved bit set.</summary>
     PdpeReservedBitSet,
 }

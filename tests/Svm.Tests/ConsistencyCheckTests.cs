@@ -121,6 +121,22 @@ public sealed class ConsistencyCheckTests
     }
 
     [TestMethod]
+    public void NestedPagingNeedsPagingInTheHost()
+    {
+        // APM vol. 2, 15.25.3: VMRUN with host CR0.PG clear and NP_ENABLE set terminates with #VMEXIT(VMEXIT_INVALID).
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => a.hlt());
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.NpEnable, 8, 1);
+        m.Vmcb.Write(VmcbLayout.NCr3, 8, 0x200000);
+        m.Cpu.LoadControlState(Cr0.PE | Cr0.ET, 0, 0, Efer.SVME);
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = SvmTestMachine.Code32, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        Assert.AreEqual(SvmResult.VmexitInvalid, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        Assert.AreEqual(VmcbConsistencyCheck.NestedPagingWithoutHostPaging, m.Unit.LastConsistencyFailure);
+        Assert.AreEqual(SvmExitCode.Invalid, m.Vmcb.ExitCode);
+    }
+
+    [TestMethod]
     public void GuestCodeVmrunWithIllegalStateContinuesAfterTheInstruction()
     {
         using var m = new SvmTestMachine();
