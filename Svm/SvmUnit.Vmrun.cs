@@ -171,8 +171,9 @@ public sealed partial class SvmUnit
         if ((eventInj & SvmEventInjection.Valid) != 0 && longMode && c.Cs.Long
             && SvmEventInjection.Type(eventInj) == SvmEventInjection.TypeException && SvmEventInjection.Vector(eventInj) == ExceptionVector.BR)
             return VmcbConsistencyCheck.IllegalEventInjection;
-        // Nested paging walks with the host's paging mode, so it needs host paging (15.25.3).
+        // Nested paging walks with the host's paging mode, so it needs host paging (15.25.3); nCR3 follows the host's CR3 format (15.25.4).
         if (c.NpEnable && (_cpu.Cr0 & Cr0.PG) == 0) return VmcbConsistencyCheck.NestedPagingWithoutHostPaging;
+        if (c.NpEnable && (c.NCr3 & (_cpu.InLongMode ? ~(MaxPhysicalAddress - 1) : 0xFFFFFFFF00000000UL)) != 0) return VmcbConsistencyCheck.NCr3MbzBitSet;
         if (c.NpEnable && !LegalPat(c.GPat)) return VmcbConsistencyCheck.IllegalGPat;
         // Legacy PAE paging without nested paging: VMRUN reads the four PDPEs, and a reserved bit fails it (15.5.1).
         if (!c.NpEnable && !longMode && (c.Cr0 & Cr0.PG) != 0 && (c.Cr4 & Cr4.PAE) != 0 && !LegalPdpes(c.Cr3)) return VmcbConsistencyCheck.PdpeReservedBitSet;

@@ -31,6 +31,9 @@ public enum VmcbConsistencyCheck
     /// <summary>NP_ENABLE set while the host runs without paging (15.25.3).</summary>
     NestedPagingWithoutHostPaging,
 
+    /// <summary>With NP_ENABLE, an MBZ bit of nCR3 is set (15.25.4).</summary>
+    NCr3MbzBitSet,
+
     /// <summary>A guest in PAE paging mode without nested paging has a present PDPE with a reserved bit set.</summary>
     PdpeReservedBitSet,
 }

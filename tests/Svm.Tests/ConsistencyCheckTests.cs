@@ -49,6 +49,8 @@ public sealed class ConsistencyCheckTests
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Encode(32, SvmEventInjection.TypeException, 0, false))),
         // 15.20: an event impossible in the guest's mode, such as #BR in 64-bit mode, fails VMRUN with VMEXIT_INVALID.
         new(VmcbConsistencyCheck.IllegalEventInjection, v => { LongMode(v); v.Segment(VmcbLayout.Cs, SvmTestMachine.Code64, 0xA9B, 0xFFFFFFFF, 0); v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Encode(ExceptionVector.BR, SvmEventInjection.TypeException, 0, false)); }),
+        // 15.25.4: with NP_ENABLE, an MBZ bit of nCR3 set is illegal (the 64-bit host: bits at and above MAXPHYADDR).
+        new(VmcbConsistencyCheck.NCr3MbzBitSet, v => { v.Write(VmcbLayout.NpEnable, 8, 1); v.Write(VmcbLayout.NCr3, 8, 1UL << Processor.MaxPhysicalAddressBits); }),
         new(VmcbConsistencyCheck.IllegalGPat, v => { v.Write(VmcbLayout.NpEnable, 8, 1); v.Write(VmcbLayout.NCr3, 8, 0x200000); v.Write(VmcbLayout.GPat, 8, 0x0007040600070402UL); }),
     ];
 
