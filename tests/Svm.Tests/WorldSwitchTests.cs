@@ -137,4 +137,21 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(before, GC.GetAllocatedBytesForCurrentThread(), "VMRUN, the guest's CPUID and #VMEXIT allocate nothing");
         Assert.AreEqual(1100 + 0, m.Exits);
     }
+
+    [TestMethod]
+    public void GuestTrapFlagTrapsAfterTheFirstGuestInstruction()
+    {
+        // APM vol. 2, 15.5.1 (VMRUN and TF/RF): a guest EFLAGS.TF of 1 loaded by VMRUN does not trap
+        // between the VMRUN and the first guest instruction, but after that instruction completes.
+        using var m = new SvmTestMachine();
+        m.Unit.VmExited = null;
+        m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Vmcb.InterceptException(ExceptionVector.DB);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x102);
+        m.Code(64, SvmTestMachine.HostCode, a => { a.mov(rax, SvmTestMachine.VmcbPa); a.vmrun(); a.hlt(); });
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
+        Assert.AreEqual(SvmExitCode.Exception + ExceptionVector.DB, m.Vmcb.ExitCode);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Vmcb.Rip, "the single-step trap follows the first NOP");
+    }
 }
