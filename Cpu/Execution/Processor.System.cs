@@ -91,10 +91,12 @@ public sealed unsafe partial class Processor
             }
             case Handler.SmswR:
                 if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+                if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
                 SetReg(op.Rm, op.Size, Cr0 & OperandMask(op.Size));
                 return Next(ref op);
             case Handler.SmswM:
                 if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+                if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
                 if (!WriteMem(op.Segment, EffectiveAddress(ref op), 2, Cr0)) return false;
                 return Next(ref op);
             case Handler.Invlpg:
