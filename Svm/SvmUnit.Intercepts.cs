@@ -34,7 +34,8 @@ public sealed partial class SvmUnit
             {
                 var cr = (int)(info & 0xF);
                 if ((c.InterceptCr & (1u << cr)) == 0) return false;
-                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, (1UL << 63) | (extra & 0xF), 0);
+                // Decode assists: MOV from CRn sets bit 63 with the GPR; SMSW (info 0x100) provides nothing (15.8.1).
+                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, (info & 0x100) != 0 ? 0 : (1UL << 63) | (extra & 0xF), 0);
                 return true;
             }
             case InterceptKind.CrWrite: return CrWriteIntercept(info, extra);

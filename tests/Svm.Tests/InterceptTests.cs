@@ -248,6 +248,25 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void SmswIsInterceptedAsACr0ReadWithoutDecodeInformation()
+    {
+        // APM vol. 2, table 15-7: the CR0 read intercept is checked by SMSW too, before its memory
+        // exceptions; 15.8.1: for SMSW no information is provided and EXITINFO1 bit 63 is clear.
+        foreach (var toMemory in new[] { false, true })
+        {
+            using var m = new SvmTestMachine();
+            m.GuestProgram(a => { a.nop(); if (toMemory) a.smsw(__word_ptr[0x7FFFFFF0]); else a.smsw(eax); a.hlt(); });
+            m.Vmcb.InterceptCrRead(0);
+            m.Vmcb.Write(VmcbLayout.Rax, 8, 0x1234);
+            var v = m.RunToExit(SvmExitCode.CrRead + 0);
+            Assert.AreEqual(SvmTestMachine.GuestCode + 1, v.Rip, $"memory={toMemory}: the SMSW, not yet executed");
+            Assert.AreEqual(0UL, v.ExitInfo1, $"memory={toMemory}");
+            Assert.AreEqual(0xF4UL, m.Memory.Read(v.NRip, 1), $"memory={toMemory}: nRIP past the SMSW, at the HLT");
+            Assert.AreEqual(0x1234UL, v.Rax);
+        }
+    }
+
+    [TestMethod]
     public void Cr0WriteInterceptTakesPriorityOverSelective()
     {
         using var m = new SvmTestMachine();
