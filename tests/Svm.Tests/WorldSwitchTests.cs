@@ -154,4 +154,20 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(SvmExitCode.Exception + ExceptionVector.DB, m.Vmcb.ExitCode);
         Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Vmcb.Rip, "the single-step trap follows the first NOP");
     }
+
+    [TestMethod]
+    public void VmrunCanonicalizesTheSegmentBasesItLoads()
+    {
+        // APM vol. 2, 15.5.1: VMRUN and #VMEXIT canonicalize (sign-extend to bit 63) all base
+        // addresses in the segment registers that have been loaded.
+        using var m = new SvmTestMachine();
+        m.LongModeGuest();
+        m.GuestProgram(a => a.hlt(), 64);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Segment(VmcbLayout.Ds, SvmTestMachine.Data, 0xC93, 0xFFFFFFFF, 0x0000_8000_0000_1000UL);
+        m.Vmcb.Segment(VmcbLayout.Es, SvmTestMachine.Data, 0xC93, 0xFFFFFFFF, 0x1234_0000_0000_2000UL);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0xFFFF_8000_0000_1000UL, v.Read(VmcbLayout.Ds + VmcbLayout.SegmentBase, 8), "bit 47 sign-extended");
+        Assert.AreEqual(0x0000_0000_0000_2000UL, v.Read(VmcbLayout.Es + VmcbLayout.SegmentBase, 8), "bit 47 clear: the upper bits cleared");
+    }
 }
