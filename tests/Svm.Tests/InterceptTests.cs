@@ -267,6 +267,36 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void PushfPopfAndIntnInterceptsComeBeforeVirtual8086Faults()
+    {
+        // APM vol. 2, table 15-7: the PUSHF and POPF intercepts take priority over any exceptions, and
+        // the INTn intercept occurs before any exceptions are checked: in virtual-8086 mode with
+        // IOPL < 3, where each would raise #GP, the intercept wins.
+        var cases = new (SvmIntercept Intercept, ulong ExitCode, Action<Iced.Intel.Assembler> Code)[]
+        {
+            (SvmIntercept.Pushf, SvmExitCode.Pushf, a => a.pushf()),
+            (SvmIntercept.Popf, SvmExitCode.Popf, a => a.popf()),
+            (SvmIntercept.Intn, SvmExitCode.Swint, a => a.@int(0x21)),
+        };
+        foreach (var (intercept, exitCode, code) in cases)
+        {
+            using var m = new SvmTestMachine();
+            var v = m.Vmcb;
+            v.Segment(VmcbLayout.Cs, 0x2000, 0xF3, 0xFFFF, 0x20000);
+            foreach (var segment in new[] { VmcbLayout.Ds, VmcbLayout.Es, VmcbLayout.Ss }) v.Segment(segment, 0x1000, 0xF3, 0xFFFF, 0x10000);
+            v.Write(VmcbLayout.Rflags, 8, Rflags.VM | 2);
+            v.Write(VmcbLayout.Rip, 8, 0);
+            v.Write(VmcbLayout.Rsp, 8, 0x100);
+            v.Write(VmcbLayout.Cpl, 1, 3);
+            m.GuestProgram(code, 16);
+            v.Intercept(intercept);
+            v.InterceptException(ExceptionVector.GP);
+            var exit = m.RunToExit(exitCode);
+            Assert.AreEqual(0UL, exit.Rip, $"{intercept}: the instruction, not executed");
+        }
+    }
+
+    [TestMethod]
     public void Cr0WriteInterceptTakesPriorityOverSelective()
     {
         using var m = new SvmTestMachine();
