@@ -375,6 +375,32 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void BoundRangeInterceptSavesNextRip()
+    {
+        // APM vol. 2, 15.7.1: nRIP is saved for exceptions caused by INT3, INTO and BOUND; 15.12: the
+        // rIP saved for BOUND's #BR is the instruction's own.
+        var forms = new Action<Iced.Intel.Assembler>[]
+        {
+            a => a.bound(eax, __qword_ptr[ebx]),
+            a => a.bound(eax, __qword_ptr[ebx + 0x100]),
+            a => a.bound(ax, __dword_ptr[ebx + esi * 4 + 8]),
+            a => a.bound(eax, __qword_ptr[0x3000]),
+        };
+        foreach (var form in forms)
+        {
+            using var m = new SvmTestMachine();
+            m.Memory.Write(0x3000, 8, 10UL << 32);
+            m.Memory.Write(0x3100, 8, 10UL << 32);
+            m.Memory.Write(0x3008, 4, 10UL << 16);
+            m.GuestProgram(a => { a.mov(ebx, 0x3000); a.xor(esi, esi); a.mov(eax, 20); form(a); a.hlt(); });
+            m.Vmcb.InterceptException(ExceptionVector.BR);
+            var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.BR);
+            Assert.AreEqual(SvmTestMachine.GuestCode + 12, v.Rip, "the BOUND");
+            Assert.AreEqual(0xF4UL, m.Memory.Read(v.NRip, 1), $"nRIP {v.NRip:x}: the HLT after the BOUND");
+        }
+    }
+
+    [TestMethod]
     public void Int1IsNotInterceptedByTheDebugExceptionIntercept()
     {
         // APM vol. 2, table 15-7 (ICEBP): although ICEBP dispatches through IDT vector 1, that event
