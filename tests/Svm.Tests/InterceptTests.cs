@@ -297,6 +297,23 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void LgdtAndLidtInterceptsComeBeforeTheirMemoryAccess()
+    {
+        // APM vol. 2, table 15-7: the IDTR/GDTR write intercept is checked after #UD and #GP checks but
+        // before any memory access: an operand past the DS limit (#GP) still gives the intercept.
+        foreach (var lidt in new[] { false, true })
+        {
+            using var m = new SvmTestMachine();
+            m.Vmcb.Segment(VmcbLayout.Ds, SvmTestMachine.Data, 0x093, 0xFFF, 0);
+            m.GuestProgram(a => { if (lidt) a.lidt(__fword_ptr[0x2000]); else a.lgdt(__fword_ptr[0x2000]); a.hlt(); });
+            m.Vmcb.Intercept(lidt ? SvmIntercept.IdtrWrite : SvmIntercept.GdtrWrite);
+            m.Vmcb.InterceptException(ExceptionVector.GP);
+            var v = m.RunToExit(lidt ? SvmExitCode.IdtrWrite : SvmExitCode.GdtrWrite);
+            Assert.AreEqual(SvmTestMachine.GuestCode, v.Rip);
+        }
+    }
+
+    [TestMethod]
     public void Cr0WriteInterceptTakesPriorityOverSelective()
     {
         using var m = new SvmTestMachine();
