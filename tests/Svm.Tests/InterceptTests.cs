@@ -314,6 +314,21 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void ExceptionDuringDeliveryIsInterceptedBeforeCombining()
+    {
+        // APM vol. 2, 15.12: an exception raised while delivering a prior one is checked for its
+        // intercept before being combined (into #DF); EXITINTINFO holds the prior exception (15.7.2).
+        using var m = new SvmTestMachine();
+        m.Memory.Write(SvmTestMachine.GuestIdt32 + ExceptionVector.GP * 8, 8, SvmTestMachine.Gate(SvmTestMachine.Code32, SvmTestMachine.GuestStubs, 0xE, 0) & ~(1UL << 47));
+        m.GuestProgram(a => { a.mov(eax, 0x1234); a.mov(ds, ax); a.hlt(); });
+        m.Vmcb.InterceptException(ExceptionVector.NP);
+        m.Vmcb.InterceptException(ExceptionVector.DF);
+        var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.NP);
+        Assert.AreEqual((ulong)ExceptionVector.GP * 8 + 2 + 1, v.ExitInfo1, "#NP(IDT entry 13, EXT)");
+        Assert.AreEqual(SvmEventInjection.Encode(ExceptionVector.GP, SvmEventInjection.TypeException, 0x1234, true), v.ExitIntInfo, "the #GP being delivered");
+    }
+
+    [TestMethod]
     public void Cr0WriteInterceptTakesPriorityOverSelective()
     {
         using var m = new SvmTestMachine();
