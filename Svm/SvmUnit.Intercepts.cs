@@ -190,8 +190,14 @@ public sealed partial class SvmUnit
         if (c.PauseFilterCount != 0)
         {
             var now = _cpu.CurrentCycle;
-            if (c.PauseFilterThreshold != 0 && now - _lastPauseCycle > c.PauseFilterThreshold) _pauseFilterCounter = c.PauseFilterCount;
+            var spaced = c.PauseFilterThreshold != 0 && now - _lastPauseCycle > c.PauseFilterThreshold;
             _lastPauseCycle = now;
+            // A PAUSE that comes later than the threshold reloads the count and continues; only a close one decrements it.
+            if (spaced)
+            {
+                _pauseFilterCounter = c.PauseFilterCount;
+                return false;
+            }
             if (--_pauseFilterCounter > 0) return false;
             _pauseFilterCounter = c.PauseFilterCount;
         }

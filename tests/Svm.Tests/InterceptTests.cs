@@ -583,6 +583,22 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void APauseThatReloadsTheCountDoesNotAlsoDecrementIt()
+    {
+        // APM vol. 2, 15.14.4: when more cycles than the threshold passed since the last PAUSE, the
+        // count is reloaded and execution continues; only a PAUSE within the threshold decrements
+        // it. With a count of 1, spaced PAUSEs therefore never exit.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { var l = a.CreateLabel(); a.nop(); a.nop(); a.nop(); a.Label(ref l); a.pause(); a.inc(ecx); a.jmp(l); });
+        m.Vmcb.Intercept(SvmIntercept.Pause);
+        m.Vmcb.Write(VmcbLayout.PauseFilterCount, 2, 1);
+        m.Vmcb.Write(VmcbLayout.PauseFilterThreshold, 2, 1);
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        m.Cpu.Run(m.Cpu.Cycles + 3000);
+        Assert.AreEqual(0, m.Exits, $"ecx={m.Cpu.Rcx}: every PAUSE came more than 1 cycle after the last and reloaded the count");
+    }
+
+    [TestMethod]
     public void RealModeGuestIoReportsSixteenBitAddressSize()
     {
         using var m = new SvmTestMachine();
