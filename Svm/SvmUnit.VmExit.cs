@@ -106,7 +106,8 @@ public sealed partial class SvmUnit
         cpu.SecondLevel = null;
         cpu.TranslationTag = 0;
         cpu.TscOffset = (long)_hostTscOffset;
-        cpu.Pat = _hostPat;
+        // Only nested paging gives the guest its own PAT (G_PAT); without it the guest's writes went to the host PAT (15.25.8).
+        if (_vmcbState.NpEnable) cpu.Pat = _hostPat;
         // Without V_INTR_MASKING the guest wrote the APIC's TPR itself, which stays (15.21.2).
         if ((_vmcbState.VIntr & VIntrMasking) != 0) cpu.Cr8 = _hostCr8;
         if (cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(false, false);

@@ -170,4 +170,17 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(0xFFFF_8000_0000_1000UL, v.Read(VmcbLayout.Ds + VmcbLayout.SegmentBase, 8), "bit 47 sign-extended");
         Assert.AreEqual(0x0000_0000_0000_2000UL, v.Read(VmcbLayout.Es + VmcbLayout.SegmentBase, 8), "bit 47 clear: the upper bits cleared");
     }
+
+    [TestMethod]
+    public void WithoutNestedPagingAGuestPatWriteAltersTheHostPat()
+    {
+        // APM vol. 2, 15.25.8: with nested paging disabled there is no gPAT; guest writes to the PAT
+        // MSR that are not intercepted alter the host PAT, which #VMEXIT leaves as the guest wrote it.
+        using var m = new SvmTestMachine();
+        const ulong pat = 0x0001040500010406UL;
+        m.GuestProgram(a => { a.mov(ecx, 0x277); a.mov(eax, unchecked((uint)pat)); a.mov(edx, (uint)(pat >> 32)); a.wrmsr(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(pat, m.Cpu.Pat);
+    }
 }
