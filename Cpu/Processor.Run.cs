@@ -283,7 +283,10 @@ public sealed unsafe partial class Processor
                 if (Hooks != null && Hooks.Intercept(this, InterceptKind.ExternalInterrupt, 0, 0))
                 {
                     _eventsPending = true;
-                    return false;
+                    // A unit that holds the interrupt pending (SVM's V_INTR_MASKING with the host's IF clear) leaves HLT in effect.
+                    if (Activity == ActivityState.Active) return false;
+                    stop = StopReason.Halted;
+                    return true;
                 }
             }
             if (enabled)

@@ -34,7 +34,8 @@ public sealed partial class SvmUnit
             {
                 var cr = (int)(info & 0xF);
                 if ((c.InterceptCr & (1u << cr)) == 0) return false;
-                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, (1UL << 63) | (extra & 0xF), 0);
+                // Decode assists: MOV from CRn sets bit 63 with the GPR; SMSW (info 0x100) provides nothing (15.8.1).
+                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, (info & 0x100) != 0 ? 0 : (1UL << 63) | (extra & 0xF), 0);
                 return true;
             }
             case InterceptKind.CrWrite: return CrWriteIntercept(info, extra);
@@ -67,13 +68,12 @@ public sealed partial class SvmUnit
             case InterceptKind.DescriptorTable: return DescriptorTableIntercept();
             case InterceptKind.Exception: return ExceptionIntercept(info, extra);
             case InterceptKind.ExternalInterrupt:
-                if (c.Intercepts(SvmIntercept.Intr))
-                {
-                    VmExit(SvmExitCode.Intr, 0, 0, 0);
-                    return true;
-                }
-                // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts: hold them pending.
-                return (c.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag;
+                // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts (15.21.1):
+                // a masked INTR stays pending, neither taken nor intercepted.
+                if (PhysicalInterruptMasked) return true;
+                if (!c.Intercepts(SvmIntercept.Intr)) return false;
+                VmExit(SvmExitCode.Intr, 0, 0, 0);
+                return true;
             case InterceptKind.Nmi:
                 if (!c.Intercepts(SvmIntercept.Nmi)) return false;
                 // The NMI stays pending for the host, which takes it once GIF is set again.
@@ -102,6 +102,9 @@ public sealed partial class SvmUnit
             default: return false;
         }
     }
+
+    /// <summary>Under V_INTR_MASKING the host's IF as VMRUN found it masks physical INTR while the guest runs (15.21.1).</summary>
+    private bool PhysicalInterruptMasked => (_vmcbState.VIntr & VIntrMasking) != 0 && !_hostInterruptFlag;
 
     private bool Instruction(SvmIntercept intercept, ulong exitCode, ulong exitInfo1 = 0)
     {
@@ -152,7 +155,7 @@ public sealed partial class SvmUnit
     /// <summary>
     /// CR writes (15.9): the CRn write intercept, else for CR0 the selective write intercept when
     /// MOV CR0 or LMSW changes a bit other than TS and MP. Decode assists: EXITINFO1 bit 63 for MOV
-    /// CRn with the source GPR in bits 3:0 (15.33.1).
+    /// CRn with the source GPR in bits 3:0 (15.8.1).
     /// </summary>
     private bool CrWriteIntercept(ulong info, ulong value)
     {
@@ -160,6 +163,7 @@ public sealed partial class SvmUnit
         var cpu = _cpu;
         var cr = (int)(info & 0xF);
         var clts = (info & 0x200) != 0;
+        var lmsw = (info & 0x100) != 0;
         var mov = (info & 0x300) == 0;
         var info1 = mov ? (1UL << 63) | ((ulong)cpu.CurrentInstruction.RmRegister & 0xF) : 0;
         if ((c.InterceptCr & (1u << (cr + 16))) != 0)
@@ -167,7 +171,10 @@ public sealed partial class SvmUnit
             ExitForInstruction(SvmExitCode.CrWrite + (ulong)cr, info1, 0);
             return true;
         }
-        if (cr == 0 && !clts && c.Intercepts(SvmIntercept.Cr0SelectiveWrite) && ((value ^ cpu.Cr0) & ~(Cr0.TS | Cr0.MP) & 0xFFFFFFFFUL) != 0)
+        // Without V_INTR_MASKING a CR8 write reaches V_TPR as well as the APIC's TPR (15.21.2); one with reserved bits faults instead.
+        if (cr == 8 && (value >> 4) == 0) _vTpr = value;
+        // LMSW takes the selective intercept whatever it writes (table 15-7); MOV CR0 only when it changes a bit other than TS and MP.
+        if (cr == 0 && !clts && c.Intercepts(SvmIntercept.Cr0SelectiveWrite) && (lmsw || ((value ^ cpu.Cr0) & ~(Cr0.TS | Cr0.MP) & 0xFFFFFFFFUL) != 0))
         {
             ExitForInstruction(SvmExitCode.Cr0SelWrite, info1, 0);
             return true;
@@ -183,8 +190,14 @@ public sealed partial class SvmUnit
         if (c.PauseFilterCount != 0)
         {
             var now = _cpu.CurrentCycle;
-            if (c.PauseFilterThreshold != 0 && now - _lastPauseCycle > c.PauseFilterThreshold) _pauseFilterCounter = c.PauseFilterCount;
+            var spaced = c.PauseFilterThreshold != 0 && now - _lastPauseCycle > c.PauseFilterThreshold;
             _lastPauseCycle = now;
+            // A PAUSE that comes later than the threshold reloads the count and continues; only a close one decrements it.
+            if (spaced)
+            {
+                _pauseFilterCounter = c.PauseFilterCount;
+                return false;
+            }
             if (--_pauseFilterCounter > 0) return false;
             _pauseFilterCounter = c.PauseFilterCount;
         }
@@ -210,27 +223,68 @@ public sealed partial class SvmUnit
 
     /// <summary>
     /// Exception intercepts (15.12): EXITINFO1 the error code of vectors that push one, EXITINFO2
-    /// the faulting address of #PF (CR2 stays unwritten). INT3, INTO and INT1 are intercepted as
-    /// their instruction, with nRIP past it.
+    /// the faulting address of #PF (CR2 stays unwritten). The #BP and #OF of INT3 and INTO save nRIP
+    /// past their instruction; every other exception intercept resets it (15.7.1). The #DB of INT1
+    /// (ICEBP) is not subject to the #DB intercept, only to the ICEBP intercept (table 15-7).
     /// </summary>
     private bool ExceptionIntercept(ulong info, ulong errorCode)
     {
+        if ((info & 0x200) != 0) return false;
         var vector = (int)(info & 0xFF);
         if (vector > 31 || (_vmcbState.InterceptExceptions & (1u << vector)) == 0) return false;
         var info1 = ExceptionVector.HasErrorCode(vector) ? errorCode & 0xFFFFFFFF : 0;
         var info2 = vector == ExceptionVector.PF ? _cpu.PendingFaultAddress : 0;
-        if ((info & 0x300) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
+        if ((info & 0x100) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
+        // Outside event delivery a #BR comes only from BOUND, whose exception saves nRIP too (15.7.1).
+        else if (vector == ExceptionVector.BR && !_cpu.EventBeingDelivered.HasValue) VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, BoundNextRip());
         else VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, 0);
         return true;
     }
 
-    /// <summary>Task switch (15.14.5): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 error code valid (31:0), bit 38 IRET, bit 44 JMP.</summary>
+    /// <summary>
+    /// The RIP past the BOUND at CS:RIP (16- and 32-bit code only): prefixes, 62h, ModRM, SIB and
+    /// displacement as the address size gives them; 0 when the bytes are not a BOUND.
+    /// </summary>
+    private ulong BoundNextRip()
+    {
+        var cpu = _cpu;
+        Span<byte> bytes = stackalloc byte[15];
+        var linear = (uint)(cpu.GetSegment(SegmentIndex.CS).Base + cpu.Rip);
+        var count = 0;
+        while (count < bytes.Length && cpu.TryReadLinear(linear + (ulong)count, bytes.Slice(count, 1))) count++;
+        var sixteen = cpu.CodeBitness == 16;
+        var addr16 = sixteen;
+        var i = 0;
+        while (i < count && bytes[i] is 0x26 or 0x2E or 0x36 or 0x3E or 0x64 or 0x65 or 0x66 or 0x67 or 0xF0 or 0xF2 or 0xF3)
+        {
+            if (bytes[i] == 0x67) addr16 = !sixteen;
+            i++;
+        }
+        if (i + 1 >= count || bytes[i] != 0x62) return 0;
+        var mod = bytes[i + 1] >> 6;
+        var rm = bytes[i + 1] & 7;
+        i += 2;
+        if (addr16) i += mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 6) ? 2 : 0;
+        else
+        {
+            if (rm == 4)
+            {
+                if (i >= count) return 0;
+                if (mod == 0 && (bytes[i] & 7) == 5) i += 4;
+                i++;
+            }
+            else if (mod == 0 && rm == 5) i += 4;
+            i += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+        }
+        return (cpu.Rip + (ulong)i) & RipMask(cpu);
+    }
+
+    /// <summary>Task switch (15.14.1): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 IRET, bit 38 far jump, bit 44 error code valid (31:0).</summary>
     private bool TaskSwitchIntercept(ulong selector, ulong source)
     {
         if (!_vmcbState.Intercepts(SvmIntercept.TaskSwitch)) return false;
-        var info2 = source switch { 1 => 1UL << 38, 2 => 1UL << 44, _ => 0UL };
-        var during = _cpu.EventBeingDelivered;
-        if (source == 3 && during is { HasErrorCode: true } e) info2 |= (1UL << 36) | e.ErrorCode;
+        var info2 = source switch { 1 => 1UL << 36, 2 => 1UL << 38, _ => 0UL };
+        if (source == 3 && _cpu.TaskSwitchErrorCode is { } errorCode) info2 |= (1UL << 44) | errorCode;
         VmExit(SvmExitCode.TaskSwitch, selector & 0xFFFF, info2, 0);
         return true;
     }
@@ -252,9 +306,10 @@ public sealed partial class SvmUnit
         }
         if (!cpu.GlobalInterruptFlag || !cpu.InterruptsEnabled || cpu.BlockingBySti || cpu.BlockingByMovSs) return false;
         if (cpu.NmiPending && !cpu.NmiBlocked) return false;
-        if (cpu.InterruptSource is { InterruptPending: true } && c.Intercepts(SvmIntercept.Intr)) return false;
+        // Physical INTR goes first whether it is taken directly or through a #VMEXIT (15.21.4).
+        if (cpu.InterruptSource is { InterruptPending: true } && !PhysicalInterruptMasked) return false;
         var priority = (c.VIntr >> 16) & 0xF;
-        if ((c.VIntr & VIgnTpr) == 0 && priority <= (cpu.Cr8 & 0xF)) return false;
+        if ((c.VIntr & VIgnTpr) == 0 && priority <= VTpr) return false;
         if (c.Intercepts(SvmIntercept.Vintr))
         {
             VmExit(SvmExitCode.Vintr, 0, 0, 0);

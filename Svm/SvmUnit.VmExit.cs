@@ -35,7 +35,7 @@ public sealed partial class SvmUnit
         c.Dr6 = cpu.GetDebugRegister(6);
         c.Dr7 = cpu.GetDebugRegister(7);
         c.Cr2 = cpu.Cr2;
-        c.VIntr = (c.VIntr & ~0xFFUL) | (cpu.Cr8 & 0xF);
+        c.VIntr = (c.VIntr & ~0xFFUL) | VTpr;
 
         VmcbSegment.Write(m, v + VmcbLayout.Es, c.Es);
         VmcbSegment.Write(m, v + VmcbLayout.Cs, c.Cs);
@@ -62,8 +62,6 @@ public sealed partial class SvmUnit
 
         var during = cpu.EventBeingDelivered;
         var exitIntInfo = during.HasValue ? SvmEventInjection.FromDelivered(during.Value) : 0;
-        // An event interrupted during delivery resumes at its instruction; nRIP then gives the instruction's end.
-        if (during.HasValue && during.Value.InstructionLength > 0 && nextRip == 0) nextRip = (cpu.Rip + (ulong)during.Value.InstructionLength) & RipMask(cpu);
         m.Write(v + VmcbLayout.ExitCode, 8, exitCode);
         m.Write(v + VmcbLayout.ExitInfo1, 8, exitInfo1);
         m.Write(v + VmcbLayout.ExitInfo2, 8, exitInfo2);
@@ -108,8 +106,10 @@ public sealed partial class SvmUnit
         cpu.SecondLevel = null;
         cpu.TranslationTag = 0;
         cpu.TscOffset = (long)_hostTscOffset;
-        cpu.Pat = _hostPat;
-        cpu.Cr8 = _hostCr8;
+        // Only nested paging gives the guest its own PAT (G_PAT); without it the guest's writes went to the host PAT (15.25.8).
+        if (_vmcbState.NpEnable) cpu.Pat = _hostPat;
+        // Without V_INTR_MASKING the guest wrote the APIC's TPR itself, which stays (15.21.2).
+        if ((_vmcbState.VIntr & VIntrMasking) != 0) cpu.Cr8 = _hostCr8;
         if (cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(false, false);
         cpu.Flags = m.Read(h + VmcbLayout.Rflags, 8);
         cpu.SetSegment(SegmentIndex.ES, VmcbSegment.Read(m, h + VmcbLayout.Es, true));

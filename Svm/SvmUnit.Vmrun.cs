@@ -20,6 +20,9 @@ public sealed partial class SvmUnit
     private ulong _hostTscOffset;
     private ulong _hostPat;
     private ulong _hostCr8;
+
+    /// <summary>V_TPR while a guest runs without V_INTR_MASKING; with it, the processor's CR8 is V_TPR (15.21.2).</summary>
+    private ulong _vTpr;
     private bool _hostInterruptFlag;
     private int _pauseFilterCounter;
     private ulong _lastPauseCycle;
@@ -159,12 +162,36 @@ public sealed partial class SvmUnit
         if (longMode && (c.Cr4 & Cr4.PAE) != 0 && c.Cs.Long && c.Cs.DefaultBig) return VmcbConsistencyCheck.LongModeWithCsLAndD;
         if (!c.Intercepts(SvmIntercept.Vmrun)) return VmcbConsistencyCheck.VmrunInterceptClear;
         if (c.Asid == 0) return VmcbConsistencyCheck.AsidZero;
-        if (c.Intercepts(SvmIntercept.MsrProt) && c.MsrpmBasePa + MsrpmSize > MaxPhysicalAddress) return VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress;
-        if (c.Intercepts(SvmIntercept.IoioProt) && c.IopmBasePa + IopmSize > MaxPhysicalAddress) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
+        // Compared as base > limit - size so that a base near 2^64 cannot wrap past the check.
+        if (c.Intercepts(SvmIntercept.MsrProt) && c.MsrpmBasePa > MaxPhysicalAddress - MsrpmSize) return VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress;
+        if (c.Intercepts(SvmIntercept.IoioProt) && c.IopmBasePa > MaxPhysicalAddress - IopmSize) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
         var eventInj = _memory.Read(v + VmcbLayout.EventInj, 8);
         if ((eventInj & SvmEventInjection.Valid) != 0 && !SvmEventInjection.IsLegal(eventInj)) return VmcbConsistencyCheck.IllegalEventInjection;
+        // An event impossible in the guest's mode fails too (15.20): #BR, whose BOUND does not exist in 64-bit mode.
+        if ((eventInj & SvmEventInjection.Valid) != 0 && longMode && c.Cs.Long
+            && SvmEventInjection.Type(eventInj) == SvmEventInjection.TypeException && SvmEventInjection.Vector(eventInj) == ExceptionVector.BR)
+            return VmcbConsistencyCheck.IllegalEventInjection;
+        // Nested paging walks with the host's paging mode, so it needs host paging (15.25.3); nCR3 follows the host's CR3 format (15.25.4).
+        if (c.NpEnable && (_cpu.Cr0 & Cr0.PG) == 0) return VmcbConsistencyCheck.NestedPagingWithoutHostPaging;
+        if (c.NpEnable && (c.NCr3 & (_cpu.InLongMode ? ~(MaxPhysicalAddress - 1) : 0xFFFFFFFF00000000UL)) != 0) return VmcbConsistencyCheck.NCr3MbzBitSet;
         if (c.NpEnable && !LegalPat(c.GPat)) return VmcbConsistencyCheck.IllegalGPat;
+        // Legacy PAE paging without nested paging: VMRUN reads the four PDPEs, and a reserved bit fails it (15.5.1).
+        if (!c.NpEnable && !longMode && (c.Cr0 & Cr0.PG) != 0 && (c.Cr4 & Cr4.PAE) != 0 && !LegalPdpes(c.Cr3)) return VmcbConsistencyCheck.PdpeReservedBitSet;
         return VmcbConsistencyCheck.None;
+    }
+
+    /// <summary>Whether no present PDPE of the table at <paramref name="cr3"/> sets a reserved bit: 2:1, 8:5 or MAXPHYADDR and up (APM vol. 2, 5.3.3).</summary>
+    private bool LegalPdpes(ulong cr3)
+    {
+        const ulong reservedLow = 0x1E6;
+        var reserved = ~(MaxPhysicalAddress - 1) | reservedLow;
+        var table = cr3 & 0xFFFFFFE0UL;
+        for (var i = 0UL; i < 4; i++)
+        {
+            var pdpe = _memory.Read(table + i * 8, 8);
+            if ((pdpe & 1) != 0 && (pdpe & reserved) != 0) return false;
+        }
+        return true;
     }
 
     private static bool LegalPat(ulong pat)
@@ -221,7 +248,9 @@ public sealed partial class SvmUnit
         cpu.SetDebugRegister(6, c.Dr6);
         cpu.SetDebugRegister(7, c.Dr7);
         cpu.Cr2 = c.Cr2;
-        cpu.Cr8 = c.VIntr & 0xF;
+        // Under V_INTR_MASKING CR8 is V_TPR; without it CR8 stays the APIC's TPR and only writes reach V_TPR too (15.21.2).
+        _vTpr = c.VIntr & 0xF;
+        if ((c.VIntr & VIntrMasking) != 0) cpu.Cr8 = _vTpr;
         cpu.Activity = ActivityState.Active;
         var shadow = (m.Read(v + VmcbLayout.InterruptShadow, 8) & 1) != 0;
         if (shadow || cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(shadow, false);
@@ -260,27 +289,32 @@ public sealed partial class SvmUnit
     /// An injected software interrupt returns to NRIP when the VMM put it past the VMCB's RIP: with
     /// NRIP save offered, hardware advances RIP to NRIP while it delivers INTn, so a VMM may leave
     /// RIP at the instruction; a VMM that advanced RIP itself leaves NRIP no higher and the event
-    /// returns to RIP. An INT3/INTO-style exception (type 3) returns to the VMCB's RIP.
+    /// returns to RIP. An exception (type 3) with vector 3 or 4 behaves like the trap INT3 or INTO
+    /// raises: the gate's DPL is checked and, like INTn, it returns to NRIP by the same rule.
     /// </summary>
     private void Inject(ulong eventInj)
     {
         const ulong MaxInstructionLength = 15;
-        var vector = SvmEventInjection.Vector(eventInj);
         var type = SvmEventInjection.Type(eventInj) switch
         {
             SvmEventInjection.TypeIntr => EventType.ExternalInterrupt,
             SvmEventInjection.TypeNmi => EventType.Nmi,
             SvmEventInjection.TypeSoftwareInterrupt => EventType.SoftwareInterrupt,
-            _ => EventType.HardwareException,
+            _ => SvmEventInjection.Vector(eventInj) is ExceptionVector.BP or ExceptionVector.OF ? EventType.SoftwareException : EventType.HardwareException,
         };
-        var hasError = type == EventType.HardwareException && (eventInj & SvmEventInjection.ErrorCodeValid) != 0;
+        // The VECTOR field is ignored for an NMI (15.20): it goes through vector 2.
+        var vector = type == EventType.Nmi ? ExceptionVector.NMI : SvmEventInjection.Vector(eventInj);
+        var hasError = type is EventType.HardwareException or EventType.SoftwareException && (eventInj & SvmEventInjection.ErrorCodeValid) != 0;
         var length = 0;
-        if (type == EventType.SoftwareInterrupt)
+        if (type is EventType.SoftwareInterrupt or EventType.SoftwareException)
         {
             var ahead = _memory.Read(VmcbAddress + VmcbLayout.NRip, 8) - _cpu.Rip;
             if (ahead <= MaxInstructionLength) length = (int)ahead;
         }
+        var nmiBlocked = _cpu.NmiBlocked;
         _cpu.InjectEvent(vector, type, (uint)(eventInj >> 32), hasError, length);
+        // An injected NMI does not block delivery of further NMIs (15.20).
+        if (type == EventType.Nmi) _cpu.NmiBlocked = nmiBlocked;
     }
 
     /// <summary>
@@ -301,4 +335,7 @@ public sealed partial class SvmUnit
     private const ulong VIrq = 1UL << 8;
     private const ulong VIgnTpr = 1UL << 20;
     private const ulong VIntrMasking = 1UL << 24;
+
+    /// <summary>The guest's V_TPR: the processor's CR8 under V_INTR_MASKING, else the copy guest CR8 writes update (15.21.2).</summary>
+    private ulong VTpr => (_vmcbState.VIntr & VIntrMasking) != 0 ? _cpu.Cr8 & 0xF : _vTpr;
 }

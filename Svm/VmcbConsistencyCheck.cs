@@ -27,4 +27,13 @@ public enum VmcbConsistencyCheck
 
     /// <summary>With nested paging, G_PAT holds a memory type that WRMSR to PAT would refuse.</summary>
     IllegalGPat,
+
+    /// <summary>NP_ENABLE set while the host runs without paging (15.25.3).</summary>
+    NestedPagingWithoutHostPaging,
+
+    /// <summary>With NP_ENABLE, an MBZ bit of nCR3 is set (15.25.4).</summary>
+    NCr3MbzBitSet,
+
+    /// <summary>A guest in PAE paging mode without nested paging has a present PDPE with a reserved bit set.</summary>
+    PdpeReservedBitSet,
 }

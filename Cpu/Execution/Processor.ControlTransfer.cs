@@ -376,12 +376,13 @@ public sealed unsafe partial class Processor
 
     private bool SoftwareInterrupt(ref DecodedOp op, int vector, EventKind kind)
     {
+        // SVM's INTn intercept comes before any exception is checked (APM vol. 2, table 15-7).
+        if (Hooks != null && op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0)) return _hookRetired;
         if (InVirtual8086Mode && kind == EventKind.Software && op.Handler == Handler.Int && Iopl < 3)
             return RaiseFault(ExceptionVector.GP, 0);
         if (Hooks != null)
         {
-            // INT n has its own intercept; INT3 and INTO are software exceptions, INT1 a privileged one, seen by the exception intercepts.
-            if (op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0)) return _hookRetired;
+            // INT3 and INTO are software exceptions, INT1 a privileged one, seen by the exception intercepts.
             if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp, 0, 0)) return _hookRetired;
             var flag = op.Handler == Handler.Int1 ? 0x200UL : op.Handler == Handler.Int ? 0 : 0x100UL;
             if (flag != 0 && Intercepted(ref op, InterceptKind.Exception, (uint)vector | flag, 0)) return _hookRetired;

@@ -30,8 +30,9 @@ public sealed unsafe partial class Processor
 
     private bool PushFlags(ref DecodedOp op)
     {
-        if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
+        // SVM's PUSHF and POPF intercepts take priority over any exception (APM vol. 2, table 15-7).
         if (Hooks != null && Intercepted(ref op, InterceptKind.Pushf, 0, 0)) return _hookRetired;
+        if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
         var f = MaterializeFlags() & ~(Rflags.VM | Rflags.RF);
         if (!Push(f, op.Size)) return false;
         return Next(ref op);
@@ -39,8 +40,8 @@ public sealed unsafe partial class Processor
 
     private bool PopFlags(ref DecodedOp op)
     {
-        if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
         if (Hooks != null && Intercepted(ref op, InterceptKind.Popf, 0, 0)) return _hookRetired;
+        if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
         if (!Pop(op.Size, out var v)) return false;
         WriteFlagsChecked(v, op.Size, false);
         return Next(ref op);

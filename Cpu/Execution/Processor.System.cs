@@ -91,10 +91,12 @@ public sealed unsafe partial class Processor
             }
             case Handler.SmswR:
                 if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+                if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
                 SetReg(op.Rm, op.Size, Cr0 & OperandMask(op.Size));
                 return Next(ref op);
             case Handler.SmswM:
                 if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+                if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
                 if (!WriteMem(op.Segment, EffectiveAddress(ref op), 2, Cr0)) return false;
                 return Next(ref op);
             case Handler.Invlpg:
@@ -443,13 +445,14 @@ public sealed unsafe partial class Processor
     private bool LoadDescriptorTable(ref DecodedOp op)
     {
         if (!RequireCpl0()) return false;
+        // The intercept precedes the operand's memory access and value checks (APM vol. 2, table 15-7; SDM vol. 3, 26.1.1).
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
         var ea = EffectiveAddress(ref op);
         if (!ReadMem(op.Segment, ea, 2, out var limit)) return false;
         var baseSize = _bitness == 64 ? 8 : 4;
         if (!ReadMem(op.Segment, (ea + 2) & (ulong.MaxValue >> op.AddressShift), baseSize, out var baseAddress)) return false;
         if (op.Size == 2) baseAddress &= 0xFFFFFF;
         if (_bitness == 64 && !IsCanonical(baseAddress)) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
         var table = new DescriptorTableRegister { Base = baseAddress, Limit = (ushort)limit };
         if (op.Handler == Handler.Lgdt) Gdtr = table;
         else Idtr = table;

@@ -24,7 +24,7 @@ public enum InterceptKind : byte
     IoIn,
     /// <summary>OUT, OUTS; info = port, extra = size in bytes, | 0x100 for OUTS.</summary>
     IoOut,
-    /// <summary>MOV from CR; info = CR number, extra = destination GPR.</summary>
+    /// <summary>MOV from CR; info = CR number, extra = destination GPR. SMSW: info = 0x100 (CR0), before its memory operand is written.</summary>
     CrRead,
     /// <summary>
     /// MOV to CR, CLTS, LMSW; info = CR number (| 0x100 for LMSW, | 0x200 for CLTS), extra = the

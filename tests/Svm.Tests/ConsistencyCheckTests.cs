@@ -40,10 +40,17 @@ public sealed class ConsistencyCheckTests
         new(VmcbConsistencyCheck.AsidZero, v => v.Write(VmcbLayout.GuestAsid, 4, 0)),
         new(VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress, v => { v.Intercept(SvmIntercept.MsrProt); v.Write(VmcbLayout.MsrpmBasePa, 8, (1UL << Processor.MaxPhysicalAddressBits) - 0x1000); }),
         new(VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress, v => { v.Intercept(SvmIntercept.IoioProt); v.Write(VmcbLayout.IopmBasePa, 8, (1UL << Processor.MaxPhysicalAddressBits) - 0x2000); }),
+        // 15.5.1: a map that would extend past the top of the 64-bit address space extends beyond the maximum physical address too.
+        new(VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress, v => { v.Intercept(SvmIntercept.MsrProt); v.Write(VmcbLayout.MsrpmBasePa, 8, 0xFFFFFFFFFFFFF000UL); }),
+        new(VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress, v => { v.Intercept(SvmIntercept.IoioProt); v.Write(VmcbLayout.IopmBasePa, 8, 0xFFFFFFFFFFFFE000UL); }),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Valid | (1UL << 8) | 0x20)),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Valid | (5UL << 8) | 0x20)),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Encode(ExceptionVector.NMI, SvmEventInjection.TypeException, 0, false))),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Encode(32, SvmEventInjection.TypeException, 0, false))),
+        // 15.20: an event impossible in the guest's mode, such as #BR in 64-bit mode, fails VMRUN with VMEXIT_INVALID.
+        new(VmcbConsistencyCheck.IllegalEventInjection, v => { LongMode(v); v.Segment(VmcbLayout.Cs, SvmTestMachine.Code64, 0xA9B, 0xFFFFFFFF, 0); v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Encode(ExceptionVector.BR, SvmEventInjection.TypeException, 0, false)); }),
+        // 15.25.4: with NP_ENABLE, an MBZ bit of nCR3 set is illegal (the 64-bit host: bits at and above MAXPHYADDR).
+        new(VmcbConsistencyCheck.NCr3MbzBitSet, v => { v.Write(VmcbLayout.NpEnable, 8, 1); v.Write(VmcbLayout.NCr3, 8, 1UL << Processor.MaxPhysicalAddressBits); }),
         new(VmcbConsistencyCheck.IllegalGPat, v => { v.Write(VmcbLayout.NpEnable, 8, 1); v.Write(VmcbLayout.NCr3, 8, 0x200000); v.Write(VmcbLayout.GPat, 8, 0x0007040600070402UL); }),
     ];
 
@@ -85,6 +92,50 @@ public sealed class ConsistencyCheckTests
             Assert.IsTrue(m.Cpu.InLongMode, "host mode reloaded");
             Assert.IsFalse(m.Cpu.GlobalInterruptFlag);
         }
+    }
+
+    [TestMethod]
+    public void PaeGuestPdpeWithAReservedBitEndsInVmexitInvalid()
+    {
+        // APM vol. 2, 15.5.1: for a guest in PAE paging mode without nested paging VMRUN reads the four
+        // PDPEs at CR3; a reserved bit set in one (here bit 1 of a present PDPE) causes #VMEXIT(VMEXIT_INVALID).
+        const ulong pdpt = 0x60000;
+        foreach (var reserved in new[] { 0UL, 1UL << 1, 1UL << 63 })
+        {
+            using var m = new SvmTestMachine();
+            m.GuestProgram(a => a.hlt());
+            m.Vmcb.Intercept(SvmIntercept.Hlt);
+            m.Vmcb.Write(VmcbLayout.Cr0, 8, Cr0.PE | Cr0.PG | Cr0.ET);
+            m.Vmcb.Write(VmcbLayout.Cr4, 8, Cr4.PAE);
+            m.Vmcb.Write(VmcbLayout.Cr3, 8, pdpt);
+            m.Memory.Write(pdpt, 8, 0x61000 | 1 | reserved);
+            m.Memory.Write(0x61000, 8, 0x87);
+            var result = m.Unit.Vmrun(SvmTestMachine.VmcbPa);
+            if (reserved == 0)
+            {
+                Assert.AreEqual(SvmResult.Success, result, "legal PDPEs: the guest runs");
+                continue;
+            }
+            Assert.AreEqual(SvmResult.VmexitInvalid, result, $"PDPE bit {System.Numerics.BitOperations.Log2(reserved)}");
+            Assert.AreEqual(VmcbConsistencyCheck.PdpeReservedBitSet, m.Unit.LastConsistencyFailure);
+            Assert.AreEqual(SvmExitCode.Invalid, m.Vmcb.ExitCode);
+        }
+    }
+
+    [TestMethod]
+    public void NestedPagingNeedsPagingInTheHost()
+    {
+        // APM vol. 2, 15.25.3: VMRUN with host CR0.PG clear and NP_ENABLE set terminates with #VMEXIT(VMEXIT_INVALID).
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => a.hlt());
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.NpEnable, 8, 1);
+        m.Vmcb.Write(VmcbLayout.NCr3, 8, 0x200000);
+        m.Cpu.LoadControlState(Cr0.PE | Cr0.ET, 0, 0, Efer.SVME);
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = SvmTestMachine.Code32, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        Assert.AreEqual(SvmResult.VmexitInvalid, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        Assert.AreEqual(VmcbConsistencyCheck.NestedPagingWithoutHostPaging, m.Unit.LastConsistencyFailure);
+        Assert.AreEqual(SvmExitCode.Invalid, m.Vmcb.ExitCode);
     }
 
     [TestMethod]

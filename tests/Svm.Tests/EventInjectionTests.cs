@@ -36,7 +36,40 @@ public sealed class EventInjectionTests
         using var m = Machine(SvmEventInjection.Encode(ExceptionVector.NMI, SvmEventInjection.TypeNmi, 0, false));
         var v = m.RunToExit(SvmExitCode.Hlt);
         Assert.AreEqual(ExceptionVector.NMI, m.GuestStubVector(v.Rip));
-        Assert.IsTrue(m.Cpu.NmiBlocked, "an injected NMI blocks further NMIs until IRET");
+        Assert.IsFalse(m.Cpu.NmiBlocked, "an injected NMI does not block delivery of further NMIs (APM vol. 2, 15.20)");
+    }
+
+    [TestMethod]
+    public void InjectedNmiIgnoresTheVectorField()
+    {
+        // APM vol. 2, 15.20 (EVENTINJ, VECTOR): if TYPE is 2 (NMI), the VECTOR field is ignored; an NMI goes through IDT vector 2.
+        using var m = Machine(SvmEventInjection.Encode(0x40, SvmEventInjection.TypeNmi, 0, false));
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.NMI, m.GuestStubVector(v.Rip), "the guest's NMI handler, not vector 40h");
+    }
+
+    [TestMethod]
+    public void ANmiRaisedInTheHandlerOfAnInjectedNmiIsTaken()
+    {
+        // APM vol. 2, 15.20: an injected NMI does not block delivery of further NMIs, so a physical
+        // NMI that arrives in the handler of an injected one is intercepted at once.
+        using var m = Machine(SvmEventInjection.Encode(ExceptionVector.NMI, SvmEventInjection.TypeNmi, 0, false));
+        m.Vmcb.Intercept(SvmIntercept.Nmi);
+        m.Memory.Write(SvmTestMachine.GuestStubs + ExceptionVector.NMI * 4, 1, 0x90);
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        m.Cpu.RaiseNmi();
+        m.Cpu.Run(m.Cpu.Cycles + 10_000);
+        var v = m.Vmcb;
+        Assert.AreEqual(SvmExitCode.Nmi, v.ExitCode, "the second NMI is not blocked by the injected one");
+    }
+
+    [TestMethod]
+    public void BoundRangeExceptionIsInjectedOutside64BitMode()
+    {
+        // APM vol. 2, 15.20: only in 64-bit mode is #BR impossible; a 32-bit guest takes it.
+        using var m = Machine(SvmEventInjection.Encode(ExceptionVector.BR, SvmEventInjection.TypeException, 0, false));
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.BR, m.GuestStubVector(v.Rip));
     }
 
     [TestMethod]
@@ -103,6 +136,39 @@ public sealed class EventInjectionTests
         m.Cpu.Run(m.Cpu.Cycles + 100);
         Assert.IsTrue(m.Unit.InGuest, "the guest sleeps in HLT");
         Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Cpu.Rip);
+    }
+
+    [TestMethod]
+    public void Int3StyleExceptionReturnsToNripWhenTheVmmLeftRipAtTheInstruction()
+    {
+        // APM vol. 2, 15.20: TYPE 3 with vector 3 behaves like the trap INT3 raises, which returns past
+        // the instruction; as for INTn, NextRIP (15.7.1) gives that address when RIP is still at it.
+        using var m = Machine(SvmEventInjection.Encode(ExceptionVector.BP, SvmEventInjection.TypeException, 0, false));
+        m.Vmcb.Write(VmcbLayout.Rip, 8, SvmTestMachine.GuestCode);
+        m.Vmcb.Write(VmcbLayout.NRip, 8, SvmTestMachine.GuestCode + 1);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.BP, m.GuestStubVector(v.Rip));
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, Stack(m, 0), "the return address is past the INT3");
+    }
+
+    [TestMethod]
+    public void Int3AndIntoStyleExceptionsCheckTheGateDpl()
+    {
+        // APM vol. 2, 15.20: injecting TYPE 3 with vector 3 or 4 checks the DPL of the IDT descriptor,
+        // as INT3 and INTO do: at CPL 3 a DPL-0 gate gives #GP(vector * 8 + 2), which is subject to
+        // the exception intercept, with the injected event in EXITINTINFO.
+        foreach (var vector in new[] { ExceptionVector.BP, ExceptionVector.OF })
+        {
+            var injected = SvmEventInjection.Encode(vector, SvmEventInjection.TypeException, 0, false);
+            using var m = Machine(injected);
+            m.Vmcb.Segment(VmcbLayout.Cs, SvmTestMachine.Code32 | 3, 0xCFB, 0xFFFFFFFF, 0);
+            m.Vmcb.Segment(VmcbLayout.Ss, SvmTestMachine.Data | 3, 0xCF3, 0xFFFFFFFF, 0);
+            m.Memory.Write(SvmTestMachine.GuestIdt32 + (ulong)vector * 8, 8, SvmTestMachine.Gate(SvmTestMachine.Code32, SvmTestMachine.GuestStubs + (ulong)vector * 4, 0xE, 0));
+            m.Vmcb.InterceptException(ExceptionVector.GP);
+            var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.GP);
+            Assert.AreEqual((ulong)vector * 8 + 2, v.ExitInfo1, $"vector {vector}: #GP(IDT entry, EXT clear)");
+            Assert.AreEqual(injected, v.ExitIntInfo, $"vector {vector}: the injected event in EXITINTINFO (15.7.2)");
+        }
     }
 
     [TestMethod]

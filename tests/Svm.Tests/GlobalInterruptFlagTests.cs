@@ -133,4 +133,114 @@ public sealed class GlobalInterruptFlagTests
             Assert.AreEqual(0, source.Acknowledged, $"V_INTR_MASKING={masking}: the guest's IF=0 never lets the interrupt into the guest (15.21.1)");
         }
     }
+
+    [TestMethod]
+    public void UnderVIntrMaskingTheHostIfMasksPhysicalInterruptsAndTheirIntercept()
+    {
+        // APM vol. 2, 15.21.1: with V_INTR_MASKING set, the host's RFLAGS.IF (as VMRUN found it)
+        // masks physical interrupts while the guest runs; a masked INTR is not taken, so it
+        // cannot be intercepted either, whatever the guest's IF.
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x35 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Intr);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 1UL << 24);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        m.Cpu.Flags &= ~Rflags.IF;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 2, v.Rip, "no INTR #VMEXIT: the guest runs to its HLT");
+        Assert.AreEqual(0, source.Acknowledged, "the interrupt stays pending for the host");
+    }
+
+    [TestMethod]
+    public void AHaltedGuestStaysHaltedWhileTheHostIfMasksPhysicalInterrupts()
+    {
+        // APM vol. 2, 15.21.1: a physical interrupt masked by the host's IF under V_INTR_MASKING is
+        // not taken, so it does not end the guest's HLT (an interrupt that is not taken never wakes HLT).
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x36 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.hlt(); a.nop(); a.nop(); a.cpuid(); });
+        m.Vmcb.Intercept(SvmIntercept.Cpuid);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 1UL << 24);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        m.Cpu.Flags &= ~Rflags.IF;
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 10_000));
+        Assert.IsTrue(m.Unit.InGuest, "no #VMEXIT");
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Cpu.Rip, "the guest is still in its HLT");
+        Assert.AreEqual(ActivityState.Hlt, m.Cpu.Activity);
+        Assert.AreEqual(0, source.Acknowledged);
+    }
+
+    [TestMethod]
+    public void AMaskedPhysicalInterruptDoesNotHoldBackAVirtualOne()
+    {
+        // APM vol. 2, 15.21.1 and 15.21.4: with V_INTR_MASKING and the host's IF clear the physical
+        // INTR is masked, so it takes no precedence: the pending virtual interrupt is taken.
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x37 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Intr);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, (1UL << 24) | VIrq | Prio(5) | Vector(0x42));
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        m.Cpu.Flags &= ~Rflags.IF;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x42, m.GuestStubVector(v.Rip), "V_INTR_VECTOR delivered through the guest IDT");
+        Assert.AreEqual(0, source.Acknowledged, "the physical interrupt stays pending for the host");
+    }
+
+    [TestMethod]
+    public void APhysicalInterruptTakenDirectlyGoesBeforeAVirtualOne()
+    {
+        // APM vol. 2, 15.21.4: physical interrupts take priority over virtual interrupts, whether
+        // they are taken directly or through a #VMEXIT.
+        using var m = new SvmTestMachine();
+        var source = new TestInterruptSource { Vector = 0x38 };
+        m.Cpu.InterruptSource = source;
+        m.GuestProgram(a => { a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, VIrq | Prio(5) | Vector(0x43));
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x38, m.GuestStubVector(v.Rip), "the physical interrupt's handler runs first");
+        Assert.AreEqual(1, source.Acknowledged);
+        Assert.AreNotEqual(0UL, v.Read(VmcbLayout.VIntr, 8) & VIrq, "the virtual interrupt is still pending");
+    }
+
+    [TestMethod]
+    public void WithoutVIntrMaskingCr8IsTheApicTprAndWritesReachVTprToo()
+    {
+        // APM vol. 2, 15.21.2: with V_INTR_MASKING clear, reads from CR8 operate as without SVM
+        // (the APIC's TPR) and writes affect both the APIC's TPR and V_TPR, which #VMEXIT writes back.
+        using var m = new SvmTestMachine();
+        m.LongModeGuest();
+        m.GuestProgram(a => { a.mov(rbx, cr8); a.mov(eax, 9); a.mov(cr8, rax); a.hlt(); }, 64);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 5);
+        m.Cpu.Cr8 = 2;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(2UL, m.Cpu.Rbx, "the guest read the APIC's TPR, not V_TPR");
+        Assert.AreEqual(9UL, v.Read(VmcbLayout.VIntr, 8) & 0xFF, "V_TPR written back");
+        Assert.AreEqual(9UL, m.Cpu.Cr8, "the write reached the APIC's TPR, which #VMEXIT does not restore");
+    }
+
+    [TestMethod]
+    public void WithoutVIntrMaskingVTprStillGatesVirtualInterrupts()
+    {
+        // APM vol. 2, 15.21.2 and 15.21.4: V_TPR always controls virtual interrupts, whatever the APIC's TPR.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.nop(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, VIrq | Prio(5) | Vector(0x44) | 6);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x202);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, v.Rip, "V_INTR_PRIO 5 does not exceed V_TPR 6: not taken");
+        Assert.AreEqual(6UL, v.Read(VmcbLayout.VIntr, 8) & 0xFF, "V_TPR unchanged");
+        Assert.AreEqual(0UL, m.Cpu.Cr8, "the host's TPR is untouched");
+    }
 }

@@ -234,6 +234,101 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void LmswTreatsTheSelectiveCr0WriteInterceptAsNonSelective()
+    {
+        // APM vol. 2, table 15-7: LMSW treats the selective CR0-write intercept as a non-selective
+        // one, intercepting whatever value is written; here LMSW changes no bit at all.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.mov(eax, 0x1); a.lmsw(ax); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Cr0SelectiveWrite);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        var v = m.RunToExit(SvmExitCode.Cr0SelWrite);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 5, v.Rip, "the LMSW");
+        Assert.AreEqual(0UL, v.ExitInfo1, "LMSW: no MOV decode information (15.8.1)");
+    }
+
+    [TestMethod]
+    public void SmswIsInterceptedAsACr0ReadWithoutDecodeInformation()
+    {
+        // APM vol. 2, table 15-7: the CR0 read intercept is checked by SMSW too, before its memory
+        // exceptions; 15.8.1: for SMSW no information is provided and EXITINFO1 bit 63 is clear.
+        foreach (var toMemory in new[] { false, true })
+        {
+            using var m = new SvmTestMachine();
+            m.GuestProgram(a => { a.nop(); if (toMemory) a.smsw(__word_ptr[0x7FFFFFF0]); else a.smsw(eax); a.hlt(); });
+            m.Vmcb.InterceptCrRead(0);
+            m.Vmcb.Write(VmcbLayout.Rax, 8, 0x1234);
+            var v = m.RunToExit(SvmExitCode.CrRead + 0);
+            Assert.AreEqual(SvmTestMachine.GuestCode + 1, v.Rip, $"memory={toMemory}: the SMSW, not yet executed");
+            Assert.AreEqual(0UL, v.ExitInfo1, $"memory={toMemory}");
+            Assert.AreEqual(0xF4UL, m.Memory.Read(v.NRip, 1), $"memory={toMemory}: nRIP past the SMSW, at the HLT");
+            Assert.AreEqual(0x1234UL, v.Rax);
+        }
+    }
+
+    [TestMethod]
+    public void PushfPopfAndIntnInterceptsComeBeforeVirtual8086Faults()
+    {
+        // APM vol. 2, table 15-7: the PUSHF and POPF intercepts take priority over any exceptions, and
+        // the INTn intercept occurs before any exceptions are checked: in virtual-8086 mode with
+        // IOPL < 3, where each would raise #GP, the intercept wins.
+        var cases = new (SvmIntercept Intercept, ulong ExitCode, Action<Iced.Intel.Assembler> Code)[]
+        {
+            (SvmIntercept.Pushf, SvmExitCode.Pushf, a => a.pushf()),
+            (SvmIntercept.Popf, SvmExitCode.Popf, a => a.popf()),
+            (SvmIntercept.Intn, SvmExitCode.Swint, a => a.@int(0x21)),
+        };
+        foreach (var (intercept, exitCode, code) in cases)
+        {
+            using var m = new SvmTestMachine();
+            var v = m.Vmcb;
+            v.Segment(VmcbLayout.Cs, 0x2000, 0xF3, 0xFFFF, 0x20000);
+            foreach (var segment in new[] { VmcbLayout.Ds, VmcbLayout.Es, VmcbLayout.Ss }) v.Segment(segment, 0x1000, 0xF3, 0xFFFF, 0x10000);
+            v.Write(VmcbLayout.Rflags, 8, Rflags.VM | 2);
+            v.Write(VmcbLayout.Rip, 8, 0);
+            v.Write(VmcbLayout.Rsp, 8, 0x100);
+            v.Write(VmcbLayout.Cpl, 1, 3);
+            m.GuestProgram(code, 16);
+            v.Intercept(intercept);
+            v.InterceptException(ExceptionVector.GP);
+            var exit = m.RunToExit(exitCode);
+            Assert.AreEqual(0UL, exit.Rip, $"{intercept}: the instruction, not executed");
+        }
+    }
+
+    [TestMethod]
+    public void LgdtAndLidtInterceptsComeBeforeTheirMemoryAccess()
+    {
+        // APM vol. 2, table 15-7: the IDTR/GDTR write intercept is checked after #UD and #GP checks but
+        // before any memory access: an operand past the DS limit (#GP) still gives the intercept.
+        foreach (var lidt in new[] { false, true })
+        {
+            using var m = new SvmTestMachine();
+            m.Vmcb.Segment(VmcbLayout.Ds, SvmTestMachine.Data, 0x093, 0xFFF, 0);
+            m.GuestProgram(a => { if (lidt) a.lidt(__fword_ptr[0x2000]); else a.lgdt(__fword_ptr[0x2000]); a.hlt(); });
+            m.Vmcb.Intercept(lidt ? SvmIntercept.IdtrWrite : SvmIntercept.GdtrWrite);
+            m.Vmcb.InterceptException(ExceptionVector.GP);
+            var v = m.RunToExit(lidt ? SvmExitCode.IdtrWrite : SvmExitCode.GdtrWrite);
+            Assert.AreEqual(SvmTestMachine.GuestCode, v.Rip);
+        }
+    }
+
+    [TestMethod]
+    public void ExceptionDuringDeliveryIsInterceptedBeforeCombining()
+    {
+        // APM vol. 2, 15.12: an exception raised while delivering a prior one is checked for its
+        // intercept before being combined (into #DF); EXITINTINFO holds the prior exception (15.7.2).
+        using var m = new SvmTestMachine();
+        m.Memory.Write(SvmTestMachine.GuestIdt32 + ExceptionVector.GP * 8, 8, SvmTestMachine.Gate(SvmTestMachine.Code32, SvmTestMachine.GuestStubs, 0xE, 0) & ~(1UL << 47));
+        m.GuestProgram(a => { a.mov(eax, 0x1234); a.mov(ds, ax); a.hlt(); });
+        m.Vmcb.InterceptException(ExceptionVector.NP);
+        m.Vmcb.InterceptException(ExceptionVector.DF);
+        var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.NP);
+        Assert.AreEqual((ulong)ExceptionVector.GP * 8 + 2 + 1, v.ExitInfo1, "#NP(IDT entry 13, EXT)");
+        Assert.AreEqual(SvmEventInjection.Encode(ExceptionVector.GP, SvmEventInjection.TypeException, 0x1234, true), v.ExitIntInfo, "the #GP being delivered");
+    }
+
+    [TestMethod]
     public void Cr0WriteInterceptTakesPriorityOverSelective()
     {
         using var m = new SvmTestMachine();
@@ -312,6 +407,46 @@ public sealed class InterceptTests
     }
 
     [TestMethod]
+    public void BoundRangeInterceptSavesNextRip()
+    {
+        // APM vol. 2, 15.7.1: nRIP is saved for exceptions caused by INT3, INTO and BOUND; 15.12: the
+        // rIP saved for BOUND's #BR is the instruction's own.
+        var forms = new Action<Iced.Intel.Assembler>[]
+        {
+            a => a.bound(eax, __qword_ptr[ebx]),
+            a => a.bound(eax, __qword_ptr[ebx + 0x100]),
+            a => a.bound(ax, __dword_ptr[ebx + esi * 4 + 8]),
+            a => a.bound(eax, __qword_ptr[0x3000]),
+        };
+        foreach (var form in forms)
+        {
+            using var m = new SvmTestMachine();
+            m.Memory.Write(0x3000, 8, 10UL << 32);
+            m.Memory.Write(0x3100, 8, 10UL << 32);
+            m.Memory.Write(0x3008, 4, 10UL << 16);
+            m.GuestProgram(a => { a.mov(ebx, 0x3000); a.xor(esi, esi); a.mov(eax, 20); form(a); a.hlt(); });
+            m.Vmcb.InterceptException(ExceptionVector.BR);
+            var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.BR);
+            Assert.AreEqual(SvmTestMachine.GuestCode + 12, v.Rip, "the BOUND");
+            Assert.AreEqual(0xF4UL, m.Memory.Read(v.NRip, 1), $"nRIP {v.NRip:x}: the HLT after the BOUND");
+        }
+    }
+
+    [TestMethod]
+    public void Int1IsNotInterceptedByTheDebugExceptionIntercept()
+    {
+        // APM vol. 2, table 15-7 (ICEBP): although ICEBP dispatches through IDT vector 1, that event
+        // is not interceptable by means of the #DB exception intercept; the guest takes it.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { a.nop(); a.int1(); a.hlt(); });
+        m.Vmcb.InterceptException(ExceptionVector.DB);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(ExceptionVector.DB, m.GuestStubVector(v.Rip), "the guest's #DB handler runs");
+        Assert.AreEqual(SvmTestMachine.GuestCode + 2, m.Memory.Read(v.Read(VmcbLayout.Rsp, 8), 4), "INT1 traps: the return address is past it");
+    }
+
+    [TestMethod]
     public void FaultDuringSoftwareInterruptDeliveryFillsExitIntInfo()
     {
         using var m = new SvmTestMachine();
@@ -323,7 +458,7 @@ public sealed class InterceptTests
         Assert.AreEqual(0x40UL * 8 + 2, v.ExitInfo1, "#GP error code: IDT bit and the vector");
         Assert.AreEqual(SvmEventInjection.Valid | (4UL << 8) | 0x40, v.ExitIntInfo, "EXITINTINFO: V, TYPE = software interrupt, vector 40h (15.7.2)");
         Assert.AreEqual(SvmTestMachine.GuestCode, v.Rip, "RIP of the INT instruction");
-        Assert.AreEqual(SvmTestMachine.GuestCode + 2, v.NRip, "nRIP past the INT, for reinjection");
+        Assert.AreEqual(0UL, v.NRip, "a #GP intercept is not an instruction intercept nor raised by INT3, INTO or BOUND: nRIP is reset to zero (15.7.1)");
     }
 
     [TestMethod]
@@ -405,7 +540,21 @@ public sealed class InterceptTests
         m.Vmcb.Intercept(SvmIntercept.TaskSwitch);
         var v = m.RunToExit(SvmExitCode.TaskSwitch);
         Assert.AreEqual((ulong)SvmTestMachine.Tss, v.ExitInfo1, "EXITINFO1: the new TSS selector");
-        Assert.AreEqual(1UL << 44, v.ExitInfo2, "EXITINFO2 bit 44: the switch comes from a JMP (15.14.5)");
+        Assert.AreEqual(1UL << 38, v.ExitInfo2, "EXITINFO2 bit 38: the switch comes from a far jump (APM vol. 2, 15.14.1)");
+    }
+
+    [TestMethod]
+    public void TaskSwitchThroughATaskGateReportsTheErrorCode()
+    {
+        // APM vol. 2, 15.14.1: EXITINFO2[31:0] holds the error code to push in the new task and
+        // EXITINFO2[44] says there is one; bits 36 (IRET) and 38 (far jump) stay clear.
+        using var m = new SvmTestMachine();
+        m.Memory.Write(SvmTestMachine.GuestIdt32 + ExceptionVector.GP * 8, 8, ((ulong)SvmTestMachine.Tss << 16) | (0x85UL << 40));
+        m.GuestProgram(a => { a.mov(eax, 0x1234); a.mov(ds, ax); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.TaskSwitch);
+        var v = m.RunToExit(SvmExitCode.TaskSwitch);
+        Assert.AreEqual((ulong)SvmTestMachine.Tss, v.ExitInfo1);
+        Assert.AreEqual((1UL << 44) | 0x1234, v.ExitInfo2, "#GP(1234h) through the task gate");
     }
 
     [TestMethod]
@@ -431,6 +580,22 @@ public sealed class InterceptTests
         m.Cpu.Run(m.Cpu.Cycles + 3000);
         Assert.AreEqual(0, m.Exits, $"exit {m.Vmcb.ExitCode:x} ecx={m.Cpu.Rcx} rip={m.Vmcb.Rip:x}: PAUSEs 3 cycles apart exceed the threshold of 1: the count restarts every time");
         Assert.IsTrue(m.Cpu.Rcx > 100);
+    }
+
+    [TestMethod]
+    public void APauseThatReloadsTheCountDoesNotAlsoDecrementIt()
+    {
+        // APM vol. 2, 15.14.4: when more cycles than the threshold passed since the last PAUSE, the
+        // count is reloaded and execution continues; only a PAUSE within the threshold decrements
+        // it. With a count of 1, spaced PAUSEs therefore never exit.
+        using var m = new SvmTestMachine();
+        m.GuestProgram(a => { var l = a.CreateLabel(); a.nop(); a.nop(); a.nop(); a.Label(ref l); a.pause(); a.inc(ecx); a.jmp(l); });
+        m.Vmcb.Intercept(SvmIntercept.Pause);
+        m.Vmcb.Write(VmcbLayout.PauseFilterCount, 2, 1);
+        m.Vmcb.Write(VmcbLayout.PauseFilterThreshold, 2, 1);
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
+        m.Cpu.Run(m.Cpu.Cycles + 3000);
+        Assert.AreEqual(0, m.Exits, $"ecx={m.Cpu.Rcx}: every PAUSE came more than 1 cycle after the last and reloaded the count");
     }
 
     [TestMethod]

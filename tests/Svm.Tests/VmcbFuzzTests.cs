@@ -30,7 +30,7 @@ public sealed class VmcbFuzzTests
     };
 
     /// <summary>An oracle written from the list of 15.5.1 alone: whether VMRUN must fail.</summary>
-    private static bool MustFail(Vmcb v)
+    private static bool MustFail(Vmcb v, Sim.Cpu.Memory.PhysicalMemory memory)
     {
         var efer = v.Read(VmcbLayout.Efer, 8);
         var cr0 = v.Read(VmcbLayout.Cr0, 8);
@@ -43,13 +43,20 @@ public sealed class VmcbFuzzTests
         var type = (eventInj >> 8) & 7;
         var vector = eventInj & 0xFF;
         var misc1 = v.Read(VmcbLayout.InterceptMisc1, 4);
-        var badEvent = (eventInj & (1UL << 31)) != 0 && (type is 1 or 5 or 6 or 7 || (type == 3 && (vector == 2 || vector > 31)));
+        // 15.20: also an event impossible in the guest's mode, #BR in 64-bit mode.
+        var badEvent = (eventInj & (1UL << 31)) != 0 && (type is 1 or 5 or 6 or 7 || (type == 3 && (vector == 2 || vector > 31))
+            || (type == 3 && vector == 5 && longMode && (cs & 0x200) != 0));
         var maxPa = 1UL << Processor.MaxPhysicalAddressBits;
-        var badMap = ((misc1 & (1UL << 28)) != 0 && (v.Read(VmcbLayout.MsrpmBasePa, 8) & ~0xFFFUL) + 0x2000 > maxPa)
-            || ((misc1 & (1UL << 27)) != 0 && (v.Read(VmcbLayout.IopmBasePa, 8) & ~0xFFFUL) + 0x3000 > maxPa);
+        var badMap = ((misc1 & (1UL << 28)) != 0 && (v.Read(VmcbLayout.MsrpmBasePa, 8) & ~0xFFFUL) > maxPa - 0x2000)
+            || ((misc1 & (1UL << 27)) != 0 && (v.Read(VmcbLayout.IopmBasePa, 8) & ~0xFFFUL) > maxPa - 0x3000);
         var np = (v.Read(VmcbLayout.NpEnable, 8) & 1) != 0;
         var pat = v.Read(VmcbLayout.GPat, 8);
         var badPat = np && Enumerable.Range(0, 8).Any(i => ((pat >> (8 * i)) & 0xFF) is not (0 or 1 or 4 or 5 or 6 or 7));
+        // 15.25.4: nCR3 in the 64-bit host's CR3 format.
+        var badNCr3 = np && (v.Read(VmcbLayout.NCr3, 8) & ~(maxPa - 1)) != 0;
+        // 15.5.1: legacy PAE paging without nested paging reads the PDPEs; a present one with a reserved bit fails.
+        var badPdpe = !np && !longMode && (cr0 & Cr0.PG) != 0 && (cr4 & Cr4.PAE) != 0
+            && Enumerable.Range(0, 4).Select(i => memory.Read((cr3 & 0xFFFFFFE0UL) + (ulong)i * 8, 8)).Any(e => (e & 1) != 0 && (e & (~(maxPa - 1) | 0x1E6)) != 0);
         return (efer & Efer.SVME) == 0
             || ((cr0 & Cr0.CD) == 0 && (cr0 & Cr0.NW) != 0)
             || (cr0 >> 32) != 0
@@ -61,7 +68,7 @@ public sealed class VmcbFuzzTests
             || (longMode && ((cr4 & Cr4.PAE) == 0 || (cr0 & Cr0.PE) == 0 || ((cs & 0x200) != 0 && (cs & 0x400) != 0)))
             || (v.Read(VmcbLayout.InterceptMisc2, 4) & 1) == 0
             || v.Read(VmcbLayout.GuestAsid, 4) == 0
-            || badMap || badEvent || badPat;
+            || badMap || badEvent || badPat || badNCr3 || badPdpe;
     }
 
     private static readonly HashSet<ulong> DefinedExitCodes =
@@ -96,7 +103,7 @@ public sealed class VmcbFuzzTests
             var code = new byte[64];
             rng.NextBytes(code);
             m.Memory.WriteBytes(SvmTestMachine.GuestCode, code);
-            var mustFail = MustFail(v);
+            var mustFail = MustFail(v, m.Memory);
             var context = $"iteration {iteration}";
 
             var result = m.Unit.Vmrun(SvmTestMachine.VmcbPa);
@@ -149,7 +156,7 @@ public sealed class VmcbFuzzTests
                 a.vmrun();
                 a.hlt();
             });
-            var mustFail = MustFail(v);
+            var mustFail = MustFail(v, m.Memory);
             m.Cpu.Run(m.Cpu.Cycles + 5000);
             if (mustFail || !m.Unit.InGuest)
             {

@@ -137,4 +137,50 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(before, GC.GetAllocatedBytesForCurrentThread(), "VMRUN, the guest's CPUID and #VMEXIT allocate nothing");
         Assert.AreEqual(1100 + 0, m.Exits);
     }
+
+    [TestMethod]
+    public void GuestTrapFlagTrapsAfterTheFirstGuestInstruction()
+    {
+        // APM vol. 2, 15.5.1 (VMRUN and TF/RF): a guest EFLAGS.TF of 1 loaded by VMRUN does not trap
+        // between the VMRUN and the first guest instruction, but after that instruction completes.
+        using var m = new SvmTestMachine();
+        m.Unit.VmExited = null;
+        m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
+        m.Vmcb.InterceptException(ExceptionVector.DB);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.Rflags, 8, 0x102);
+        m.Code(64, SvmTestMachine.HostCode, a => { a.mov(rax, SvmTestMachine.VmcbPa); a.vmrun(); a.hlt(); });
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
+        Assert.AreEqual(SvmExitCode.Exception + ExceptionVector.DB, m.Vmcb.ExitCode);
+        Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Vmcb.Rip, "the single-step trap follows the first NOP");
+    }
+
+    [TestMethod]
+    public void VmrunCanonicalizesTheSegmentBasesItLoads()
+    {
+        // APM vol. 2, 15.5.1: VMRUN and #VMEXIT canonicalize (sign-extend to bit 63) all base
+        // addresses in the segment registers that have been loaded.
+        using var m = new SvmTestMachine();
+        m.LongModeGuest();
+        m.GuestProgram(a => a.hlt(), 64);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Segment(VmcbLayout.Ds, SvmTestMachine.Data, 0xC93, 0xFFFFFFFF, 0x0000_8000_0000_1000UL);
+        m.Vmcb.Segment(VmcbLayout.Es, SvmTestMachine.Data, 0xC93, 0xFFFFFFFF, 0x1234_0000_0000_2000UL);
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0xFFFF_8000_0000_1000UL, v.Read(VmcbLayout.Ds + VmcbLayout.SegmentBase, 8), "bit 47 sign-extended");
+        Assert.AreEqual(0x0000_0000_0000_2000UL, v.Read(VmcbLayout.Es + VmcbLayout.SegmentBase, 8), "bit 47 clear: the upper bits cleared");
+    }
+
+    [TestMethod]
+    public void WithoutNestedPagingAGuestPatWriteAltersTheHostPat()
+    {
+        // APM vol. 2, 15.25.8: with nested paging disabled there is no gPAT; guest writes to the PAT
+        // MSR that are not intercepted alter the host PAT, which #VMEXIT leaves as the guest wrote it.
+        using var m = new SvmTestMachine();
+        const ulong pat = 0x0001040500010406UL;
+        m.GuestProgram(a => { a.mov(ecx, 0x277); a.mov(eax, unchecked((uint)pat)); a.mov(edx, (uint)(pat >> 32)); a.wrmsr(); a.hlt(); });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(pat, m.Cpu.Pat);
+    }
 }
