@@ -234,6 +234,8 @@ public sealed partial class SvmUnit
         if (vector > 31 || (_vmcbState.InterceptExceptions & (1u << vector)) == 0) return false;
         var info1 = ExceptionVector.HasErrorCode(vector) ? errorCode & 0xFFFFFFFF : 0;
         var info2 = vector == ExceptionVector.PF ? _cpu.PendingFaultAddress : 0;
+        // Hardware writes the #DB status to DR6 before the intercept: hypervisors read its cause from the VMCB DR6.
+        if (vector == ExceptionVector.DB) _cpu.SetDebugRegister(6, _cpu.GetDebugRegister(6) | _cpu.PendingDebugStatus);
         if ((info & 0x100) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
         // Outside event delivery a #BR comes only from BOUND, whose exception saves nRIP too (15.7.1).
         else if (vector == ExceptionVector.BR && !_cpu.EventBeingDelivered.HasValue) VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, BoundNextRip());
@@ -241,42 +243,26 @@ public sealed partial class SvmUnit
         return true;
     }
 
-    /// <summary>
-    /// The RIP past the BOUND at CS:RIP (16- and 32-bit code only): prefixes, 62h, ModRM, SIB and
-    /// displacement as the address size gives them; 0 when the bytes are not a BOUND.
-    /// </summary>
+    private readonly byte[] _instructionBytes = new byte[15];
+    private ByteArrayCodeReader? _instructionReader;
+    private Decoder? _decoder16, _decoder32;
+
+    /// <summary>The RIP past the BOUND at CS:RIP (16- and 32-bit code only), decoded with Iced; 0 when the bytes are not a BOUND.</summary>
     private ulong BoundNextRip()
     {
         var cpu = _cpu;
-        Span<byte> bytes = stackalloc byte[15];
+        var bytes = _instructionBytes;
         var linear = (uint)(cpu.GetSegment(SegmentIndex.CS).Base + cpu.Rip);
         var count = 0;
-        while (count < bytes.Length && cpu.TryReadLinear(linear + (ulong)count, bytes.Slice(count, 1))) count++;
-        var sixteen = cpu.CodeBitness == 16;
-        var addr16 = sixteen;
-        var i = 0;
-        while (i < count && bytes[i] is 0x26 or 0x2E or 0x36 or 0x3E or 0x64 or 0x65 or 0x66 or 0x67 or 0xF0 or 0xF2 or 0xF3)
-        {
-            if (bytes[i] == 0x67) addr16 = !sixteen;
-            i++;
-        }
-        if (i + 1 >= count || bytes[i] != 0x62) return 0;
-        var mod = bytes[i + 1] >> 6;
-        var rm = bytes[i + 1] & 7;
-        i += 2;
-        if (addr16) i += mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 6) ? 2 : 0;
-        else
-        {
-            if (rm == 4)
-            {
-                if (i >= count) return 0;
-                if (mod == 0 && (bytes[i] & 7) == 5) i += 4;
-                i++;
-            }
-            else if (mod == 0 && rm == 5) i += 4;
-            i += mod == 1 ? 1 : mod == 2 ? 4 : 0;
-        }
-        return (cpu.Rip + (ulong)i) & RipMask(cpu);
+        while (count < bytes.Length && cpu.TryReadLinear(linear + (ulong)count, bytes.AsSpan(count, 1))) count++;
+        Array.Clear(bytes, count, bytes.Length - count);
+        var reader = _instructionReader ??= new ByteArrayCodeReader(bytes);
+        var decoder = cpu.CodeBitness == 16 ? _decoder16 ??= Decoder.Create(16, reader) : _decoder32 ??= Decoder.Create(32, reader);
+        reader.Position = 0;
+        decoder.IP = 0;
+        decoder.Decode(out var instruction);
+        if (instruction.Mnemonic != Mnemonic.Bound || instruction.Length > count) return 0;
+        return (cpu.Rip + (ulong)instruction.Length) & RipMask(cpu);
     }
 
     /// <summary>Task switch (15.14.1): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 IRET, bit 38 far jump, bit 44 error code valid (31:0).</summary>

@@ -153,6 +153,7 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
         Assert.AreEqual(SvmExitCode.Exception + ExceptionVector.DB, m.Vmcb.ExitCode);
         Assert.AreEqual(SvmTestMachine.GuestCode + 1, m.Vmcb.Rip, "the single-step trap follows the first NOP");
+        Assert.AreNotEqual(0UL, m.Vmcb.Read(VmcbLayout.Dr6, 8) & (1UL << 14), "the #DB's status (DR6.BS) is in the VMCB's DR6 for the hypervisor");
     }
 
     [TestMethod]
