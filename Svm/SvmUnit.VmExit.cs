@@ -72,6 +72,7 @@ public sealed partial class SvmUnit
         else m.Write(v + VmcbLayout.NumberOfBytesFetched, 1, 0);
 
         LastExitCode = exitCode;
+        ExitCount++;
         cpu.AddCycles(Costs.VmexitCycles);
         LoadHostState();
     }

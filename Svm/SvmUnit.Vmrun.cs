@@ -49,6 +49,7 @@ public sealed partial class SvmUnit
             _memory.Write(vmcbPa + VmcbLayout.ExitInfo2, 8, 0);
             _memory.Write(vmcbPa + VmcbLayout.ExitIntInfo, 8, 0);
             LastExitCode = SvmExitCode.Invalid;
+            ExitCount++;
             _cpu.AddCycles(Costs.VmrunCycles);
             LoadHostState();
             return SvmResult.VmexitInvalid;

@@ -63,6 +63,9 @@ public sealed partial class SvmUnit : IVirtualizationHooks
     /// <summary>The physical address of the VMCB of the running (or last) guest.</summary>
     public ulong VmcbAddress { get; private set; }
 
+    /// <summary>#VMEXITs since this unit was created, VMEXIT_INVALID included.</summary>
+    public ulong ExitCount { get; private set; }
+
     /// <summary>The EXITCODE of the last #VMEXIT.</summary>
     public ulong LastExitCode { get; private set; }
 

@@ -109,6 +109,18 @@ public sealed class Machine : IDisposable
     /// <summary>The AMD-V unit of each processor, indexed like <see cref="Processors"/>; empty on an Intel machine.</summary>
     public IReadOnlyList<SvmUnit> SvmUnits { get; } = [];
 
+    /// <summary>VM exits (VMX) or #VMEXITs (SVM) on all processors so far, entry failures included.</summary>
+    public ulong VmExits
+    {
+        get
+        {
+            ulong sum = 0;
+            foreach (var unit in VmxUnits) sum += unit.ExitCount;
+            foreach (var unit in SvmUnits) sum += unit.ExitCount;
+            return sum;
+        }
+    }
+
     public IoBus Io { get; }
 
     public MachineControl Control { get; }

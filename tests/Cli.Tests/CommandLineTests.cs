@@ -55,6 +55,7 @@ public sealed class CommandLineTests
         StringAssert.Contains(error, "MIPS");
         StringAssert.Contains(error, "instructions");
         StringAssert.Contains(error, "simulated cycles");
+        StringAssert.Contains(error, "VM exits");
     }
 
     [TestMethod]
@@ -82,6 +83,15 @@ public sealed class CommandLineTests
         Assert.AreEqual(0, exit, error);
         Assert.AreEqual(new SvmHypervisorGuest().ExpectedOutput(), output);
         Assert.AreEqual("", error);
+    }
+
+    [TestMethod]
+    public void StatsCountTheVmExitsOfAHypervisorGuest()
+    {
+        // The vmx guest's log has nine exits: CPUID, EPT violation, I/O, HLT in real mode; EPT violation, CPUID, EPT violation, I/O, HLT in 64-bit mode.
+        var (exit, _, error) = Sim("run", "--guest", "vmx", "--stats");
+        Assert.AreEqual(0, exit, error);
+        StringAssert.Matches(error, new System.Text.RegularExpressions.Regex(@"VM exits\s*│\s*9\s*│"));
     }
 
     [TestMethod]

@@ -23,7 +23,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<CpuVendor> _vendor = new("--vendor") { Description = "Processor vendor: Intel (with VT-x, the default) or Amd (with AMD-V).", DefaultValueFactory = _ => CpuVendor.Intel };
     private readonly Option<string> _memory = new("--memory") { Description = "RAM size, e.g. 64M or 1G.", DefaultValueFactory = _ => "64M" };
     private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop after this many instructions (exit status 8)." };
-    private readonly Option<bool> _stats = new("--stats") { Description = "Print instructions, simulated cycles, host seconds and MIPS to stderr." };
+    private readonly Option<bool> _stats = new("--stats") { Description = "Print instructions, simulated cycles, VM exits, host seconds and MIPS to stderr." };
     private readonly Option<ImageFormat> _format = new("--format") { Description = "Image format instead of detecting it.", DefaultValueFactory = _ => ImageFormat.Auto };
     private readonly Option<string?> _loadAddress = new("--load-address") { Description = "Load address of a raw image (hex with 0x, or decimal)." };
     private readonly Option<string> _cmdline = new("--cmdline") { Description = "Multiboot command line.", DefaultValueFactory = _ => "" };
@@ -96,7 +96,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             machine.Load(image);
             var result = machine.Run();
             serial.Flush();
-            Report(settings, image, result);
+            Report(settings, image, result, machine.VmExits);
             return result.ExitCode;
         }
         finally
@@ -105,14 +105,14 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         }
     }
 
-    private void Report(RunSettings settings, BootImage image, RunResult result)
+    private void Report(RunSettings settings, BootImage image, RunResult result, ulong vmExits)
     {
         if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown))
             console.Error.WriteLine($"sim: {result.Message}");
-        if (settings.Stats) PrintStats(image, result);
+        if (settings.Stats) PrintStats(image, result, vmExits);
     }
 
-    private void PrintStats(BootImage image, RunResult result)
+    private void PrintStats(BootImage image, RunResult result, ulong vmExits)
     {
         var seconds = result.HostTime.TotalSeconds;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("statistic").AddColumn(new TableColumn("value").RightAligned());
@@ -120,6 +120,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         table.AddRow("outcome", Markup.Escape($"{result.Outcome} (exit status {result.ExitCode})"));
         table.AddRow("instructions", result.Instructions.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("simulated cycles", result.Cycles.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("VM exits", vmExits.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("host seconds", seconds.ToString("F3", CultureInfo.InvariantCulture));
         table.AddRow("MIPS", (seconds > 0 ? result.Instructions / seconds / 1e6 : 0).ToString("F1", CultureInfo.InvariantCulture));
         var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Error), ColorSystem = ColorSystemSupport.NoColors });
