@@ -24,7 +24,7 @@ if (mode == "mips")
 }
 if (mode == "vmexits")
 {
-    using (var w = new VmExitWorkload())
+    using (var w = new VmxRoundTripWorkload())
     {
         w.RoundTrips(100_000);
         var (total, cpu, _) = Measure(() => w.RoundTrips(100_000), seconds);

@@ -13,7 +13,7 @@ namespace Sim.Benchmarks;
 /// that handles each CPUID exit the way a kernel model does: VMREAD the instruction length, VMWRITE
 /// the guest RIP past it, VMRESUME. One round trip is one VM exit and one VM entry.
 /// </summary>
-public sealed class VmExitWorkload : IDisposable
+public sealed class VmxRoundTripWorkload : IDisposable
 {
     private const ulong GuestCode = 0x10000, HostCode = 0x40000, PageTables = 0x100000, Gdt = 0x1000, Tss = 0x5000;
     private const ulong VmxonRegion = 0x200000, VmcsRegion = 0x201000;
@@ -29,7 +29,7 @@ public sealed class VmExitWorkload : IDisposable
         public void Write(ushort port, int size, uint value) { }
     }
 
-    public VmExitWorkload()
+    public VmxRoundTripWorkload()
     {
         _cpu = new Processor(_memory, new NullBus());
         _unit = new VmxUnit(_cpu, new VmcsRegistry());
