@@ -9,7 +9,7 @@ using Sim.Benchmarks;
 //   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V.
 // Anything else goes to BenchmarkDotNet.
 var mode = args.Length > 0 ? args[0] : "";
-var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+var seconds = mode is "mips" or "vmexits" && args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 if (mode == "mips")
 {
     foreach (var bitness in new[] { 16, 32, 64 })
