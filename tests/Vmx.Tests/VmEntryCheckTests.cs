@@ -231,16 +231,14 @@ public sealed class VmEntryCheckTests
         Assert.AreEqual(0x1234_5678UL, m.Cpu.Star);
     }
 
-    [TestMethod]
-    public void UnrestrictedGuestEntersRealMode()
+    /// <summary>A real-mode guest at 1000:0000 under unrestricted guest and EPT (27.3.1.1 relaxations), entry controls in <paramref name="clearEntry"/> cleared too.</summary>
+    private static void RealModeGuest(VmxMachine m, uint clearEntry = 0)
     {
-        using var m = new VmxMachine().Ready();
         ValidEpt(m);
         Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
-        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest | clearEntry);
         m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
         m.Write(VmcsField.GuestCr4, Cr4.VMXE);
-        m.Write(VmcsField.GuestIa32Efer, 0);
         m.Write(VmcsField.GuestCsSelector, 0x1000);
         m.Write(VmcsField.GuestCsBase, 0x10000);
         m.Write(VmcsField.GuestCsLimit, 0xFFFF);
@@ -253,6 +251,14 @@ public sealed class VmEntryCheckTests
         }
         m.Write(VmcsField.GuestRip, 0);
         m.Write(VmcsField.GuestRsp, 0x7000);
+    }
+
+    [TestMethod]
+    public void UnrestrictedGuestEntersRealMode()
+    {
+        using var m = new VmxMachine().Ready();
+        RealModeGuest(m);
+        m.Write(VmcsField.GuestIa32Efer, 0);
         m.Code(a => { a.mov(ax, 0x1234); a.hlt(); }, VmxMachine.GuestCode, 16);
         var exit = m.LaunchAndRun();
         Assert.AreEqual(VmExitReason.Hlt, exit.BasicReason, "real mode is a valid guest with unrestricted guest (27.3.1.1)");
@@ -266,24 +272,8 @@ public sealed class VmEntryCheckTests
         // 27.3.2.1: with "load IA32_EFER" = 0, EFER.LMA is loaded with "IA-32e mode guest", and EFER.LME
         // too only if CR0.PG is being set to 1; with paging off LME keeps its value (here the 64-bit host's 1).
         using var m = new VmxMachine().Ready();
-        ValidEpt(m);
-        Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
-        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest | VmEntryControls.LoadIa32Efer);
+        RealModeGuest(m, VmEntryControls.LoadIa32Efer);
         m.SetControl(VmcsField.VmExitControls, VmExitControls.SaveIa32Efer);
-        m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
-        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
-        m.Write(VmcsField.GuestCsSelector, 0x1000);
-        m.Write(VmcsField.GuestCsBase, 0x10000);
-        m.Write(VmcsField.GuestCsLimit, 0xFFFF);
-        m.Write(VmcsField.GuestCsAccessRights, 0x93);
-        foreach (var s in new[] { 0, 2, 3, 4, 5 })
-        {
-            m.Write((VmcsField)((uint)VmcsField.GuestEsSelector + (uint)s * 2), 0);
-            m.Write((VmcsField)((uint)VmcsField.GuestEsLimit + (uint)s * 2), 0xFFFF);
-            m.Write((VmcsField)((uint)VmcsField.GuestEsAccessRights + (uint)s * 2), 0x93);
-        }
-        m.Write(VmcsField.GuestRip, 0);
-        m.Write(VmcsField.GuestRsp, 0x7000);
         m.Code(a => a.hlt(), VmxMachine.GuestCode, 16);
         Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
         var efer = m.Read(VmcsField.GuestIa32Efer);
@@ -309,23 +299,7 @@ public sealed class VmEntryCheckTests
         // error code; in real mode (unrestricted guest, CR0.PE = 0) none is pushed, as 27.2.1.3 also requires
         // for the reinjection of that event.
         using var m = new VmxMachine().Ready();
-        ValidEpt(m);
-        Proc2(m, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
-        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
-        m.Write(VmcsField.GuestCr0, Cr0.NE | Cr0.ET);
-        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
-        m.Write(VmcsField.GuestCsSelector, 0x1000);
-        m.Write(VmcsField.GuestCsBase, 0x10000);
-        m.Write(VmcsField.GuestCsLimit, 0xFFFF);
-        m.Write(VmcsField.GuestCsAccessRights, 0x93);
-        foreach (var s in new[] { 0, 2, 3, 4, 5 })
-        {
-            m.Write((VmcsField)((uint)VmcsField.GuestEsSelector + (uint)s * 2), 0);
-            m.Write((VmcsField)((uint)VmcsField.GuestEsLimit + (uint)s * 2), 0xFFFF);
-            m.Write((VmcsField)((uint)VmcsField.GuestEsAccessRights + (uint)s * 2), 0x93);
-        }
-        m.Write(VmcsField.GuestRip, 0);
-        m.Write(VmcsField.GuestRsp, 0x7000);
+        RealModeGuest(m);
         m.Write(VmcsField.ExceptionBitmap, 1 << 13);
         m.Code(a => { a.mov(eax, __dword_ptr[0xFFFE]); a.hlt(); }, VmxMachine.GuestCode, 16);
         var exit = m.LaunchAndRun();
