@@ -251,19 +251,22 @@ public sealed class EventTests
         Assert.AreEqual(1UL, m.Cpu.GetDebugRegister(6) & 1);
     }
 
+    /// <summary>An IRETQ to CS 40h, beyond the GDT limit: #GP(40h) during the IRET.</summary>
+    private static void IretToABadSelector(Iced.Intel.Assembler a)
+    {
+        a.mov(rax, rsp);
+        a.push(VmxMachine.DataSelector);
+        a.push(rax);
+        a.pushfq();
+        a.push(0x40);
+        a.push((int)G);
+        a.iretq();
+    }
+
     [TestMethod]
     public void FaultDuringIretReportsNmiUnblocking()
     {
-        using var m = Guest(a =>
-        {
-            a.mov(rax, rsp);
-            a.push(VmxMachine.DataSelector);
-            a.push(rax);
-            a.pushfq();
-            a.push(0x40);
-            a.push((int)G);
-            a.iretq();
-        });
+        using var m = Guest(IretToABadSelector);
         m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.NmiExiting | PinBasedControls.VirtualNmis);
         m.Write(VmcsField.GuestInterruptibilityState, 8);
         m.Write(VmcsField.ExceptionBitmap, 1 << 13);
@@ -279,16 +282,7 @@ public sealed class EventTests
     {
         // 28.1: a VM exit from a fault during IRET with "NMI exiting" = 0 clears blocking by NMI before
         // the exit commences; 28.2.3: bit 12 of the exit interruption information records the unblocking.
-        using var m = Guest(a =>
-        {
-            a.mov(rax, rsp);
-            a.push(VmxMachine.DataSelector);
-            a.push(rax);
-            a.pushfq();
-            a.push(0x40);
-            a.push((int)G);
-            a.iretq();
-        });
+        using var m = Guest(IretToABadSelector);
         m.Write(VmcsField.GuestInterruptibilityState, 8);
         m.Write(VmcsField.ExceptionBitmap, 1 << 13);
         var exit = m.LaunchAndRun();
