@@ -50,8 +50,9 @@ public sealed unsafe partial class Processor
                 ecx = Chars(vendor, 8);
                 break;
             case 1:
-                // Family 6, model 0x3A, stepping 9: an Ivy Bridge-class signature.
-                eax = 0x000306A9;
+                // Intel: family 6, model 3Ah, stepping 9 (Ivy Bridge class). AMD: family 19h (base 0Fh +
+                // extended 0Ah), model 01h, stepping 1 (Zen 3 class, which has every feature announced here).
+                eax = Vendor == CpuVendor.Intel ? 0x000306A9u : 0x00A00F11u;
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
                 ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | ExtraFeatureEcx;
                 edx = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)

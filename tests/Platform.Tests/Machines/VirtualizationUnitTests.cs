@@ -44,8 +44,9 @@ public sealed class VirtualizationUnitTests
             Assert.AreEqual(0x68747541u, ebx, "'Auth' of AuthenticAMD");
             cpu.Cpuid(0x80000001, 0, out _, out _, out var ecx, out _);
             Assert.AreNotEqual(0u, ecx & (1u << 2), "CPUID 8000_0001h ECX.SVM (APM vol. 2, 15.4)");
-            cpu.Cpuid(1, 0, out _, out _, out var ecx1, out _);
+            cpu.Cpuid(1, 0, out var eax1, out _, out var ecx1, out _);
             Assert.AreEqual(0u, ecx1 & (1u << 5), "no VMX on an AMD processor");
+            Assert.AreEqual(0x19u, ((eax1 >> 8) & 0xF) + ((eax1 >> 20) & 0xFF), "an AMD family: base 0Fh plus extended family (APM vol. 3, CPUID Fn0000_0001_EAX)");
             Assert.IsTrue(cpu.TryWriteMsr(0xC0000080, cpu.Efer | (1UL << 12)), "EFER.SVME is writable (APM vol. 2, 15.4)");
         }
     }
