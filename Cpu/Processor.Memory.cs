@@ -104,7 +104,11 @@ public sealed unsafe partial class Processor
     /// <summary>RIP wraps at the code size: 16, 32 or 64 bits.</summary>
     private ulong _ripMask = 0xFFFF;
 
-    private static bool IsCanonical(ulong linear) => (ulong)((long)(linear << 16) >> 16) == linear;
+    /// <summary>A 48-bit linear address sign-extended to 64 bits (SDM vol. 1, 3.3.7.1).</summary>
+    public static ulong Canonical(ulong linear) => (ulong)((long)(linear << 16) >> 16);
+
+    /// <summary>Whether bits 63:47 of <paramref name="linear"/> are all equal (SDM vol. 1, 3.3.7.1).</summary>
+    public static bool IsCanonical(ulong linear) => Canonical(linear) == linear;
 
     /// <summary>Segmentation: offset to linear address with the limit and type checks; raises #GP(0) or #SS(0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using Sim.Cpu;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
 
@@ -27,13 +28,12 @@ internal static class VmcbSegment
     public static SegmentRegister Read(PhysicalMemory memory, ulong field, bool mayBeUnusable) => new()
     {
         Selector = (ushort)memory.Read(field + VmcbLayout.SegmentSelector, 2),
-        Base = Canonical(memory.Read(field + VmcbLayout.SegmentBase, 8)),
+        Base = Processor.Canonical(memory.Read(field + VmcbLayout.SegmentBase, 8)),
         Limit = (uint)memory.Read(field + VmcbLayout.SegmentLimit, 4),
         Attributes = ToProcessor((ushort)memory.Read(field + VmcbLayout.SegmentAttrib, 2), mayBeUnusable),
     };
 
     /// <summary>VMRUN and #VMEXIT canonicalize the segment bases they load: bit 47 sign-extended to bit 63 (APM vol. 2, 15.5.1).</summary>
-    private static ulong Canonical(ulong address) => (ulong)((long)(address << 16) >> 16);
 
     public static void Write(PhysicalMemory memory, ulong field, in SegmentRegister segment)
     {

@@ -99,7 +99,7 @@ public sealed partial class VmxUnit
         if ((~cr0 & VmxCapability.Cr0Fixed0) != 0 || (cr0 & ~VmxCapability.Cr0Fixed1) != 0) return false;
         if ((~cr4 & VmxCapability.Cr4Fixed0) != 0 || (cr4 & ~VmxCapability.Cr4Fixed1) != 0) return false;
         if (!IsValidPhysicalAddress(v[VmcsField.HostCr3])) return false;
-        if (!IsCanonical(v[VmcsField.HostIa32SysenterEsp]) || !IsCanonical(v[VmcsField.HostIa32SysenterEip])) return false;
+        if (!Processor.IsCanonical(v[VmcsField.HostIa32SysenterEsp]) || !Processor.IsCanonical(v[VmcsField.HostIa32SysenterEip])) return false;
         var hostLong = (exit & VmExitControls.HostAddressSpaceSize) != 0;
         if ((exit & VmExitControls.LoadIa32Pat) != 0 && !ValidPat(v[VmcsField.HostIa32Pat])) return false;
         if ((exit & VmExitControls.LoadIa32Efer) != 0)
@@ -112,15 +112,15 @@ public sealed partial class VmxUnit
             if ((v[f] & 7) != 0) return false;
         if (v[VmcsField.HostCsSelector] == 0 || v[VmcsField.HostTrSelector] == 0) return false;
         if (!hostLong && v[VmcsField.HostSsSelector] == 0) return false;
-        if (!IsCanonical(v[VmcsField.HostFsBase]) || !IsCanonical(v[VmcsField.HostGsBase]) || !IsCanonical(v[VmcsField.HostGdtrBase])
-            || !IsCanonical(v[VmcsField.HostIdtrBase]) || !IsCanonical(v[VmcsField.HostTrBase])) return false;
+        if (!Processor.IsCanonical(v[VmcsField.HostFsBase]) || !Processor.IsCanonical(v[VmcsField.HostGsBase]) || !Processor.IsCanonical(v[VmcsField.HostGdtrBase])
+            || !Processor.IsCanonical(v[VmcsField.HostIdtrBase]) || !Processor.IsCanonical(v[VmcsField.HostTrBase])) return false;
         // Address-space size (27.2.3): the processor must be in IA-32e mode to return to a 64-bit host, and only then.
         if (_cpu.InLongMode != hostLong) return false;
         if (!hostLong)
         {
             if ((entry & VmEntryControls.Ia32eModeGuest) != 0 || (cr4 & Cr4.PCIDE) != 0 || (v[VmcsField.HostRip] >> 32) != 0) return false;
         }
-        else if ((cr4 & Cr4.PAE) == 0 || !IsCanonical(v[VmcsField.HostRip])) return false;
+        else if ((cr4 & Cr4.PAE) == 0 || !Processor.IsCanonical(v[VmcsField.HostRip])) return false;
         return true;
     }
 
@@ -177,7 +177,7 @@ public sealed partial class VmxUnit
         if (ia32e && ((cr0 & Cr0.PG) == 0 || (cr4 & Cr4.PAE) == 0)) return false;
         if (!ia32e && (cr4 & Cr4.PCIDE) != 0) return false;
         if (!IsValidPhysicalAddress(v[VmcsField.GuestCr3])) return false;
-        if (!IsCanonical(v[VmcsField.GuestIa32SysenterEsp]) || !IsCanonical(v[VmcsField.GuestIa32SysenterEip])) return false;
+        if (!Processor.IsCanonical(v[VmcsField.GuestIa32SysenterEsp]) || !Processor.IsCanonical(v[VmcsField.GuestIa32SysenterEip])) return false;
         if ((entry & VmEntryControls.LoadIa32Pat) != 0 && !ValidPat(v[VmcsField.GuestIa32Pat])) return false;
         if ((entry & VmEntryControls.LoadIa32Efer) != 0)
         {
@@ -251,8 +251,8 @@ public sealed partial class VmxUnit
             }
             else if (!unrestricted && type <= 11 && dpl < (sel & 3)) return false;
         }
-        if (!IsCanonical(v[VmcsField.GuestFsBase]) || !IsCanonical(v[VmcsField.GuestGsBase]) || !IsCanonical(v[VmcsField.GuestTrBase])) return false;
-        if (ldtrUsable && !IsCanonical(v[VmcsField.GuestLdtrBase])) return false;
+        if (!Processor.IsCanonical(v[VmcsField.GuestFsBase]) || !Processor.IsCanonical(v[VmcsField.GuestGsBase]) || !Processor.IsCanonical(v[VmcsField.GuestTrBase])) return false;
+        if (ldtrUsable && !Processor.IsCanonical(v[VmcsField.GuestLdtrBase])) return false;
         var trAr = v[VmcsField.GuestTrAccessRights];
         var trType = trAr & 0xF;
         if (!(trType == 11 || (!ia32e && trType == 3))) return false;
@@ -265,14 +265,14 @@ public sealed partial class VmxUnit
         }
 
         // Descriptor-table registers (27.3.1.3).
-        if (!IsCanonical(v[VmcsField.GuestGdtrBase]) || !IsCanonical(v[VmcsField.GuestIdtrBase])) return false;
+        if (!Processor.IsCanonical(v[VmcsField.GuestGdtrBase]) || !Processor.IsCanonical(v[VmcsField.GuestIdtrBase])) return false;
         if ((v[VmcsField.GuestGdtrLimit] >> 16) != 0 || (v[VmcsField.GuestIdtrLimit] >> 16) != 0) return false;
 
         // RIP and RFLAGS (27.3.1.4).
         var rip = v[VmcsField.GuestRip];
         var csLong = (v[VmcsField.GuestCsAccessRights] & 0x2000) != 0;
         if ((!ia32e || !csLong) && (rip >> 32) != 0) return false;
-        if (ia32e && csLong && !IsCanonical(rip)) return false;
+        if (ia32e && csLong && !Processor.IsCanonical(rip)) return false;
         if ((rflags & ~0x3F7FD7UL) != 0 || (rflags & Rflags.Reserved1) == 0) return false;
         if (v86 && (ia32e || (cr0 & Cr0.PE) == 0)) return false;
         var injection = (uint)v[VmcsField.VmEntryInterruptionInformation];

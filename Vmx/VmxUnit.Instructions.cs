@@ -35,11 +35,7 @@ public sealed partial class VmxUnit
         value = 0;
         var fault = Check(Mnemonic.Vmread);
         if (fault.HasValue) return fault.Value;
-        var size = _cpu.CodeBitness == 64 ? 8 : 4;
-        if (size == 4) encoding = (uint)encoding;
-        var r = VmreadCore(encoding, out value);
-        if (size == 4) value = (uint)value;
-        return r;
+        return VmreadCore(encoding, _cpu.CodeBitness == 64 ? 8 : 4, out value);
     }
 
     public VmxResult Vmwrite(VmcsField field, ulong value) => Vmwrite((ulong)field, value);
@@ -48,13 +44,7 @@ public sealed partial class VmxUnit
     {
         var fault = Check(Mnemonic.Vmwrite);
         if (fault.HasValue) return fault.Value;
-        var size = _cpu.CodeBitness == 64 ? 8 : 4;
-        if (size == 4)
-        {
-            encoding = (uint)encoding;
-            value = (uint)value;
-        }
-        return VmwriteCore(encoding, value, size);
+        return VmwriteCore(encoding, value, _cpu.CodeBitness == 64 ? 8 : 4);
     }
 
     public VmxResult Vmlaunch() => Check(Mnemonic.Vmlaunch) ?? Enter(resume: false);
@@ -77,9 +67,15 @@ public sealed partial class VmxUnit
     private VmxResult? Check(Mnemonic m)
     {
         if (InNonRootOperation) return VmxResult.Fault(ExceptionVector.UD);
-        var vector = ModeFault(m);
-        if (vector < 0) vector = PrivilegeFault(m);
+        var vector = InstructionFault(m);
         return vector < 0 ? null : VmxResult.Fault(vector);
+    }
+
+    /// <summary>The #UD or #GP(0) a VMX instruction raises before it does anything; -1 when none.</summary>
+    private int InstructionFault(Mnemonic m)
+    {
+        var vector = ModeFault(m);
+        return vector >= 0 ? vector : PrivilegeFault(m);
     }
 
     /// <summary>#UD of a VMX instruction from the processor mode; -1 when none.</summary>
@@ -186,14 +182,17 @@ public sealed partial class VmxUnit
         return null;
     }
 
-    private VmxResult VmreadCore(ulong encoding, out ulong value)
+    /// <summary>VMREAD with an operand of <paramref name="operandSize"/> bytes: a 32-bit operand names the encoding in its low half and receives the low half of the field.</summary>
+    private VmxResult VmreadCore(ulong encoding, int operandSize, out ulong value)
     {
         value = 0;
         if (_current == null) return VmxResult.FailInvalid;
+        if (operandSize == 4) encoding = (uint)encoding;
         var slot = Vmcs.Slot(encoding, out var high);
         if (slot < 0) return VmFail(VmxInstructionError.UnsupportedVmcsComponent);
         value = _current.GetSlot(slot);
         if (high) value >>= 32;
+        if (operandSize == 4) value = (uint)value;
         return VmxResult.Succeed;
     }
 
@@ -201,6 +200,7 @@ public sealed partial class VmxUnit
     private VmxResult VmwriteCore(ulong encoding, ulong value, int operandSize)
     {
         if (_current == null) return VmxResult.FailInvalid;
+        if (operandSize == 4) encoding = (uint)encoding;
         var slot = Vmcs.Slot(encoding, out var high);
         if (slot < 0) return VmFail(VmxInstructionError.UnsupportedVmcsComponent);
         if (Vmcs.IsReadOnly((uint)encoding)) return VmFail(VmxInstructionError.VmwriteToReadOnlyVmcsComponent);
@@ -234,7 +234,7 @@ public sealed partial class VmxUnit
         switch (type)
         {
             case 0:
-                if (!IsCanonical(linear)) return VmFail(VmxInstructionError.InvalidOperandToInveptInvvpid);
+                if (!Processor.IsCanonical(linear)) return VmFail(VmxInstructionError.InvalidOperandToInveptInvvpid);
                 _cpu.FlushTranslationPage(linear);
                 break;
             case 2:
@@ -256,8 +256,7 @@ public sealed partial class VmxUnit
             or Mnemonic.Vmwrite or Mnemonic.Vmlaunch or Mnemonic.Vmresume or Mnemonic.Invept or Mnemonic.Invvpid or Mnemonic.Vmcall))
             return Fault(ExceptionVector.UD);
         var ii = _cpu.CurrentInstruction;
-        var vector = ModeFault(m);
-        if (vector < 0) vector = PrivilegeFault(m);
+        var vector = InstructionFault(m);
         if (vector >= 0) return Fault(vector);
         VmxResult r;
         switch (m)
@@ -275,12 +274,9 @@ public sealed partial class VmxUnit
             case Mnemonic.Vmread:
             {
                 var size = ii.OperandSize;
-                var encoding = _cpu.GetGpr(ii.HasMemoryOperand ? ii.Register : ii.RmRegister);
-                if (size == 4) encoding = (uint)encoding;
-                r = VmreadCore(encoding, out var value);
+                r = VmreadCore(_cpu.GetGpr(ii.HasMemoryOperand ? ii.Register : ii.RmRegister), size, out var value);
                 if (r.Succeeded)
                 {
-                    if (size == 4) value = (uint)value;
                     if (ii.HasMemoryOperand)
                     {
                         if (!_cpu.WriteOperand(size, value)) return true;
@@ -298,13 +294,7 @@ public sealed partial class VmxUnit
                     if (!_cpu.ReadOperand(size, out value)) return true;
                 }
                 else value = _cpu.GetGpr(ii.RmRegister);
-                var encoding = _cpu.GetGpr(ii.Register);
-                if (size == 4)
-                {
-                    encoding = (uint)encoding;
-                    value = (uint)value;
-                }
-                r = VmwriteCore(encoding, value, size);
+                r = VmwriteCore(_cpu.GetGpr(ii.Register), value, size);
                 break;
             }
             case Mnemonic.Vmlaunch or Mnemonic.Vmresume:

@@ -124,6 +124,4 @@ public sealed partial class VmxUnit : IVirtualizationHooks
     }
 
     private static bool IsValidPhysicalAddress(ulong pa) => (pa >> Processor.MaxPhysicalAddressBits) == 0;
-
-    private static bool IsCanonical(ulong address) => (ulong)((long)(address << 16) >> 16) == address;
 }
