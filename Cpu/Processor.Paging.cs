@@ -50,13 +50,19 @@ public sealed unsafe partial class Processor
         (cr0 & Registers.Cr0.PG) != 0 && (cr4 & Registers.Cr4.PAE) != 0 && (efer & Registers.Efer.LMA) == 0;
 
     /// <summary>
+    /// Whether a PAE PDPTE may be loaded: not present, or with bits 2:1, 8:5 and those beyond the
+    /// physical-address width clear (SDM vol. 3, 4.4.1; AMD APM vol. 2, 5.3.3).
+    /// </summary>
+    public static bool IsLegalPdpte(ulong pdpte) =>
+        (pdpte & PtePresent) == 0 || (pdpte & (~((1UL << MaxPhysicalAddressBits) - 1) | 0x1E6)) == 0;
+
+    /// <summary>
     /// Loads the PDPTE registers from the table CR3 points to. False, with nothing loaded, when a
     /// present entry has reserved bits set: MOV to CR0, CR3 or CR4 then raises #GP(0).
     /// </summary>
     private bool TryLoadPdptes(ulong cr3)
     {
         Span<ulong> entries = stackalloc ulong[4];
-        var reserved = ~((1UL << MaxPhysicalAddressBits) - 1) | 0x1E6;
         // The 32-byte table never crosses a page, so one second-level translation covers it.
         var table = (cr3 & 0xFFFFFFE0UL) & _memory.A20Mask;
         if (_secondLevel != null && !_secondLevel.Translate(this, table, GuestPhysicalAccess.Read | GuestPhysicalAccess.PagingStructure, 0, out table))
@@ -64,7 +70,7 @@ public sealed unsafe partial class Processor
         for (var i = 0; i < 4; i++)
         {
             entries[i] = _memory.Read(table + (ulong)(i * 8), 8);
-            if ((entries[i] & PtePresent) != 0 && (entries[i] & reserved) != 0) return false;
+            if (!IsLegalPdpte(entries[i])) return false;
         }
         entries.CopyTo(_pdpte);
         return true;

@@ -181,17 +181,12 @@ public sealed partial class SvmUnit
         return VmcbConsistencyCheck.None;
     }
 
-    /// <summary>Whether no present PDPE of the table at <paramref name="cr3"/> sets a reserved bit: 2:1, 8:5 or MAXPHYADDR and up (APM vol. 2, 5.3.3).</summary>
+    /// <summary>Whether no present PDPE of the table at <paramref name="cr3"/> sets a reserved bit (APM vol. 2, 5.3.3).</summary>
     private bool LegalPdpes(ulong cr3)
     {
-        const ulong reservedLow = 0x1E6;
-        var reserved = ~(MaxPhysicalAddress - 1) | reservedLow;
         var table = cr3 & 0xFFFFFFE0UL;
         for (var i = 0UL; i < 4; i++)
-        {
-            var pdpe = _memory.Read(table + i * 8, 8);
-            if ((pdpe & 1) != 0 && (pdpe & reserved) != 0) return false;
-        }
+            if (!Processor.IsLegalPdpte(_memory.Read(table + i * 8, 8))) return false;
         return true;
     }
 

@@ -93,7 +93,7 @@ public sealed partial class VmxUnit
         {
             var table = cr3 & 0xFFFFFFE0;
             for (var i = 0; i < 4; i++)
-                if (!PdpteOk(_memory.Read(table + (ulong)i * 8, 8))) return false;
+                if (!Processor.IsLegalPdpte(_memory.Read(table + (ulong)i * 8, 8))) return false;
         }
         ulong efer;
         if (Has(_entryControls, VmEntryControls.LoadIa32Efer)) efer = v[VmcsField.GuestIa32Efer];

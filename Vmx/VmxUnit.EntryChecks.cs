@@ -332,7 +332,7 @@ public sealed partial class VmxUnit
         if ((proc2 & SecondaryProcessorBasedControls.EnableEpt) != 0 && PaePaging(cr0, cr4, ia32e))
         {
             for (var i = 0; i < 4; i++)
-                if (!PdpteOk(v[(VmcsField)((uint)VmcsField.GuestPdpte0 + (uint)i * 2)]))
+                if (!Processor.IsLegalPdpte(v[(VmcsField)((uint)VmcsField.GuestPdpte0 + (uint)i * 2)]))
                 {
                     qualification = 2;
                     return false;
@@ -342,8 +342,4 @@ public sealed partial class VmxUnit
     }
 
     private static bool PaePaging(ulong cr0, ulong cr4, bool ia32e) => (cr0 & Cr0.PG) != 0 && (cr4 & Cr4.PAE) != 0 && !ia32e;
-
-    /// <summary>A present PDPTE has bits 2:1, 8:5 and those beyond the physical-address width clear (SDM vol. 3, 4.4.1).</summary>
-    private static bool PdpteOk(ulong pdpte) =>
-        (pdpte & 1) == 0 || ((pdpte & 0x1E6) == 0 && (pdpte >> Processor.MaxPhysicalAddressBits) == 0);
 }
