@@ -246,42 +246,15 @@ public sealed partial class SvmHypervisorGuest
             Store64(GuestPml4, GuestPdpt | 7);
             Store64(GuestPdpt, GuestPd | 7);
             Store64(GuestPdpt + 8, UnmappedTablePage | 7);
-            var fill = a.CreateLabel();
-            a.xor(ecx, ecx);
-            a.Label(ref fill);
-            a.mov(rax, rcx);
-            a.shl(rax, 21);
-            a.or(rax, 0x87);
-            a.mov(__qword_ptr[rcx * 8 + (long)GuestPd], rax);
-            a.inc(ecx);
-            a.cmp(ecx, 512);
-            a.jb(fill);
+            FillTable(GuestPd, 512, 21, 0x87);
 
             // The nested tables: identity over 64 MiB by 2-MiB pages, except 40_0000h-5F_FFFFh by 4-KiB pages without the two left-out pages.
             code.ZeroPages(NestedPml4, 4);
             Store64(NestedPml4, NestedPdpt | 7);
             Store64(NestedPdpt, NestedPd | 7);
-            var nestedFill = a.CreateLabel();
-            a.xor(ecx, ecx);
-            a.Label(ref nestedFill);
-            a.mov(rax, rcx);
-            a.shl(rax, 21);
-            a.or(rax, 0x87);
-            a.mov(__qword_ptr[rcx * 8 + (long)NestedPd], rax);
-            a.inc(ecx);
-            a.cmp(ecx, 32);
-            a.jb(nestedFill);
+            FillTable(NestedPd, 32, 21, 0x87);
             Store64(NestedPd + (0x400000 >> 21) * 8, NestedPt | 7);
-            var ptFill = a.CreateLabel();
-            a.xor(ecx, ecx);
-            a.Label(ref ptFill);
-            a.mov(rax, rcx);
-            a.shl(rax, 12);
-            a.add(rax, 0x400007);
-            a.mov(__qword_ptr[rcx * 8 + (long)NestedPt], rax);
-            a.inc(ecx);
-            a.cmp(ecx, 512);
-            a.jb(ptFill);
+            FillTable(NestedPt, 512, 12, 0x400007);
             a.mov(__qword_ptr[NestedPt + ((UnmappedPage - 0x400000) >> 12) * 8], 0);
             a.mov(__qword_ptr[NestedPt + ((UnmappedTablePage - 0x400000) >> 12) * 8], 0);
 
@@ -322,6 +295,22 @@ public sealed partial class SvmHypervisorGuest
             a.Label(ref _nripSave);
             a.db(0);
             code.EmitBlobs();
+        }
+
+        /// <summary>Fills <paramref name="count"/> entries of the table at <paramref name="table"/>: entry i maps (i &lt;&lt; <paramref name="pageShift"/>) + <paramref name="first"/>, the first page's address and flags.</summary>
+        private void FillTable(ulong table, int count, int pageShift, int first)
+        {
+            var a = _a;
+            var fill = a.CreateLabel();
+            a.xor(ecx, ecx);
+            a.Label(ref fill);
+            a.mov(rax, rcx);
+            a.shl(rax, (byte)pageShift);
+            a.add(rax, first);
+            a.mov(__qword_ptr[rcx * 8 + (long)table], rax);
+            a.inc(ecx);
+            a.cmp(ecx, count);
+            a.jb(fill);
         }
 
         private void PrintQword(ulong address)
