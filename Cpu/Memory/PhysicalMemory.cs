@@ -4,7 +4,8 @@ using Sim.Cpu.Bus;
 namespace Sim.Cpu.Memory;
 
 /// <summary>
-/// The physical address space: RAM as one contiguous native block from address 0, with 4 KiB pages
+/// The physical address space: RAM as one contiguous native block from address 0 (reserved up
+/// front, committed by the host as the guest touches it), with 4 KiB pages
 /// that devices claim for MMIO laid over it (or above it). Addresses that neither RAM nor a device
 /// backs read as all ones and ignore writes, as on a PC bus with nothing decoding them.
 /// </summary>
@@ -12,6 +13,8 @@ public sealed unsafe class PhysicalMemory : IDisposable
 {
     public const int PageShift = 12;
     public const ulong PageSize = 1UL << PageShift;
+
+    public const ulong MaximumRamSize = 64UL << 30;
 
     private const byte KindMmio = 1;
     private const byte KindCode = 2;
@@ -26,11 +29,10 @@ public sealed unsafe class PhysicalMemory : IDisposable
     {
         if (ramSize == 0 || (ramSize & (PageSize - 1)) != 0)
             throw new ArgumentException("RAM size must be a non-zero multiple of 4 KiB.", nameof(ramSize));
-        if (ramSize > 64UL << 30)
+        if (ramSize > MaximumRamSize)
             throw new ArgumentException("RAM size is limited to 64 GiB.", nameof(ramSize));
         RamSize = ramSize;
-        _ram = (byte*)NativeMemory.AlignedAlloc((nuint)ramSize, 4096);
-        NativeMemory.Clear(_ram, (nuint)ramSize);
+        _ram = HostPages.Reserve(ramSize);
         _pageFlags = new byte[ramSize >> PageShift];
         CodeCache = new DecodedBlockCache(this);
     }
@@ -96,8 +98,11 @@ public sealed unsafe class PhysicalMemory : IDisposable
     /// <summary>Called on a write to a RAM page: if it holds decoded code, that code is dropped.</summary>
     internal void NotifyWrite(ulong address, int size)
     {
-        var first = address >> PageShift;
-        var last = (address + (ulong)size - 1) >> PageShift;
+        InvalidateCode(address >> PageShift, (address + (ulong)size - 1) >> PageShift);
+    }
+
+    private void InvalidateCode(ulong first, ulong last)
+    {
         for (var page = first; page <= last; page++)
         {
             if (page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindCode) != 0)
@@ -171,6 +176,27 @@ public sealed unsafe class PhysicalMemory : IDisposable
         if (data.Length > 0) NotifyWrite(address, data.Length);
     }
 
+    /// <summary>Sets [address, address + length) of RAM to zeros; whole pages go back to the host.</summary>
+    public void Zero(ulong address, ulong length)
+    {
+        if (address > RamSize || length > RamSize - address)
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{length:x} lies outside RAM (0x{RamSize:x} bytes).");
+        if (length == 0) return;
+        var firstPage = (address + PageSize - 1) & ~(PageSize - 1);
+        var endPage = (address + length) & ~(PageSize - 1);
+        if (firstPage >= endPage)
+        {
+            NativeMemory.Clear(_ram + address, (nuint)length);
+        }
+        else
+        {
+            NativeMemory.Clear(_ram + address, (nuint)(firstPage - address));
+            HostPages.Discard(_ram + firstPage, endPage - firstPage);
+            NativeMemory.Clear(_ram + endPage, (nuint)(address + length - endPage));
+        }
+        InvalidateCode(address >> PageShift, (address + length - 1) >> PageShift);
+    }
+
     public void ReadBytes(ulong address, Span<byte> data)
     {
         if (address + (ulong)data.Length > RamSize)
@@ -182,12 +208,12 @@ public sealed unsafe class PhysicalMemory : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        NativeMemory.AlignedFree(_ram);
+        HostPages.Release(_ram, RamSize);
         GC.SuppressFinalize(this);
     }
 
     ~PhysicalMemory()
     {
-        if (!_disposed) NativeMemory.AlignedFree(_ram);
+        if (!_disposed) HostPages.Release(_ram, RamSize);
     }
 }
