@@ -11,4 +11,12 @@ public sealed record ImageLoadOptions(
     ulong MemorySize = 64UL << 20,
     string CommandLine = "",
     IReadOnlyList<string>? Modules = null,
-    ImageFormat Format = ImageFormat.Auto);
+    ImageFormat Format = ImageFormat.Auto)
+{
+    /// <summary>The file a module specification names: its first word; null if it is blank.</summary>
+    public static string? ModulePath(string module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return module.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+    }
+}

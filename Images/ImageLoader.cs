@@ -8,7 +8,8 @@ public static class ImageLoader
     public static BootImage Load(string path, ImageLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Load(ReadFile(path, "image"), path, options);
+        ArgumentNullException.ThrowIfNull(options);
+        return Load(ImageFile.Read(path, "image", options.MemorySize), path, options);
     }
 
     public static BootImage Load(byte[] bytes, string name, ImageLoadOptions options)
@@ -21,14 +22,41 @@ public static class ImageLoader
         }
 
         var format = options.Format == ImageFormat.Auto ? Detect(bytes, name, options) : options.Format;
+        CheckApplicable(format, name, options);
         return format switch
         {
             ImageFormat.Raw => RawLoader.Load(bytes, name, options),
             ImageFormat.BootSector => BootSectorLoader.Load(bytes, name, options),
             ImageFormat.Multiboot => MultibootLoader.Load(bytes, name, options),
-            ImageFormat.Elf64 => Elf64Loader.Load(bytes, name, options),
+            _ => Elf64Loader.Load(bytes, name, options),
+        };
+    }
+
+    /// <summary>Options that only one format uses are refused for the others rather than ignored.</summary>
+    private static void CheckApplicable(ImageFormat format, string name, ImageLoadOptions options)
+    {
+        var what = format switch
+        {
+            ImageFormat.Raw => "a raw image",
+            ImageFormat.BootSector => "a boot-sector image",
+            ImageFormat.Multiboot => "a Multiboot kernel",
+            ImageFormat.Elf64 => "an ELF64 image",
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, "unknown image format"),
         };
+        if (options.LoadAddress is not null && format != ImageFormat.Raw)
+        {
+            throw new ImageFormatException(name, $"is {what}, which loads where its format says: a load address applies to raw images only (choose the raw format to load it as one)");
+        }
+
+        if (format != ImageFormat.Multiboot && options.CommandLine.Length > 0)
+        {
+            throw new ImageFormatException(name, $"is {what}: a command line applies to Multiboot kernels only");
+        }
+
+        if (format != ImageFormat.Multiboot && options.Modules is { Count: > 0 })
+        {
+            throw new ImageFormatException(name, $"is {what}: modules apply to Multiboot kernels only");
+        }
     }
 
     /// <summary>The format that <see cref="ImageFormat.Auto"/> picks for these bytes.</summary>
@@ -75,17 +103,5 @@ public static class ImageLoader
         throw new ImageFormatException(name, badChecksumOffset >= 0
             ? $"Multiboot header at offset 0x{badChecksumOffset:X} has a bad checksum, and no other format matches (pass a load address to load it as a raw image)"
             : "unrecognized image format (not ELF, Multiboot or a boot sector); pass a load address to load it as a raw image");
-    }
-
-    internal static byte[] ReadFile(string path, string what)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException)
-        {
-            throw new ImageFormatException(path, $"cannot read {what}: {e.Message}", e);
-        }
     }
 }

@@ -22,7 +22,7 @@ internal static class Elf64Loader
         }
 
         var chunks = program.Chunks(bytes, name, options.MemorySize);
-        var entry = program.PhysicalEntry();
+        var entry = program.PhysicalEntry(name);
         if (entry > uint.MaxValue)
         {
             throw new ImageFormatException(name, $"ELF64 entry 0x{entry:X} lies above the 4 GiB that the platform identity-maps");

@@ -136,9 +136,8 @@ internal sealed class ElfProgram
         {
             var what = $"segment at p_paddr 0x{segment.PhysicalAddress:X} (p_memsz 0x{segment.MemorySize:X})";
             MemoryPlacement.EnsureInMemory(name, what, segment.PhysicalAddress, segment.MemorySize, memorySize);
-            var data = new byte[segment.MemorySize];
-            Array.Copy(bytes, (long)segment.Offset, data, 0, (long)segment.FileSize);
-            chunks.Add(new MemoryChunk(segment.PhysicalAddress, data));
+            var data = bytes.AsSpan((int)segment.Offset, (int)segment.FileSize).ToArray();
+            chunks.Add(new MemoryChunk(segment.PhysicalAddress, data, segment.MemorySize - segment.FileSize));
             pieces.Add((what, segment.PhysicalAddress, segment.MemorySize));
         }
 
@@ -154,8 +153,10 @@ internal sealed class ElfProgram
     /// <summary>
     /// e_entry translated to a physical address when it lies in a segment whose p_vaddr differs
     /// from its p_paddr, as GRUB 2 does, since the image starts with paging off or identity-mapped.
+    /// An entry outside every loaded segment would start the processor in memory the file never
+    /// filled, so it is refused.
     /// </summary>
-    public ulong PhysicalEntry()
+    public ulong PhysicalEntry(string name)
     {
         foreach (var segment in LoadSegments)
         {
@@ -165,7 +166,7 @@ internal sealed class ElfProgram
             }
         }
 
-        return Entry;
+        throw new ImageFormatException(name, $"ELF e_entry 0x{Entry:X} lies outside every PT_LOAD segment");
     }
 
     private static void Check(ElfLoadSegment segment, int fileLength, string name)
@@ -182,10 +183,5 @@ internal sealed class ElfProgram
                 $"PT_LOAD segment at file offset 0x{segment.Offset:X} (p_filesz 0x{segment.FileSize:X}) extends past the end of the file (0x{fileLength:X} bytes): truncated file");
         }
 
-        // Bounds the chunk allocation: a segment larger than 4 GiB cannot fit any simulated machine.
-        if (segment.MemorySize > uint.MaxValue)
-        {
-            throw new ImageFormatException(name, $"PT_LOAD segment at p_paddr 0x{segment.PhysicalAddress:X} has an implausible p_memsz 0x{segment.MemorySize:X}");
-        }
     }
 }

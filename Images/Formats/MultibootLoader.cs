@@ -43,7 +43,7 @@ internal static class MultibootLoader
             throw new ImageFormatException(name, "Multiboot header lacks the address fields (flag bit 16) that a non-ELF kernel needs");
         }
 
-        var occupied = kernel.Select(c => ($"kernel at 0x{c.Address:X}", c.Address, (ulong)c.Data.Length)).ToList();
+        var occupied = kernel.Select(c => ($"kernel at 0x{c.Address:X}", c.Address, c.Length)).ToList();
         var chunks = new List<MemoryChunk>(kernel);
         var modules = LoadModules(name, options, kernel.Max(c => c.End), chunks, occupied);
 
@@ -116,9 +116,8 @@ internal static class MultibootLoader
             throw new ImageFormatException(name, $"Multiboot entry_addr 0x{header.EntryAddr:X} lies outside the loaded kernel 0x{header.LoadAddr:X}-0x{end:X}");
         }
 
-        var data = new byte[end - header.LoadAddr];
-        Array.Copy(bytes, fileOffset, data, 0, loadLength);
-        return ([new MemoryChunk(header.LoadAddr, data)], header.EntryAddr);
+        var data = bytes.AsSpan((int)fileOffset, (int)loadLength).ToArray();
+        return ([new MemoryChunk(header.LoadAddr, data, end - loadEnd)], header.EntryAddr);
     }
 
     private static (IReadOnlyList<MemoryChunk>, uint) LoadElf(byte[] bytes, string name, ulong memorySize)
@@ -131,7 +130,7 @@ internal static class MultibootLoader
         }
 
         var chunks = program.Chunks(bytes, name, Math.Min(memorySize, 1UL << 32));
-        var entry = program.PhysicalEntry();
+        var entry = program.PhysicalEntry(name);
         if (entry > uint.MaxValue)
         {
             throw new ImageFormatException(name, $"Multiboot kernel entry 0x{entry:X} is not a 32-bit address");
@@ -147,9 +146,9 @@ internal static class MultibootLoader
         var cursor = MemoryPlacement.AlignUp(kernelEnd, PageSize);
         foreach (var module in options.Modules ?? [])
         {
-            var path = module.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()
+            var path = ImageLoadOptions.ModulePath(module)
                 ?? throw new ImageFormatException(name, "empty Multiboot module specification");
-            var data = ImageLoader.ReadFile(path, "module");
+            var data = ImageFile.Read(path, "module", options.MemorySize);
             MemoryPlacement.EnsureInMemory(name, $"module {path}", cursor, (ulong)data.Length, Math.Min(options.MemorySize, 1UL << 32));
             chunks.Add(new MemoryChunk(cursor, data));
             occupied.Add(($"module {path}", cursor, (ulong)data.Length));

@@ -20,9 +20,9 @@ public sealed class Elf64LoaderTests
         Assert.AreEqual(0x200000UL, image.Chunks[0].Address);
         CollectionAssert.AreEqual(text, image.Chunks[0].Data);
         Assert.AreEqual(0x300000UL, image.Chunks[1].Address);
-        Assert.AreEqual(0x2000, image.Chunks[1].Data.Length);
-        CollectionAssert.AreEqual(data, image.Chunks[1].Data[..0x80]);
-        Assert.IsTrue(image.Chunks[1].Data[0x80..].All(b => b == 0), "the bss (p_memsz beyond p_filesz) is zero");
+        Assert.AreEqual(0x2000UL, image.Chunks[1].Length);
+        CollectionAssert.AreEqual(data, image.Chunks[1].Data, "p_filesz bytes from the file");
+        Assert.AreEqual(0x2000UL - 0x80, image.Chunks[1].ZeroFill, "the bss (p_memsz beyond p_filesz) is zero");
     }
 
     [TestMethod]
@@ -40,9 +40,30 @@ public sealed class Elf64LoaderTests
     [TestMethod]
     public void EntryAboveTheIdentityMapIsRejected()
     {
-        var bytes = TestElf.Build64(0x1_0000_0000, TestSegment.Load(0x100000, new byte[16]));
+        var bytes = TestElf.Build64(0x1_0000_0000, TestSegment.Load(0x1_0000_0000, new byte[16]));
 
-        ExceptionAssert.ThrowsImageFormat(() => ImageLoader.Load(bytes, "far.elf", new ImageLoadOptions()), "far.elf", "4 GiB");
+        ExceptionAssert.ThrowsImageFormat(() => ImageLoader.Load(bytes, "far.elf", new ImageLoadOptions(MemorySize: 8UL << 30)), "far.elf", "4 GiB");
+    }
+
+    [TestMethod]
+    public void EntryOutsideEverySegmentIsRejected()
+    {
+        var bytes = TestElf.Build64(0x200000, TestSegment.Load(0x100000, new byte[16]));
+
+        ExceptionAssert.ThrowsImageFormat(() => ImageLoader.Load(bytes, "stray.elf", new ImageLoadOptions()), "stray.elf", "e_entry 0x200000", "outside every PT_LOAD segment");
+    }
+
+    [TestMethod]
+    public void BssLargerThanTwoGiBIsHeldAsZeroFillNotAsBytes()
+    {
+        // The largest .NET array is just under 2 GiB: a bss beyond that must not be allocated.
+        var bytes = TestElf.Build64(0x100000, new TestSegment(0x100000, 0x100000, TestElf.Pattern(0x100, 1), 0xC000_0000));
+
+        var image = ImageLoader.Load(bytes, "big.elf", new ImageLoadOptions(MemorySize: 4UL << 30));
+
+        Assert.AreEqual(0x100, image.Chunks[0].Data.Length);
+        Assert.AreEqual(0xC000_0000UL - 0x100, image.Chunks[0].ZeroFill);
+        Assert.AreEqual(0x100000UL + 0xC000_0000, image.Chunks[0].End);
     }
 
     [TestMethod]

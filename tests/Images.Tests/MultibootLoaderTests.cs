@@ -37,12 +37,12 @@ public sealed class MultibootLoaderTests
 
         var kernel = image.Chunks.Where(c => c.Address >= 0x100000 && c.Address < 0x103000).ToList();
         Assert.AreEqual(2, kernel.Count);
-        Assert.AreEqual(0x1000, kernel[0].Data.Length);
-        CollectionAssert.AreEqual(text, kernel[0].Data[..text.Length]);
-        Assert.IsTrue(kernel[0].Data[text.Length..].All(b => b == 0), "bss zeroed");
+        Assert.AreEqual(0x1000UL, kernel[0].Length);
+        CollectionAssert.AreEqual(text, kernel[0].Data);
+        Assert.AreEqual(0x1000UL - (ulong)text.Length, kernel[0].ZeroFill, "bss zeroed");
         Assert.AreEqual(0x102000UL, kernel[1].Address);
-        CollectionAssert.AreEqual(data, kernel[1].Data[..data.Length]);
-        Assert.AreEqual(0x1800, kernel[1].Data.Length);
+        CollectionAssert.AreEqual(data, kernel[1].Data);
+        Assert.AreEqual(0x1800UL, kernel[1].Length);
     }
 
     [TestMethod]
@@ -156,9 +156,23 @@ public sealed class MultibootLoaderTests
         Assert.AreEqual(0x100040u, entry.Eip);
         Assert.AreEqual(BootloaderMagic, entry.Eax);
         var kernel = image.Chunks.Single(c => c.Address == 0x100000);
-        Assert.AreEqual(0x4000, kernel.Data.Length, "loaded up to bss_end_addr");
-        CollectionAssert.AreEqual(bytes[..0x300], kernel.Data[..0x300], "load_end_addr - load_addr bytes from the file");
-        Assert.IsTrue(kernel.Data[0x300..].All(b => b == 0), "bss zeroed");
+        Assert.AreEqual(0x4000UL, kernel.Length, "loaded up to bss_end_addr");
+        CollectionAssert.AreEqual(bytes[..0x300], kernel.Data, "load_end_addr - load_addr bytes from the file");
+        Assert.AreEqual(0x4000UL - 0x300, kernel.ZeroFill, "bss zeroed");
+    }
+
+    [TestMethod]
+    public void AoutKludgeBssLargerThanTwoGiBIsHeldAsZeroFill()
+    {
+        const int headerOffset = 0x20;
+        var header = TestElf.MultibootHeader(0x00010003, 0, 0x100020, 0x100000, 0x100000 + 0x300, 0xC010_0000, 0x100040);
+        var bytes = TestElf.Concat(TestElf.Pattern(headerOffset, 1), header, TestElf.Pattern(0x400 - headerOffset - header.Length, 2));
+
+        var image = ImageLoader.Load(bytes, "big.aout", new ImageLoadOptions(MemorySize: 4UL << 30));
+
+        var kernel = image.Chunks.Single(c => c.Address == 0x100000);
+        Assert.AreEqual(0x300, kernel.Data.Length);
+        Assert.AreEqual(0xC010_0000UL, kernel.End, "up to bss_end_addr");
     }
 
     [TestMethod]
@@ -186,9 +200,9 @@ public sealed class MultibootLoaderTests
 
         Assert.AreEqual(0x300000u, ((ProtectedModeEntry)image.Entry).Eip);
         var kernel = image.Chunks.Single(c => c.Address == 0x300000);
-        Assert.AreEqual(0x2000, kernel.Data.Length);
+        Assert.AreEqual(0x2000UL, kernel.Length);
         var headerOffset = bytes.AsSpan().IndexOf(header);
-        CollectionAssert.AreEqual(bytes[headerOffset..], kernel.Data[..(bytes.Length - headerOffset)]);
+        CollectionAssert.AreEqual(bytes[headerOffset..], kernel.Data);
     }
 
     [TestMethod]
