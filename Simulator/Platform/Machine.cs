@@ -19,18 +19,24 @@ namespace Sim.Platform;
 /// </summary>
 public sealed class Machine : IDisposable
 {
-    /// <summary>Size of the platform's own area at the top of RAM (GDT and long-mode page tables).</summary>
+    /// <summary>Size of the platform's own area (GDT and long-mode page tables) for direct protected- and long-mode boots.</summary>
     public const ulong PlatformAreaSize = 0x10000;
+
+    /// <summary>The least RAM a PC needs here: the real-mode first MiB and room above it.</summary>
+    public const ulong MinimumMemoryBytes = 2UL << 20;
+
+    private const ulong LowMemoryEnd = 0x100000;
 
     private readonly Func<ulong>[] _timeSources;
     private Processor? _running;
+    private StopRequest? _stop;
     private bool _disposed;
 
     public Machine(MachineConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.Cpus < 1) throw new ArgumentOutOfRangeException(nameof(config), "A machine needs at least one processor.");
-        if (config.MemoryBytes < 2UL << 20) throw new ArgumentOutOfRangeException(nameof(config), "A PC needs at least 2 MiB of RAM.");
+        if (config.MemoryBytes < MinimumMemoryBytes) throw new ArgumentOutOfRangeException(nameof(config), "A PC needs at least 2 MiB of RAM.");
         Config = config;
         Memory = new PhysicalMemory(config.MemoryBytes);
         Clock = new MachineClock(config.CpuFrequencyHz);
@@ -149,8 +155,12 @@ public sealed class Machine : IDisposable
     /// <summary>Where <see cref="Load"/> put the long-mode PML4 (CR3), or 0.</summary>
     public ulong PageTableAddress { get; private set; }
 
-    /// <summary>The start of the platform's area at the top of RAM: GDT at +0x6000, PML4 at +0, PDPT at +0x1000, four PDs at +0x2000.</summary>
-    public ulong PlatformAreaBase => Memory.RamSize - PlatformAreaSize;
+    /// <summary>
+    /// The start of the platform's area, <see cref="PlatformAreaSize"/> bytes: GDT at +0x6000, PML4 at +0,
+    /// PDPT at +0x1000, four PDs at +0x2000. <see cref="Load"/> puts it at the highest 64 KiB below
+    /// min(RAM, 4 GiB) that no image chunk occupies.
+    /// </summary>
+    public ulong PlatformAreaBase { get; private set; }
 
     public ulong InstructionsRetired
     {
@@ -167,10 +177,20 @@ public sealed class Machine : IDisposable
     /// starts in the BIOS (<see cref="BiosRom"/>), which serves <see cref="BootImage.Disk"/> through INT 13h
     /// and whose boot sector it copies to 0000:7C00 first.
     /// </summary>
+    /// <exception cref="ImagePlacementException">A chunk lies outside RAM, or no free room is left for the platform's area.</exception>
     public void Load(BootImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        foreach (var chunk in image.Chunks) Memory.WriteBytes(chunk.Address, chunk.Data);
+        foreach (var chunk in image.Chunks)
+        {
+            if (chunk.Address > Memory.RamSize || chunk.Length > Memory.RamSize - chunk.Address)
+                throw new ImagePlacementException($"the image's bytes at 0x{chunk.Address:x}-0x{chunk.End:x} lie beyond the end of RAM (0x{Memory.RamSize:x} bytes)");
+        }
+        foreach (var chunk in image.Chunks)
+        {
+            Memory.WriteBytes(chunk.Address, chunk.Data);
+            Memory.Zero(chunk.Address + (ulong)chunk.Data.Length, chunk.ZeroFill);
+        }
         var bsp = Processors[0];
         switch (image.Entry)
         {
@@ -178,11 +198,11 @@ public sealed class Machine : IDisposable
                 LoadRealMode(bsp, image, real);
                 break;
             case ProtectedModeEntry pm:
-                CheckPlatformArea(image);
+                PlatformAreaBase = FreePlatformArea(image);
                 LoadProtectedMode(bsp, pm);
                 break;
             case LongModeEntry lm:
-                CheckPlatformArea(image);
+                PlatformAreaBase = FreePlatformArea(image);
                 LoadLongMode(bsp, lm);
                 break;
             default:
@@ -190,14 +210,28 @@ public sealed class Machine : IDisposable
         }
     }
 
-    private void CheckPlatformArea(BootImage image)
+    /// <summary>
+    /// The highest <see cref="PlatformAreaSize"/>-aligned window below min(RAM, 4 GiB) and above the first
+    /// MiB that no chunk overlaps: below 4 GiB because a 32-bit GDTR and CR3 must reach it.
+    /// </summary>
+    private ulong FreePlatformArea(BootImage image)
     {
-        foreach (var chunk in image.Chunks)
+        var top = Math.Min(Memory.RamSize, 1UL << 32) & ~(PlatformAreaSize - 1);
+        var candidate = top - PlatformAreaSize;
+        while (candidate >= LowMemoryEnd)
         {
-            if (chunk.Address < Memory.RamSize && chunk.End > PlatformAreaBase)
-                throw new InvalidOperationException(
-                    $"Chunk 0x{chunk.Address:x}-0x{chunk.End:x} overlaps the platform's page tables and GDT at 0x{PlatformAreaBase:x}-0x{Memory.RamSize:x}; give the machine more memory.");
+            ulong? lowest = null;
+            foreach (var c in image.Chunks)
+            {
+                if (c.Length > 0 && c.Address < candidate + PlatformAreaSize && c.End > candidate && (lowest is null || c.Address < lowest))
+                    lowest = c.Address;
+            }
+            if (lowest is not { } below) return candidate;
+            if (below < LowMemoryEnd + PlatformAreaSize) break;
+            candidate = (below - PlatformAreaSize) & ~(PlatformAreaSize - 1);
         }
+        throw new ImagePlacementException(
+            $"the image leaves no free {PlatformAreaSize / 1024} KiB between 1 MiB and 0x{top:x} for the platform's GDT and page tables; give the machine more memory");
     }
 
     private void LoadRealMode(Processor cpu, BootImage image, RealModeEntry entry)
@@ -285,7 +319,16 @@ public sealed class Machine : IDisposable
         return pml4;
     }
 
-    /// <summary>Runs until an exit port is written, CPU 0 triple-faults, nothing can run any more, or the instruction limit is reached.</summary>
+    /// <summary>
+    /// Asks <see cref="Run"/> to end with <see cref="RunOutcome.Stopped"/> and this exit status before
+    /// its next quantum; the first request wins. Safe from any thread, e.g. a signal handler: the
+    /// machine sees it between quanta, so the run stops at an instruction boundary.
+    /// </summary>
+    public void Stop(int exitCode, string message) => Interlocked.CompareExchange(ref _stop, new StopRequest(exitCode, message), null);
+
+    private sealed record StopRequest(int ExitCode, string Message);
+
+    /// <summary>Runs until an exit port is written, CPU 0 triple-faults, nothing can run any more, the instruction limit is reached, or <see cref="Stop"/> is called.</summary>
     public RunResult Run()
     {
         var stopwatch = Stopwatch.StartNew();
@@ -293,6 +336,8 @@ public sealed class Machine : IDisposable
         var max = Config.MaxInstructions;
         while (true)
         {
+            if (Volatile.Read(ref _stop) is { } stop)
+                return Finish(RunOutcome.Stopped, stop.ExitCode, $"{stop.Message} at {Location(Processors[0])}", stopwatch);
             if (Control.Outcome is { } requested) return Finish(requested, Control.ExitCode, Control.Message, stopwatch);
             var retired = InstructionsRetired;
             if (max is { } limit && retired >= limit)

@@ -21,15 +21,15 @@ public sealed record MachineConfig
     /// <summary>Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have retired on all processors together.</summary>
     public ulong? MaxInstructions { get; init; }
 
-    /// <summary>Where COM1's output goes (and the 0xE9 debug console's, unless <see cref="DebugConsole"/> is set).</summary>
-    public TextWriter Console { get; init; } = System.Console.Out;
+    /// <summary>Where COM1's output bytes go (and the 0xE9 debug console's, unless <see cref="DebugConsole"/> is set).</summary>
+    public Stream Console { get; init; } = Stream.Null;
 
     /// <summary>
     /// Where the 0xE9 debug console's bytes go; null sends them to <see cref="Console"/>. Guests that
     /// write every line to both COM1 and 0xE9 (the Images project's built-in guests do) need a
-    /// separate writer here, or <see cref="TextWriter.Null"/>, to avoid printing everything twice.
+    /// separate stream here, or <see cref="Stream.Null"/>, to avoid printing everything twice.
     /// </summary>
-    public TextWriter? DebugConsole { get; init; }
+    public Stream? DebugConsole { get; init; }
 
     /// <summary>Bytes COM1 receives, in order.</summary>
     public Queue<byte>? SerialInput { get; init; }

@@ -9,7 +9,8 @@ namespace Sim.Platform;
 /// <item><see cref="RunOutcome.TripleFault"/>: 4 (<see cref="TripleFaultExitCode"/>);</item>
 /// <item><see cref="RunOutcome.HaltedForever"/>: 6 (<see cref="HaltedForeverExitCode"/>);</item>
 /// <item><see cref="RunOutcome.InstructionLimit"/>: 8 (<see cref="InstructionLimitExitCode"/>);</item>
-/// <item><see cref="RunOutcome.Reset"/>: 10 (<see cref="ResetExitCode"/>).</item>
+/// <item><see cref="RunOutcome.Reset"/>: 10 (<see cref="ResetExitCode"/>);</item>
+/// <item><see cref="RunOutcome.Stopped"/>: the status given to <see cref="Machine.Stop"/>.</item>
 /// </list>
 /// The even codes cannot collide with a debug-exit status, which is always odd.
 /// </summary>

@@ -39,9 +39,9 @@ public sealed class HypervisorGuestBochsTests
         var floppy = guest.ToFloppy();
         var bochsRun = Task.Run(() => BochsRunner.RunFloppy(floppy, bochsModel, Timeout));
 
-        var debug = new StringWriter();
+        var debug = new CapturedOutput();
         RunResult sim;
-        using (var machine = new Machine(new MachineConfig { Vendor = vendor, Console = TextWriter.Null, DebugConsole = debug, MaxInstructions = 100_000_000 }))
+        using (var machine = new Machine(new MachineConfig { Vendor = vendor, Console = Stream.Null, DebugConsole = debug, MaxInstructions = 100_000_000 }))
         {
             machine.Load(guest.ToFloppyBootImage());
             sim = machine.Run();

@@ -30,8 +30,8 @@ public sealed class GuestHypervisorTests
 
     private static (RunResult Result, string Serial, string Debug) Run(BootImage image, CpuVendor vendor)
     {
-        var serial = new StringWriter();
-        var debug = new StringWriter();
+        var serial = new CapturedOutput();
+        var debug = new CapturedOutput();
         using var machine = new Machine(new MachineConfig { Vendor = vendor, Console = serial, DebugConsole = debug, MaxInstructions = 10_000_000 });
         Assert.AreEqual(vendor == CpuVendor.Amd ? 1 : 0, machine.SvmUnits.Count, "Machine attaches the SVM unit on AMD only");
         machine.Load(image);

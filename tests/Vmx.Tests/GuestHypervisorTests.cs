@@ -43,8 +43,8 @@ public sealed class GuestHypervisorTests
 
     private static (RunResult Result, string Serial, string Debug, Machine Machine) Run(BootImage image, CpuVendor vendor = CpuVendor.Intel)
     {
-        var serial = new StringWriter();
-        var debug = new StringWriter();
+        var serial = new CapturedOutput();
+        var debug = new CapturedOutput();
         var machine = new Machine(new MachineConfig { Vendor = vendor, Console = serial, DebugConsole = debug, MaxInstructions = 10_000_000 });
         machine.Load(image);
         var result = machine.Run();

@@ -4,7 +4,7 @@ namespace Sim.Platform.Devices;
 /// A National Semiconductor PC16550D-compatible UART (the "16550A"), at COM1 by default: receiver
 /// and transmitter holding registers with 16-byte FIFOs, IER, IIR/FCR, LCR with the divisor latch,
 /// MCR with loopback, LSR, MSR and the scratch register. Transmission is instant (THRE and TEMT are
-/// always set), bytes go to a <see cref="TextWriter"/>; received bytes come from an input queue,
+/// always set), bytes go to a <see cref="Stream"/> as they are, as QEMU writes them; received bytes come from an input queue,
 /// moved into the receiver FIFO as it has room. As on the PC, MCR.OUT2 gates the interrupt onto the
 /// bus, and the chip's interrupt output is a level.
 /// </summary>
@@ -20,7 +20,7 @@ public sealed class Uart16550A : IPortDevice
     private const byte McrDtr = 0x01, McrRts = 0x02, McrOut1 = 0x04, McrOut2 = 0x08, McrLoop = 0x10;
     private const byte LcrDlab = 0x80;
 
-    private readonly TextWriter _output;
+    private readonly Stream _output;
     private readonly Queue<byte> _input;
     private readonly Queue<byte> _rxFifo = new();
     private byte _ier;
@@ -33,7 +33,7 @@ public sealed class Uart16550A : IPortDevice
     private bool _thrInterrupt;
     private bool _irqLevel;
 
-    public Uart16550A(TextWriter output, Queue<byte>? input = null, ushort basePort = Com1Port)
+    public Uart16550A(Stream output, Queue<byte>? input = null, ushort basePort = Com1Port)
     {
         _output = output;
         _input = input ?? new Queue<byte>();
@@ -141,7 +141,7 @@ public sealed class Uart16550A : IPortDevice
     public void Transmit(byte b)
     {
         if (Loopback) Receive(b);
-        else _output.Write((char)b);
+        else _output.WriteByte(b);
         _thrInterrupt = true;
         UpdateIrq();
     }

@@ -68,12 +68,14 @@ public sealed class PortDeviceTests
     [TestMethod]
     public void DebugConsoleEchoesBytesAndIdentifiesItself()
     {
-        var output = new StringWriter();
+        var output = new CapturedOutput();
         var port = new DebugConsolePort(output);
         port.Write(0xE9, 1, 'h');
         port.Write(0xE9, 1, 'i');
         Assert.AreEqual("hi", output.ToString());
         Assert.AreEqual(0xE9u, port.Read(0xE9, 1));
+        port.Write(0xE9, 1, 0xE4);
+        CollectionAssert.AreEqual(new byte[] { (byte)'h', (byte)'i', 0xE4 }, output.ToArray(), "a byte above 7Fh is written as it is");
     }
 
     [TestMethod]

@@ -12,7 +12,7 @@ public sealed class Uart16550ATests
     [TestMethod]
     public void DlabSelectsTheDivisorLatch()
     {
-        var output = new StringWriter();
+        var output = new CapturedOutput();
         var uart = new Uart16550A(output);
         uart.Write(Lcr, 1, 0x83);
         uart.Write(Thr, 1, 0x01);
@@ -28,9 +28,18 @@ public sealed class Uart16550ATests
     }
 
     [TestMethod]
+    public void EveryByteLeavesTheLineAsItIs()
+    {
+        var output = new CapturedOutput();
+        var uart = new Uart16550A(output);
+        foreach (var b in new byte[] { 0x41, 0x80, 0xAE, 0xFF, 0x00, 0x0A }) uart.Write(Thr, 1, b);
+        CollectionAssert.AreEqual(new byte[] { 0x41, 0x80, 0xAE, 0xFF, 0x00, 0x0A }, output.ToArray(), "one byte on the line per THR write, no text encoding");
+    }
+
+    [TestMethod]
     public void LineStatusTransmitterAlwaysReadyAndDataReadyWithInput()
     {
-        var uart = new Uart16550A(TextWriter.Null, new Queue<byte>());
+        var uart = new Uart16550A(Stream.Null, new Queue<byte>());
         Assert.AreEqual(0x60u, uart.Read(Lsr, 1), "THRE and TEMT");
         uart.EnqueueInput("hi"u8);
         Assert.AreEqual(0x61u, uart.Read(Lsr, 1));
@@ -42,7 +51,7 @@ public sealed class Uart16550ATests
     [TestMethod]
     public void LoopbackReturnsTransmittedBytesAndModemLines()
     {
-        var output = new StringWriter();
+        var output = new CapturedOutput();
         var uart = new Uart16550A(output);
         uart.Write(Mcr, 1, 0x10);
         uart.Write(Thr, 1, 0xAE);
@@ -60,7 +69,7 @@ public sealed class Uart16550ATests
     [TestMethod]
     public void OverrunInLoopbackWithoutFifo()
     {
-        var uart = new Uart16550A(TextWriter.Null);
+        var uart = new Uart16550A(Stream.Null);
         uart.Write(Mcr, 1, 0x10);
         uart.Write(Thr, 1, 1);
         uart.Write(Thr, 1, 2);
@@ -72,7 +81,7 @@ public sealed class Uart16550ATests
     [TestMethod]
     public void InterruptIdentificationPrioritiesAndFifoBits()
     {
-        var uart = new Uart16550A(TextWriter.Null);
+        var uart = new Uart16550A(Stream.Null);
         Assert.AreEqual(0x01u, uart.Read(Iir, 1), "no interrupt pending");
         uart.Write(Ier, 1, 0x02);
         Assert.AreEqual(0x02u, uart.Read(Iir, 1), "THR empty");
@@ -92,7 +101,7 @@ public sealed class Uart16550ATests
     [TestMethod]
     public void Out2GatesTheInterruptLine()
     {
-        var uart = new Uart16550A(TextWriter.Null);
+        var uart = new Uart16550A(Stream.Null);
         var level = false;
         uart.IrqLevel = l => level = l;
         uart.Write(Ier, 1, 0x02);
@@ -108,7 +117,7 @@ public sealed class Uart16550ATests
     [TestMethod]
     public void ScratchRegisterHoldsAByte()
     {
-        var uart = new Uart16550A(TextWriter.Null);
+        var uart = new Uart16550A(Stream.Null);
         uart.Write(Scr, 1, 0x5A);
         Assert.AreEqual(0x5Au, uart.Read(Scr, 1));
     }

@@ -17,8 +17,8 @@ public sealed class BuiltInGuestTests
     [DynamicData(nameof(Guests))]
     public void BuiltInGuestPrintsItsExpectedOutputAndExits(BuiltInGuest guest, bool fromFloppy)
     {
-        var console = new StringWriter();
-        var debugConsole = new StringWriter();
+        var console = new CapturedOutput();
+        var debugConsole = new CapturedOutput();
         using var machine = new Machine(new MachineConfig { Console = console, DebugConsole = debugConsole, MaxInstructions = 50_000_000 });
         BootImage image = fromFloppy ? guest.ToFloppyBootImage() : guest.ToBootImage();
         machine.Load(image);

@@ -8,9 +8,9 @@ namespace Sim.Platform.Tests.Machines;
 [TestClass]
 public sealed class MachineTests
 {
-    private static (Machine Machine, StringWriter Console) Create(ulong? maxInstructions = 5_000_000)
+    private static (Machine Machine, CapturedOutput Console) Create(ulong? maxInstructions = 5_000_000)
     {
-        var console = new StringWriter();
+        var console = new CapturedOutput();
         var machine = new Machine(new MachineConfig { Console = console, MaxInstructions = maxInstructions });
         return (machine, console);
     }
@@ -245,6 +245,31 @@ public sealed class MachineTests
             var result = machine.Run();
             Assert.AreEqual(RunOutcome.DebugExit, result.Outcome, result.Message);
             Assert.AreEqual((0x2A << 1) | 1, result.ExitCode);
+        }
+    }
+
+    [TestMethod]
+    public void StopFromAnotherThreadEndsTheRunWithItsStatus()
+    {
+        const uint codeAt = 0x100000;
+        var a = new Assembler(32);
+        a.AnonymousLabel();
+        a.jmp(a.B);
+        var (machine, _) = Create(maxInstructions: null);
+        using (machine)
+        {
+            machine.Load(Flat(new ProtectedModeEntry(codeAt, 0, 0), new MemoryChunk(codeAt, GuestAssembly.Assemble(a, codeAt))));
+            var stopper = new Thread(() =>
+            {
+                while (machine.InstructionsRetired == 0) Thread.Yield();
+                machine.Stop(143, "stopped by SIGTERM");
+            });
+            stopper.Start();
+            var result = machine.Run();
+            stopper.Join();
+            Assert.AreEqual(RunOutcome.Stopped, result.Outcome);
+            Assert.AreEqual(143, result.ExitCode);
+            StringAssert.StartsWith(result.Message, "stopped by SIGTERM at CS:RIP=0008:");
         }
     }
 

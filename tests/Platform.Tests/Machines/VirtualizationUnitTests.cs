@@ -8,7 +8,7 @@ namespace Sim.Platform.Tests.Machines;
 public sealed class VirtualizationUnitTests
 {
     private static Machine Create(CpuVendor vendor, int cpus) =>
-        new(new MachineConfig { Vendor = vendor, Cpus = cpus, Console = TextWriter.Null });
+        new(new MachineConfig { Vendor = vendor, Cpus = cpus, Console = Stream.Null });
 
     [TestMethod]
     public void IntelProcessorsEachHaveAVmxUnitAndAnnounceVmx()
@@ -58,8 +58,8 @@ public sealed class VirtualizationUnitTests
     {
         (RunResult Result, string Output) RunOnce()
         {
-            var console = new StringWriter();
-            using var machine = new Machine(new MachineConfig { Vendor = vendor, Console = console, DebugConsole = TextWriter.Null, MaxInstructions = 10_000_000 });
+            var console = new CapturedOutput();
+            using var machine = new Machine(new MachineConfig { Vendor = vendor, Console = console, DebugConsole = Stream.Null, MaxInstructions = 10_000_000 });
             BuiltInGuest guest = vendor == CpuVendor.Intel ? new VmxHypervisorGuest() : new SvmHypervisorGuest();
             machine.Load(guest.ToBootImage());
             var result = machine.Run();
