@@ -1,3 +1,5 @@
 using Sim.Cli;
 
-return await SimCommandLine.InvokeAsync(args, Console.Out, Console.Error);
+using var stdout = Console.OpenStandardOutput();
+using var stderr = Console.OpenStandardError();
+return await SimCommandLine.InvokeAsync(args, stdout, stderr);

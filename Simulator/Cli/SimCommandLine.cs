@@ -13,39 +13,43 @@ public static class SimCommandLine
     /// <summary>Exit status for a failure inside the simulator itself.</summary>
     public const int InternalError = 70;
 
-    public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error)
+    /// <param name="output">Standard output: the guest's console bytes.</param>
+    /// <param name="errorStream">Standard error: sim's messages, and guest bytes sent there.</param>
+    public static async Task<int> InvokeAsync(string[] args, Stream output, Stream errorStream)
     {
-        using var services = BuildServices(output, error);
+        using var error = new ReportWriter(errorStream);
+        using var text = new ReportWriter(output);
+        using var services = BuildServices(new ConsoleStreams(output, errorStream, error));
         var root = new RootCommand("sim — a full-system, instruction-level x86 simulator");
         root.Subcommands.Add(services.GetRequiredService<RunCommand>().Create());
         root.Subcommands.Add(services.GetRequiredService<ImageCommand>().Create());
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        var config = new InvocationConfiguration { Output = text, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                await error.WriteLineAsync($"sim: {parse.Errors[0].Message.ReplaceLineEndings(" ")} (see 'sim --help')");
+                error.WriteLine($"sim: {parse.Errors[0].Message.ReplaceLineEndings(" ")} (see 'sim --help')");
                 return UsageError;
             }
             return await parse.InvokeAsync(config);
         }
         catch (UserInputException e)
         {
-            await error.WriteLineAsync($"sim: {e.Message}");
+            error.WriteLine($"sim: {e.Message}");
             return UsageError;
         }
         catch (Exception e)
         {
-            await error.WriteLineAsync($"sim: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            error.WriteLine($"sim: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
             return InternalError;
         }
     }
 
-    private static ServiceProvider BuildServices(TextWriter output, TextWriter error)
+    private static ServiceProvider BuildServices(ConsoleStreams console)
     {
         var services = new ServiceCollection();
-        services.AddSingleton(new ConsoleStreams(output, error));
+        services.AddSingleton(console);
         services.AddSingleton<GuestCatalog>();
         services.AddSingleton<ImageResolver>();
         services.AddTransient<RunCommand>();

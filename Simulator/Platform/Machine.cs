@@ -374,6 +374,9 @@ public sealed class Machine : IDisposable
                 Clock.TimeSource = null;
                 _running = null;
             }
+            // Between quanta, so that output appears as the guest makes it without a host write per byte.
+            Config.Console.Flush();
+            Config.DebugConsole?.Flush();
             if (reason == StopReason.Shutdown && cpu.Index == 0)
                 return Finish(RunOutcome.TripleFault, RunResult.TripleFaultExitCode, $"CPU 0: triple fault (shutdown) at {Location(cpu)}", stopwatch);
         }

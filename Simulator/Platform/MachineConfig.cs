@@ -21,7 +21,10 @@ public sealed record MachineConfig
     /// <summary>Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have retired on all processors together.</summary>
     public ulong? MaxInstructions { get; init; }
 
-    /// <summary>Where COM1's output bytes go (and the 0xE9 debug console's, unless <see cref="DebugConsole"/> is set).</summary>
+    /// <summary>
+    /// Where COM1's output bytes go (and the 0xE9 debug console's, unless <see cref="DebugConsole"/> is
+    /// set). The machine flushes it between quanta.
+    /// </summary>
     public Stream Console { get; init; } = Stream.Null;
 
     /// <summary>

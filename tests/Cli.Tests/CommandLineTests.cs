@@ -1,4 +1,5 @@
 using Sim.Images.Guests;
+using static Sim.Cli.Tests.SimInvocation;
 
 namespace Sim.Cli.Tests;
 
@@ -6,33 +7,10 @@ namespace Sim.Cli.Tests;
 [TestClass]
 public sealed class CommandLineTests
 {
-    private static (int Exit, string Out, string Err) Sim(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = SimCommandLine.InvokeAsync(args, output, error).GetAwaiter().GetResult();
-        return (exit, output.ToString(), error.ToString());
-    }
-
-    private static string TempFile(byte[] content, string extension)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"sim-cli-test-{Guid.NewGuid():N}{extension}");
-        File.WriteAllBytes(path, content);
-        return path;
-    }
-
-    private static void AssertOneLine(string text)
-    {
-        var lines = text.TrimEnd('\n').Split('\n');
-        Assert.AreEqual(1, lines.Length, $"expected one line on stderr, got:\n{text}");
-        Assert.IsTrue(lines[0].StartsWith("sim: ", StringComparison.Ordinal), lines[0]);
-        Assert.IsFalse(text.Contains("   at ", StringComparison.Ordinal), "no stack trace");
-    }
-
     [TestMethod]
     public void RunWithoutAnImageRunsTheDemoGuestAndExitsThroughTheBochsShutdownPort()
     {
-        var (exit, output, error) = Sim("run");
+        var (exit, output, error) = Invoke("run");
         Assert.AreEqual(0, exit, error);
         Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
         Assert.AreEqual("", error);
@@ -41,7 +19,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void DebugConsoleCanBeSentToStandardErrorBesideTheSerialConsole()
     {
-        var (exit, output, error) = Sim("run", "--debugcon", "stderr");
+        var (exit, output, error) = Invoke("run", "--debugcon", "stderr");
         Assert.AreEqual(0, exit);
         Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
         Assert.AreEqual(new DemoGuest().ExpectedOutput(), error);
@@ -50,7 +28,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void StatsGoToStandardError()
     {
-        var (exit, _, error) = Sim("run", "--stats");
+        var (exit, _, error) = Invoke("run", "--stats");
         Assert.AreEqual(0, exit);
         StringAssert.Contains(error, "MIPS");
         StringAssert.Contains(error, "instructions");
@@ -61,7 +39,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void TheDemoGuestRunsOnAnAmdMachineToo()
     {
-        var (exit, output, error) = Sim("run", "--vendor", "amd");
+        var (exit, output, error) = Invoke("run", "--vendor", "amd");
         Assert.AreEqual(0, exit, error);
         Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
     }
@@ -70,7 +48,7 @@ public sealed class CommandLineTests
     public void TheVmxHypervisorGuestRunsOnTheDefaultIntelMachine()
     {
         // Success ends through Bochs' shutdown port: exit status 0 (README, exit status table).
-        var (exit, output, error) = Sim("run", "--guest", "vmx");
+        var (exit, output, error) = Invoke("run", "--guest", "vmx");
         Assert.AreEqual(0, exit, error);
         Assert.AreEqual(new VmxHypervisorGuest().ExpectedOutput(), output);
         Assert.AreEqual("", error);
@@ -79,7 +57,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void TheSvmHypervisorGuestRunsOnAnAmdMachine()
     {
-        var (exit, output, error) = Sim("run", "--guest", "svm", "--vendor", "amd");
+        var (exit, output, error) = Invoke("run", "--guest", "svm", "--vendor", "amd");
         Assert.AreEqual(0, exit, error);
         Assert.AreEqual(new SvmHypervisorGuest().ExpectedOutput(), output);
         Assert.AreEqual("", error);
@@ -89,7 +67,7 @@ public sealed class CommandLineTests
     public void StatsCountTheVmExitsOfAHypervisorGuest()
     {
         // The vmx guest's log has nine exits: CPUID, EPT violation, I/O, HLT in real mode; EPT violation, CPUID, EPT violation, I/O, HLT in 64-bit mode.
-        var (exit, _, error) = Sim("run", "--guest", "vmx", "--stats");
+        var (exit, _, error) = Invoke("run", "--guest", "vmx", "--stats");
         Assert.AreEqual(0, exit, error);
         StringAssert.Matches(error, new System.Text.RegularExpressions.Regex(@"VM exits\s*│\s*9\s*│"));
     }
@@ -98,12 +76,12 @@ public sealed class CommandLineTests
     public void HypervisorGuestsOnTheWrongVendorSayWhatIsMissingAndFailThroughTheExitPort()
     {
         // The guest writes 1 to port 0xF4: exit status (1 << 1) | 1 (README, exit status table).
-        var (exit, output, error) = Sim("run", "--guest", "svm");
+        var (exit, output, error) = Invoke("run", "--guest", "svm");
         Assert.AreEqual(3, exit, error);
         Assert.AreEqual(SvmHypervisorGuest.NoSvmOutput, output);
         Assert.AreEqual("", error);
 
-        (exit, output, error) = Sim("run", "--guest", "vmx", "--vendor", "amd");
+        (exit, output, error) = Invoke("run", "--guest", "vmx", "--vendor", "amd");
         Assert.AreEqual(3, exit, error);
         Assert.AreEqual(VmxHypervisorGuest.NoVmxOutput, output);
         Assert.AreEqual("", error);
@@ -112,7 +90,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void AnUnknownVendorIsOneLineAndStatus2()
     {
-        var (exit, _, error) = Sim("run", "--vendor", "cyrix");
+        var (exit, _, error) = Invoke("run", "--vendor", "cyrix");
         Assert.AreEqual(2, exit);
         AssertOneLine(error);
     }
@@ -120,7 +98,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void InstructionLimitEndsTheRunWithStatus8()
     {
-        var (exit, _, error) = Sim("run", "--guest", "bench32", "--max-instructions", "100000");
+        var (exit, _, error) = Invoke("run", "--guest", "bench32", "--max-instructions", "100000");
         Assert.AreEqual(8, exit);
         AssertOneLine(error);
     }
@@ -133,7 +111,7 @@ public sealed class CommandLineTests
         var path = TempFile(code, ".bin");
         try
         {
-            var (exit, _, error) = Sim("run", path, "--format", "Raw", "--load-address", "0x7C00");
+            var (exit, _, error) = Invoke("run", path, "--format", "Raw", "--load-address", "0x7C00");
             Assert.AreEqual(4, exit);
             AssertOneLine(error);
             StringAssert.Contains(error, "triple fault");
@@ -147,7 +125,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void AMissingImageIsOneLineAndStatus2()
     {
-        var (exit, _, error) = Sim("run", "/nonexistent/kernel.elf");
+        var (exit, _, error) = Invoke("run", "/nonexistent/kernel.elf");
         Assert.AreEqual(2, exit);
         AssertOneLine(error);
     }
@@ -158,7 +136,7 @@ public sealed class CommandLineTests
         var path = TempFile([0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0], ".elf");
         try
         {
-            var (exit, _, error) = Sim("run", path);
+            var (exit, _, error) = Invoke("run", path);
             Assert.AreEqual(2, exit);
             AssertOneLine(error);
         }
@@ -178,7 +156,7 @@ public sealed class CommandLineTests
     [DataRow("--no-such-option", "1")]
     public void BadOptionValuesAreOneLineAndStatus2(string option, string value)
     {
-        var (exit, _, error) = Sim("run", option, value);
+        var (exit, _, error) = Invoke("run", option, value);
         Assert.AreEqual(2, exit);
         AssertOneLine(error);
     }
@@ -186,7 +164,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void AnUnknownCommandIsOneLineAndStatus2()
     {
-        var (exit, _, error) = Sim("bogus");
+        var (exit, _, error) = Invoke("bogus");
         Assert.AreEqual(2, exit);
         AssertOneLine(error);
     }
@@ -197,13 +175,13 @@ public sealed class CommandLineTests
         var path = Path.Combine(Path.GetTempPath(), $"sim-cli-test-{Guid.NewGuid():N}.img");
         try
         {
-            var (exit, _, _) = Sim("image", "demo", "-o", path);
+            var (exit, _, _) = Invoke("image", "demo", "-o", path);
             Assert.AreEqual(0, exit);
             var bytes = File.ReadAllBytes(path);
             Assert.AreEqual(1474560, bytes.Length);
             Assert.AreEqual(0x55, bytes[510]);
             Assert.AreEqual(0xAA, bytes[511]);
-            var (runExit, output, _) = Sim("run", path);
+            var (runExit, output, _) = Invoke("run", path);
             Assert.AreEqual(0, runExit);
             Assert.AreEqual(new DemoGuest().ExpectedOutput(), output);
         }

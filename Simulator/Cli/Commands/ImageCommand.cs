@@ -20,9 +20,9 @@ public sealed class ImageCommand(GuestCatalog guests, ConsoleStreams console)
             {
                 File.WriteAllBytes(path, guest.ToFloppy());
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                throw new UserInputException($"cannot write '{path}': {e.Message}");
+                throw new UserInputException(path.Length == 0 ? "the output file name is empty" : $"cannot write '{path}': {e.Message}");
             }
             console.Error.WriteLine($"sim: wrote {guest.Name} to {path}");
             return 0;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Sim.Cpu;
+using Sim.Cpu.Memory;
 using Sim.Images;
 using Sim.Platform;
 using Spectre.Console;
@@ -33,6 +35,13 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
 
     public Command Create()
     {
+        _vendor.CustomParser = NamedEnum.Parse<CpuVendor>;
+        _format.CustomParser = NamedEnum.Parse<ImageFormat>;
+        _image.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[0].Value is ['-', _, ..] token)
+                result.AddError($"unknown option '{token}' (a file whose name starts with '-' can be given as ./{token})");
+        });
         var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
         {
             _image, _guest, _iterations, _floppy, _cpus, _vendor, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
@@ -46,7 +55,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     {
         var cpus = parse.GetValue(_cpus);
         if (cpus is < 1 or > 64) throw new UserInputException($"--cpus must be between 1 and 64, not {cpus}");
-        return new RunSettings
+        var settings = new RunSettings
         {
             ImagePath = parse.GetValue(_image),
             Guest = parse.GetValue(_guest),
@@ -54,7 +63,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             Floppy = parse.GetValue(_floppy),
             Cpus = cpus,
             Vendor = parse.GetValue(_vendor),
-            MemoryBytes = SizeParser.Parse(parse.GetValue(_memory) ?? "64M"),
+            MemoryBytes = ParseMemory(parse.GetValue(_memory) ?? "64M"),
             MaxInstructions = parse.GetValue(_maxInstructions),
             Stats = parse.GetValue(_stats),
             Format = parse.GetValue(_format),
@@ -64,6 +73,35 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             Serial = parse.GetValue(_serial) ?? "stdout",
             DebugConsole = parse.GetValue(_debugcon) ?? "none",
         };
+        CheckApplicable(settings, parse);
+        return settings;
+    }
+
+    /// <summary>An option that the chosen guest does not use is refused rather than silently ignored.</summary>
+    private void CheckApplicable(RunSettings settings, ParseResult parse)
+    {
+        bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+        if (settings.ImagePath != null)
+        {
+            if (settings.Floppy) throw new UserInputException("--floppy applies to the built-in guests only; an image file boots as its format says");
+            if (settings.Iterations != null) throw new UserInputException("--iterations applies to the bench32 and bench64 guests only");
+            return;
+        }
+        foreach (var option in new Option[] { _format, _loadAddress, _cmdline, _modules })
+        {
+            if (Given(option)) throw new UserInputException($"{option.Name} applies to image files only, not to a built-in guest");
+        }
+        if (settings.Iterations != null && settings.Guest is not ("bench32" or "bench64"))
+            throw new UserInputException("--iterations applies to the bench32 and bench64 guests only");
+    }
+
+    private static ulong ParseMemory(string text)
+    {
+        var bytes = SizeParser.Parse(text);
+        if (bytes < Machine.MinimumMemoryBytes) throw new UserInputException($"--memory {text} is below the {Machine.MinimumMemoryBytes >> 20} MiB a PC needs here");
+        if (bytes % PhysicalMemory.PageSize != 0) throw new UserInputException($"--memory {text} is not a whole number of 4 KiB pages");
+        if (bytes > PhysicalMemory.MaximumRamSize) throw new UserInputException($"--memory {text} is above the {PhysicalMemory.MaximumRamSize >> 30} GiB sim supports");
+        return bytes;
     }
 
     private static ulong? ParseAddress(string? text)
@@ -79,29 +117,67 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private int Execute(RunSettings settings)
     {
         var image = images.Resolve(settings);
-        var owned = new List<IDisposable>();
+        var inputs = settings.Modules.Select(ImageLoadOptions.ModulePath).OfType<string>().Prepend(settings.ImagePath).OfType<string>();
+        using var outputs = GuestOutputs.Resolve(settings.Serial, settings.DebugConsole, console, inputs);
+        using var machine = Build(settings, outputs);
         try
         {
-            var serial = OutputTarget.Open(settings.Serial, console, owned);
-            var config = new MachineConfig
-            {
-                Cpus = settings.Cpus,
-                Vendor = settings.Vendor,
-                MemoryBytes = settings.MemoryBytes,
-                MaxInstructions = settings.MaxInstructions,
-                Console = serial,
-                DebugConsole = OutputTarget.Open(settings.DebugConsole, console, owned),
-            };
-            using var machine = new Machine(config);
             machine.Load(image);
-            var result = machine.Run();
-            serial.Flush();
-            Report(settings, image, result, machine.VmExits);
-            return result.ExitCode;
         }
-        finally
+        catch (ImagePlacementException e)
         {
-            foreach (var o in owned) o.Dispose();
+            throw new UserInputException(e.Message);
+        }
+        outputs.Open();
+        outputs.Failed = message => machine.Stop(SimCommandLine.UsageError, message);
+        RunResult result;
+        using (StopOn(machine, PosixSignal.SIGINT, "SIGINT", 130))
+        using (StopOn(machine, PosixSignal.SIGTERM, "SIGTERM", 143))
+        {
+            result = machine.Run();
+        }
+        outputs.Flush();
+        if (outputs.Failure is { } failure && result.Outcome != RunOutcome.Stopped)
+            result = result with { Outcome = RunOutcome.Stopped, ExitCode = SimCommandLine.UsageError, Message = failure };
+        Report(settings, image, result, machine.VmExits);
+        return result.ExitCode;
+    }
+
+    private static Machine Build(RunSettings settings, GuestOutputs outputs)
+    {
+        var config = new MachineConfig
+        {
+            Cpus = settings.Cpus,
+            Vendor = settings.Vendor,
+            MemoryBytes = settings.MemoryBytes,
+            MaxInstructions = settings.MaxInstructions,
+            Console = outputs.Serial,
+            DebugConsole = outputs.DebugConsole,
+        };
+        try
+        {
+            return new Machine(config);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw new UserInputException($"--memory {settings.MemoryBytes >> 20}M: {e.Message}");
+        }
+    }
+
+    /// <summary>A signal stops the machine at an instruction boundary, so that the run still reports and flushes; the exit status is 128 + the signal number, as a shell reports it.</summary>
+    private static IDisposable? StopOn(Machine machine, PosixSignal signal, string name, int exitCode)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                machine.Stop(exitCode, $"stopped by {name}");
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null;
         }
     }
 
