@@ -121,7 +121,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
     /// <summary>A physical read of 1, 2, 4 or 8 bytes, the way the bus does it (RAM, MMIO or open bus).</summary>
     public ulong Read(ulong address, int size)
     {
-        if (address + (ulong)size <= RamSize && (_pageFlags[address >> PageShift] & KindMmio) == 0
+        if (address <= RamSize - (ulong)size && (_pageFlags[address >> PageShift] & KindMmio) == 0
             && ((address & (PageSize - 1)) + (ulong)size <= PageSize || IsRam(address + (ulong)size - 1)))
         {
             var p = _ram + address;
@@ -152,7 +152,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
             for (var i = 0; i < size; i++) Write(address + (ulong)i, 1, value >> (8 * i));
             return;
         }
-        if (address + (ulong)size <= RamSize && (_pageFlags[address >> PageShift] & KindMmio) == 0)
+        if (address <= RamSize - (ulong)size && (_pageFlags[address >> PageShift] & KindMmio) == 0)
         {
             var p = _ram + address;
             switch (size)
@@ -170,7 +170,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
 
     public void WriteBytes(ulong address, ReadOnlySpan<byte> data)
     {
-        if (address + (ulong)data.Length > RamSize)
+        if (address > RamSize || (ulong)data.Length > RamSize - address)
             throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{data.Length:x} lies outside RAM (0x{RamSize:x} bytes).");
         data.CopyTo(new Span<byte>(_ram + address, data.Length));
         if (data.Length > 0) NotifyWrite(address, data.Length);
@@ -199,7 +199,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
 
     public void ReadBytes(ulong address, Span<byte> data)
     {
-        if (address + (ulong)data.Length > RamSize)
+        if (address > RamSize || (ulong)data.Length > RamSize - address)
             throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{data.Length:x} lies outside RAM (0x{RamSize:x} bytes).");
         new Span<byte>(_ram + address, data.Length).CopyTo(data);
     }
