@@ -366,9 +366,10 @@ public sealed class BiosServices : IPortDevice
         }
     }
 
+    /// <summary>INT 1Ah: the BDA tick counter, and the RTC's registers read and written as they are, as SeaBIOS's clock.c does.</summary>
     private void Clock()
     {
-        static byte Bcd(int v) => (byte)(v / 10 << 4 | v % 10);
+        const byte Dse = 0x01, Hour24 = 0x02, Aie = 0x20, Pie = 0x40, Set = 0x80;
         switch (Ah)
         {
             case 0x00:
@@ -388,24 +389,49 @@ public sealed class BiosServices : IPortDevice
                 return;
             case 0x02:
             {
-                var t = _rtc.CurrentTime;
-                Cx = (ushort)(Bcd(t.Hour) << 8 | Bcd(t.Minute));
-                Dx = (ushort)(Bcd(t.Second) << 8);
+                var hours = _rtc.ReadRegister(RtcMc146818.Hours);
+                Cx = (ushort)(hours << 8 | _rtc.ReadRegister(RtcMc146818.Minutes));
+                Dx = (ushort)(_rtc.ReadRegister(RtcMc146818.Seconds) << 8 | (_rtc.ReadRegister(RtcMc146818.RegisterB) & Dse));
+                Ah = 0;
+                Al = hours;
+                SetCarry(false);
+                return;
+            }
+            case 0x03:
+            {
+                _rtc.WriteRegister(RtcMc146818.Seconds, Dh);
+                _rtc.WriteRegister(RtcMc146818.Minutes, (byte)Cx);
+                _rtc.WriteRegister(RtcMc146818.Hours, (byte)(Cx >> 8));
+                var b = (byte)((_rtc.ReadRegister(RtcMc146818.RegisterB) & (Pie | Aie)) | Hour24 | (Dl & Dse));
+                _rtc.WriteRegister(RtcMc146818.RegisterB, b);
+                Ah = 0;
+                Al = b;
                 SetCarry(false);
                 return;
             }
             case 0x04:
             {
-                var t = _rtc.CurrentTime;
-                Cx = (ushort)(Bcd(t.Year / 100) << 8 | Bcd(t.Year % 100));
-                Dx = (ushort)(Bcd(t.Month) << 8 | Bcd(t.Day));
+                var century = _rtc.ReadRegister(RtcMc146818.CenturyIndex);
+                Cx = (ushort)(century << 8 | _rtc.ReadRegister(RtcMc146818.Year));
+                Dx = (ushort)(_rtc.ReadRegister(RtcMc146818.Month) << 8 | _rtc.ReadRegister(RtcMc146818.DateOfMonth));
+                Ah = 0;
+                Al = century;
                 SetCarry(false);
                 return;
             }
-            case 0x03:
             case 0x05:
+            {
+                _rtc.WriteRegister(RtcMc146818.Year, (byte)Cx);
+                _rtc.WriteRegister(RtcMc146818.Month, Dh);
+                _rtc.WriteRegister(RtcMc146818.DateOfMonth, Dl);
+                _rtc.WriteRegister(RtcMc146818.CenturyIndex, (byte)(Cx >> 8));
+                var b = (byte)(_rtc.ReadRegister(RtcMc146818.RegisterB) & ~Set);
+                _rtc.WriteRegister(RtcMc146818.RegisterB, b);
+                Ah = 0;
+                Al = b;
                 SetCarry(false);
                 return;
+            }
             default:
                 SetCarry(true);
                 return;
