@@ -115,6 +115,7 @@ public sealed class RtcMc146818 : IPortDevice
                 var c = _flags;
                 _flags = 0;
                 IrqLevel?.Invoke(false);
+                Reschedule(now);
                 return c;
             }
             case RegisterD: return 0x80;
@@ -446,9 +447,20 @@ public sealed class RtcMc146818 : IPortDevice
         if (!wasSet && (_flags & CIrqf) != 0) IrqLevel?.Invoke(true);
     }
 
-    /// <summary>Arms the events that set an enabled flag; after <see cref="CatchUp()"/> both lie after <paramref name="now"/>.</summary>
+    /// <summary>
+    /// Arms the events that set an enabled flag; after <see cref="CatchUp()"/> both lie after
+    /// <paramref name="now"/>. While IRQF is set the pin is already asserted and the flags are worked
+    /// out when next read, so no event is needed until register C is read: a guest that never reads it
+    /// cannot fill the event queue with periodic interrupts at 8 kHz during a long idle skip.
+    /// </summary>
     private void Reschedule(ulong now)
     {
+        if ((_flags & CIrqf) != 0)
+        {
+            _clock.Cancel(_periodicEvent);
+            _clock.Cancel(_updateEvent);
+            return;
+        }
         if (DividerChainRuns && (_ram[RegisterB] & BPie) != 0 && PeriodicHz != 0)
             _clock.Arm(_periodicEvent, CycleOfPeriodicIndex(PeriodicIndex(now) + 1));
         else

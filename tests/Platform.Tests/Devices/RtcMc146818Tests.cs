@@ -298,6 +298,27 @@ public sealed class RtcMc146818Tests
     }
 
     [TestMethod]
+    public void WhileIrqfIsSetNoEventIsQueuedAndReadingCResumesThem()
+    {
+        // IRQF holds the IRQ pin asserted until register C is read; later periodic and update flags
+        // change nothing a guest can see before that read, so a long halt costs no events.
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        var raised = 0;
+        rtc.IrqLevel = level => raised += level ? 1 : 0;
+        WriteCmos(rtc, 0x0A, 0x23);
+        WriteCmos(rtc, 0x0B, 0x52);
+        clock.AdvanceTo(Second / 8192 + 1);
+        Assert.AreEqual(1, raised);
+        Assert.IsNull(clock.NextDeadline);
+        clock.AdvanceTo(10 * 86400 * Second);
+        Assert.AreEqual(0xF0, ReadCmos(rtc, 0x0C), "IRQF, PF, AF (the alarm bytes are 00:00:00, and midnight came round) and UF");
+        Assert.IsNotNull(clock.NextDeadline);
+        clock.AdvanceTo(10 * 86400 * Second + Second / 8192 + 1);
+        Assert.AreEqual(2, raised);
+    }
+
+    [TestMethod]
     public void IndexPortBit7DisablesNmi()
     {
         var rtc = new RtcMc146818(new MachineClock());
