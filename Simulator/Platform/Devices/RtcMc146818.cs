@@ -134,7 +134,10 @@ public sealed class RtcMc146818 : IPortDevice
             case RegisterC:
             case RegisterD: break;
             // The chip stores whatever is written, valid or not; the update cycle counts on from it.
-            default: _ram[index] = value; break;
+            default:
+                _ram[index] = value;
+                if (index <= Year) Reschedule(now);
+                break;
         }
     }
 
@@ -231,14 +234,34 @@ public sealed class RtcMc146818 : IPortDevice
             AdvanceSeconds(count - SecondsPerDay);
             count = SecondsPerDay;
         }
-        for (ulong i = 0; i < count; i++)
+        var alarm = _ram[SecondsAlarm];
+        var anySecond = (alarm & 0xC0) == 0xC0;
+        if (!anySecond && !IsCountedValue(alarm, 59))
         {
-            AdvanceSeconds(1);
-            if (!AlarmMatches()) continue;
-            _flags |= CAf;
-            AdvanceSeconds(count - i - 1);
+            // After an update the seconds byte is one of 0–59 in the present format: this alarm never matches.
+            AdvanceSeconds(count);
             return;
         }
+        while (count > 0)
+        {
+            // Straight to the next second that equals the seconds alarm.
+            var second = Decode(_ram[Seconds]);
+            var step = anySecond || second > 59 ? 1UL : (ulong)((Decode(alarm) - second + 59) % 60 + 1);
+            if (step > count) step = count;
+            AdvanceSeconds(step);
+            count -= step;
+            if (!AlarmMatches()) continue;
+            _flags |= CAf;
+            AdvanceSeconds(count);
+            return;
+        }
+    }
+
+    /// <summary>Whether <paramref name="value"/> is a count 0–<paramref name="last"/> written in the present format.</summary>
+    private bool IsCountedValue(byte value, int last)
+    {
+        var decoded = Decode(value);
+        return decoded <= last && Encode(decoded) == value;
     }
 
     /// <summary>The datasheet's alarm: each of the three alarm bytes equals its time byte or is a don't-care (11xxxxxx).</summary>
@@ -465,10 +488,21 @@ public sealed class RtcMc146818 : IPortDevice
             _clock.Arm(_periodicEvent, CycleOfPeriodicIndex(PeriodicIndex(now) + 1));
         else
             _clock.Cancel(_periodicEvent);
-        if (Updating && (_ram[RegisterB] & (BUie | BAie)) != 0)
-            _clock.Arm(_updateEvent, _nextUpdateCycle);
+        var updates = (_ram[RegisterB] & BUie) != 0 ? 1 : (_ram[RegisterB] & BAie) != 0 ? UpdatesToAlarmSecond() : 0;
+        if (Updating && updates != 0)
+            _clock.Arm(_updateEvent, _nextUpdateCycle + (updates - 1) * _clock.FrequencyHz);
         else
             _clock.Cancel(_updateEvent);
+    }
+
+    /// <summary>The update cycles until the seconds byte next equals the seconds alarm (0 if it never will), so that an alarm costs one event a minute, not one a second.</summary>
+    private ulong UpdatesToAlarmSecond()
+    {
+        var alarm = _ram[SecondsAlarm];
+        if ((alarm & 0xC0) == 0xC0) return 1;
+        if (!IsCountedValue(alarm, 59)) return 0;
+        var second = Decode(_ram[Seconds]);
+        return second > 59 ? 1UL : (ulong)((Decode(alarm) - second + 59) % 60 + 1);
     }
 
     private void OnEvent(ulong cycle) => Reschedule(CatchUp(cycle));

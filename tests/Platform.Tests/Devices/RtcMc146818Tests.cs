@@ -319,6 +319,24 @@ public sealed class RtcMc146818Tests
     }
 
     [TestMethod]
+    public void AlarmInterruptComesWithTheUpdateThatReachesTheAlarmTime()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        var raisedAt = new List<ulong>();
+        rtc.IrqLevel = level => { if (level) raisedAt.Add(clock.Now); };
+        WriteCmos(rtc, 0x01, 0x30);
+        WriteCmos(rtc, 0x03, 0x01);
+        WriteCmos(rtc, 0x05, 0xC0);
+        WriteCmos(rtc, 0x0B, 0x22);
+        clock.AdvanceTo(2 * 3600 * Second);
+        CollectionAssert.AreEqual(new[] { 90 * Second }, raisedAt, "00:01:30; the alarm hour is a don't-care");
+        Assert.AreEqual(0xB0, ReadCmos(rtc, 0x0C) & 0xB0, "IRQF, AF and UF");
+        clock.AdvanceTo(4 * 3600 * Second);
+        CollectionAssert.AreEqual(new[] { 90 * Second, 7290 * Second }, raisedAt, "01:01:30 came while IRQF was still set; after the read at 02:00 the next is 02:01:30");
+    }
+
+    [TestMethod]
     public void IndexPortBit7DisablesNmi()
     {
         var rtc = new RtcMc146818(new MachineClock());
