@@ -157,36 +157,40 @@ public sealed class BiosServices : IPortDevice
         }
         var status = DiskFunction(function);
         _lastStatus = status;
-        // BDA: last floppy status at 0x441, last hard-disk status at 0x474.
-        _memory.Write(_bootDrive < 0x80 ? 0x441UL : 0x474UL, 1, status);
-        if (function is 0x08 or 0x15 && status == 0) return;
+        // BDA: last floppy status at 0x441, last hard-disk status at 0x474, chosen by DL as SeaBIOS does.
+        _memory.Write(Dl < 0x80 ? 0x441UL : 0x474UL, 1, status);
+        if (function is 0x08 or 0x15 or 0x41 && status == 0) return;
         Ah = status;
         SetCarry(status != 0);
     }
 
-    /// <summary>One INT 13h function; returns the status code for AH (0 = success, 1 = bad command, 4 = sector not found).</summary>
+    /// <summary>
+    /// One INT 13h function; returns its <see cref="DiskStatus"/>. The checks and their order follow
+    /// SeaBIOS's disk.c: a count of 0 or above 128 sectors, sector 0, or a cylinder, head or sector
+    /// beyond the geometry (basic_access), or an LBA at or past the last sector (extended_access) is an
+    /// invalid parameter; an extended transfer of 0 sectors succeeds and does nothing.
+    /// </summary>
     private byte DiskFunction(byte function)
     {
-        const byte BadCommand = 0x01, SectorNotFound = 0x04;
-        if (_disk == null || Geometry == null || Dl != _bootDrive) return BadCommand;
+        if (_disk == null || Geometry == null || Dl != _bootDrive) return DiskStatus.InvalidParameter;
         var g = Geometry;
         switch (function)
         {
-            case 0x00: return 0;
+            case 0x00: return DiskStatus.Success;
             case 0x02:
+            case 0x03:
+            case 0x04:
             {
                 var count = Al;
                 var sector = Cx & 0x3F;
                 var cylinder = (Cx >> 8) | ((Cx & 0xC0) << 2);
                 var head = Dh;
-                if (count == 0 || sector == 0 || sector > g.SectorsPerTrack || head >= g.Heads) return SectorNotFound;
+                if (count is 0 or > 128 || sector == 0) return DiskStatus.InvalidParameter;
+                if (cylinder >= g.Cylinders || head >= g.Heads || sector > g.SectorsPerTrack) return DiskStatus.InvalidParameter;
                 var lba = ((ulong)cylinder * (ulong)g.Heads + head) * (ulong)g.SectorsPerTrack + (ulong)(sector - 1);
-                if (!ReadSectors(lba, count, RealAddress(_es, Bx)))
-                {
-                    Al = 0;
-                    return SectorNotFound;
-                }
-                return 0;
+                var (status, done) = Transfer(function, lba, count, RealAddress(_es, Bx));
+                Al = (byte)done;
+                return status;
             }
             case 0x08:
             {
@@ -202,7 +206,7 @@ public sealed class BiosServices : IPortDevice
                     Edi &= 0xFFFF0000;
                 }
                 SetCarry(false);
-                return 0;
+                return DiskStatus.Success;
             }
             case 0x15:
                 if (g.IsFloppy)
@@ -216,29 +220,35 @@ public sealed class BiosServices : IPortDevice
                     Dx = (ushort)g.TotalSectors;
                 }
                 SetCarry(false);
-                return 0;
+                return DiskStatus.Success;
             case 0x41:
-                if (Bx != 0x55AA) return BadCommand;
+                if (Bx != 0x55AA) return DiskStatus.InvalidParameter;
                 Bx = 0xAA55;
                 Cx = 0x0001;
                 Ah = 0x30;
                 SetCarry(false);
-                return 0;
+                return DiskStatus.Success;
             case 0x42:
+            case 0x43:
+            case 0x44:
             {
                 var packet = RealAddress(_ds, (ushort)Esi);
+                var lba = _memory.Read(packet + 8, 8);
+                if (lba >= g.TotalSectors) return DiskStatus.InvalidParameter;
                 var count = ReadWord(packet + 2);
+                if (count == 0) return DiskStatus.Success;
+                // The EDD 3.0 64-bit flat buffer (at 10h, for a buffer of FFFF:FFFF) is not supported,
+                // as in SeaBIOS: the buffer is the segment:offset at 04h.
                 var offset = ReadWord(packet + 4);
                 var segment = ReadWord(packet + 6);
-                var lba = _memory.Read(packet + 8, 8);
-                var ok = ReadSectors(lba, count, RealAddress(segment, offset));
-                if (!ok) _memory.Write(packet + 2, 2, 0);
-                return ok ? (byte)0 : SectorNotFound;
+                var (status, done) = Transfer((byte)(function - 0x40), lba, count, RealAddress(segment, offset));
+                _memory.Write(packet + 2, 2, (ulong)done);
+                return status;
             }
             case 0x48:
             {
                 var buffer = RealAddress(_ds, (ushort)Esi);
-                if (ReadWord(buffer) < 0x1A) return BadCommand;
+                if (ReadWord(buffer) < 0x1A) return DiskStatus.InvalidParameter;
                 _memory.Write(buffer, 2, 0x1A);
                 _memory.Write(buffer + 2, 2, 0x02);
                 _memory.Write(buffer + 4, 4, (uint)g.Cylinders);
@@ -246,21 +256,42 @@ public sealed class BiosServices : IPortDevice
                 _memory.Write(buffer + 12, 4, (uint)g.SectorsPerTrack);
                 _memory.Write(buffer + 16, 8, g.TotalSectors);
                 _memory.Write(buffer + 24, 2, DiskGeometry.SectorSize);
-                return 0;
+                return DiskStatus.Success;
             }
             default:
-                return BadCommand;
+                return DiskStatus.InvalidParameter;
         }
     }
 
-    private bool ReadSectors(ulong lba, int count, ulong address)
+    /// <summary>
+    /// Reads (02h), writes (03h) or verifies (04h) <paramref name="count"/> sectors from
+    /// <paramref name="lba"/>; returns the status and the sectors transferred. A range that runs past
+    /// the last sector is refused whole, as an ATA drive aborts it before any data moves (SeaBIOS then
+    /// answers 0Ch); the image is read-only media, so writes answer 03h.
+    /// </summary>
+    private (byte Status, int Done) Transfer(byte command, ulong lba, int count, ulong address)
+    {
+        var total = Geometry!.TotalSectors;
+        if (lba >= total || (ulong)count > total - lba) return (DiskStatus.BadTrack, 0);
+        if (command == 0x03) return (DiskStatus.WriteProtected, 0);
+        if (command == 0x02) CopyToRam(lba, count, address);
+        return (DiskStatus.Success, count);
+    }
+
+    /// <summary>
+    /// Copies the sectors to RAM; bytes that fall past the end of RAM go nowhere, like a bus cycle to
+    /// absent memory, and the tail of an image that ends inside its last sector reads as zeros.
+    /// </summary>
+    private void CopyToRam(ulong lba, int count, ulong address)
     {
         var disk = _disk!;
+        var ram = _memory.RamSize;
+        if (address >= ram) return;
+        var length = Math.Min((ulong)count * DiskGeometry.SectorSize, ram - address);
         var start = lba * DiskGeometry.SectorSize;
-        var length = (ulong)count * DiskGeometry.SectorSize;
-        if (start + length > (ulong)disk.LongLength || address + length > _memory.RamSize) return false;
-        _memory.WriteBytes(address, disk.AsSpan((int)start, (int)length));
-        return true;
+        var fromImage = Math.Min(length, (ulong)disk.LongLength - start);
+        _memory.WriteBytes(address, disk.AsSpan((int)start, (int)fromImage));
+        for (var zero = fromImage; zero < length; zero++) _memory.Write(address + zero, 1, 0);
     }
 
     private void System()
@@ -366,9 +397,10 @@ public sealed class BiosServices : IPortDevice
         }
     }
 
+    /// <summary>INT 1Ah: the BDA tick counter, and the RTC's registers read and written as they are, as SeaBIOS's clock.c does.</summary>
     private void Clock()
     {
-        static byte Bcd(int v) => (byte)(v / 10 << 4 | v % 10);
+        const byte Dse = 0x01, Hour24 = 0x02, Aie = 0x20, Pie = 0x40, Set = 0x80;
         switch (Ah)
         {
             case 0x00:
@@ -388,24 +420,49 @@ public sealed class BiosServices : IPortDevice
                 return;
             case 0x02:
             {
-                var t = _rtc.CurrentTime;
-                Cx = (ushort)(Bcd(t.Hour) << 8 | Bcd(t.Minute));
-                Dx = (ushort)(Bcd(t.Second) << 8);
+                var hours = _rtc.ReadRegister(RtcMc146818.Hours);
+                Cx = (ushort)(hours << 8 | _rtc.ReadRegister(RtcMc146818.Minutes));
+                Dx = (ushort)(_rtc.ReadRegister(RtcMc146818.Seconds) << 8 | (_rtc.ReadRegister(RtcMc146818.RegisterB) & Dse));
+                Ah = 0;
+                Al = hours;
+                SetCarry(false);
+                return;
+            }
+            case 0x03:
+            {
+                _rtc.WriteRegister(RtcMc146818.Seconds, Dh);
+                _rtc.WriteRegister(RtcMc146818.Minutes, (byte)Cx);
+                _rtc.WriteRegister(RtcMc146818.Hours, (byte)(Cx >> 8));
+                var b = (byte)((_rtc.ReadRegister(RtcMc146818.RegisterB) & (Pie | Aie)) | Hour24 | (Dl & Dse));
+                _rtc.WriteRegister(RtcMc146818.RegisterB, b);
+                Ah = 0;
+                Al = b;
                 SetCarry(false);
                 return;
             }
             case 0x04:
             {
-                var t = _rtc.CurrentTime;
-                Cx = (ushort)(Bcd(t.Year / 100) << 8 | Bcd(t.Year % 100));
-                Dx = (ushort)(Bcd(t.Month) << 8 | Bcd(t.Day));
+                var century = _rtc.ReadRegister(RtcMc146818.CenturyIndex);
+                Cx = (ushort)(century << 8 | _rtc.ReadRegister(RtcMc146818.Year));
+                Dx = (ushort)(_rtc.ReadRegister(RtcMc146818.Month) << 8 | _rtc.ReadRegister(RtcMc146818.DateOfMonth));
+                Ah = 0;
+                Al = century;
                 SetCarry(false);
                 return;
             }
-            case 0x03:
             case 0x05:
+            {
+                _rtc.WriteRegister(RtcMc146818.Year, (byte)Cx);
+                _rtc.WriteRegister(RtcMc146818.Month, Dh);
+                _rtc.WriteRegister(RtcMc146818.DateOfMonth, Dl);
+                _rtc.WriteRegister(RtcMc146818.CenturyIndex, (byte)(Cx >> 8));
+                var b = (byte)(_rtc.ReadRegister(RtcMc146818.RegisterB) & ~Set);
+                _rtc.WriteRegister(RtcMc146818.RegisterB, b);
+                Ah = 0;
+                Al = b;
                 SetCarry(false);
                 return;
+            }
             default:
                 SetCarry(true);
                 return;

@@ -13,9 +13,17 @@ public sealed class KeyboardController8042 : IPortDevice
 
     private const byte StatusOutputFull = 0x01, StatusSystemFlag = 0x04, StatusCommand = 0x08;
 
+    /// <summary>
+    /// Bytes waiting for the output buffer: the keyboard holds its replies in a 16-byte buffer (IBM
+    /// PS/2 keyboard technical reference) and further ones are lost, so a guest that never reads
+    /// cannot grow this without bound.
+    /// </summary>
+    private const int OutputCapacity = 16;
+
     private readonly A20Gate _a20;
     private readonly MachineControl _control;
     private readonly Queue<byte> _output = new();
+    private byte _outputBuffer;
     private byte _pendingCommand;
     private bool _lastWriteWasCommand;
 
@@ -40,7 +48,14 @@ public sealed class KeyboardController8042 : IPortDevice
             if (_lastWriteWasCommand) status |= StatusCommand;
             return status;
         }
-        return _output.Count > 0 ? _output.Dequeue() : (byte)0;
+        // The output buffer keeps its last byte; reading it again with OBF clear returns it again.
+        if (_output.Count > 0) _outputBuffer = _output.Dequeue();
+        return _outputBuffer;
+    }
+
+    private void QueueOutput(byte value)
+    {
+        if (_output.Count < OutputCapacity) _output.Enqueue(value);
     }
 
     public void Write(ushort port, int size, uint value)
@@ -56,14 +71,14 @@ public sealed class KeyboardController8042 : IPortDevice
         _pendingCommand = 0;
         switch (command)
         {
-            case 0x20: _output.Enqueue(CommandByte); break;
+            case 0x20: QueueOutput(CommandByte); break;
             case 0x60:
             case 0xD1:
                 _pendingCommand = command;
                 break;
-            case 0xAA: _output.Enqueue(0x55); break;
-            case 0xAB: _output.Enqueue(0x00); break;
-            case 0xD0: _output.Enqueue(OutputPort); break;
+            case 0xAA: QueueOutput(0x55); break;
+            case 0xAB: QueueOutput(0x00); break;
+            case 0xD0: QueueOutput(OutputPort); break;
             case 0xDD: _a20.FromKeyboardController = false; break;
             case 0xDF: _a20.FromKeyboardController = true; break;
             default:
@@ -85,8 +100,8 @@ public sealed class KeyboardController8042 : IPortDevice
                 if ((value & 0x01) == 0) _control.RequestReset("8042 output port");
                 break;
             default:
-                _output.Enqueue(0xFA);
-                if (value == 0xFF) _output.Enqueue(0xAA);
+                QueueOutput(0xFA);
+                if (value == 0xFF) QueueOutput(0xAA);
                 break;
         }
         _pendingCommand = 0;

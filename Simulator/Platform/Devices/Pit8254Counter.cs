@@ -159,12 +159,16 @@ public sealed class Pit8254Counter
             // Datasheet: a new count written while counting in mode 2 or 3 takes effect at the end of
             // the current period (mode 2) or half-period (mode 3); until then the old count runs on.
             // Mode 3 here switches at the end of the full period, so that the switch is a rising edge.
-            var end = CurrentPeriodEnd(tick);
-            _hasPrevious = true;
-            _previousLoadTick = _loadTick;
-            _previousPeriod = _period;
+            // A further count written before then replaces the waiting one; the running one runs on.
+            if (!(_hasPrevious && tick < _loadTick))
+            {
+                var end = CurrentPeriodEnd(tick);
+                _hasPrevious = true;
+                _previousLoadTick = _loadTick;
+                _previousPeriod = _period;
+                _loadTick = end;
+            }
             _period = period;
-            _loadTick = end;
             return;
         }
         _period = period;

@@ -67,6 +67,25 @@ public sealed class Pit8254Tests
     }
 
     [TestMethod]
+    public void Mode2CountWrittenTwiceInOnePeriodLetsTheRunningCountFinishThenLoadsTheLast()
+    {
+        // Datasheet, mode 2: a new count written during counting is loaded at the end of the current
+        // period; writing again before then only changes what will be loaded.
+        var (clock, pit) = Create();
+        var edges = new List<ulong>();
+        pit.Out0Rising = () => edges.Add(clock.Now);
+        Program(pit, 0, 0x34, 1000);
+        clock.AdvanceTo(NsOfPulse(101));
+        pit.Write(0x40, 1, 50 & 0xFF);
+        pit.Write(0x40, 1, 0);
+        pit.Write(0x40, 1, 30);
+        pit.Write(0x40, 1, 0);
+        Assert.AreEqual((ushort)(1000 - 100), LatchAndRead(pit, 0), "the running count runs on");
+        clock.AdvanceTo(NsOfPulse(1 + 1000 + 3 * 30));
+        CollectionAssert.AreEqual(new[] { NsOfPulse(1 + 1000), NsOfPulse(1 + 1000 + 30), NsOfPulse(1 + 1000 + 60), NsOfPulse(1 + 1000 + 90) }, edges);
+    }
+
+    [TestMethod]
     public void Mode3SquareWaveOnCounter2WithEvenCount()
     {
         var (clock, pit) = Create();

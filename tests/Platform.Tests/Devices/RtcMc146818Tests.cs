@@ -56,21 +56,171 @@ public sealed class RtcMc146818Tests
         Assert.AreEqual(0x01, ReadCmos(rtc, 0x04));
     }
 
-    [TestMethod]
-    public void BinaryAnd12HourFormats()
+    /// <summary>Sets the clock as the datasheet asks: SET, the format in register B, the ten bytes, then SET cleared.</summary>
+    private static void SetClock(RtcMc146818 rtc, byte registerB, params (byte Index, byte Value)[] bytes)
     {
+        WriteCmos(rtc, 0x0B, (byte)(registerB | 0x80));
+        foreach (var (index, value) in bytes) WriteCmos(rtc, index, value);
+        WriteCmos(rtc, 0x0B, registerB);
+    }
+
+    [TestMethod]
+    public void BinaryAnd24HourModeCountsInBinary()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        SetClock(rtc, 0x06, (0x00, 59), (0x02, 59), (0x04, 13));
+        clock.AdvanceTo(Second + 1);
+        Assert.AreEqual(0, ReadCmos(rtc, 0x00));
+        Assert.AreEqual(0, ReadCmos(rtc, 0x02));
+        Assert.AreEqual(14, ReadCmos(rtc, 0x04));
+    }
+
+    [TestMethod]
+    public void ChangingTheDataModeLeavesTheRegistersAsTheyAre()
+    {
+        // Datasheet: DM and 24/12 are not modified by internal functions; the chip converts nothing,
+        // software initialises the time again in the new format.
         var clock = new MachineClock();
         var rtc = new RtcMc146818(clock, new DateTime(2026, 1, 1, 13, 45, 0));
         WriteCmos(rtc, 0x0B, 0x06);
-        Assert.AreEqual(45, ReadCmos(rtc, 0x02));
-        Assert.AreEqual(13, ReadCmos(rtc, 0x04));
-        WriteCmos(rtc, 0x0B, 0x00);
-        Assert.AreEqual(0x80 | 0x01, ReadCmos(rtc, 0x04), "1 PM: bit 7 set, BCD 1");
-        var midnight = new RtcMc146818(clock, new DateTime(2026, 1, 1, 0, 30, 0));
-        WriteCmos(midnight, 0x0B, 0x00);
-        Assert.AreEqual(0x12, ReadCmos(midnight, 0x04), "00:30 is 12 AM");
-        WriteCmos(midnight, 0x0B, 0x04);
-        Assert.AreEqual(12, ReadCmos(midnight, 0x04));
+        Assert.AreEqual(0x45, ReadCmos(rtc, 0x02));
+        Assert.AreEqual(0x13, ReadCmos(rtc, 0x04));
+    }
+
+    [TestMethod]
+    public void TwelveHourModeGoesFrom1159AmTo12PmAndFrom1159PmTo12AmOfTheNextDay()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        SetClock(rtc, 0x00, (0x00, 0x59), (0x02, 0x59), (0x04, 0x11), (0x07, 0x28), (0x08, 0x02), (0x09, 0x27));
+        clock.AdvanceTo(Second + 1);
+        Assert.AreEqual(0x92, ReadCmos(rtc, 0x04), "12 PM: bit 7 set, BCD 12");
+        SetClock(rtc, 0x00, (0x00, 0x59), (0x02, 0x59), (0x04, 0x91));
+        clock.AdvanceTo(2 * Second + 1);
+        Assert.AreEqual(0x12, ReadCmos(rtc, 0x04), "12 AM");
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x07), "1 March");
+        Assert.AreEqual(0x03, ReadCmos(rtc, 0x08));
+    }
+
+    [TestMethod]
+    public void YearRollsOverFrom99To00AndLeavesTheCenturyByteAlone()
+    {
+        // The issue: 9999-12-31 23:59:59 plus one second overflowed a DateTime. The chip has a
+        // two-digit year; the century byte 0x32 is CMOS RAM that only software writes.
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        SetClock(rtc, 0x02, (0x00, 0x59), (0x02, 0x59), (0x04, 0x23), (0x06, 0x06), (0x07, 0x31), (0x08, 0x12), (0x09, 0x99), (0x32, 0x99));
+        clock.AdvanceTo(Second + 1);
+        Assert.AreEqual(0x00, ReadCmos(rtc, 0x00));
+        Assert.AreEqual(0x00, ReadCmos(rtc, 0x02));
+        Assert.AreEqual(0x00, ReadCmos(rtc, 0x04));
+        Assert.AreEqual(0x07, ReadCmos(rtc, 0x06), "Friday to Saturday");
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x07));
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x08));
+        Assert.AreEqual(0x00, ReadCmos(rtc, 0x09));
+        Assert.AreEqual(0x99, ReadCmos(rtc, 0x32));
+    }
+
+    [TestMethod]
+    public void StartingAt9999LastSecondRollsOver()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock, new DateTime(9999, 12, 31, 23, 59, 59));
+        clock.AdvanceTo(Second + 1);
+        Assert.AreEqual(0x00, ReadCmos(rtc, 0x09));
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x08));
+        Assert.AreEqual(0x99, ReadCmos(rtc, 0x32));
+    }
+
+    [TestMethod]
+    public void EveryYearDivisibleByFourIsALeapYear()
+    {
+        // Datasheet: leap-year compensation on the year register alone, so 00 is a leap year.
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        SetClock(rtc, 0x02, (0x00, 0x59), (0x02, 0x59), (0x04, 0x23), (0x07, 0x28), (0x08, 0x02), (0x09, 0x00));
+        clock.AdvanceTo(Second + 1);
+        Assert.AreEqual(0x29, ReadCmos(rtc, 0x07));
+        Assert.AreEqual(0x02, ReadCmos(rtc, 0x08));
+        // 366 days from 29 Feb 00: 1 Mar 01 (via 28 Feb 01, not a leap year).
+        clock.AdvanceTo(Second + 1 + 366 * 86400 * Second);
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x07));
+        Assert.AreEqual(0x03, ReadCmos(rtc, 0x08));
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x09));
+    }
+
+    [TestMethod]
+    public void DayOfWeekCountsOneToSeven()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        SetClock(rtc, 0x02, (0x00, 0x59), (0x02, 0x59), (0x04, 0x23), (0x06, 0x07));
+        clock.AdvanceTo(Second + 1);
+        Assert.AreEqual(0x01, ReadCmos(rtc, 0x06));
+    }
+
+    [TestMethod]
+    public void OutOfRangeValuesKeepCountingAndComeBackIntoRange()
+    {
+        // The datasheet leaves the update of values out of range undefined; the model counts on
+        // deterministically and is back in range by the next carry of each register.
+        foreach (var registerB in new byte[] { 0x00, 0x02, 0x04, 0x06 })
+        {
+            foreach (var junk in new byte[] { 0x00, 0x3C, 0x7F, 0x80, 0x99, 0xC5, 0xFF })
+            {
+                var clock = new MachineClock();
+                var rtc = new RtcMc146818(clock);
+                SetClock(rtc, registerB, (0x00, junk), (0x02, junk), (0x04, junk), (0x06, junk), (0x07, junk), (0x08, junk), (0x09, junk));
+                clock.AdvanceTo(400 * 86400 * Second);
+                bool binary = (registerB & 0x04) != 0;
+                int Value(byte index)
+                {
+                    var b = ReadCmos(rtc, index);
+                    return binary ? b : (b >> 4) * 10 + (b & 0xF);
+                }
+                var what = $"B={registerB:x2} junk={junk:x2}";
+                Assert.IsTrue(Value(0x00) <= 59 && Value(0x02) <= 59, what);
+                var hour = ReadCmos(rtc, 0x04);
+                if ((registerB & 0x02) != 0) Assert.IsTrue(Value(0x04) <= 23, what);
+                else Assert.IsTrue((binary ? hour & 0x7F : ((hour & 0x7F) >> 4) * 10 + (hour & 0xF)) is >= 1 and <= 12, what);
+                Assert.IsTrue(Value(0x06) is >= 1 and <= 7, what);
+                Assert.IsTrue(Value(0x07) is >= 1 and <= 31, what);
+                Assert.IsTrue(Value(0x08) is >= 1 and <= 12, what);
+                Assert.IsTrue(Value(0x09) <= 99, what);
+            }
+        }
+    }
+
+    [TestMethod]
+    public void AlarmFlagIsSetWhenTheTimePassesTheAlarmDuringALongSkip()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        WriteCmos(rtc, 0x01, 0x00);
+        WriteCmos(rtc, 0x03, 0x30);
+        WriteCmos(rtc, 0x05, 0x05);
+        ReadCmos(rtc, 0x0C);
+        clock.AdvanceTo(3 * 86400 * Second);
+        Assert.AreEqual(0x20, ReadCmos(rtc, 0x0C) & 0x20, "05:30:00 came round");
+        clock.AdvanceTo(3 * 86400 * Second + 3600 * Second);
+        Assert.AreEqual(0x00, ReadCmos(rtc, 0x0C) & 0x20, "not in 00:00-01:00");
+    }
+
+    [TestMethod]
+    public void ATimeEarlierThanOneAlreadySeenDoesNotRunTheClockBackwards()
+    {
+        // With several processors, the chip can be reached at a cycle before one it has already seen.
+        var clock = new MachineClock();
+        var now = 5 * Second;
+        clock.TimeSource = () => now;
+        var late = new RtcMc146818(clock);
+        WriteCmos(late, 0x0B, 0x12);
+        var seconds = ReadCmos(late, 0x00);
+        now = 2 * Second;
+        WriteCmos(late, 0x0B, 0x12);
+        Assert.AreEqual(seconds, ReadCmos(late, 0x00));
+        Assert.IsTrue(clock.NextDeadline > 5 * Second, "the next update is after the latest time seen");
     }
 
     [TestMethod]
@@ -145,6 +295,45 @@ public sealed class RtcMc146818Tests
             Assert.AreEqual(0xC0, ReadCmos(rtc, 0x0C) & 0xC0, "rate 15 is 2 Hz");
         }
         Assert.AreEqual(4, raised);
+    }
+
+    [TestMethod]
+    public void WhileIrqfIsSetNoEventIsQueuedAndReadingCResumesThem()
+    {
+        // IRQF holds the IRQ pin asserted until register C is read; later periodic and update flags
+        // change nothing a guest can see before that read, so a long halt costs no events.
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        var raised = 0;
+        rtc.IrqLevel = level => raised += level ? 1 : 0;
+        WriteCmos(rtc, 0x0A, 0x23);
+        WriteCmos(rtc, 0x0B, 0x52);
+        clock.AdvanceTo(Second / 8192 + 1);
+        Assert.AreEqual(1, raised);
+        Assert.IsNull(clock.NextDeadline);
+        clock.AdvanceTo(10 * 86400 * Second);
+        Assert.AreEqual(0xF0, ReadCmos(rtc, 0x0C), "IRQF, PF, AF (the alarm bytes are 00:00:00, and midnight came round) and UF");
+        Assert.IsNotNull(clock.NextDeadline);
+        clock.AdvanceTo(10 * 86400 * Second + Second / 8192 + 1);
+        Assert.AreEqual(2, raised);
+    }
+
+    [TestMethod]
+    public void AlarmInterruptComesWithTheUpdateThatReachesTheAlarmTime()
+    {
+        var clock = new MachineClock();
+        var rtc = new RtcMc146818(clock);
+        var raisedAt = new List<ulong>();
+        rtc.IrqLevel = level => { if (level) raisedAt.Add(clock.Now); };
+        WriteCmos(rtc, 0x01, 0x30);
+        WriteCmos(rtc, 0x03, 0x01);
+        WriteCmos(rtc, 0x05, 0xC0);
+        WriteCmos(rtc, 0x0B, 0x22);
+        clock.AdvanceTo(2 * 3600 * Second);
+        CollectionAssert.AreEqual(new[] { 90 * Second }, raisedAt, "00:01:30; the alarm hour is a don't-care");
+        Assert.AreEqual(0xB0, ReadCmos(rtc, 0x0C) & 0xB0, "IRQF, AF and UF");
+        clock.AdvanceTo(4 * 3600 * Second);
+        CollectionAssert.AreEqual(new[] { 90 * Second, 7290 * Second }, raisedAt, "01:01:30 came while IRQF was still set; after the read at 02:00 the next is 02:01:30");
     }
 
     [TestMethod]
