@@ -12,6 +12,8 @@ public sealed class GuestCatalog
 
     public BuiltInGuest Create(string name, uint? iterations) => name switch
     {
+        not ("bench32" or "bench64") when iterations != null && Names.Contains(name) =>
+            throw new UserInputException("--iterations applies to the bench32 and bench64 guests only"),
         "demo" => new DemoGuest(),
         "bench32" => iterations is { } n ? new BenchmarkGuest(GuestMode.Protected32, n) : new BenchmarkGuest(GuestMode.Protected32),
         "bench64" => iterations is { } n ? new BenchmarkGuest(GuestMode.Long64, n) : new BenchmarkGuest(GuestMode.Long64),

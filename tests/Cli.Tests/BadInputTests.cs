@@ -87,6 +87,7 @@ public sealed class BadInputTests
             AssertBadInput("--floppy applies to the built-in guests only", "run", raw, "--floppy");
             AssertBadInput("--iterations applies to the bench32 and bench64 guests only", "run", raw, "--iterations", "5");
             AssertBadInput("--iterations applies to the bench32 and bench64 guests only", "run", "--guest", "demo", "--iterations", "5");
+            AssertBadInput("--iterations applies to the bench32 and bench64 guests only", "image", "vmx", "-o", TempPath(".img"), "--iterations", "5");
             AssertBadInput("--load-address applies to image files only", "run", "--load-address", "0x7c00");
             AssertBadInput("--module applies to image files only", "run", "--module", raw);
             AssertBadInput("--cmdline applies to image files only", "run", "--guest", "vmx", "--cmdline", "x");

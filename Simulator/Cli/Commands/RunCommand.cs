@@ -91,8 +91,6 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         {
             if (Given(option)) throw new UserInputException($"{option.Name} applies to image files only, not to a built-in guest");
         }
-        if (settings.Iterations != null && settings.Guest is not ("bench32" or "bench64"))
-            throw new UserInputException("--iterations applies to the bench32 and bench64 guests only");
     }
 
     private static ulong ParseMemory(string text)
