@@ -210,12 +210,12 @@ public sealed unsafe partial class Processor
             for (var i = 0; i < size; i++)
             {
                 var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
-                value |= _memory.Read(pa, 1) << (8 * i);
+                value |= ReadPhysical(pa, 1) << (8 * i);
             }
             return true;
         }
         if (!Translate(linear, SoftwareTlb.Kind.Read, supervisor, out var phys)) return false;
-        value = _memory.Read(phys, size);
+        value = ReadPhysical(phys, size);
         return true;
     }
 
@@ -230,14 +230,14 @@ public sealed unsafe partial class Processor
             for (var i = 0; i < size; i++)
             {
                 var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
-                _memory.Write(pa, 1, value >> (8 * i));
+                WritePhysical(pa, 1, value >> (8 * i));
             }
             _stopBlock |= _memory.IsCodePage(p1 >> 12) || _memory.IsCodePage(p2 >> 12);
             return true;
         }
         if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var phys)) return false;
         if (_memory.IsCodePage(phys >> 12)) _stopBlock = true;
-        _memory.Write(phys, size, value);
+        WritePhysical(phys, size, value);
         return true;
     }
 

@@ -35,6 +35,9 @@ public static class Msr
     public const uint GsBase = 0xC0000101;
     public const uint KernelGsBase = 0xC0000102;
     public const uint TscAux = 0xC0000103;
+    public const uint TscDeadline = 0x6E0;
+    public const uint X2ApicFirst = 0x800;
+    public const uint X2ApicLast = 0x8FF;
 }
 
 public sealed unsafe partial class Processor
@@ -63,7 +66,8 @@ public sealed unsafe partial class Processor
         SysenterCs = SysenterEsp = SysenterEip = 0;
         Star = Lstar = Cstar = Fmask = KernelGsBase = TscAux = 0;
         Pat = 0x0007040600070406UL;
-        ApicBase = 0xFEE00000UL | (1UL << 11) | (Index == 0 ? 1UL << 8 : 0);
+        ApicBase = 0xFEE00000UL | ApicBaseEnable | (Index == 0 ? ApicBaseBsp : 0);
+        UpdateApicPage();
         FeatureControl = 0;
         MiscEnable = 1;
         _mtrrDefType = 0;
@@ -89,6 +93,8 @@ public sealed unsafe partial class Processor
             case Msr.TimeStampCounter: value = TimeStampCounter; return true;
             case Msr.PlatformId: return true;
             case Msr.ApicBase: value = ApicBase; return true;
+            case Msr.TscDeadline or (>= Msr.X2ApicFirst and <= Msr.X2ApicLast) when _localApic != null:
+                return _localApic.TryReadMsr(index, out value);
             case Msr.FeatureControl: value = FeatureControl; return true;
             case Msr.TscAdjust: value = (ulong)TscOffset; return true;
             case Msr.BiosSignId: return true;
@@ -135,10 +141,9 @@ public sealed unsafe partial class Processor
             case Msr.TimeStampCounter:
                 TscOffset = (long)(value - Cycles);
                 return true;
-            case Msr.ApicBase:
-                if ((value & ~(0xFFFFFF000UL | (1UL << 11) | (1UL << 8))) != 0) return false;
-                ApicBase = value;
-                return true;
+            case Msr.ApicBase: return WriteApicBase(value);
+            case Msr.TscDeadline or (>= Msr.X2ApicFirst and <= Msr.X2ApicLast) when _localApic != null:
+                return _localApic.TryWriteMsr(index, value);
             case Msr.FeatureControl:
                 if ((FeatureControl & 1) != 0) return false;
                 FeatureControl = value;
@@ -215,6 +220,33 @@ public sealed unsafe partial class Processor
             return true;
         }
         return Hooks != null && Hooks.TryWriteMsr(this, index, value);
+    }
+
+    /// <summary>IA32_APIC_BASE.EN: the local APIC is globally enabled.</summary>
+    public const ulong ApicBaseEnable = 1UL << 11;
+
+    /// <summary>IA32_APIC_BASE.EXTD: x2APIC mode.</summary>
+    public const ulong ApicBaseX2Apic = 1UL << 10;
+
+    /// <summary>
+    /// IA32_APIC_BASE: the base within MAXPHYADDR, BSP, EN and (with a local APIC, which supports
+    /// x2APIC) EXTD. EXTD without EN, x2APIC back to xAPIC, and disabled straight to x2APIC are the
+    /// invalid transitions of SDM vol. 3, 11.12.5, and raise #GP.
+    /// </summary>
+    private bool WriteApicBase(ulong value)
+    {
+        var writable = (((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL) | ApicBaseBsp | ApicBaseEnable | (_localApic != null ? ApicBaseX2Apic : 0);
+        if ((value & ~writable) != 0) return false;
+        var mode = value & (ApicBaseEnable | ApicBaseX2Apic);
+        var previous = ApicBase & (ApicBaseEnable | ApicBaseX2Apic);
+        if (mode == ApicBaseX2Apic) return false;
+        if (previous == (ApicBaseEnable | ApicBaseX2Apic) && mode == ApicBaseEnable) return false;
+        if (previous == 0 && mode == (ApicBaseEnable | ApicBaseX2Apic)) return false;
+        var old = ApicBase;
+        ApicBase = value;
+        UpdateApicPage();
+        _localApic?.BaseChanged(old, value);
+        return true;
     }
 
     /// <summary>EFER: SCE, LME, NXE and (with an SVM unit) SVME are writable; LMA is read-only; LME cannot change while paging is on.</summary>

@@ -141,7 +141,7 @@ public sealed unsafe partial class Processor
 
     private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
     {
-        if (!_memory.IsRam(physical)) return;
+        if (!_memory.IsRam(physical) || IsApicPage(physical)) return;
         if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift)) return;
         if (user != (Cpl == 3)) return;
         Tlb.Insert(kind, user, linear, physical, _tlbContext);

@@ -41,6 +41,22 @@ public sealed unsafe partial class Processor : IDisposable
     public IIoBus Io => _io;
 
     /// <summary>The controller in front of INTR; null means INTR is never asserted.</summary>
+    /// <summary>
+    /// The processor's local APIC, or null for a core without one (the unit tests' bare processors).
+    /// The machine attaches it once, before the processor runs.
+    /// </summary>
+    public ILocalApic? LocalApic
+    {
+        get => _localApic;
+        set
+        {
+            _localApic = value;
+            UpdateApicPage();
+        }
+    }
+
+    private ILocalApic? _localApic;
+
     public IInterruptSource? InterruptSource { get; set; }
 
     /// <summary>The virtualization unit, if one is attached.</summary>
@@ -153,6 +169,7 @@ public sealed unsafe partial class Processor : IDisposable
         var cacheControl = Cr0 & (Registers.Cr0.CD | Registers.Cr0.NW);
         Reset(init: true);
         Cr0 = Registers.Cr0.ET | cacheControl;
+        _localApic?.Init();
         if ((ApicBase & ApicBaseBsp) == 0) Activity = ActivityState.WaitForSipi;
     }
 

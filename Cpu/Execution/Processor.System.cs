@@ -8,7 +8,18 @@ public sealed unsafe partial class Processor
     private readonly ulong[] _dr = new ulong[8];
 
     /// <summary>CR8: the task-priority register as seen through MOV CR8 (bits 3:0).</summary>
-    public ulong Cr8 { get; set; }
+    /// <summary>CR8: the local APIC's TPR[7:4] when the processor has one (SDM vol. 3, 11.8.6.1), else a plain register.</summary>
+    public ulong Cr8
+    {
+        get => _localApic is { } apic ? (ulong)(apic.TaskPriority >> 4) : _cr8;
+        set
+        {
+            if (_localApic is { } apic) apic.TaskPriority = (byte)((value & 0xF) << 4);
+            else _cr8 = value;
+        }
+    }
+
+    private ulong _cr8;
 
     private bool RequireCpl0() => Cpl == 0 || RaiseFault(ExceptionVector.GP, 0);
 

@@ -3,6 +3,7 @@ using Sim.Cpu;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
 using Sim.Images;
+using Sim.Platform.Apic;
 using Sim.Platform.Bios;
 using Sim.Platform.Devices;
 using Sim.Platform.Time;
@@ -29,6 +30,7 @@ public sealed class Machine : IDisposable
 
     private readonly Func<ulong>[] _timeSources;
     private Processor? _running;
+    private readonly bool[] _stalled;
     private StopRequest? _stop;
     private bool _disposed;
 
@@ -44,6 +46,7 @@ public sealed class Machine : IDisposable
         Control = new MachineControl { StopRunning = () => _running?.RequestStop() };
 
         var processors = new Processor[config.Cpus];
+        _stalled = new bool[config.Cpus];
         _timeSources = new Func<ulong>[config.Cpus];
         for (var i = 0; i < config.Cpus; i++)
         {
@@ -74,9 +77,20 @@ public sealed class Machine : IDisposable
         KeyboardController = new KeyboardController8042(A20, Control);
         BiosServices = new BiosServices(Memory, Com1, Rtc, A20);
 
+        ApicBus = new ApicBus();
+        LocalApics = Array.ConvertAll(processors, cpu => new LocalApic(cpu, ApicBus, Clock) { ExtIntSource = Pic });
+        foreach (var apic in LocalApics)
+        {
+            apic.Processor.LocalApic = apic;
+            apic.Processor.InterruptSource = apic;
+        }
+        // The 8259 pair's INTR reaches every LINT0 (virtual-wire mode); the BIOS has programmed the bootstrap processor's.
+        Pic.InterruptRaised = () =>
+        {
+            foreach (var apic in LocalApics) apic.ExtIntChanged();
+        };
+        LocalApics[0].SetUpVirtualWire();
         var bsp = processors[0];
-        bsp.InterruptSource = Pic;
-        Pic.InterruptRaised = bsp.NotifyInterrupt;
         Pit.Out0Rising = () => Pic.PulseIrq(0);
         Rtc.IrqLevel = level => Pic.SetIrqLevel(8, level);
         Com1.IrqLevel = level => Pic.SetIrqLevel(Uart16550A.Com1Irq, level);
@@ -128,6 +142,12 @@ public sealed class Machine : IDisposable
     }
 
     public IoBus Io { get; }
+
+    /// <summary>The interrupt messages between the local APICs (and, later, from the I/O APIC).</summary>
+    public ApicBus ApicBus { get; }
+
+    /// <summary>Each processor's local APIC, indexed like <see cref="Processors"/>.</summary>
+    public IReadOnlyList<LocalApic> LocalApics { get; }
 
     public MachineControl Control { get; }
 
@@ -343,20 +363,16 @@ public sealed class Machine : IDisposable
             if (max is { } limit && retired >= limit)
                 return Finish(RunOutcome.InstructionLimit, RunResult.InstructionLimitExitCode, $"instruction limit of {limit} reached at {Location(Processors[0])}", stopwatch);
 
-            var cpu = FurthestBehind();
+            var (cpu, at) = Next();
             if (cpu == null)
                 return Finish(RunOutcome.HaltedForever, RunResult.HaltedForeverExitCode, HaltedMessage(), stopwatch);
+            // A sleeping processor's time passes straight to what wakes it.
+            if (at > cpu.Cycles) cpu.Cycles = at;
             Clock.RunDue(cpu.Cycles);
             if (Control.StopRequested) continue;
+            if (!cpu.CanMakeProgress && cpu.Cycles < cpu.EventDeadline) continue;
 
             var deadline = Clock.NextDeadline;
-            if (cpu.Activity == ActivityState.Hlt && !(cpu.InterruptSource?.InterruptPending ?? false))
-            {
-                // Halted with IF = 1 (FurthestBehind skips IF = 0): nothing happens until the next
-                // device event, so time jumps straight there.
-                if (deadline is { } next && next > cpu.Cycles) cpu.Cycles = next;
-                continue;
-            }
 
             var until = cpu.Cycles + Config.QuantumCycles;
             if (deadline is { } due && due < until) until = Math.Max(due, cpu.Cycles + 1);
@@ -365,9 +381,12 @@ public sealed class Machine : IDisposable
             _running = cpu;
             Clock.TimeSource = _timeSources[cpu.Index];
             StopReason reason;
+            var started = cpu.Cycles;
             try
             {
                 reason = cpu.Run(until);
+                // A processor that says it can go on but returned halted at once is held (a virtualization unit keeps an interrupt pending): it sleeps until its next wake-up.
+                _stalled[cpu.Index] = reason == StopReason.Halted && cpu.Cycles == started;
             }
             finally
             {
@@ -383,26 +402,38 @@ public sealed class Machine : IDisposable
     }
 
     /// <summary>
-    /// The runnable processor with the smallest clock, lowest index first. A processor is runnable
-    /// when active, or halted with IF = 1 and something that can still wake it (a pending request or a
-    /// queued device event); one halted with IF = 0, in shutdown or waiting for a SIPI is not, since
-    /// no device here raises NMI, INIT or SIPI.
+    /// The processor to run next and the time it runs at: the one furthest behind, lowest index on a
+    /// tie. One that can make progress is at its clock; one that sleeps (halted, waiting for a SIPI)
+    /// is at the time it next wakes on its own — its own deadline, or the next device event when an
+    /// interrupt would wake it — and one that nothing but another processor can wake is not
+    /// considered; null when no processor can ever run again.
     /// </summary>
-    private Processor? FurthestBehind()
+    private (Processor? Cpu, ulong At) Next()
     {
         Processor? best = null;
-        var haveEvent = Clock.NextDeadline != null;
+        var bestAt = ulong.MaxValue;
+        var device = Clock.NextDeadline;
         foreach (var cpu in Processors)
         {
-            var runnable = cpu.Activity switch
+            ulong at;
+            if (cpu.CanMakeProgress && !_stalled[cpu.Index])
             {
-                ActivityState.Active => true,
-                ActivityState.Hlt => cpu.InterruptsEnabled && (haveEvent || (cpu.InterruptSource?.InterruptPending ?? false)),
-                _ => false,
-            };
-            if (runnable && (best == null || cpu.Cycles < best.Cycles)) best = cpu;
+                at = cpu.Cycles;
+            }
+            else
+            {
+                var wake = cpu.EventDeadline;
+                if (cpu.WakesOnInterrupt && device is { } d && d < wake) wake = d;
+                if (wake == ulong.MaxValue) continue;
+                at = Math.Max(wake, cpu.Cycles);
+            }
+            if (best == null || at < bestAt)
+            {
+                best = cpu;
+                bestAt = at;
+            }
         }
-        return best;
+        return (best, bestAt);
     }
 
     private string HaltedMessage()
