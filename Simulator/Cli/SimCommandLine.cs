@@ -19,6 +19,7 @@ public static class SimCommandLine
         var root = new RootCommand("sim — a full-system, instruction-level x86 simulator");
         root.Subcommands.Add(services.GetRequiredService<RunCommand>().Create());
         root.Subcommands.Add(services.GetRequiredService<ImageCommand>().Create());
+        root.Subcommands.Add(services.GetRequiredService<FuzzCommand>().Create());
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
@@ -50,6 +51,7 @@ public static class SimCommandLine
         services.AddSingleton<ImageResolver>();
         services.AddTransient<RunCommand>();
         services.AddTransient<ImageCommand>();
+        services.AddTransient<FuzzCommand>();
         return services.BuildServiceProvider();
     }
 }

@@ -1,0 +1,18 @@
+using Sim.Fuzz.Cases;
+
+namespace Sim.Fuzz;
+
+/// <summary>Builds the program of a case from the case alone.</summary>
+public static class CaseGenerator
+{
+    public static FuzzProgram Generate(FuzzCase fuzzCase, FuzzSettings settings)
+    {
+        var rng = fuzzCase.CreateRandom();
+        return fuzzCase.Kind switch
+        {
+            FuzzKind.RealMode or FuzzKind.ProtectedMode16 or FuzzKind.ProtectedMode32 or FuzzKind.Virtual8086
+                or FuzzKind.LongMode or FuzzKind.CompatibilityMode => ModeGuest.Generate(fuzzCase.Kind, rng),
+            _ => throw new NotImplementedException(fuzzCase.Kind.ToString()),
+        };
+    }
+}
