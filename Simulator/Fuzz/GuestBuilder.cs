@@ -139,14 +139,19 @@ internal sealed class GuestBuilder(Random rng)
     }
 
     /// <summary>Random code at <see cref="FuzzLayout.Code"/> and the points to resume it at (offsets in the segment, or linear addresses).</summary>
-    public void AddRandomCode(int bitness, bool linear, int length)
+    public void AddRandomCode(int bitness, bool linear, int length) => AddCode(RandomCode.Generate(Rng, bitness, length), null, linear);
+
+    /// <summary>
+    /// <paramref name="code"/> at <see cref="FuzzLayout.Code"/>, resumed at random points: anywhere, or at
+    /// one of <paramref name="boundaries"/> (instruction starts) when given.
+    /// </summary>
+    public void AddCode(byte[] code, IReadOnlyList<int>? boundaries, bool linear)
     {
-        var code = RandomCode.Generate(Rng, bitness, length);
         Add(FuzzLayout.Code, code);
         var points = new ulong[FuzzLayout.ResumePoints];
         for (var i = 0; i < points.Length; i++)
         {
-            var offset = (ulong)Rng.Next(code.Length);
+            var offset = (ulong)(boundaries is { Count: > 0 } ? boundaries[Rng.Next(boundaries.Count)] : Rng.Next(code.Length));
             points[i] = linear ? FuzzLayout.Code + offset : offset;
         }
         AddQwords(FuzzLayout.ResumeTable, points);
@@ -181,6 +186,28 @@ internal sealed class GuestBuilder(Random rng)
     private const ulong PageTable4K = FuzzLayout.PageTables + 0xA000;
 
     // Kernel runs get supervisor pages, so that SMEP and SMAP from the random code bite only when it is asked for.
+
+    /// <summary>EPT (4-level, 2 MiB pages, write-back, read/write/execute) identity-mapping 4 GiB at <paramref name="root"/>; returns the EPTP.</summary>
+    public ulong AddEpt(ulong root)
+    {
+        var tables = new ulong[6 * 512];
+        tables[0] = (root + 0x1000) | 7;
+        for (var i = 0; i < 4; i++) tables[512 + i] = (root + 0x2000 + (ulong)i * 0x1000) | 7;
+        for (var i = 0; i < 4 * 512; i++) tables[1024 + i] = ((ulong)i << 21) | 0x80 | (6 << 3) | 7;
+        AddQwords(root, tables);
+        return root | (3 << 3) | 6;
+    }
+
+    /// <summary>Nested-paging tables (the long-mode format, user pages) identity-mapping 4 GiB at <paramref name="root"/>.</summary>
+    public ulong AddNestedPageTables(ulong root)
+    {
+        var tables = new ulong[6 * 512];
+        tables[0] = (root + 0x1000) | 7;
+        for (var i = 0; i < 4; i++) tables[512 + i] = (root + 0x2000 + (ulong)i * 0x1000) | 7;
+        for (var i = 0; i < 4 * 512; i++) tables[1024 + i] = ((ulong)i << 21) | 0x87;
+        AddQwords(root, tables);
+        return root;
+    }
 
     /// <summary>4-level tables identity-mapping 8 GiB (2 MiB pages, 4 KiB pages at 4-6 MiB), damaged above 6 MiB; returns CR3.</summary>
     public ulong AddLongModePageTables(bool user)

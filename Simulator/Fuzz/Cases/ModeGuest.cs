@@ -101,7 +101,7 @@ internal static class ModeGuest
         _ => FuzzLayout.Code64,
     };
 
-    private static void Handler16(Assembler a, uint flags)
+    public static void Handler16(Assembler a, uint flags)
     {
         a.xor(ax, ax);
         a.mov(ss, ax);
