@@ -13,6 +13,7 @@ public static class CaseGenerator
             FuzzKind.RealMode or FuzzKind.ProtectedMode16 or FuzzKind.ProtectedMode32 or FuzzKind.Virtual8086
                 or FuzzKind.LongMode or FuzzKind.CompatibilityMode => ModeGuest.Generate(fuzzCase.Kind, rng),
             FuzzKind.Vmx => VmxGuest.Generate(rng),
+            FuzzKind.Svm => SvmGuest.Generate(rng),
             _ => throw new NotImplementedException(fuzzCase.Kind.ToString()),
         };
     }
