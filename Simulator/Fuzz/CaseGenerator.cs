@@ -11,9 +11,12 @@ public static class CaseGenerator
         return fuzzCase.Kind switch
         {
             FuzzKind.RealMode or FuzzKind.ProtectedMode16 or FuzzKind.ProtectedMode32 or FuzzKind.Virtual8086
-                or FuzzKind.LongMode or FuzzKind.CompatibilityMode => ModeGuest.Generate(fuzzCase.Kind, rng),
+                or FuzzKind.LongMode or FuzzKind.CompatibilityMode => ModeGuest.Generate(fuzzCase.Kind, rng, settings),
             FuzzKind.Vmx => VmxGuest.Generate(rng),
             FuzzKind.Svm => SvmGuest.Generate(rng),
+            FuzzKind.Bios => BiosGuest.Generate(rng, settings),
+            FuzzKind.PortIo => ModeGuest.Generate(rng.Next(3) == 0 ? FuzzKind.ProtectedMode32 : FuzzKind.LongMode, rng, settings, devices: true),
+            FuzzKind.Mmio => ModeGuest.Generate(rng.Next(3) == 0 ? FuzzKind.ProtectedMode32 : FuzzKind.LongMode, rng, settings, devices: false),
             _ => throw new NotImplementedException(fuzzCase.Kind.ToString()),
         };
     }

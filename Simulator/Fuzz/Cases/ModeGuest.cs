@@ -12,17 +12,35 @@ namespace Sim.Fuzz.Cases;
 /// </summary>
 internal static class ModeGuest
 {
-    public static FuzzProgram Generate(FuzzKind kind, Random rng)
+    /// <summary>
+    /// A guest of <paramref name="kind"/>; with <paramref name="devices"/>, it runs device accesses
+    /// (<see cref="DeviceCode"/>: ports, or memory when false) in the mode of <paramref name="kind"/> instead of random code.
+    /// </summary>
+    public static FuzzProgram Generate(FuzzKind kind, Random rng, FuzzSettings settings, bool? devices = null)
     {
         var b = new GuestBuilder(rng);
         var user = rng.Next(3) == 0;
         var length = rng.Next(0x400, 0x4000);
+        var memory = RandomMemory(rng);
+        void AddCode(int bits, bool linear)
+        {
+            if (devices is { } ports)
+            {
+                var (code, boundaries) = DeviceCode.Generate(rng, bits, rng.Next(64, 512), ports, memory, settings);
+                b.AddCode(code, boundaries, linear);
+                length = code.Length;
+            }
+            else
+            {
+                b.AddRandomCode(bits, linear, length);
+            }
+        }
         EntryState entry;
         string paging = "no paging";
         switch (kind)
         {
             case FuzzKind.RealMode:
-                b.AddRandomCode(16, linear: false, length);
+                AddCode(16, linear: false);
                 b.AddIvt();
                 b.Add(FuzzLayout.Handler16, 16, a => Handler16(a, b.RandomFlags()));
                 b.Add(FuzzLayout.Prolog, 16, a =>
@@ -39,7 +57,7 @@ internal static class ModeGuest
             case FuzzKind.ProtectedMode16 or FuzzKind.ProtectedMode32 or FuzzKind.Virtual8086:
                 if (kind == FuzzKind.Virtual8086) user = true;
                 var bits = kind == FuzzKind.ProtectedMode32 ? 32 : 16;
-                b.AddRandomCode(bits, linear: bits == 32, length);
+                AddCode(bits, linear: bits == 32);
                 b.AddGdt(tss64: false);
                 b.AddIdt(FuzzLayout.Idt, long64: false, FuzzLayout.Handler32, FuzzLayout.Code32, allow16: bits == 16);
                 b.AddTss(tss64: false);
@@ -58,7 +76,7 @@ internal static class ModeGuest
                 break;
             default:
                 var compat = kind == FuzzKind.CompatibilityMode;
-                b.AddRandomCode(compat ? 32 : 64, linear: true, length);
+                AddCode(compat ? 32 : 64, linear: true);
                 b.AddGdt(tss64: true);
                 b.AddIdt(FuzzLayout.Idt, long64: true, FuzzLayout.Handler64, FuzzLayout.Code64, allow16: false);
                 b.AddTss(tss64: true);
@@ -73,8 +91,8 @@ internal static class ModeGuest
         }
         return new FuzzProgram
         {
-            Description = $"{kind}, {(user ? "CPL 3" : "CPL 0")}, {paging}, {length} bytes of random code",
-            MemoryBytes = RandomMemory(rng),
+            Description = $"{(devices is { } p ? (p ? "PortIo in " : "Mmio in ") : "")}{kind}, {(user ? "CPL 3" : "CPL 0")}, {paging}, {length} bytes of {(devices != null ? "device accesses" : "random code")}",
+            MemoryBytes = memory,
             Image = new BootImage { Chunks = b.Chunks, Entry = entry, Description = $"fuzz {kind}" },
         };
     }
