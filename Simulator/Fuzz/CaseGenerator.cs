@@ -17,7 +17,8 @@ public static class CaseGenerator
             FuzzKind.Bios => BiosGuest.Generate(rng, settings),
             FuzzKind.PortIo => ModeGuest.Generate(rng.Next(3) == 0 ? FuzzKind.ProtectedMode32 : FuzzKind.LongMode, rng, settings, devices: true),
             FuzzKind.Mmio => ModeGuest.Generate(rng.Next(3) == 0 ? FuzzKind.ProtectedMode32 : FuzzKind.LongMode, rng, settings, devices: false),
-            _ => throw new NotImplementedException(fuzzCase.Kind.ToString()),
+            FuzzKind.Image => ImageGuest.Generate(rng, settings),
+            _ => throw new ArgumentOutOfRangeException(nameof(fuzzCase), fuzzCase.Kind, "unknown fuzz case kind"),
         };
     }
 }
