@@ -19,10 +19,11 @@ public static class SimCommandLine
     {
         using var error = new ReportWriter(errorStream);
         using var text = new ReportWriter(output);
-        using var services = BuildServices(new ConsoleStreams(output, errorStream, error));
+        using var services = BuildServices(new ConsoleStreams(output, errorStream, text, error));
         var root = new RootCommand("sim — a full-system, instruction-level x86 simulator");
         root.Subcommands.Add(services.GetRequiredService<RunCommand>().Create());
         root.Subcommands.Add(services.GetRequiredService<ImageCommand>().Create());
+        root.Subcommands.Add(services.GetRequiredService<FuzzCommand>().Create());
         var config = new InvocationConfiguration { Output = text, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
@@ -54,6 +55,7 @@ public static class SimCommandLine
         services.AddSingleton<ImageResolver>();
         services.AddTransient<RunCommand>();
         services.AddTransient<ImageCommand>();
+        services.AddTransient<FuzzCommand>();
         return services.BuildServiceProvider();
     }
 }
