@@ -227,18 +227,26 @@ public sealed unsafe partial class Processor
             var second = _bitness == 64 ? linear + (ulong)firstLen : (uint)(linear + (ulong)firstLen);
             if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var p1)) return false;
             if (!Translate(second, SoftwareTlb.Kind.Write, supervisor, out var p2)) return false;
+            var invalidations = _blocks.Invalidations;
             for (var i = 0; i < size; i++)
             {
                 var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
                 _memory.Write(pa, 1, value >> (8 * i));
             }
-            _stopBlock |= _memory.IsCodePage(p1 >> 12) || _memory.IsCodePage(p2 >> 12);
+            StopIfCodeChanged(invalidations);
             return true;
         }
         if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var phys)) return false;
-        if (_memory.IsCodePage(phys >> 12)) _stopBlock = true;
+        var before = _blocks.Invalidations;
         _memory.Write(phys, size, value);
+        StopIfCodeChanged(before);
         return true;
+    }
+
+    /// <summary>Ends the running block when a write dropped decoded code: the block may be among it.</summary>
+    private void StopIfCodeChanged(long invalidationsBefore)
+    {
+        if (_blocks.Invalidations != invalidationsBefore) _stopBlock = true;
     }
 
     /// <summary>Reads a system structure (GDT, LDT, IDT, TSS) with supervisor privilege, whatever the CPL.</summary>
