@@ -438,5 +438,5 @@ public sealed unsafe partial class Processor
 
     /// <summary>A stack write made as if at privilege level <paramref name="cpl"/> (for frames pushed on a more privileged stack).</summary>
     private bool WriteLinearAs(ulong linear, int size, ulong value, int cpl) =>
-        cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : WriteLinearSlow(linear, size, value, cpl < 3);
+        cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : cpl < 3 ? WriteSupervisor(linear, size, value) : WriteLinearSlow(linear, size, value, false);
 }

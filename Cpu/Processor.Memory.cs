@@ -253,12 +253,54 @@ public sealed unsafe partial class Processor
     private bool ReadSystem(ulong linear, int size, out ulong value)
     {
         if (_bitness != 64) linear = (uint)linear;
-        return ReadLinearSlow(linear, size, out value, true);
+        return ReadSupervisor(linear, size, out value);
     }
 
     private bool WriteSystem(ulong linear, int size, ulong value)
     {
         if (_bitness != 64) linear = (uint)linear;
+        return WriteSupervisor(linear, size, value);
+    }
+
+    /// <summary>
+    /// An implicit supervisor-mode read. The supervisor TLB entries serve it at any CPL: an entry is
+    /// made only where a supervisor access needs neither EFLAGS.AC nor a page walk (no SMAP-governed
+    /// user page, accessed bit set), which is where an implicit one succeeds alike.
+    /// </summary>
+    private bool ReadSupervisor(ulong linear, int size, out ulong value)
+    {
+        ref var e = ref Tlb.SupervisorRead[SoftwareTlb.Slot(linear)];
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        {
+            var p = (byte*)(e.Delta + (long)linear);
+            value = size switch
+            {
+                1 => *p,
+                2 => *(ushort*)p,
+                4 => *(uint*)p,
+                _ => *(ulong*)p,
+            };
+            return true;
+        }
+        return ReadLinearSlow(linear, size, out value, true);
+    }
+
+    /// <summary>An implicit supervisor-mode write, served by the supervisor TLB entries as <see cref="ReadSupervisor"/> (dirty bit set, not a code page).</summary>
+    private bool WriteSupervisor(ulong linear, int size, ulong value)
+    {
+        ref var e = ref Tlb.SupervisorWrite[SoftwareTlb.Slot(linear)];
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        {
+            var p = (byte*)(e.Delta + (long)linear);
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: *(ushort*)p = (ushort)value; break;
+                case 4: *(uint*)p = (uint)value; break;
+                default: *(ulong*)p = value; break;
+            }
+            return true;
+        }
         return WriteLinearSlow(linear, size, value, true);
     }
 

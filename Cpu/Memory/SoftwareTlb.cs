@@ -53,6 +53,12 @@ internal sealed unsafe class SoftwareTlb : IDisposable
     public Entry* Write;
     public Entry* Fetch;
 
+    /// <summary>The supervisor read entries, for implicit supervisor-mode accesses (descriptor tables, TSS) at any CPL.</summary>
+    public Entry* SupervisorRead => _entries;
+
+    /// <summary>The supervisor write entries, as <see cref="SupervisorRead"/>.</summary>
+    public Entry* SupervisorWrite => _entries + 2 * EntryCount;
+
     /// <summary>Selects the supervisor or the user arrays for the current privilege level.</summary>
     public void SelectPrivilege(bool user)
     {
