@@ -338,10 +338,8 @@ public sealed unsafe partial class Processor
         if ((type & 1) == 0) _flags &= ~Rflags.IF;
         _lazyMask = 0;
         _seg[(int)SegmentIndex.CS] = target;
-        SegmentChanged((int)SegmentIndex.CS);
         Rip = offset;
-        ModeChanged();
-        for (var s = 0; s < 6; s++) SegmentChanged(s);
+        AllSegmentsChanged();
         return true;
     }
 
@@ -431,8 +429,7 @@ public sealed unsafe partial class Processor
         _lazyMask = 0;
         _seg[(int)SegmentIndex.CS] = target;
         Rip = offset;
-        for (var s = 0; s < 6; s++) SegmentChanged(s);
-        ModeChanged();
+        AllSegmentsChanged();
         return true;
     }
 

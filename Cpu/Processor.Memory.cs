@@ -20,13 +20,26 @@ public sealed unsafe partial class Processor
 
     private readonly SegmentCheck* _segCheck = (SegmentCheck*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(sizeof(SegmentCheck) * 6));
 
-    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>.</summary>
+    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>, and the mode for CS and SS.</summary>
     private void SegmentChanged(int index)
+    {
+        UpdateSegmentCheck(index);
+        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
+    }
+
+    /// <summary>Recomputes the access-check cache of every segment register, then the mode once.</summary>
+    private void AllSegmentsChanged()
+    {
+        for (var i = 0; i < 6; i++) UpdateSegmentCheck(i);
+        ModeChanged();
+    }
+
+    private void UpdateSegmentCheck(int index)
     {
         ref var s = ref _seg[index];
         ref var c = ref _segCheck[index];
         c.Base = s.Base;
-        if (!InProtectedMode || InVirtual8086Mode)
+        if ((Cr0 & Registers.Cr0.PE) == 0 || (_flags & Rflags.VM) != 0)
         {
             c.Low = 0;
             c.High = s.Limit;
@@ -54,25 +67,34 @@ public sealed unsafe partial class Processor
             else if (s.IsCode) c.Access = (s.Type & 2) != 0 ? AccessRead : 0u;
             else c.Access = AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0u);
         }
-        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
     }
 
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
     private void ModeChanged()
     {
         ref var cs = ref _seg[(int)SegmentIndex.CS];
+        var protectedMode = (Cr0 & Registers.Cr0.PE) != 0;
+        var virtual8086 = (_flags & Rflags.VM) != 0;
         int bitness;
-        if (!InProtectedMode) bitness = 16;
-        else if (InVirtual8086Mode) bitness = 16;
-        else if (InLongMode && cs.Long) bitness = 64;
-        else bitness = cs.DefaultBig ? 32 : 16;
-        _bitness = bitness;
         int cpl;
-        if (!InProtectedMode) cpl = 0;
-        else if (InVirtual8086Mode) cpl = 3;
-        else cpl = _seg[(int)SegmentIndex.SS].Dpl;
-        // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
-        if (InProtectedMode && !InVirtual8086Mode && !cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
+        if (!protectedMode)
+        {
+            bitness = 16;
+            cpl = 0;
+        }
+        else if (virtual8086)
+        {
+            bitness = 16;
+            cpl = 3;
+        }
+        else
+        {
+            bitness = (Efer & Registers.Efer.LMA) != 0 && cs.Long ? 64 : cs.DefaultBig ? 32 : 16;
+            cpl = _seg[(int)SegmentIndex.SS].Dpl;
+            // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
+            if (!cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
+        }
+        _bitness = bitness;
         if (cpl != Cpl)
         {
             Cpl = cpl;
