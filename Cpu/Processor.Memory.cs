@@ -258,7 +258,10 @@ public sealed unsafe partial class Processor
             StopIfCodeChanged(invalidations);
             return true;
         }
-        if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var phys)) return false;
+        ref var code = ref Tlb.CodeWrite(!supervisor && Cpl == 3)[SoftwareTlb.Slot(linear)];
+        ulong phys;
+        if (code.Tag == ((linear & ~0xFFFUL) ^ _tlbContext)) phys = code.PhysicalPage | (linear & 0xFFF);
+        else if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out phys)) return false;
         var before = _blocks.Invalidations;
         _memory.Write(phys, size, value);
         StopIfCodeChanged(before);

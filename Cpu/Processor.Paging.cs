@@ -143,7 +143,11 @@ public sealed unsafe partial class Processor
     private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
     {
         if (!_memory.IsRam(physical)) return;
-        if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift)) return;
+        if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift))
+        {
+            Tlb.InsertCodeWrite(user, linear, physical, _tlbContext);
+            return;
+        }
         Tlb.Insert(kind, user, linear, physical, _tlbContext);
     }
 
