@@ -9,10 +9,20 @@ public class ExceptionBenchmarks
     public const int Events = 100_000;
     private ExceptionWorkload _workload = null!;
 
-    /// <summary>One event kind in one mode, with the stack on a page of its own or on the code's page.</summary>
+    /// <summary>One event kind in one mode, with the stack on a page of its own or on the code's page ("code SP").</summary>
     public readonly record struct Case(int Bitness, ExceptionWorkload.Event Kind, bool StackOnCodePage)
     {
-        public override string ToString() => $"{Bitness}-bit {Kind}{(StackOnCodePage ? ", stack on code page" : "")}";
+        // Short enough for BenchmarkDotNet's parameter column (20 characters).
+        public override string ToString() => $"{Bitness}-bit {Name}{(StackOnCodePage ? ", code SP" : "")}";
+
+        private string Name => Kind switch
+        {
+            ExceptionWorkload.Event.UndefinedOpcode => "#UD",
+            ExceptionWorkload.Event.SoftwareInterrupt => "INT n",
+            ExceptionWorkload.Event.PageFault => "#PF",
+            ExceptionWorkload.Event.GeneralProtection => "#GP",
+            _ => "INTR",
+        };
     }
 
     /// <summary>Every event in every mode (real mode has no #PF), and #UD with the stack on the code's page.</summary>
