@@ -44,6 +44,7 @@ public sealed unsafe partial class Processor
         var linearPage = linear & ~0xFFFUL;
         var count = 0;
         var length = 0;
+        ulong lines = 0;
         long minOffset = 0, maxReach = 0;
         while (count < MaxBlockInstructions)
         {
@@ -63,6 +64,7 @@ public sealed unsafe partial class Processor
                 RaiseFault(ExceptionVector.GP, 0);
                 return null;
             }
+            lines |= DecodedBlock.LinesOf(at, at + instr.Length - 1);
             minOffset = Math.Min(minOffset, offset);
             maxReach = Math.Max(maxReach, reach);
             ref var op = ref _opScratch[count++];
@@ -88,6 +90,7 @@ public sealed unsafe partial class Processor
             Cacheable = cacheable,
             MaxReach = (ulong)maxReach,
             BackReach = (ulong)(-minOffset),
+            Lines = lines,
         };
         if (!cacheable) return block;
         _blocks.Add(block);

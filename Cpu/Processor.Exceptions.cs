@@ -338,10 +338,8 @@ public sealed unsafe partial class Processor
         if ((type & 1) == 0) _flags &= ~Rflags.IF;
         _lazyMask = 0;
         _seg[(int)SegmentIndex.CS] = target;
-        SegmentChanged((int)SegmentIndex.CS);
         Rip = offset;
-        ModeChanged();
-        for (var s = 0; s < 6; s++) SegmentChanged(s);
+        AllSegmentsChanged();
         return true;
     }
 
@@ -431,12 +429,11 @@ public sealed unsafe partial class Processor
         _lazyMask = 0;
         _seg[(int)SegmentIndex.CS] = target;
         Rip = offset;
-        for (var s = 0; s < 6; s++) SegmentChanged(s);
-        ModeChanged();
+        AllSegmentsChanged();
         return true;
     }
 
     /// <summary>A stack write made as if at privilege level <paramref name="cpl"/> (for frames pushed on a more privileged stack).</summary>
     private bool WriteLinearAs(ulong linear, int size, ulong value, int cpl) =>
-        cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : WriteLinearSlow(linear, size, value, cpl < 3);
+        cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : cpl < 3 ? WriteSupervisor(linear, size, value) : WriteLinearSlow(linear, size, value, false);
 }

@@ -43,8 +43,7 @@ public sealed unsafe partial class Processor
             _eventsPending = true;
             if (vmChanged)
             {
-                for (var i = 0; i < 6; i++) SegmentChanged(i);
-                ModeChanged();
+                AllSegmentsChanged();
             }
         }
     }

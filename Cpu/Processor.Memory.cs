@@ -20,13 +20,26 @@ public sealed unsafe partial class Processor
 
     private readonly SegmentCheck* _segCheck = (SegmentCheck*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(sizeof(SegmentCheck) * 6));
 
-    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>.</summary>
+    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>, and the mode for CS and SS.</summary>
     private void SegmentChanged(int index)
+    {
+        UpdateSegmentCheck(index);
+        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
+    }
+
+    /// <summary>Recomputes the access-check cache of every segment register, then the mode once.</summary>
+    private void AllSegmentsChanged()
+    {
+        for (var i = 0; i < 6; i++) UpdateSegmentCheck(i);
+        ModeChanged();
+    }
+
+    private void UpdateSegmentCheck(int index)
     {
         ref var s = ref _seg[index];
         ref var c = ref _segCheck[index];
         c.Base = s.Base;
-        if (!InProtectedMode || InVirtual8086Mode)
+        if ((Cr0 & Registers.Cr0.PE) == 0 || (_flags & Rflags.VM) != 0)
         {
             c.Low = 0;
             c.High = s.Limit;
@@ -54,25 +67,34 @@ public sealed unsafe partial class Processor
             else if (s.IsCode) c.Access = (s.Type & 2) != 0 ? AccessRead : 0u;
             else c.Access = AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0u);
         }
-        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
     }
 
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
     private void ModeChanged()
     {
         ref var cs = ref _seg[(int)SegmentIndex.CS];
+        var protectedMode = (Cr0 & Registers.Cr0.PE) != 0;
+        var virtual8086 = (_flags & Rflags.VM) != 0;
         int bitness;
-        if (!InProtectedMode) bitness = 16;
-        else if (InVirtual8086Mode) bitness = 16;
-        else if (InLongMode && cs.Long) bitness = 64;
-        else bitness = cs.DefaultBig ? 32 : 16;
-        _bitness = bitness;
         int cpl;
-        if (!InProtectedMode) cpl = 0;
-        else if (InVirtual8086Mode) cpl = 3;
-        else cpl = _seg[(int)SegmentIndex.SS].Dpl;
-        // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
-        if (InProtectedMode && !InVirtual8086Mode && !cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
+        if (!protectedMode)
+        {
+            bitness = 16;
+            cpl = 0;
+        }
+        else if (virtual8086)
+        {
+            bitness = 16;
+            cpl = 3;
+        }
+        else
+        {
+            bitness = (Efer & Registers.Efer.LMA) != 0 && cs.Long ? 64 : cs.DefaultBig ? 32 : 16;
+            cpl = _seg[(int)SegmentIndex.SS].Dpl;
+            // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
+            if (!cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
+        }
+        _bitness = bitness;
         if (cpl != Cpl)
         {
             Cpl = cpl;
@@ -227,30 +249,83 @@ public sealed unsafe partial class Processor
             var second = _bitness == 64 ? linear + (ulong)firstLen : (uint)(linear + (ulong)firstLen);
             if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var p1)) return false;
             if (!Translate(second, SoftwareTlb.Kind.Write, supervisor, out var p2)) return false;
+            var invalidations = _blocks.Invalidations;
             for (var i = 0; i < size; i++)
             {
                 var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
                 WritePhysical(pa, 1, value >> (8 * i));
             }
-            _stopBlock |= _memory.IsCodePage(p1 >> 12) || _memory.IsCodePage(p2 >> 12);
+            StopIfCodeChanged(invalidations);
             return true;
         }
-        if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out var phys)) return false;
-        if (_memory.IsCodePage(phys >> 12)) _stopBlock = true;
+        ref var code = ref Tlb.CodeWrite(!supervisor && Cpl == 3)[SoftwareTlb.Slot(linear)];
+        ulong phys;
+        if (code.Tag == ((linear & ~0xFFFUL) ^ _tlbContext)) phys = code.PhysicalPage | (linear & 0xFFF);
+        else if (!Translate(linear, SoftwareTlb.Kind.Write, supervisor, out phys)) return false;
+        var before = _blocks.Invalidations;
         WritePhysical(phys, size, value);
+        StopIfCodeChanged(before);
         return true;
+    }
+
+    /// <summary>Ends the running block when a write dropped decoded code: the block may be among it.</summary>
+    private void StopIfCodeChanged(long invalidationsBefore)
+    {
+        if (_blocks.Invalidations != invalidationsBefore) _stopBlock = true;
     }
 
     /// <summary>Reads a system structure (GDT, LDT, IDT, TSS) with supervisor privilege, whatever the CPL.</summary>
     private bool ReadSystem(ulong linear, int size, out ulong value)
     {
         if (_bitness != 64) linear = (uint)linear;
-        return ReadLinearSlow(linear, size, out value, true);
+        return ReadSupervisor(linear, size, out value);
     }
 
     private bool WriteSystem(ulong linear, int size, ulong value)
     {
         if (_bitness != 64) linear = (uint)linear;
+        return WriteSupervisor(linear, size, value);
+    }
+
+    /// <summary>
+    /// An implicit supervisor-mode read. The supervisor TLB entries serve it at any CPL: an entry is
+    /// made only where a supervisor access needs neither EFLAGS.AC nor a page walk (no SMAP-governed
+    /// user page, accessed bit set), which is where an implicit one succeeds alike.
+    /// </summary>
+    private bool ReadSupervisor(ulong linear, int size, out ulong value)
+    {
+        ref var e = ref Tlb.SupervisorRead[SoftwareTlb.Slot(linear)];
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        {
+            var p = (byte*)(e.Delta + (long)linear);
+            value = size switch
+            {
+                1 => *p,
+                2 => *(ushort*)p,
+                4 => *(uint*)p,
+                _ => *(ulong*)p,
+            };
+            return true;
+        }
+        return ReadLinearSlow(linear, size, out value, true);
+    }
+
+    /// <summary>An implicit supervisor-mode write, served by the supervisor TLB entries as <see cref="ReadSupervisor"/> (dirty bit set, not a code page).</summary>
+    private bool WriteSupervisor(ulong linear, int size, ulong value)
+    {
+        ref var e = ref Tlb.SupervisorWrite[SoftwareTlb.Slot(linear)];
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
+        {
+            var p = (byte*)(e.Delta + (long)linear);
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: *(ushort*)p = (ushort)value; break;
+                case 4: *(uint*)p = (uint)value; break;
+                default: *(ulong*)p = value; break;
+            }
+            return true;
+        }
         return WriteLinearSlow(linear, size, value, true);
     }
 

@@ -104,8 +104,9 @@ public sealed unsafe partial class Processor
         if (_secondLevel != null && !_secondLevel.Translate(this, physical, FinalAccess(kind, user), linear, out physical))
             return RaiseFault(SecondLevelFaultVector, 0);
         // Under SMAP a supervisor's right to a user page follows EFLAGS.AC, which STAC and CLAC change without a flush.
+        // An implicit supervisor access never reaches such a page, so what it enters serves explicit ones too.
         var smapDependent = !user && _walkUserPage && kind != SoftwareTlb.Kind.Fetch && (Cr4 & Registers.Cr4.SMAP) != 0;
-        if (!supervisor && !smapDependent) Fill(kind, user, linear, physical);
+        if (!smapDependent) Fill(kind, user, linear, physical);
         return true;
     }
 
@@ -142,8 +143,11 @@ public sealed unsafe partial class Processor
     private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
     {
         if (!_memory.IsRam(physical) || IsApicPage(physical)) return;
-        if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift)) return;
-        if (user != (Cpl == 3)) return;
+        if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift))
+        {
+            Tlb.InsertCodeWrite(user, linear, physical, _tlbContext);
+            return;
+        }
         Tlb.Insert(kind, user, linear, physical, _tlbContext);
     }
 

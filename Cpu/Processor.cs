@@ -153,8 +153,7 @@ public sealed unsafe partial class Processor : IDisposable
         if (PaePaging(Cr0, Cr4, Efer) && _secondLevel == null) TryLoadPdptes(cr3);
         if (flush) FlushTranslations();
         _stopBlock = true;
-        for (var i = 0; i < 6; i++) SegmentChanged(i);
-        ModeChanged();
+        AllSegmentsChanged();
     }
 
     /// <summary>Puts the processor in its power-up state (SDM vol. 3, table 9-1).</summary>

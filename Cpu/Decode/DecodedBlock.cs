@@ -35,6 +35,17 @@ internal sealed class DecodedBlock
     /// <summary>How far before its start IP a followed backward branch leads (0 if none).</summary>
     public ulong BackReach { get; init; }
 
+    /// <summary>The 64-byte lines of its page that the block's instructions occupy (bit n: bytes 64n to 64n + 63).</summary>
+    public ulong Lines { get; init; }
+
+    /// <summary>The lines from byte <paramref name="first"/> to byte <paramref name="last"/> of a page, as in <see cref="Lines"/>.</summary>
+    public static ulong LinesOf(int first, int last)
+    {
+        var top = last >> 6;
+        var upTo = top == 63 ? ulong.MaxValue : (1UL << (top + 1)) - 1;
+        return upTo & ~((1UL << (first >> 6)) - 1);
+    }
+
     /// <summary>False for a block that must not be remembered (an instruction that continues on the next page).</summary>
     public bool Cacheable { get; init; } = true;
 }

@@ -4,14 +4,17 @@ namespace Sim.Cpu;
 
 /// <summary>
 /// Decoded blocks by physical start address and code size, shared by the processors on one
-/// physical memory. A page with blocks is marked as code, so that the first write to it drops all
-/// of them.
+/// physical memory. A page with blocks is marked as code, so that writes to it are seen; the first
+/// write to a 64-byte line that holds decoded code drops all of the page's blocks. Writes beside the
+/// code (a stack or data sharing the page) leave them, as a processor's self-modifying-code
+/// detection does not fire for them either.
 /// </summary>
 internal sealed class DecodedBlockCache
 {
     private readonly PhysicalMemory _memory;
     private readonly Dictionary<ulong, DecodedBlock> _blocks = new();
     private readonly Dictionary<ulong, List<DecodedBlock>> _byPage = new();
+    private readonly Dictionary<ulong, ulong> _linesByPage = new();
 
     public DecodedBlockCache(PhysicalMemory memory) => _memory = memory;
 
@@ -28,11 +31,24 @@ internal sealed class DecodedBlockCache
         _blocks[Key(block.PhysicalStart, block.Bitness)] = block;
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = new List<DecodedBlock>();
         list.Add(block);
+        _linesByPage[page] = _linesByPage.GetValueOrDefault(page) | block.Lines;
         _memory.MarkCodePage(page);
     }
 
-    public void InvalidatePage(ulong page)
+    /// <summary>
+    /// A write to bytes <paramref name="first"/> to <paramref name="last"/> of a code page: drops the
+    /// page's blocks if a written line holds decoded code; true when it did.
+    /// </summary>
+    public bool Written(ulong page, int first, int last)
     {
+        if (_linesByPage.TryGetValue(page, out var lines) && (lines & DecodedBlock.LinesOf(first, last)) == 0) return false;
+        InvalidatePage(page);
+        return true;
+    }
+
+    private void InvalidatePage(ulong page)
+    {
+        _linesByPage.Remove(page);
         if (!_byPage.Remove(page, out var list)) return;
         foreach (var b in list)
         {

@@ -355,7 +355,6 @@ public sealed unsafe partial class Processor
         CommitCode(csSelector, csDesc, code, newCpl, offset);
         _seg[(int)SegmentIndex.SS] = ss;
         SegmentChanged((int)SegmentIndex.SS);
-        ModeChanged();
         if (_bitness == 64 || size == 8) _r[4] = sp;
         else if (ss.DefaultBig) _r[4] = (uint)sp;
         else _r[4] = (_r[4] & ~0xFFFFUL) | (ushort)sp;

@@ -133,7 +133,6 @@ public sealed unsafe partial class Processor
                 SetStackPointer(_r[4] + (ulong)(3 * size));
                 WriteFlagsChecked(fl, size, true);
                 CommitCode(selector, desc, code, Cpl, target);
-                ModeChanged();
                 return true;
             }
             if (!PeekStack((ulong)(3 * size), size, out var sp) || !PeekStack((ulong)(4 * size), size, out var ss)) return false;
@@ -176,8 +175,7 @@ public sealed unsafe partial class Processor
         LoadRealModeSegment((int)SegmentIndex.CS, cs);
         _r[4] = (uint)esp;
         Rip = ip & 0xFFFF;
-        for (var i = 0; i < 6; i++) SegmentChanged(i);
-        ModeChanged();
+        AllSegmentsChanged();
         _eventsPending = true;
         return true;
     }

@@ -336,8 +336,7 @@ public sealed unsafe partial class Processor
                 Cr0 = value & (Registers.Cr0.Defined);
                 Efer = efer;
                 if ((changed & (Registers.Cr0.PG | Registers.Cr0.WP | Registers.Cr0.PE)) != 0) FlushTranslations();
-                for (var i = 0; i < 6; i++) SegmentChanged(i);
-                ModeChanged();
+                AllSegmentsChanged();
                 break;
             }
             case 2:

@@ -95,20 +95,24 @@ public sealed unsafe class PhysicalMemory : IDisposable
         foreach (var p in _processors) p.Tlb.DropWritableHost(page << PageShift);
     }
 
-    /// <summary>Called on a write to a RAM page: if it holds decoded code, that code is dropped.</summary>
+    /// <summary>Called on a write to RAM: decoded code in the lines written is dropped (with the rest of its page).</summary>
     internal void NotifyWrite(ulong address, int size)
     {
-        InvalidateCode(address >> PageShift, (address + (ulong)size - 1) >> PageShift);
+        InvalidateCode(address, (ulong)size);
     }
 
-    private void InvalidateCode(ulong first, ulong last)
+    private void InvalidateCode(ulong address, ulong length)
     {
+        var end = address + length - 1;
+        var first = address >> PageShift;
+        var last = end >> PageShift;
         for (var page = first; page <= last; page++)
         {
             if (page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindCode) != 0)
             {
-                _pageFlags[page] &= unchecked((byte)~KindCode);
-                CodeCache.InvalidatePage(page);
+                var from = page == first ? (int)(address & (PageSize - 1)) : 0;
+                var to = page == last ? (int)(end & (PageSize - 1)) : (int)PageSize - 1;
+                if (CodeCache.Written(page, from, to)) _pageFlags[page] &= unchecked((byte)~KindCode);
             }
         }
     }
@@ -194,7 +198,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
             HostPages.Discard(_ram + firstPage, endPage - firstPage);
             NativeMemory.Clear(_ram + endPage, (nuint)(address + length - endPage));
         }
-        InvalidateCode(address >> PageShift, (address + length - 1) >> PageShift);
+        InvalidateCode(address, length);
     }
 
     public void ReadBytes(ulong address, Span<byte> data)

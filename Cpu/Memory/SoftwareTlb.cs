@@ -8,7 +8,9 @@ namespace Sim.Cpu.Memory;
 /// maps, kept separately for reads, writes and instruction fetches and for supervisor and user
 /// accesses, so that an access on the fast path is one compare and one add. An entry exists only
 /// where the access is permitted and the accessed/dirty bits are already set; everything else (MMIO,
-/// pages holding decoded code for writes, faults) takes the slow path through the page walk.
+/// pages holding decoded code for writes, faults) takes the slow path through the page walk. Writes
+/// to pages holding decoded code have entries of their own, which the slow path uses instead of the
+/// walk: such a write must reach <see cref="PhysicalMemory.Write"/>, which drops the code it hits.
 /// Entries are tagged with the address-space context: the PCID in bits 11:0 and the translation
 /// tag (VPID/EPTP or ASID, chosen by a virtualization unit) in bits 62:48, combined with the
 /// linear page by XOR. A canonical page keeps bit 47 equal to bit 63, so no tag collides with
@@ -17,7 +19,7 @@ namespace Sim.Cpu.Memory;
 internal sealed unsafe class SoftwareTlb : IDisposable
 {
     public const int EntryCount = 512;
-    private const int Arrays = 6;
+    private const int Arrays = 8;
     /// <summary>Bit 63 set with bit 47 clear and all PCID bits: no canonical page XOR a context gives it.</summary>
     private const ulong Invalid = 0x8000_0000_0000_0FFFUL;
 
@@ -52,6 +54,15 @@ internal sealed unsafe class SoftwareTlb : IDisposable
     public Entry* Read;
     public Entry* Write;
     public Entry* Fetch;
+
+    /// <summary>The supervisor read entries, for implicit supervisor-mode accesses (descriptor tables, TSS) at any CPL.</summary>
+    public Entry* SupervisorRead => _entries;
+
+    /// <summary>The supervisor write entries, as <see cref="SupervisorRead"/>.</summary>
+    public Entry* SupervisorWrite => _entries + 2 * EntryCount;
+
+    /// <summary>The write entries of pages that held decoded code when they were made, for supervisor or user accesses.</summary>
+    public Entry* CodeWrite(bool user) => _entries + (3 * 2 + (user ? 1 : 0)) * EntryCount;
 
     /// <summary>Selects the supervisor or the user arrays for the current privilege level.</summary>
     public void SelectPrivilege(bool user)
@@ -107,10 +118,17 @@ internal sealed unsafe class SoftwareTlb : IDisposable
         }
     }
 
-    public void Insert(Kind kind, bool user, ulong linear, ulong physical, ulong context)
+    public void Insert(Kind kind, bool user, ulong linear, ulong physical, ulong context) =>
+        Insert(_entries + ((int)kind * 2 + (user ? 1 : 0)) * EntryCount, linear, physical, context);
+
+    /// <summary>Enters a write translation to a page holding decoded code in <see cref="CodeWrite"/>.</summary>
+    public void InsertCodeWrite(bool user, ulong linear, ulong physical, ulong context) =>
+        Insert(CodeWrite(user), linear, physical, context);
+
+    private void Insert(Entry* array, ulong linear, ulong physical, ulong context)
     {
         var page = physical & ~0xFFFUL;
-        ref var e = ref _entries[((int)kind * 2 + (user ? 1 : 0)) * EntryCount + Slot(linear)];
+        ref var e = ref array[Slot(linear)];
         e.Tag = (linear & ~0xFFFUL) ^ context;
         e.Context = context;
         e.PhysicalPage = page;

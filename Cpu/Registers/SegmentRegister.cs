@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sim.Cpu.Registers;
 
 /// <summary>Index of a segment register, in the order of the SDM's Sreg encoding.</summary>
@@ -34,8 +36,18 @@ public struct SegmentRegister
     public readonly bool Long => (Attributes & 0x2000) != 0;
     public readonly bool DefaultBig => (Attributes & 0x4000) != 0;
     public readonly bool Granularity => (Attributes & 0x8000) != 0;
-    public readonly bool IsCode => !IsSystem && (Attributes & 0x8) != 0;
-    public readonly bool IsExpandDown => !IsSystem && (Attributes & 0xC) == 0x4;
+    // The JIT leaves these two out of the large delivery and segment-loading methods unless told.
+    public readonly bool IsCode
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (Attributes & 0x18) == 0x18;
+    }
+
+    public readonly bool IsExpandDown
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (Attributes & 0x1C) == 0x14;
+    }
 
     public override readonly string ToString() =>
         $"sel={Selector:x4} base={Base:x} limit={Limit:x} attr={Attributes:x5}";

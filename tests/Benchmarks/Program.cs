@@ -6,10 +6,12 @@ using Sim.Benchmarks;
 // Quick measurements in one process without BenchmarkDotNet, in processor time of this process
 // (not wall time), so that other load on the machine distorts less:
 //   "mips [seconds]"     guest instructions per second in each mode;
-//   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V.
+//   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V;
+//   "exceptions [seconds]" guest instructions and events per second of loops that take an exception
+//                        or interrupt every turn, in each mode (and #UD with the stack on the code's page).
 // Anything else goes to BenchmarkDotNet.
 var mode = args.Length > 0 ? args[0] : "";
-var seconds = mode is "mips" or "vmexits" && args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+var seconds = mode is "mips" or "vmexits" or "exceptions" && args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 if (mode == "mips")
 {
     foreach (var bitness in new[] { 16, 32, 64 })
@@ -37,6 +39,24 @@ if (mode == "vmexits")
         var (total, cpu, _) = Measure(() => w.Run(100_000), seconds);
         var name = host == SvmRoundTripWorkload.Host.Api ? "C# host" : "host code executing VMRUN";
         Console.WriteLine($"AMD-V, {name}: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time), last exit {w.LastExitCode:x}");
+    }
+    return;
+}
+if (mode == "exceptions")
+{
+    const int events = 10_000;
+    foreach (var c in ExceptionBenchmarks.Cases())
+    {
+        using var w = new ExceptionWorkload(c.Bitness, c.Kind, c.StackOnCodePage);
+        // Long enough for the tiered JIT to have compiled the delivery path fully.
+        Measure(() => w.Run(events), 0.25);
+        ulong delivered = 0;
+        var (total, cpu, _) = Measure(() =>
+        {
+            delivered += events;
+            return w.Run(events);
+        }, seconds / 4);
+        Console.WriteLine($"{c}: {total / cpu / 1e6:F1} MIPS, {delivered / cpu / 1e6:F2} M events/s ({total} instructions in {cpu:F2} s of processor time)");
     }
     return;
 }

@@ -48,4 +48,35 @@ public sealed class SelfModifyingCodeTests
         g.InstallIdt(32);
         g.AssertExit(0x21);
     }
+
+    [TestMethod]
+    public void StoreBesideDecodedCodeLeavesItAndAStoreToAnyLineOfAnInstructionIsSeen_11_6()
+    {
+        // The routine's MOV EAX, imm32 spans two 64-byte lines (bytes 23Ch-240h); data shares the page at 3F0h.
+        const ulong routine = GuestRunner.CodeAddress + 0x23C;
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.mov(ebx, (uint)routine);
+            a.call(ebx);
+            a.mov(ecx, eax);
+            a.shr(ecx, 24);
+            a.mov(__dword_ptr[GuestRunner.CodeAddress + 0x3F0], 0x55);
+            a.call(ebx);
+            a.shr(eax, 24);
+            a.add(ecx, eax);
+            a.mov(__byte_ptr[routine + 4], 5);
+            a.call(ebx);
+            a.shr(eax, 24);
+            a.shl(eax, 4);
+            a.add(eax, ecx);
+            a.@out(0xF4, al);
+        });
+        g.Code(32, routine, a =>
+        {
+            a.mov(eax, 0x01000000);
+            a.ret();
+        });
+        g.AssertExit(0x52);
+        Assert.AreEqual(0x55UL, g.Memory.Read(GuestRunner.CodeAddress + 0x3F0, 4));
+    }
 }
