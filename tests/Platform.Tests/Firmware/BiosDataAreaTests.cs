@@ -82,4 +82,19 @@ public sealed class BiosDataAreaTests
         Assert.AreEqual((ushort)639, bda.U16(0x13), "KiB of base memory");
         Assert.AreEqual(1, machine.Bytes(0x9FC00, 1)[0], "EBDA size in KiB");
     }
+
+    [TestMethod]
+    public void TheMultibootMemoryMapIsTheE820MapAndReservesTheTables()
+    {
+        const ulong memory = 96UL << 20;
+        var image = ImageLoader.Load(MultibootKernel.Create([0xF4], 0x100000), "k.elf", new ImageLoadOptions(MemorySize: memory));
+        using var machine = new Machine(new MachineConfig { MemoryBytes = memory });
+        machine.Load(image);
+        var mbi = machine.Bytes(((ProtectedModeEntry)image.Entry).Ebx, 52);
+        var map = machine.Bytes(mbi.U32(48), (int)mbi.U32(44));
+        var entries = new List<(ulong, ulong, uint)>();
+        for (var at = 0; at < map.Length; at += (int)map.U32(at) + 4) entries.Add((map.U64(at + 4), map.U64(at + 12), map.U32(at + 20)));
+        CollectionAssert.AreEqual(Sim.Platform.Bios.E820Map.For(memory).ToList(), entries);
+        Assert.IsTrue(entries.Any(e => e.Item1 <= 0xE0000 && e.Item1 + e.Item2 >= 0x100000 && e.Item3 == 2), "E0000h-FFFFFh reserved");
+    }
 }
