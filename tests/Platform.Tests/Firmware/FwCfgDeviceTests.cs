@@ -45,6 +45,7 @@ public sealed class FwCfgDeviceTests
         Assert.AreEqual((ushort)3, BinaryPrimitives.ReadUInt16LittleEndian(ReadItem(m, 0x0F, 2)));
         Assert.AreEqual(96UL << 20, BinaryPrimitives.ReadUInt64LittleEndian(ReadItem(m, 0x03, 8)));
         CollectionAssert.AreEqual(new byte[16], ReadItem(m, 0x02, 16), "UUID");
+        Assert.AreEqual((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(ReadItem(m, 0x04, 2)), "NOGRAPHIC, as QEMU's -nographic");
     }
 
     [TestMethod]
