@@ -35,6 +35,10 @@ internal static class MultibootInformation
 
     /// <summary>The end of conventional memory below the extended BIOS data area.</summary>
     public const ulong LowMemoryEnd = 0x9FC00;
+
+    /// <summary>The firmware tables (E0000h) and the BIOS ROM (F0000h) up to 1 MiB, as the platform's E820 map reports them.</summary>
+    public const ulong FirmwareAreaBase = 0xE0000;
+
     public const ulong PreferredAddress = 0x9000;
     public const string BootLoaderName = "sim";
 
@@ -44,7 +48,7 @@ internal static class MultibootInformation
         {
             (0, Math.Min(LowMemoryEnd, memorySize), MemoryAvailable),
             (LowMemoryEnd, 0xA0000 - LowMemoryEnd, MemoryReserved),
-            (0xF0000, 0x10000, MemoryReserved),
+            (FirmwareAreaBase, 0x100000 - FirmwareAreaBase, MemoryReserved),
         };
         if (memorySize > 0x100000)
         {

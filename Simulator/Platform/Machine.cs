@@ -6,6 +6,7 @@ using Sim.Images;
 using Sim.Platform.Apic;
 using Sim.Platform.Bios;
 using Sim.Platform.Devices;
+using Sim.Platform.Firmware;
 using Sim.Platform.Time;
 using Sim.Svm;
 using Sim.Vmx;
@@ -113,6 +114,8 @@ public sealed class Machine : IDisposable
         Io.Register(ResetControlRegister.Port, 1, new ResetControlRegister(Control));
         Io.Register(BochsShutdownPort.Port, 1, new BochsShutdownPort(Control));
         Io.Register(Bios.BiosServices.BasePort, Bios.BiosServices.PortCount, BiosServices);
+        FwCfg = new FwCfgDevice(Memory, config);
+        FwCfg.Register(Io);
     }
 
     public MachineConfig Config { get; }
@@ -169,6 +172,8 @@ public sealed class Machine : IDisposable
 
     public BiosServices BiosServices { get; }
 
+    public FwCfgDevice FwCfg { get; }
+
     /// <summary>Where <see cref="Load"/> put the platform's GDT (protected and long mode), or 0.</summary>
     public ulong GdtAddress { get; private set; }
 
@@ -193,7 +198,8 @@ public sealed class Machine : IDisposable
     }
 
     /// <summary>
-    /// Copies the image's chunks to memory and puts CPU 0 in the image's entry state. A real-mode image
+    /// Leaves the firmware state every boot path finds (<see cref="FirmwareState"/>), copies the image's
+    /// chunks to memory over it and puts CPU 0 in the image's entry state. A real-mode image
     /// starts in the BIOS (<see cref="BiosRom"/>), which serves <see cref="BootImage.Disk"/> through INT 13h
     /// and whose boot sector it copies to 0000:7C00 first.
     /// </summary>
@@ -206,6 +212,7 @@ public sealed class Machine : IDisposable
             if (chunk.Address > Memory.RamSize || chunk.Length > Memory.RamSize - chunk.Address)
                 throw new ImagePlacementException($"the image's bytes at 0x{chunk.Address:x}-0x{chunk.End:x} lie beyond the end of RAM (0x{Memory.RamSize:x} bytes)");
         }
+        FirmwareState.Install(Memory, Config, Processors[0]);
         foreach (var chunk in image.Chunks)
         {
             Memory.WriteBytes(chunk.Address, chunk.Data);

@@ -101,7 +101,7 @@ public sealed class MultibootLoaderTests
             {
                 (0, 0x9FC00, 1),
                 (0x9FC00, 0x400, 2),
-                (0xF0000, 0x10000, 2),
+                (0xE0000, 0x20000, 2),
                 (0x100000, MemorySize - 0x100000, 1),
             },
             entries);

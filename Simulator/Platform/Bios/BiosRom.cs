@@ -11,7 +11,7 @@ namespace Sim.Platform.Bios;
 /// boot entry with DL = boot drive and FLAGS = 0x2. INT 10h, 11h, 12h, 13h, 15h, 16h and 1Ah are
 /// served by <see cref="BiosServices"/>; the IRQ 0 handler counts the BDA tick counter and calls INT
 /// 1Ch; the other IRQ handlers send EOI (and ignore the spurious IRQ 7 and 15). The loader writes the
-/// IVT and BIOS data area directly, as a BIOS's POST would have left them.
+/// IVT directly, as a BIOS's POST would have left it; the BIOS data area is <see cref="Firmware.BiosDataArea"/>'s.
 /// </summary>
 public static class BiosRom
 {
@@ -85,7 +85,10 @@ public static class BiosRom
         return new Image(rom, initOffset, vectors);
     }
 
-    /// <summary>Copies the ROM to F0000h and writes the interrupt vector table and the BIOS data area.</summary>
+    /// <summary>
+    /// Copies the ROM to F0000h and writes the interrupt vector table, and adds to the BIOS data area that
+    /// <see cref="Firmware.BiosDataArea"/> filled what the disks it serves change: the floppy bit and the hard disk count.
+    /// </summary>
     public static void Install(PhysicalMemory memory, Image image, DiskGeometry? disk, byte drive)
     {
         memory.WriteBytes(Base, image.Rom);
@@ -97,22 +100,13 @@ public static class BiosRom
         }
         memory.WriteBytes(0, ivt);
 
-        var bda = new byte[256];
-        BitConverter.TryWriteBytes(bda.AsSpan(0x00), (ushort)0x3F8);
-        BitConverter.TryWriteBytes(bda.AsSpan(0x0E), (ushort)(E820Map.EbdaBase >> 4));
-        // Equipment word: bits 4–5 = 10b (80x25 colour), bits 9–11 = one serial port, bit 0 and bits 6–7 for one floppy.
-        var equipment = (ushort)(0x0020 | 1 << 9);
-        if (disk is { IsFloppy: true }) equipment |= 0x0001;
-        BitConverter.TryWriteBytes(bda.AsSpan(0x10), equipment);
-        BitConverter.TryWriteBytes(bda.AsSpan(0x13), (ushort)(E820Map.EbdaBase / 1024));
-        bda[0x49] = 0x03;
-        BitConverter.TryWriteBytes(bda.AsSpan(0x4A), (ushort)80);
-        bda[0x84] = 24;
-        bda[0x75] = disk is { IsFloppy: false } ? (byte)1 : (byte)0;
-        memory.WriteBytes(0x400, bda);
-        var ebda = new byte[1024];
-        ebda[0] = 1;
-        memory.WriteBytes(E820Map.EbdaBase, ebda);
+        const ulong bda = Firmware.BiosDataArea.Base;
+        if (disk is { IsFloppy: true })
+        {
+            var equipment = memory.Read(bda + Firmware.BiosDataArea.EquipmentOffset, 2);
+            memory.Write(bda + Firmware.BiosDataArea.EquipmentOffset, 2, equipment | Firmware.BiosDataArea.EquipmentFloppy);
+        }
+        memory.Write(bda + Firmware.BiosDataArea.HardDiskCountOffset, 1, disk is { IsFloppy: false } ? 1UL : 0);
     }
 
     private static void EmitServiceStub(Assembler a, byte vector)
