@@ -195,7 +195,7 @@ public sealed class AcpiPmRegisters : IPortDevice
 
     private void OnCarry(ulong cycle)
     {
-        CatchUp(Math.Max(cycle, _lastCycle));
+        CatchUp(Present());
         UpdateSci();
         Reschedule();
     }

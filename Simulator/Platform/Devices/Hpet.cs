@@ -125,7 +125,7 @@ public sealed class Hpet : IMmioDevice
         _ => false,
     };
 
-    public ulong ReadRegister(int offset)
+    private ulong ReadRegister(int offset)
     {
         switch (offset)
         {
@@ -148,7 +148,7 @@ public sealed class Hpet : IMmioDevice
     }
 
     /// <summary>Writes the bits of <paramref name="value"/> under <paramref name="mask"/> (the half or whole register written).</summary>
-    public void WriteRegister(int offset, ulong value, ulong mask)
+    private void WriteRegister(int offset, ulong value, ulong mask)
     {
         var cycle = Present();
         switch (offset)
@@ -319,10 +319,11 @@ public sealed class Hpet : IMmioDevice
         }
     }
 
+    /// <summary>While the event runs the clock's present is its due cycle, unless a processor already touched the device later.</summary>
     private void OnTimerEvent(int index, ulong cycle)
     {
         var timer = _timers[index];
-        CatchUp(timer, Math.Max(cycle, _lastCycle));
+        CatchUp(timer, Present());
         Reschedule(timer);
     }
 
