@@ -272,6 +272,41 @@ public sealed class HpetTests
     }
 
     [TestMethod]
+    public void PendingLevelStatusQueuesNoEventsForLaterMatches()
+    {
+        // Nobody can see a match while Tn_INT_STS is set, so a fast periodic timer costs nothing until it is cleared.
+        var rig = Create();
+        Write64(rig.Hpet, TimerRegister(0, 0), Level | IntEnable | Periodic | ValSet | Route(17));
+        Write64(rig.Hpet, TimerRegister(0, 8), 1);
+        Write64(rig.Hpet, Base + 0x10, Enable);
+        rig.Clock.AdvanceTo(CyclesPerTick);
+        Assert.IsNull(rig.Clock.NextDeadline);
+        rig.Clock.AdvanceTo(1_000_000 * CyclesPerTick);
+        Assert.AreEqual(1_000_001UL, Read64(rig.Hpet, TimerRegister(0, 8)));
+        rig.Hpet.Write(Base + 0x20, 4, 1);
+        Assert.AreEqual(1_000_001 * CyclesPerTick, rig.Clock.NextDeadline);
+    }
+
+    [TestMethod]
+    public void TimersSharingALineOrTheirLevels()
+    {
+        var rig = Create();
+        Write64(rig.Hpet, TimerRegister(1, 0), Level | IntEnable | Route(19));
+        Write64(rig.Hpet, TimerRegister(1, 8), 10);
+        Write64(rig.Hpet, TimerRegister(2, 0), Level | IntEnable | Route(19));
+        Write64(rig.Hpet, TimerRegister(2, 8), 20);
+        Write64(rig.Hpet, TimerRegister(0, 0), IntEnable | Route(19));
+        Write64(rig.Hpet, TimerRegister(0, 8), 30);
+        Write64(rig.Hpet, Base + 0x10, Enable);
+        rig.Clock.AdvanceTo(30 * CyclesPerTick);
+        CollectionAssert.AreEqual(new[] { (10 * CyclesPerTick, "GSI19", true) }, rig.Edges, "one rise; an edge on a line held high is no edge");
+        rig.Hpet.Write(Base + 0x20, 4, 2);
+        Assert.AreEqual(1, rig.Edges.Count, "timer 2 still holds the line");
+        rig.Hpet.Write(Base + 0x20, 4, 4);
+        Assert.AreEqual((30 * CyclesPerTick, "GSI19", false), rig.Edges[^1]);
+    }
+
+    [TestMethod]
     public void DisabledTimerInterruptStillSetsItsLevelStatus()
     {
         // 2.3.8, Tn_INT_ENB_CNF: with it clear the timer still sets its status bit but raises no interrupt.
