@@ -41,6 +41,13 @@ public static class ChipsetLayout
     public const ushort FwCfgDataPort = 0x511;
     public const ushort FwCfgDmaPort = 0x514;
 
+    /// <summary>
+    /// The I/O APIC's ID as the firmware programs it and the MADT and MP tables give it: the first
+    /// ID after the processors' while the 82093AA's 4-bit ID register can hold it, else 0 (as QEMU's
+    /// always is; with system-bus delivery it need not differ from the local APICs').
+    /// </summary>
+    public static byte IoApicId(int cpus) => cpus < 16 ? (byte)cpus : (byte)0;
+
     /// <summary>The GSI an ISA IRQ arrives on at the I/O APIC: IRQ 0 (the PIT) on GSI 2, the others on their own number.</summary>
     public static int GsiOfIsaIrq(int irq) => irq == 0 ? 2 : irq;
 }

@@ -92,9 +92,28 @@ public sealed class Machine : IDisposable
         };
         LocalApics[0].SetUpVirtualWire();
         var bsp = processors[0];
-        Pit.Out0Rising = () => Pic.PulseIrq(0);
-        Rtc.IrqLevel = level => Pic.SetIrqLevel(8, level);
-        Com1.IrqLevel = level => Pic.SetIrqLevel(Uart16550A.Com1Irq, level);
+
+        IoApic = new IoApic82093AA(ApicBus);
+        // The firmware gives the I/O APIC the ID its MADT and MP table name.
+        IoApic.WriteRegister(IoApic82093AA.IoApicIdRegister, (uint)ChipsetLayout.IoApicId(config.Cpus) << 24);
+        ApicBus.AddEoiListener(IoApic);
+        Memory.MapMmio(ChipsetLayout.IoApicBase, PhysicalMemory.PageSize, IoApic);
+        IsaInterrupts = new IsaInterruptLines(Pic, IoApic);
+        Hpet = new Hpet(Clock)
+        {
+            GsiLevel = IoApic.SetPinLevel,
+            IsaIrqLevel = Pic.SetIrqLevel,
+            LegacyReplacementChanged = IsaInterrupts.LegacyReplacementChanged,
+        };
+        Memory.MapMmio(ChipsetLayout.HpetBase, PhysicalMemory.PageSize, Hpet);
+        AcpiPm = new AcpiPmRegisters(Clock)
+        {
+            SciLevel = level => IsaInterrupts.SetLevel(ChipsetLayout.SciIrq, level),
+            PowerOff = () => Control.RequestExit(RunOutcome.PowerOff, RunResult.PowerOffExitCode, "the guest powered the machine off (ACPI S5)"),
+        };
+        Pit.Out0Rising = IsaInterrupts.PitOut0Rising;
+        Rtc.IrqLevel = IsaInterrupts.RtcLevel;
+        Com1.IrqLevel = level => IsaInterrupts.SetLevel(Uart16550A.Com1Irq, level);
         A20.Changed = enabled => Memory.A20Enabled = enabled;
         Memory.A20Enabled = A20.Enabled;
 
@@ -114,6 +133,7 @@ public sealed class Machine : IDisposable
         Io.Register(ResetControlRegister.Port, 1, new ResetControlRegister(Control));
         Io.Register(BochsShutdownPort.Port, 1, new BochsShutdownPort(Control));
         Io.Register(Bios.BiosServices.BasePort, Bios.BiosServices.PortCount, BiosServices);
+        Io.Register(AcpiPmRegisters.BasePort, AcpiPmRegisters.PortCount, AcpiPm);
         FwCfg = new FwCfgDevice(Memory, config);
         FwCfg.Register(Io);
     }
@@ -151,6 +171,18 @@ public sealed class Machine : IDisposable
 
     /// <summary>Each processor's local APIC, indexed like <see cref="Processors"/>.</summary>
     public IReadOnlyList<LocalApic> LocalApics { get; }
+
+    /// <summary>The I/O APIC at <see cref="ChipsetLayout.IoApicBase"/>.</summary>
+    public IoApic82093AA IoApic { get; }
+
+    /// <summary>The ISA IRQ lines to the 8259 pair and the I/O APIC.</summary>
+    public IsaInterruptLines IsaInterrupts { get; }
+
+    /// <summary>The HPET at <see cref="ChipsetLayout.HpetBase"/>.</summary>
+    public Hpet Hpet { get; }
+
+    /// <summary>The ACPI PM1 event, control and timer registers at <see cref="ChipsetLayout.PmBase"/>.</summary>
+    public AcpiPmRegisters AcpiPm { get; }
 
     public MachineControl Control { get; }
 

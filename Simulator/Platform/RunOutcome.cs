@@ -21,6 +21,9 @@ public enum RunOutcome
     /// <summary>The guest reset the machine (port 0x92, 0xCF9 or the keyboard controller).</summary>
     Reset,
 
+    /// <summary>The guest entered ACPI S5 (soft off) through PM1a_CNT.</summary>
+    PowerOff,
+
     /// <summary>The host stopped the run (<see cref="Machine.Stop"/>: a signal, an output that cannot be written).</summary>
     Stopped,
 }

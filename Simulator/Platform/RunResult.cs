@@ -6,6 +6,7 @@ namespace Sim.Platform;
 /// <list type="bullet">
 /// <item><see cref="RunOutcome.DebugExit"/>: (V &lt;&lt; 1) | 1 for the value V written to port 0xF4, as QEMU exits;</item>
 /// <item><see cref="RunOutcome.BochsShutdown"/>: 0;</item>
+/// <item><see cref="RunOutcome.PowerOff"/>: 0 (<see cref="PowerOffExitCode"/>);</item>
 /// <item><see cref="RunOutcome.TripleFault"/>: 4 (<see cref="TripleFaultExitCode"/>);</item>
 /// <item><see cref="RunOutcome.HaltedForever"/>: 6 (<see cref="HaltedForeverExitCode"/>);</item>
 /// <item><see cref="RunOutcome.InstructionLimit"/>: 8 (<see cref="InstructionLimitExitCode"/>);</item>
@@ -21,6 +22,7 @@ namespace Sim.Platform;
 public sealed record RunResult(RunOutcome Outcome, int ExitCode, ulong Instructions, ulong Cycles, TimeSpan HostTime, string Message)
 {
     public const int BochsShutdownExitCode = 0;
+    public const int PowerOffExitCode = 0;
     public const int TripleFaultExitCode = 4;
     public const int HaltedForeverExitCode = 6;
     public const int InstructionLimitExitCode = 8;

@@ -181,7 +181,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
 
     private void Report(RunSettings settings, BootImage image, RunResult result, ulong vmExits)
     {
-        if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown))
+        if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown or RunOutcome.PowerOff))
             console.Error.WriteLine($"sim: {result.Message}");
         if (settings.Stats) PrintStats(image, result, vmExits);
     }

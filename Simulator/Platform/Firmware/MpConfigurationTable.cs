@@ -50,7 +50,6 @@ public static class MpConfigurationTable
     public const string OemId = "SIMPC   ";
     public const string ProductId = "SIM PC      ";
 
-    public static byte IoApicId(int cpus) => (byte)cpus;
 
     /// <summary>The ISA IRQs with an I/O interrupt entry: all but IRQ 2, the cascade input, which no device drives.</summary>
     public static IEnumerable<int> IsaIrqs => Enumerable.Range(0, 16).Where(irq => irq != 2);
@@ -78,18 +77,18 @@ public static class MpConfigurationTable
 
         var ioApic = new byte[OtherEntryLength];
         ioApic[0] = TypeIoApic;
-        ioApic[1] = IoApicId(cpus);
+        ioApic[1] = ChipsetLayout.IoApicId(cpus);
         ioApic[2] = IoApicVersion;
         ioApic[3] = 1;
         BinaryPrimitives.WriteUInt32LittleEndian(ioApic.AsSpan(4), (uint)ChipsetLayout.IoApicBase);
         entries.Add(ioApic);
 
         // Virtual wire through the I/O APIC (MP spec 3.6.2.2): the 8259A's INTR on pin 0.
-        entries.Add(Assignment(TypeIoInterruptAssignment, InterruptTypeExtInt, FlagsConforming, 0, IoApicId(cpus), 0));
+        entries.Add(Assignment(TypeIoInterruptAssignment, InterruptTypeExtInt, FlagsConforming, 0, ChipsetLayout.IoApicId(cpus), 0));
         foreach (var irq in IsaIrqs)
         {
             var flags = irq == ChipsetLayout.SciIrq ? FlagsLevelActiveHigh : FlagsConforming;
-            entries.Add(Assignment(TypeIoInterruptAssignment, InterruptTypeInt, flags, (byte)irq, IoApicId(cpus), (byte)ChipsetLayout.GsiOfIsaIrq(irq)));
+            entries.Add(Assignment(TypeIoInterruptAssignment, InterruptTypeInt, flags, (byte)irq, ChipsetLayout.IoApicId(cpus), (byte)ChipsetLayout.GsiOfIsaIrq(irq)));
         }
         entries.Add(Assignment(TypeLocalInterruptAssignment, InterruptTypeExtInt, FlagsConforming, 0, AllLocalApics, 0));
         entries.Add(Assignment(TypeLocalInterruptAssignment, InterruptTypeNmi, FlagsConforming, 0, AllLocalApics, 1));

@@ -36,7 +36,6 @@ public static class MultipleApicDescriptionTable
 
     public const byte AllProcessors = 0xFF;
 
-    public static byte IoApicId(int cpus) => (byte)cpus;
 
     public static byte[] Build(int cpus)
     {
@@ -58,7 +57,7 @@ public static class MultipleApicDescriptionTable
         }
         s[at] = TypeIoApic;
         s[at + 1] = IoApicLength;
-        s[at + 2] = IoApicId(cpus);
+        s[at + 2] = ChipsetLayout.IoApicId(cpus);
         BinaryPrimitives.WriteUInt32LittleEndian(s[(at + 4)..], (uint)ChipsetLayout.IoApicBase);
         BinaryPrimitives.WriteUInt32LittleEndian(s[(at + 8)..], 0);
         at += IoApicLength;
