@@ -75,6 +75,7 @@ public sealed unsafe partial class Processor
         // Delivering a fault takes a cycle: a handler that faults at once (a real-mode IVT whose stack
         // wraps, an unfetchable handler) would otherwise loop without the clock reaching any limit.
         AddCycles(1);
+        ExceptionsDelivered++;
         DeliverEvent(vector, EventKind.Exception, error, ExceptionVector.HasErrorCode(vector));
     }
 

@@ -69,6 +69,9 @@ public sealed unsafe partial class Processor : IDisposable
 
     public ulong InstructionsRetired { get; private set; }
 
+    /// <summary>Faults and traps taken, each of which retires no instruction: a guest can take them without end (a handler that faults at once).</summary>
+    public ulong ExceptionsDelivered { get; private set; }
+
     public ActivityState Activity { get; set; }
 
     public ulong Rip;

@@ -219,6 +219,17 @@ public sealed class Machine : IDisposable
     /// </summary>
     public ulong PlatformAreaBase { get; private set; }
 
+    /// <summary>What <see cref="MachineConfig.MaxInstructions"/> counts: instructions retired and exceptions delivered, on all processors.</summary>
+    private ulong Steps
+    {
+        get
+        {
+            ulong sum = 0;
+            foreach (var cpu in Processors) sum += cpu.InstructionsRetired + cpu.ExceptionsDelivered;
+            return sum;
+        }
+    }
+
     public ulong InstructionsRetired
     {
         get
@@ -398,7 +409,7 @@ public sealed class Machine : IDisposable
             if (Volatile.Read(ref _stop) is { } stop)
                 return Finish(RunOutcome.Stopped, stop.ExitCode, $"{stop.Message} at {Location(Processors[0])}", stopwatch);
             if (Control.Outcome is { } requested) return Finish(requested, Control.ExitCode, Control.Message, stopwatch);
-            var retired = InstructionsRetired;
+            var retired = Steps;
             if (max is { } limit && retired >= limit)
                 return Finish(RunOutcome.InstructionLimit, RunResult.InstructionLimitExitCode, $"instruction limit of {limit} reached at {Location(Processors[0])}", stopwatch);
 

@@ -18,7 +18,11 @@ public sealed record MachineConfig
     /// </summary>
     public CpuVendor Vendor { get; init; } = CpuVendor.Intel;
 
-    /// <summary>Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have retired on all processors together.</summary>
+    /// <summary>
+    /// Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have
+    /// retired on all processors together, each exception delivered counting as one too, so that a
+    /// guest whose handler faults at once, retiring nothing, is bounded as well.
+    /// </summary>
     public ulong? MaxInstructions { get; init; }
 
     /// <summary>

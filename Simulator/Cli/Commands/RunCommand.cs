@@ -24,7 +24,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs.", DefaultValueFactory = _ => 1 };
     private readonly Option<CpuVendor> _vendor = new("--vendor") { Description = "Processor vendor: Intel (with VT-x, the default) or Amd (with AMD-V).", DefaultValueFactory = _ => CpuVendor.Intel };
     private readonly Option<string> _memory = new("--memory") { Description = "RAM size, e.g. 64M or 1G.", DefaultValueFactory = _ => "64M" };
-    private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop after this many instructions (exit status 8)." };
+    private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop after this many instructions, each exception delivered counting as one (exit status 8)." };
     private readonly Option<bool> _stats = new("--stats") { Description = "Print instructions, simulated cycles, VM exits, host seconds and MIPS to stderr." };
     private readonly Option<ImageFormat> _format = new("--format") { Description = "Image format instead of detecting it.", DefaultValueFactory = _ => ImageFormat.Auto };
     private readonly Option<string?> _loadAddress = new("--load-address") { Description = "Load address of a raw image (hex with 0x, or decimal)." };

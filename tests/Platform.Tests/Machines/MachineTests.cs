@@ -274,6 +274,47 @@ public sealed class MachineTests
     }
 
     [TestMethod]
+    public void InstructionLimitBoundsAGuestWhoseFaultHandlerFaultsAtOnce()
+    {
+        // 4 MiB pages identity-map 4 GiB except 4000_0000h, where the #PF handler is: fetching it
+        // raises #PF again, pushing a frame each time and retiring nothing, with a stack that wraps.
+        const uint codeAt = 0x100000, pageDirectoryAt = 0x200000, idtAt = 0x201000, idtrAt = 0x202000, handlerAt = 0x4000_0000;
+        var pageDirectory = new byte[4096];
+        for (var i = 0; i < 1024; i++)
+            if (i != handlerAt >> 22) BitConverter.TryWriteBytes(pageDirectory.AsSpan(i * 4), ((uint)i << 22) | 0x83);
+        var idt = new byte[15 * 8];
+        BitConverter.TryWriteBytes(idt.AsSpan(14 * 8), (ulong)(handlerAt & 0xFFFF) | 0x08UL << 16 | 0x8E00UL << 32 | (ulong)(handlerAt >> 16) << 48);
+        var idtr = new byte[6];
+        BitConverter.TryWriteBytes(idtr.AsSpan(0), (ushort)(idt.Length - 1));
+        BitConverter.TryWriteBytes(idtr.AsSpan(2), idtAt);
+        var a = new Assembler(32);
+        a.mov(esp, 0x180000);
+        a.lidt(__fword_ptr[idtrAt]);
+        a.mov(eax, 1u << 4);
+        a.mov(cr4, eax);
+        a.mov(eax, pageDirectoryAt);
+        a.mov(cr3, eax);
+        a.mov(eax, 0x8000_0011u);
+        a.mov(cr0, eax);
+        a.mov(eax, handlerAt);
+        a.jmp(eax);
+        var (machine, _) = Create(maxInstructions: 20_000);
+        using (machine)
+        {
+            machine.Load(Flat(new ProtectedModeEntry(codeAt, 0, 0),
+                new MemoryChunk(codeAt, GuestAssembly.Assemble(a, codeAt)),
+                new MemoryChunk(pageDirectoryAt, pageDirectory),
+                new MemoryChunk(idtAt, idt),
+                new MemoryChunk(idtrAt, idtr)));
+            var result = machine.Run();
+            Assert.AreEqual(RunOutcome.InstructionLimit, result.Outcome, result.Message);
+            Assert.AreEqual(10UL, result.Instructions, "the ten instructions before the jump; the faults retire none");
+            Assert.AreEqual(20_000UL - 10, machine.Processors[0].ExceptionsDelivered);
+            Assert.AreEqual((ulong)handlerAt, machine.Processors[0].Cr2);
+        }
+    }
+
+    [TestMethod]
     public void InstructionLimitEndsAnEndlessLoop()
     {
         const uint codeAt = 0x100000;
