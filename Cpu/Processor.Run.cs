@@ -78,11 +78,14 @@ public sealed unsafe partial class Processor
 
     /// <summary>
     /// Signals a startup IPI with <paramref name="vector"/>. Only a processor in the wait-for-SIPI
-    /// state takes it (SDM vol. 3, 9.4.4 and 10.6.1); any other discards it.
+    /// state takes it (SDM vol. 3, 9.4.4 and 10.6.1); any other discards it. An INIT latched before
+    /// it that puts an application processor in that state counts: the SIPI waits behind it, as the
+    /// INIT would have been taken by the time the SIPI arrived.
     /// </summary>
     public void RaiseStartupIpi(byte vector)
     {
-        if (Activity != ActivityState.WaitForSipi) return;
+        var afterInit = _initPending && !_initBlocked && (ApicBase & ApicBaseBsp) == 0;
+        if (Activity != ActivityState.WaitForSipi && !afterInit) return;
         _sipiVector = vector;
         _eventsPending = true;
     }

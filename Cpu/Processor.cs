@@ -169,7 +169,9 @@ public sealed unsafe partial class Processor : IDisposable
     public void Init()
     {
         var cacheControl = Cr0 & (Registers.Cr0.CD | Registers.Cr0.NW);
+        var sipi = _sipiVector;
         Reset(init: true);
+        _sipiVector = sipi;
         Cr0 = Registers.Cr0.ET | cacheControl;
         _localApic?.Init();
         if ((ApicBase & ApicBaseBsp) == 0) Activity = ActivityState.WaitForSipi;
