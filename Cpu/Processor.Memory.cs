@@ -180,13 +180,7 @@ public sealed unsafe partial class Processor
         if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
-            value = size switch
-            {
-                1 => *p,
-                2 => *(ushort*)p,
-                4 => *(uint*)p,
-                _ => *(ulong*)p,
-            };
+            value = HostAccess.Load(p, size);
             return true;
         }
         return ReadLinearSlow(linear, size, out value, false);
@@ -199,13 +193,7 @@ public sealed unsafe partial class Processor
         if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
-            switch (size)
-            {
-                case 1: *p = (byte)value; break;
-                case 2: *(ushort*)p = (ushort)value; break;
-                case 4: *(uint*)p = (uint)value; break;
-                default: *(ulong*)p = value; break;
-            }
+            HostAccess.Store(p, size, value);
             return true;
         }
         return WriteLinearSlow(linear, size, value, false);
@@ -298,13 +286,7 @@ public sealed unsafe partial class Processor
         if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
-            value = size switch
-            {
-                1 => *p,
-                2 => *(ushort*)p,
-                4 => *(uint*)p,
-                _ => *(ulong*)p,
-            };
+            value = HostAccess.Load(p, size);
             return true;
         }
         return ReadLinearSlow(linear, size, out value, true);
@@ -317,13 +299,7 @@ public sealed unsafe partial class Processor
         if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
-            switch (size)
-            {
-                case 1: *p = (byte)value; break;
-                case 2: *(ushort*)p = (ushort)value; break;
-                case 4: *(uint*)p = (uint)value; break;
-                default: *(ulong*)p = value; break;
-            }
+            HostAccess.Store(p, size, value);
             return true;
         }
         return WriteLinearSlow(linear, size, value, true);

@@ -76,7 +76,7 @@ public sealed unsafe partial class Processor
         if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
             var p = (byte*)(e.Delta + (long)linear);
-            value = size switch { 1 => *p, 2 => *(ushort*)p, 4 => *(uint*)p, _ => *(ulong*)p };
+            value = Sim.Cpu.Memory.HostAccess.Load(p, size);
             return true;
         }
         value = 0;

@@ -129,13 +129,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
             && ((address & (PageSize - 1)) + (ulong)size <= PageSize || IsRam(address + (ulong)size - 1)))
         {
             var p = _ram + address;
-            return size switch
-            {
-                1 => *p,
-                2 => *(ushort*)p,
-                4 => *(uint*)p,
-                _ => *(ulong*)p,
-            };
+            return HostAccess.Load(p, size);
         }
         if ((address & (PageSize - 1)) + (ulong)size > PageSize)
         {
@@ -159,13 +153,7 @@ public sealed unsafe class PhysicalMemory : IDisposable
         if (address <= RamSize - (ulong)size && (_pageFlags[address >> PageShift] & KindMmio) == 0)
         {
             var p = _ram + address;
-            switch (size)
-            {
-                case 1: *p = (byte)value; break;
-                case 2: *(ushort*)p = (ushort)value; break;
-                case 4: *(uint*)p = (uint)value; break;
-                default: *(ulong*)p = value; break;
-            }
+            HostAccess.Store(p, size, value);
             NotifyWrite(address, size);
             return;
         }
