@@ -16,7 +16,7 @@ public sealed class IoBus : IIoBus
         ArgumentNullException.ThrowIfNull(device);
         if (count <= 0 || first + count > 65536)
             throw new ArgumentOutOfRangeException(nameof(count), $"Port range 0x{first:x}+{count} does not fit the 64 KiB port space.");
-        for (var p = first; p < first + count; p++)
+        for (var p = (int)first; p < first + count; p++)
         {
             if (_handlers[p] is { } existing && !ReferenceEquals(existing, device))
                 throw new InvalidOperationException($"Port 0x{p:x4} is already claimed by {existing.GetType().Name}.");

@@ -6,6 +6,18 @@ namespace Sim.Platform.Tests.Devices;
 public sealed class PortDeviceTests
 {
     [TestMethod]
+    public void TheLastPortCanBeClaimedAlone()
+    {
+        // The port space ends at FFFFh: claiming it must not wrap round to port 0.
+        var bus = new IoBus();
+        var last = new DebugExitPort(new MachineControl());
+        bus.Register(0xFFFF, 1, last);
+        Assert.AreSame(last, bus.DeviceAt(0xFFFF));
+        Assert.IsNull(bus.DeviceAt(0x0000));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => bus.Register(0xFFFF, 2, last));
+    }
+
+    [TestMethod]
     public void UnclaimedPortsReadAllOnesAndIgnoreWrites()
     {
         var bus = new IoBus();
