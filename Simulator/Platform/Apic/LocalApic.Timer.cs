@@ -6,7 +6,9 @@ namespace Sim.Platform.Apic;
 /// The APIC timer (SDM vol. 3, 11.5.4): the initial- and current-count registers and the divide
 /// configuration in one-shot and periodic mode, and IA32_TSC_DEADLINE in TSC-deadline mode. The
 /// timer counts simulated time: one tick of its input per cycle of the machine clock (1 GHz by
-/// default, as QEMU's APIC bus), divided as the DCR says.
+/// default, as QEMU's APIC bus), divided as the DCR says. The count is computed from the time it
+/// was loaded; an event is queued only for an expiry that can interrupt, so a masked timer with a
+/// short period costs nothing.
 /// </summary>
 public sealed partial class LocalApic
 {
@@ -62,11 +64,21 @@ public sealed partial class LocalApic
     {
         if (TimerMode == TimerTscDeadline) return;
         _initialCount = value;
-        _clock.Cancel(_timerEvent);
         _counting = value != 0;
-        if (!_counting) return;
         _countStart = _clock.Now;
-        _clock.Arm(_timerEvent, _countStart + Period);
+        ArmTimer();
+    }
+
+    /// <summary>Queues the next expiry of a one-shot or periodic count, unless the LVT entry is masked (its expiries interrupt nobody).</summary>
+    private void ArmTimer()
+    {
+        if (TimerMode == TimerTscDeadline) return;
+        _clock.Cancel(_timerEvent);
+        if (!_counting || (_lvt[LvtTimer] & LvtMask) != 0) return;
+        var elapsed = _clock.Now - _countStart;
+        var period = Period;
+        if (TimerMode == TimerPeriodic) _clock.Arm(_timerEvent, _countStart + (elapsed / period + 1) * period);
+        else if (elapsed < period) _clock.Arm(_timerEvent, _countStart + period);
     }
 
     /// <summary>A new divisor applies from now on to what is left of the count.</summary>
@@ -75,21 +87,24 @@ public sealed partial class LocalApic
         var remaining = CurrentCount;
         _divideConfiguration = value & 0xB;
         if (!_counting || remaining == 0) return;
-        var now = _clock.Now;
-        _countStart = now - (_initialCount - remaining) * Divisor;
-        _clock.Arm(_timerEvent, now + remaining * Divisor);
+        _countStart = _clock.Now - (_initialCount - remaining) * Divisor;
+        ArmTimer();
     }
 
-    /// <summary>A change into or out of TSC-deadline mode disarms the timer (SDM vol. 3, 11.5.4.1).</summary>
+    /// <summary>A change into or out of TSC-deadline mode disarms the timer (SDM vol. 3, 11.5.4.1); a change of the mask or between one-shot and periodic re-arms it.</summary>
     private void TimerModeWritten(uint previous, uint current)
     {
         var before = previous & TimerModeMask;
         var after = current & TimerModeMask;
-        if (before == after || (before != TimerTscDeadline && after != TimerTscDeadline)) return;
-        _clock.Cancel(_timerEvent);
-        _counting = false;
-        _initialCount = 0;
-        _tscDeadline = 0;
+        if (before != after && (before == TimerTscDeadline || after == TimerTscDeadline))
+        {
+            _clock.Cancel(_timerEvent);
+            _counting = false;
+            _initialCount = 0;
+            _tscDeadline = 0;
+            return;
+        }
+        ArmTimer();
     }
 
     /// <summary>IA32_TSC_DEADLINE: armed by a non-zero value in TSC-deadline mode, firing when the TSC reaches it; ignored in the other modes.</summary>
@@ -111,12 +126,8 @@ public sealed partial class LocalApic
             case TimerTscDeadline:
                 _tscDeadline = 0;
                 break;
-            case TimerPeriodic:
-                _countStart = time;
-                _clock.Arm(_timerEvent, time + Period);
-                break;
             default:
-                _counting = false;
+                ArmTimer();
                 break;
         }
         LocalInterrupt(LvtTimer);

@@ -357,6 +357,7 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
         // Software disable masks every LVT entry, and they stay masked until it is enabled again (SDM vol. 3, 11.4.7.2).
         if (!SoftwareEnabled)
             for (var i = 0; i < LvtCount; i++) _lvt[i] |= LvtMask;
+        ArmTimer();
         _cpu.NotifyInterrupt();
     }
 

@@ -284,6 +284,24 @@ public sealed class LocalApicTests
     }
 
     [TestMethod]
+    public void AMaskedPeriodicTimerQueuesNoEventsYetKeepsCounting()
+    {
+        using var machine = Create();
+        var apic = machine.LocalApics[1];
+        Enable(apic);
+        var before = machine.Clock.NextDeadline;
+        Write(apic, DivideConfig, 0xB);
+        Write(apic, LvtTimer, (1u << 17) | (1u << 16) | 0x43);
+        Write(apic, InitialCount, 1);
+        Assert.AreEqual(before, machine.Clock.NextDeadline, "a period of one cycle, masked: nothing to deliver, nothing queued");
+        Write(apic, InitialCount, 10);
+        machine.Clock.AdvanceTo(1003);
+        Assert.AreEqual(7u, Read(apic, CurrentCount), "still counting: 1003 cycles into periods of 10");
+        Write(apic, LvtTimer, (1u << 17) | 0x43);
+        Assert.AreEqual(1010UL, machine.Clock.NextDeadline, "unmasked: the next period boundary");
+    }
+
+    [TestMethod]
     public void TscDeadlineModeFiresWhenTheTscReachesTheDeadline()
     {
         using var machine = Create();
