@@ -8,7 +8,7 @@ public sealed class GuestCatalog
 {
     public const string Default = "demo";
 
-    public IReadOnlyList<string> Names { get; } = ["demo", "bench32", "bench64", "vmx", "svm"];
+    public IReadOnlyList<string> Names { get; } = ["demo", "bench32", "bench64", "vmx", "svm", "smp"];
 
     public BuiltInGuest Create(string name, uint? iterations) => name switch
     {
@@ -19,6 +19,7 @@ public sealed class GuestCatalog
         "bench64" => iterations is { } n ? new BenchmarkGuest(GuestMode.Long64, n) : new BenchmarkGuest(GuestMode.Long64),
         "vmx" => new VmxHypervisorGuest(),
         "svm" => new SvmHypervisorGuest(),
+        "smp" => new SmpGuest(),
         _ => throw new UserInputException($"unknown built-in guest '{name}'; choose one of: {string.Join(", ", Names)}"),
     };
 }

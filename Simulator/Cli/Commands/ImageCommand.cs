@@ -5,7 +5,7 @@ namespace Sim.Cli.Commands;
 /// <summary>`sim image`: writes a built-in guest as a bootable 1.44 MB floppy image, so QEMU and Bochs can run the very same code.</summary>
 public sealed class ImageCommand(GuestCatalog guests, ConsoleStreams console)
 {
-    private readonly Argument<string> _guest = new("guest") { Description = "Built-in guest: demo, bench32, bench64, vmx, svm." };
+    private readonly Argument<string> _guest = new("guest") { Description = "Built-in guest: demo, bench32, bench64, vmx, svm, smp." };
     private readonly Option<string> _output = new("--output", "-o") { Description = "File to write.", Required = true };
     private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
 
