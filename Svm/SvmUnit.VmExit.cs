@@ -109,8 +109,8 @@ public sealed partial class SvmUnit
         cpu.TscOffset = (long)_hostTscOffset;
         // Only nested paging gives the guest its own PAT (G_PAT); without it the guest's writes went to the host PAT (15.25.8).
         if (_vmcbState.NpEnable) cpu.Pat = _hostPat;
-        // Without V_INTR_MASKING the guest wrote the APIC's TPR itself, which stays (15.21.2).
-        if ((_vmcbState.VIntr & VIntrMasking) != 0) cpu.Cr8 = _hostCr8;
+        // The host's CR8 never changed: under V_INTR_MASKING the guest's went to V_TPR; without it the guest wrote the APIC's TPR itself, which stays (15.21.2).
+        cpu.VirtualTpr = null;
         if (cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(false, false);
         cpu.Flags = m.Read(h + VmcbLayout.Rflags, 8);
         cpu.SetSegment(SegmentIndex.ES, VmcbSegment.Read(m, h + VmcbLayout.Es, true));

@@ -19,7 +19,6 @@ public sealed partial class SvmUnit
 
     private ulong _hostTscOffset;
     private ulong _hostPat;
-    private ulong _hostCr8;
 
     /// <summary>V_TPR while a guest runs without V_INTR_MASKING; with it, the processor's CR8 is V_TPR (15.21.2).</summary>
     private ulong _vTpr;
@@ -83,7 +82,6 @@ public sealed partial class SvmUnit
         _hostInterruptFlag = (flags & Rflags.IF) != 0;
         _hostTscOffset = (ulong)cpu.TscOffset;
         _hostPat = cpu.Pat;
-        _hostCr8 = cpu.Cr8;
     }
 
     /// <summary>Reads the control area and guest state, taking each clean group from the cache instead (15.15.3).</summary>
@@ -246,7 +244,7 @@ public sealed partial class SvmUnit
         cpu.Cr2 = c.Cr2;
         // Under V_INTR_MASKING CR8 is V_TPR; without it CR8 stays the APIC's TPR and only writes reach V_TPR too (15.21.2).
         _vTpr = c.VIntr & 0xF;
-        if ((c.VIntr & VIntrMasking) != 0) cpu.Cr8 = _vTpr;
+        if ((c.VIntr & VIntrMasking) != 0) cpu.VirtualTpr = _vTpr;
         cpu.Activity = ActivityState.Active;
         var shadow = (m.Read(v + VmcbLayout.InterruptShadow, 8) & 1) != 0;
         if (shadow || cpu.BlockingBySti || cpu.BlockingByMovSs) cpu.SetInterruptShadow(shadow, false);

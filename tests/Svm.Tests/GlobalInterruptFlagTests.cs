@@ -87,6 +87,27 @@ public sealed class GlobalInterruptFlagTests
     }
 
     [TestMethod]
+    public void UnderVIntrMaskingAGuestsCr8LeavesTheLocalApicsTprAlone()
+    {
+        // APM vol. 2, 15.21.2: with V_INTR_MASKING the guest's CR8 is V_TPR; the physical TPR keeps
+        // the host's value all along, which the guest sees through the APIC page itself.
+        using var m = new SvmTestMachine();
+        var apic = new Sim.Platform.Apic.LocalApic(m.Cpu, new Sim.Platform.Apic.ApicBus(), new Sim.Platform.Time.MachineClock());
+        m.Cpu.LocalApic = apic;
+        m.Memory.Write(SvmTestMachine.Pml4 + 0x1000 + 3 * 8, 8, 0xC000_0000UL | 0x87);
+        m.LongModeGuest();
+        m.GuestProgram(a => { a.mov(eax, 9); a.mov(cr8, rax); a.mov(rbx, 0xFEE0_0080UL); a.mov(eax, __dword_ptr[rbx]); a.hlt(); }, 64);
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Vmcb.Write(VmcbLayout.VIntr, 8, 1UL << 24);
+        m.Cpu.Cr8 = 2;
+        var v = m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x20UL, v.Read(VmcbLayout.Rax, 8), "the APIC's TPR as the guest read it after writing CR8");
+        Assert.AreEqual(9UL, v.Read(VmcbLayout.VIntr, 8) & 0xFF, "V_TPR written back on #VMEXIT");
+        Assert.AreEqual(0x20, apic.TaskPriority);
+        Assert.AreEqual(2UL, m.Cpu.Cr8);
+    }
+
+    [TestMethod]
     public void GuestCr8WritesReachVTpr()
     {
         using var m = new SvmTestMachine();
