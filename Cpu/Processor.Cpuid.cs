@@ -4,14 +4,25 @@ namespace Sim.Cpu;
 
 /// <summary>
 /// CPUID: one coherent feature set that matches what the interpreter implements. Basic leaves
-/// 0, 1 and 7 and extended leaves 8000_0000h–8000_0008h; a leaf above the maximum returns the
-/// highest basic leaf, as Intel processors do. Features not announced (FPU, SSE, XSAVE, MONITOR,
-/// BMI1, APIC until a LAPIC model exists) are not executed either.
+/// 0, 1, 5 and 7, on Intel also 0Bh (x2APIC topology), 15h and 16h (the TSC frequency), with the
+/// leaves between answering zeros as for a processor without their features; extended leaves
+/// 8000_0000h–8000_0008h; a leaf above the maximum returns the highest basic leaf, as Intel
+/// processors do. Features not announced (FPU, SSE, XSAVE, MONITOR, BMI1) are not executed either.
 /// </summary>
 public sealed unsafe partial class Processor
 {
-    private const uint MaxBasicLeaf = 7;
+    private const uint IntelMaxBasicLeaf = 0x16;
+    private const uint AmdMaxBasicLeaf = 7;
     private const uint MaxExtendedLeaf = 0x80000008;
+
+    /// <summary>The reference (bus) clock of CPUID 16h and MSR_PLATFORM_INFO's ratio: 100 MHz, as on Intel processors since Nehalem.</summary>
+    public const ulong BusFrequencyHz = 100_000_000;
+
+    /// <summary>
+    /// TSC ticks per second: the TSC counts one per cycle of the machine's clock, and CPUID 15h/16h and
+    /// MSR_PLATFORM_INFO announce this rate. The machine sets it from its configuration.
+    /// </summary>
+    public ulong TscFrequencyHz { get; set; } = 1_000_000_000;
 
     public CpuVendor Vendor { get; set; } = CpuVendor.Intel;
 
@@ -38,13 +49,14 @@ public sealed unsafe partial class Processor
             (eax, ebx, ecx, edx) = extension.Value;
             return;
         }
-        if (leaf > MaxBasicLeaf && leaf < 0x80000000) leaf = MaxBasicLeaf;
-        if (leaf > MaxExtendedLeaf) leaf = MaxBasicLeaf;
+        var maxBasicLeaf = Vendor == CpuVendor.Intel ? IntelMaxBasicLeaf : AmdMaxBasicLeaf;
+        if (leaf > maxBasicLeaf && leaf < 0x80000000) leaf = maxBasicLeaf;
+        if (leaf > MaxExtendedLeaf) leaf = maxBasicLeaf;
         var vendor = Vendor == CpuVendor.Intel ? "GenuineIntel" : "AuthenticAMD";
         switch (leaf)
         {
             case 0:
-                eax = MaxBasicLeaf;
+                eax = maxBasicLeaf;
                 ebx = Chars(vendor, 0);
                 edx = Chars(vendor, 4);
                 ecx = Chars(vendor, 8);
@@ -77,6 +89,17 @@ public sealed unsafe partial class Processor
                     ecx = 1u << 2;
                 }
                 break;
+            case 0xB:
+                ExtendedTopology(subleaf, out eax, out ebx, out ecx, out edx);
+                break;
+            case 0x15:
+                TscCrystalRatio(out eax, out ebx, out ecx);
+                break;
+            case 0x16:
+                // Base and maximum frequency (no turbo) and the bus clock, in MHz (bits 15:0).
+                eax = ebx = (uint)Math.Min(TscFrequencyHz / 1_000_000, 0xFFFF);
+                ecx = (uint)(BusFrequencyHz / 1_000_000);
+                break;
             case 0x80000000:
                 eax = MaxExtendedLeaf;
                 if (Vendor == CpuVendor.Amd)
@@ -104,6 +127,40 @@ public sealed unsafe partial class Processor
                 eax = MaxPhysicalAddressBits | (48 << 8);
                 break;
         }
+    }
+
+    /// <summary>
+    /// CPUID 0Bh: one logical processor per core and one core per package, as leaf 1 says (no HTT, one
+    /// addressable ID): level 0 is SMT, level 1 is core, both with a shift of 0 and one processor; EDX
+    /// is the x2APIC ID, the same as CPUID.01H:EBX[31:24].
+    /// </summary>
+    private void ExtendedTopology(uint subleaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        const uint smt = 1, core = 2;
+        eax = 0;
+        ebx = subleaf <= 1 ? 1u : 0;
+        ecx = (subleaf & 0xFF) | (subleaf switch { 0 => smt, 1 => core, _ => 0u }) << 8;
+        edx = (uint)Index;
+    }
+
+    /// <summary>
+    /// CPUID 15h: TSC frequency = ECX (the core crystal clock) × EBX / EAX. The crystal is the local
+    /// APIC timer's input, which ticks once per cycle like the TSC, so the ratio is 1/1 and kernels that
+    /// take the APIC timer's rate from ECX (Linux) get it exactly. A rate beyond 32 bits is halved into
+    /// ECX while it stays exact; otherwise ECX is 0, "not enumerated".
+    /// </summary>
+    private void TscCrystalRatio(out uint eax, out uint ebx, out uint ecx)
+    {
+        var crystal = TscFrequencyHz;
+        uint numerator = 1;
+        while (crystal > uint.MaxValue && (crystal & 1) == 0)
+        {
+            crystal >>= 1;
+            numerator <<= 1;
+        }
+        eax = 1;
+        ebx = numerator;
+        ecx = crystal <= uint.MaxValue ? (uint)crystal : 0;
     }
 
     /// <summary>The brand string of CPUID 8000_0002h–8000_0004h.</summary>

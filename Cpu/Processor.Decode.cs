@@ -83,8 +83,8 @@ public sealed unsafe partial class Processor
         Array.Copy(_opScratch, ops, count);
         var codes = new Iced.Intel.Code[count];
         Array.Copy(_codeScratch, codes, count);
-        // Code fetched from a device or from open bus is decoded afresh each time: nothing reports its changes.
-        var cacheable = _memory.IsRam(physical);
+        // Code fetched from a device (but a ROM) or from open bus is decoded afresh each time: nothing reports its changes.
+        var cacheable = _memory.HoldsCacheableCode(physical);
         var block = new DecodedBlock(physical, _bitness, ops, codes, count, length)
         {
             Cacheable = cacheable,

@@ -11,6 +11,7 @@ public static class Msr
     public const uint FeatureControl = 0x3A;
     public const uint TscAdjust = 0x3B;
     public const uint BiosSignId = 0x8B;
+    public const uint PlatformInfo = 0xCE;
     public const uint MtrrCap = 0xFE;
     public const uint SysenterCs = 0x174;
     public const uint SysenterEsp = 0x175;
@@ -18,6 +19,7 @@ public static class Msr
     public const uint McgCap = 0x179;
     public const uint McgStatus = 0x17A;
     public const uint MiscEnable = 0x1A0;
+    public const uint DebugCtl = 0x1D9;
     public const uint MtrrPhysBase0 = 0x200;
     public const uint MtrrFix64K00000 = 0x250;
     public const uint MtrrFix16K80000 = 0x258;
@@ -35,6 +37,9 @@ public static class Msr
     public const uint GsBase = 0xC0000101;
     public const uint KernelGsBase = 0xC0000102;
     public const uint TscAux = 0xC0000103;
+    /// <summary>AMD's legacy PerfEvtSel0–3 (APM vol. 2, 13.2.1); PerfCtr0–3 follow at C001_0004h.</summary>
+    public const uint PerfEvtSel0 = 0xC0010000;
+    public const uint PerfCtr0 = 0xC0010004;
     public const uint TscDeadline = 0x6E0;
     public const uint X2ApicFirst = 0x800;
     public const uint X2ApicLast = 0x8FF;
@@ -55,6 +60,9 @@ public sealed unsafe partial class Processor
     public ulong ApicBase;
     public ulong FeatureControl;
     public ulong MiscEnable;
+
+    /// <summary>IA32_DEBUGCTL (AMD's DebugCtl): LBR and BTF are stored; no branch record is kept and BTF does not change single-stepping.</summary>
+    public ulong DebugCtl;
     private ulong _mtrrDefType;
     private readonly ulong[] _mtrrFixed = new ulong[11];
     private readonly ulong[] _mtrrVariable = new ulong[16];
@@ -70,6 +78,9 @@ public sealed unsafe partial class Processor
         UpdateApicPage();
         FeatureControl = 0;
         MiscEnable = 1;
+        DebugCtl = 0;
+        Array.Clear(_perfEvtSel);
+        Array.Clear(_perfCtr);
         _mtrrDefType = 0;
         Array.Clear(_mtrrFixed);
         Array.Clear(_mtrrVariable);
@@ -104,6 +115,10 @@ public sealed unsafe partial class Processor
             case Msr.SysenterEip: value = SysenterEip; return true;
             case Msr.McgCap or Msr.McgStatus: return true;
             case Msr.MiscEnable: value = MiscEnable; return true;
+            case Msr.PlatformInfo when Vendor == CpuVendor.Intel: value = PlatformInfo; return true;
+            case Msr.DebugCtl: value = DebugCtl; return true;
+            case >= Msr.PerfEvtSel0 and < Msr.PerfCtr0 when Vendor == CpuVendor.Amd: value = _perfEvtSel[index - Msr.PerfEvtSel0]; return true;
+            case >= Msr.PerfCtr0 and < Msr.PerfCtr0 + PerfCounterCount when Vendor == CpuVendor.Amd: value = _perfCtr[index - Msr.PerfCtr0]; return true;
             case Msr.Pat: value = Pat; return true;
             case Msr.MtrrDefType: value = _mtrrDefType; return true;
             case Msr.Efer: value = Efer; return true;
@@ -163,6 +178,17 @@ public sealed unsafe partial class Processor
                 return true;
             case Msr.McgStatus: return value == 0;
             case Msr.MiscEnable: MiscEnable = value; return true;
+            case Msr.DebugCtl:
+                if ((value & ~DebugCtlWritable) != 0) return false;
+                DebugCtl = value;
+                return true;
+            case >= Msr.PerfEvtSel0 and < Msr.PerfCtr0 when Vendor == CpuVendor.Amd:
+                if ((value & ~PerfEvtSelWritable) != 0) return false;
+                _perfEvtSel[index - Msr.PerfEvtSel0] = value;
+                return true;
+            case >= Msr.PerfCtr0 and < Msr.PerfCtr0 + PerfCounterCount when Vendor == CpuVendor.Amd:
+                _perfCtr[index - Msr.PerfCtr0] = value & PerfCtrMask;
+                return true;
             case Msr.Pat:
                 for (var i = 0; i < 8; i++)
                 {
@@ -220,6 +246,39 @@ public sealed unsafe partial class Processor
             return true;
         }
         return Hooks != null && Hooks.TryWriteMsr(this, index, value);
+    }
+
+    /// <summary>IA32_DEBUGCTL.LBR (bit 0) and BTF (bit 1), the bits both vendors define; the rest (Intel's TR, BTS, freeze bits; AMD's PB0–3) are not implemented and raise #GP.</summary>
+    public const ulong DebugCtlWritable = 3;
+
+    private const int PerfCounterCount = 4;
+
+    /// <summary>
+    /// PerfEvtSel: EventSelect[7:0], UnitMask, USR, OS, Edge, INT, EN, INV, CntMask, EventSelect[11:8]
+    /// (bits 35:32), GuestOnly and HostOnly (41:40); bits 19, 21, 39:36 and 63:42 are reserved (#GP).
+    /// </summary>
+    private const ulong PerfEvtSelWritable = 0x0000_030F_FFD7_FFFFUL;
+
+    /// <summary>PerfCtr0–3 are 48 bits wide; a write keeps bits 47:0.</summary>
+    private const ulong PerfCtrMask = (1UL << 48) - 1;
+
+    /// <summary>The event selects and counters hold what was written; nothing counts, so no counter overflows or interrupts.</summary>
+    private readonly ulong[] _perfEvtSel = new ulong[PerfCounterCount];
+
+    private readonly ulong[] _perfCtr = new ulong[PerfCounterCount];
+
+    /// <summary>
+    /// MSR_PLATFORM_INFO: the maximum non-turbo ratio (bits 15:8) and the maximum efficiency ratio
+    /// (bits 47:40), both the TSC's rate over the 100 MHz bus clock (SDM vol. 4, table 2-20), rounded to
+    /// the nearest ratio in 1–255; no ratio, TDP or TCC is programmable (bits 28–30 clear).
+    /// </summary>
+    private ulong PlatformInfo
+    {
+        get
+        {
+            var ratio = Math.Clamp((TscFrequencyHz + BusFrequencyHz / 2) / BusFrequencyHz, 1UL, 255UL);
+            return (ratio << 8) | (ratio << 40);
+        }
     }
 
     /// <summary>IA32_APIC_BASE.EN: the local APIC is globally enabled.</summary>

@@ -213,7 +213,8 @@ public sealed unsafe partial class Processor : IDisposable
         if (!init) ResetMsrs();
         UpdateTlbContext();
         FlushTranslations();
-        ModeChanged();
+        // The segment-check cache too: a fetch at the reset vector must see CS.base = FFFF0000h, not the old base.
+        AllSegmentsChanged();
     }
 
     public void Dispose()

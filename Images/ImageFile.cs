@@ -14,7 +14,16 @@ public static partial class ImageFile
     /// <summary>The most bytes one file may hold: the largest array .NET allocates.</summary>
     public const long MaximumLength = 0x7FFF_FFC7;
 
-    public static byte[] Read(string path, string what, ulong memorySize)
+    public static byte[] Read(string path, string what, ulong memorySize) => Read(path, what, memorySize, bounded: false);
+
+    /// <summary>
+    /// Reads a file that may hold at most <paramref name="maximumLength"/> bytes (a firmware ROM): a
+    /// longer one, regular or not, is refused as larger than that.
+    /// </summary>
+    public static byte[] ReadAtMost(string path, string what, long maximumLength) =>
+        Read(path, what, (ulong)Math.Clamp(maximumLength, 0, MaximumLength), bounded: true);
+
+    private static byte[] Read(string path, string what, ulong memorySize, bool bounded)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (path.Length == 0) throw new ImageFormatException("''", $"cannot read {what}: the file name is empty");
@@ -23,7 +32,7 @@ public static partial class ImageFile
         {
             using var stream = Open(path);
             var known = stream.CanSeek ? stream.Length : 0;
-            var limit = (long)Math.Min(Math.Max((ulong)known, memorySize), MaximumLength);
+            var limit = bounded ? (long)memorySize : (long)Math.Min(Math.Max((ulong)known, memorySize), MaximumLength);
             var buffer = new MemoryStream((int)Math.Min(known, limit));
             var chunk = new byte[1 << 16];
             while (true)
@@ -34,8 +43,8 @@ public static partial class ImageFile
                 buffer.Write(chunk, 0, read);
                 if (buffer.Length > limit)
                 {
-                    throw new ImageFormatException(path, limit == MaximumLength
-                        ? $"cannot read {what}: it is larger than {MaximumLength} bytes"
+                    throw new ImageFormatException(path, bounded || limit == MaximumLength
+                        ? $"cannot read {what}: it is larger than {limit} bytes"
                         : $"cannot read {what}: it does not end within the guest's RAM size ({memorySize} bytes)");
                 }
             }

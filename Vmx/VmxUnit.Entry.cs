@@ -121,7 +121,12 @@ public sealed partial class VmxUnit
             _cpu.LoadPdptes(v[VmcsField.GuestPdpte0], v[VmcsField.GuestPdpte1], v[VmcsField.GuestPdpte2], v[VmcsField.GuestPdpte3]);
 
         // DR7 bits 12 and 15:14 are loaded as 0 and bit 10 as 1 (27.3.2.1).
-        if (Has(_entryControls, VmEntryControls.LoadDebugControls)) _cpu.SetDebugRegister(7, (v[VmcsField.GuestDr7] & ~0xD000UL) | 0x400);
+        if (Has(_entryControls, VmEntryControls.LoadDebugControls))
+        {
+            _cpu.SetDebugRegister(7, (v[VmcsField.GuestDr7] & ~0xD000UL) | 0x400);
+            // The processor keeps only the IA32_DEBUGCTL bits it implements (LBR, BTF).
+            _cpu.DebugCtl = v[VmcsField.GuestIa32Debugctl] & Processor.DebugCtlWritable;
+        }
         _cpu.SysenterCs = v[VmcsField.GuestIa32SysenterCs];
         _cpu.SysenterEsp = v[VmcsField.GuestIa32SysenterEsp];
         _cpu.SysenterEip = v[VmcsField.GuestIa32SysenterEip];

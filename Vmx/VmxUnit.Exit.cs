@@ -84,7 +84,11 @@ public sealed partial class VmxUnit
         v[VmcsField.GuestCr0] = _cpu.Cr0;
         v[VmcsField.GuestCr3] = _cpu.Cr3;
         v[VmcsField.GuestCr4] = _cpu.Cr4;
-        if (Has(_exitControls, VmExitControls.SaveDebugControls)) v[VmcsField.GuestDr7] = _cpu.GetDebugRegister(7);
+        if (Has(_exitControls, VmExitControls.SaveDebugControls))
+        {
+            v[VmcsField.GuestDr7] = _cpu.GetDebugRegister(7);
+            v[VmcsField.GuestIa32Debugctl] = _cpu.DebugCtl;
+        }
         v[VmcsField.GuestRsp] = _cpu.Rsp;
         v[VmcsField.GuestRip] = _cpu.Rip;
         v[VmcsField.GuestRflags] = _cpu.Flags;
@@ -147,6 +151,7 @@ public sealed partial class VmxUnit
         var cr0 = (v[VmcsField.HostCr0] & ~keptCr0) | (_cpu.Cr0 & keptCr0);
         _cpu.LoadControlState(cr0, v[VmcsField.HostCr3], v[VmcsField.HostCr4], efer, flush: !_vpidActive || !guestLoaded);
         _cpu.SetDebugRegister(7, 0x400);
+        _cpu.DebugCtl = 0;
         _cpu.SysenterCs = v[VmcsField.HostIa32SysenterCs];
         _cpu.SysenterEsp = v[VmcsField.HostIa32SysenterEsp];
         _cpu.SysenterEip = v[VmcsField.HostIa32SysenterEip];

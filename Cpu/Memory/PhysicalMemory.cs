@@ -85,12 +85,16 @@ public sealed unsafe class PhysicalMemory : IDisposable
         return page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindMmio) == 0;
     }
 
+    /// <summary>Whether decoded code at <paramref name="address"/> may be cached: RAM, whose writes are seen, or a device whose bytes never change.</summary>
+    internal bool HoldsCacheableCode(ulong address) => IsRam(address) || MmioAt(address) is IReadOnlyMemoryDevice;
+
     internal bool IsCodePage(ulong page) => page < (ulong)_pageFlags.Length && (_pageFlags[page] & KindCode) != 0;
 
     /// <summary>Marks a RAM page as holding decoded code, so that writes to it go the slow way and invalidate.</summary>
     internal void MarkCodePage(ulong page)
     {
-        if ((_pageFlags[page] & KindCode) != 0) return;
+        // A read-only device above RAM has no page flags: nothing can write its code.
+        if (page >= (ulong)_pageFlags.Length || (_pageFlags[page] & KindCode) != 0) return;
         _pageFlags[page] |= KindCode;
         foreach (var p in _processors) p.Tlb.DropWritableHost(page << PageShift);
     }

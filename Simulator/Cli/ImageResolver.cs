@@ -1,4 +1,5 @@
 using Sim.Images;
+using Sim.Platform.Firmware;
 
 namespace Sim.Cli;
 
@@ -22,5 +23,22 @@ public sealed class ImageResolver(GuestCatalog guests)
         }
         var guest = guests.Create(settings.Guest ?? GuestCatalog.Default, settings.Iterations);
         return settings.Floppy ? guest.ToFloppyBootImage() : guest.ToBootImage();
+    }
+
+    /// <summary>The ROM of `--bios`: a non-empty multiple of 64 KiB of at most 16 MiB, as QEMU takes it.</summary>
+    public static byte[] ReadBios(string path)
+    {
+        const string what = "the BIOS ROM";
+        byte[] rom;
+        try
+        {
+            rom = ImageFile.ReadAtMost(path, what, FirmwareRom.MaximumSize);
+        }
+        catch (ImageFormatException e)
+        {
+            throw new UserInputException(e.Message);
+        }
+        if (FirmwareRom.SizeProblem(rom.Length) is { } problem) throw new UserInputException($"{path}: cannot use {what}: {problem}");
+        return rom;
     }
 }

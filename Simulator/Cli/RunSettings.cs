@@ -8,6 +8,11 @@ public sealed record RunSettings
 {
     public string? ImagePath { get; init; }
     public string? Guest { get; init; }
+
+    /// <summary>A firmware ROM that boots the machine instead of sim's firmware; it takes no image or guest.</summary>
+    public string? BiosPath { get; init; }
+
+    public FeatureControlSetting FeatureControl { get; init; } = FeatureControlSetting.Locked;
     public uint? Iterations { get; init; }
     public bool Floppy { get; init; }
     public int Cpus { get; init; } = 1;

@@ -51,7 +51,7 @@ public sealed class Machine : IDisposable
         _timeSources = new Func<ulong>[config.Cpus];
         for (var i = 0; i < config.Cpus; i++)
         {
-            var cpu = new Processor(Memory, Io, i);
+            var cpu = new Processor(Memory, Io, i) { TscFrequencyHz = config.CpuFrequencyHz };
             if (i > 0) cpu.Activity = ActivityState.WaitForSipi;
             processors[i] = cpu;
             _timeSources[i] = () => cpu.Cycles;
@@ -278,6 +278,22 @@ public sealed class Machine : IDisposable
             default:
                 throw new NotSupportedException($"Entry state {image.Entry.GetType().Name} is not supported.");
         }
+        ProcessorFirmwareState.Install(Processors, Config);
+    }
+
+    /// <summary>
+    /// Boots a firmware ROM instead of sim's firmware (QEMU's <c>-bios</c>), mapped as <see cref="FirmwareRom"/>
+    /// says: CPU 0 starts at the reset vector in its power-up state, the others wait for a SIPI, the local
+    /// APICs are in their power-up state; no BIOS services, tables or BIOS data area of sim's own (fw_cfg stays).
+    /// </summary>
+    /// <exception cref="ArgumentException">The image is empty, not a multiple of 64 KiB, or larger than 16 MiB.</exception>
+    public void LoadBios(ReadOnlySpan<byte> image)
+    {
+        var rom = new FirmwareRom(image);
+        rom.Map(Memory);
+        Processors[0].Reset();
+        // The constructor left the bootstrap processor's LINT0 in virtual-wire mode, as sim's firmware does; a ROM programs it itself.
+        LocalApics[0].Init();
     }
 
     /// <summary>

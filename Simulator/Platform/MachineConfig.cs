@@ -19,6 +19,13 @@ public sealed record MachineConfig
     public CpuVendor Vendor { get; init; } = CpuVendor.Intel;
 
     /// <summary>
+    /// Whether the firmware of sim's boot paths leaves IA32_FEATURE_CONTROL locked with VMX enabled on
+    /// an Intel machine (the default, as PC firmware does); false leaves it at 0, so that VMXON raises #GP
+    /// until the guest enables and locks it. A ROM of <see cref="Machine.LoadBios"/> programs it itself.
+    /// </summary>
+    public bool FeatureControlLocked { get; init; } = true;
+
+    /// <summary>
     /// Ends the run with <see cref="RunOutcome.InstructionLimit"/> once this many instructions have
     /// retired on all processors together, each exception delivered counting as one too, so that a
     /// guest whose handler faults at once, retiring nothing, is bounded as well.
@@ -41,7 +48,10 @@ public sealed record MachineConfig
     /// <summary>Bytes COM1 receives, in order.</summary>
     public Queue<byte>? SerialInput { get; init; }
 
-    /// <summary>Cycles per simulated second, the time base of every device (1 GHz: a cycle is a nanosecond).</summary>
+    /// <summary>
+    /// Cycles per simulated second, the time base of every device (1 GHz: a cycle is a nanosecond); the
+    /// TSC ticks once per cycle and every processor announces this rate (CPUID 15h/16h, MSR_PLATFORM_INFO).
+    /// </summary>
     public ulong CpuFrequencyHz { get; init; } = MachineClock.DefaultFrequencyHz;
 
     /// <summary>The date and time the RTC shows at cycle 0.</summary>

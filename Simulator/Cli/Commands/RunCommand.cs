@@ -31,12 +31,15 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<string> _cmdline = new("--cmdline") { Description = "Multiboot command line.", DefaultValueFactory = _ => "" };
     private readonly Option<string> _serial = new("--serial") { Description = "Where COM1 output goes: stdout, stderr, none or a file.", DefaultValueFactory = _ => "stdout" };
     private readonly Option<string> _debugcon = new("--debugcon") { Description = "Where port 0xE9 output goes: stdout, stderr, none or a file (off by default, as in QEMU and Bochs).", DefaultValueFactory = _ => "none" };
+    private readonly Option<string?> _bios = new("--bios") { Description = "Boot this firmware ROM instead of sim's firmware, as QEMU's -bios: mapped read-only at the top of 4 GiB, its last 128 KiB below 1 MiB; CPU 0 starts at the reset vector. Takes no image or guest." };
+    private readonly Option<FeatureControlSetting> _featureControl = new("--feature-control") { Description = "IA32_FEATURE_CONTROL as sim's firmware leaves it on an Intel machine: locked (VMX enabled, the default) or unlocked (0; VMXON raises #GP until the guest sets it).", DefaultValueFactory = _ => FeatureControlSetting.Locked };
     private readonly Option<string[]> _modules = new("--module") { Description = "Multiboot module file (repeatable; 'path args' passes a string).", AllowMultipleArgumentsPerToken = false };
 
     public Command Create()
     {
         _vendor.CustomParser = NamedEnum.Parse<CpuVendor>;
         _format.CustomParser = NamedEnum.Parse<ImageFormat>;
+        _featureControl.CustomParser = NamedEnum.Parse<FeatureControlSetting>;
         _image.Validators.Add(result =>
         {
             if (result.Tokens.Count > 0 && result.Tokens[0].Value is ['-', _, ..] token)
@@ -45,7 +48,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
         {
             _image, _guest, _iterations, _floppy, _cpus, _vendor, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
-            _serial, _debugcon,
+            _serial, _debugcon, _bios, _featureControl,
         };
         command.SetAction(parse => Execute(Parse(parse)));
         return command;
@@ -59,6 +62,8 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         {
             ImagePath = parse.GetValue(_image),
             Guest = parse.GetValue(_guest),
+            BiosPath = parse.GetValue(_bios),
+            FeatureControl = parse.GetValue(_featureControl),
             Iterations = parse.GetValue(_iterations),
             Floppy = parse.GetValue(_floppy),
             Cpus = cpus,
@@ -81,6 +86,16 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private void CheckApplicable(RunSettings settings, ParseResult parse)
     {
         bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+        if (Given(_featureControl) && settings.Vendor != CpuVendor.Intel) throw new UserInputException("--feature-control applies to Intel processors only");
+        if (settings.BiosPath != null)
+        {
+            if (settings.ImagePath != null || Given(_guest)) throw new UserInputException("--bios takes no image or --guest: the ROM boots the machine itself");
+            foreach (var option in new Option[] { _floppy, _iterations, _format, _loadAddress, _cmdline, _modules, _featureControl })
+            {
+                if (Given(option)) throw new UserInputException($"{option.Name} does not apply with --bios: the ROM boots the machine itself");
+            }
+            return;
+        }
         if (settings.ImagePath != null)
         {
             if (settings.Floppy) throw new UserInputException("--floppy applies to the built-in guests only; an image file boots as its format says");
@@ -114,13 +129,16 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
 
     private int Execute(RunSettings settings)
     {
-        var image = images.Resolve(settings);
-        var inputs = settings.Modules.Select(ImageLoadOptions.ModulePath).OfType<string>().Prepend(settings.ImagePath).OfType<string>();
+        var rom = settings.BiosPath is { } bios ? ImageResolver.ReadBios(bios) : null;
+        var image = rom == null ? images.Resolve(settings) : null;
+        var description = image?.Description ?? $"BIOS ROM {settings.BiosPath} ({rom!.Length / 1024} KiB)";
+        var inputs = settings.Modules.Select(ImageLoadOptions.ModulePath).OfType<string>().Prepend(settings.ImagePath ?? settings.BiosPath).OfType<string>();
         using var outputs = GuestOutputs.Resolve(settings.Serial, settings.DebugConsole, console, inputs);
         using var machine = Build(settings, outputs);
         try
         {
-            machine.Load(image);
+            if (image != null) machine.Load(image);
+            else machine.LoadBios(rom);
         }
         catch (ImagePlacementException e)
         {
@@ -137,7 +155,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         outputs.Flush();
         if (outputs.Failure is { } failure && result.Outcome != RunOutcome.Stopped)
             result = result with { Outcome = RunOutcome.Stopped, ExitCode = SimCommandLine.UsageError, Message = failure };
-        Report(settings, image, result, machine.VmExits);
+        Report(settings, description, result, machine.VmExits);
         return result.ExitCode;
     }
 
@@ -149,6 +167,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             Vendor = settings.Vendor,
             MemoryBytes = settings.MemoryBytes,
             MaxInstructions = settings.MaxInstructions,
+            FeatureControlLocked = settings.FeatureControl == FeatureControlSetting.Locked,
             Console = outputs.Serial,
             DebugConsole = outputs.DebugConsole,
         };
@@ -179,18 +198,18 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         }
     }
 
-    private void Report(RunSettings settings, BootImage image, RunResult result, ulong vmExits)
+    private void Report(RunSettings settings, string description, RunResult result, ulong vmExits)
     {
         if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown or RunOutcome.PowerOff))
             console.Error.WriteLine($"sim: {result.Message}");
-        if (settings.Stats) PrintStats(image, result, vmExits);
+        if (settings.Stats) PrintStats(description, result, vmExits);
     }
 
-    private void PrintStats(BootImage image, RunResult result, ulong vmExits)
+    private void PrintStats(string description, RunResult result, ulong vmExits)
     {
         var seconds = result.HostTime.TotalSeconds;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("statistic").AddColumn(new TableColumn("value").RightAligned());
-        table.AddRow("image", Markup.Escape(image.Description));
+        table.AddRow("image", Markup.Escape(description));
         table.AddRow("outcome", Markup.Escape($"{result.Outcome} (exit status {result.ExitCode})"));
         table.AddRow("instructions", result.Instructions.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("simulated cycles", result.Cycles.ToString("N0", CultureInfo.InvariantCulture));
