@@ -166,7 +166,7 @@ public sealed class Machine : IDisposable
 
     public IoBus Io { get; }
 
-    /// <summary>The interrupt messages between the local APICs (and, later, from the I/O APIC).</summary>
+    /// <summary>The interrupt messages between the local APICs and from the I/O APIC.</summary>
     public ApicBus ApicBus { get; }
 
     /// <summary>Each processor's local APIC, indexed like <see cref="Processors"/>.</summary>
