@@ -488,7 +488,8 @@ public sealed class Machine : IDisposable
             }
             else
             {
-                var wake = cpu.EventDeadline;
+                // An own deadline already passed has had its turn (the unit declined it): it wakes nothing more.
+                var wake = cpu.EventDeadline > cpu.Cycles ? cpu.EventDeadline : ulong.MaxValue;
                 if (cpu.WakesOnInterrupt && device is { } d && d < wake) wake = d;
                 if (wake == ulong.MaxValue) continue;
                 at = Math.Max(wake, cpu.Cycles);

@@ -314,6 +314,56 @@ public sealed class MachineTests
         }
     }
 
+    /// <summary>A virtualization unit's own deadline (as the VMX-preemption timer's): at it, the unit ends the halt.</summary>
+    private sealed class DeadlineWakesHalt : Sim.Cpu.Virtualization.IVirtualizationHooks
+    {
+        public int Calls { get; private set; }
+
+        public bool Intercept(Sim.Cpu.Processor cpu, Sim.Cpu.Virtualization.InterceptKind kind, ulong info, ulong extra)
+        {
+            if (kind != Sim.Cpu.Virtualization.InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
+            Calls++;
+            cpu.EventDeadline = ulong.MaxValue;
+            cpu.Activity = Sim.Cpu.ActivityState.Active;
+            return true;
+        }
+
+        public bool TryReadMsr(Sim.Cpu.Processor cpu, uint index, out ulong value)
+        {
+            value = 0;
+            return false;
+        }
+
+        public bool TryWriteMsr(Sim.Cpu.Processor cpu, uint index, ulong value) => false;
+    }
+
+    [TestMethod]
+    public void AHaltWithInterruptsOffWakesAtTheProcessorsOwnDeadlineBeyondTheQuantum()
+    {
+        // cli; hlt with a deadline of the processor's own (the VMX-preemption timer counts down in HLT)
+        // far beyond the scheduling quantum: the processor, not the machine, says when it can go on.
+        const uint codeAt = 0x100000;
+        var a = new Assembler(32);
+        a.cli();
+        a.hlt();
+        a.mov(al, 0x2A);
+        a.@out(0xF4, al);
+        var (machine, _) = Create();
+        using (machine)
+        {
+            machine.Load(Flat(new ProtectedModeEntry(codeAt, 0, 0), new MemoryChunk(codeAt, GuestAssembly.Assemble(a, codeAt))));
+            var hooks = new DeadlineWakesHalt();
+            var cpu = machine.Processors[0];
+            cpu.Hooks = hooks;
+            cpu.EventDeadline = 50 * machine.Config.QuantumCycles;
+            var result = machine.Run();
+            Assert.AreEqual(RunOutcome.DebugExit, result.Outcome, result.Message);
+            Assert.AreEqual((0x2A << 1) | 1, result.ExitCode);
+            Assert.AreEqual(1, hooks.Calls);
+            Assert.IsTrue(result.Cycles >= 50 * machine.Config.QuantumCycles, $"woke at its deadline, {result.Cycles} cycles");
+        }
+    }
+
     [TestMethod]
     public void InstructionLimitEndsAnEndlessLoop()
     {
