@@ -148,6 +148,28 @@ public sealed class EventTests
     }
 
     [TestMethod]
+    public void AcknowledgeOnExitTakesTheVectorFromTheLocalApic()
+    {
+        // SDM 27.2.2 with the processor's own local APIC: the acknowledge on exit moves the vector
+        // from the IRR to the ISR, so the host's EOI ends it; the exit's interruption information carries it.
+        using var m = Guest(a => { a.nop(); a.jmp(G); });
+        var apic = new Sim.Platform.Apic.LocalApic(m.Cpu, new Sim.Platform.Apic.ApicBus(), new Sim.Platform.Time.MachineClock());
+        m.Cpu.LocalApic = apic;
+        m.Cpu.InterruptSource = apic;
+        apic.WriteRegister(0xF0, 4, 0x1FF);
+        apic.Accept(new Sim.Platform.Apic.InterruptMessage(0x55, Sim.Platform.Apic.DeliveryMode.Fixed, false, 0, false));
+        m.SetControl(VmcsField.PinBasedVmExecutionControls, PinBasedControls.ExternalInterruptExiting);
+        m.SetControl(VmcsField.VmExitControls, VmExitControls.AcknowledgeInterruptOnExit);
+        var exit = m.LaunchAndRun();
+        Assert.AreEqual(VmExitReason.ExternalInterrupt, exit.BasicReason);
+        Assert.AreEqual(0x80000055u, exit.InterruptionInformation);
+        Assert.AreEqual(0u, apic.ReadRegister(0x220, 4) & (1u << (0x55 - 64)), "no longer requested");
+        Assert.AreNotEqual(0u, apic.ReadRegister(0x120, 4) & (1u << (0x55 - 64)), "in service until the host's EOI");
+        apic.WriteRegister(0xB0, 4, 0);
+        Assert.AreEqual(0u, apic.ReadRegister(0x120, 4) & (1u << (0x55 - 64)));
+    }
+
+    [TestMethod]
     public void ExternalInterruptExitingWithoutAcknowledge()
     {
         using var m = Guest(a => { a.nop(); a.jmp(G); });
