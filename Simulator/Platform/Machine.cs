@@ -99,6 +99,8 @@ public sealed class Machine : IDisposable
         ApicBus.AddEoiListener(IoApic);
         Memory.MapMmio(ChipsetLayout.IoApicBase, PhysicalMemory.PageSize, IoApic);
         IsaInterrupts = new IsaInterruptLines(Pic, IoApic);
+        // The 8259's INTR on I/O APIC pin 0, which the MP table names ExtINT (virtual wire through the I/O APIC).
+        Pic.IntrLevel = level => IoApic.SetPinLevel(0, level);
         Hpet = new Hpet(Clock)
         {
             GsiLevel = IoApic.SetPinLevel,

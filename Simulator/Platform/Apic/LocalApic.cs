@@ -41,6 +41,7 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
     private uint _pendingErrors;
     private uint _icrLow;
     private uint _icrHigh;
+    private bool _extIntMessage;
 
     public LocalApic(Processor cpu, ApicBus bus, MachineClock clock)
     {
@@ -125,6 +126,7 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
         _svr = 0xFF;
         _esr = _pendingErrors = 0;
         _icrLow = _icrHigh = 0;
+        _extIntMessage = false;
         ResetTimer();
     }
 
@@ -182,7 +184,7 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
     {
         get
         {
-            if (ExtIntRoutedHere && ExtIntSource!.InterruptPending) return true;
+            if ((ExtIntRoutedHere || _extIntMessage) && ExtIntSource is { InterruptPending: true }) return true;
             if (!GloballyEnabled || !SoftwareEnabled) return false;
             var irrv = HighestVector(_irr);
             return irrv != 0 && (irrv >> 4) > (ProcessorPriority >> 4);
@@ -192,7 +194,11 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
     /// <summary>The interrupt-acknowledge cycle: ExtINT goes to the 8259; else the highest IRR vector above the PPR moves to the ISR, or the spurious vector when none is.</summary>
     public byte Acknowledge()
     {
-        if (ExtIntRoutedHere && ExtIntSource!.InterruptPending) return ExtIntSource.Acknowledge();
+        if ((ExtIntRoutedHere || _extIntMessage) && ExtIntSource is { InterruptPending: true } pic)
+        {
+            _extIntMessage = false;
+            return pic.Acknowledge();
+        }
         var irrv = HighestVector(_irr);
         if (irrv == 0 || (irrv >> 4) <= (ProcessorPriority >> 4)) return (byte)_svr;
         Clear(_irr, irrv);
@@ -228,6 +234,8 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
                 _cpu.RaiseStartupIpi(message.Vector);
                 break;
             case DeliveryMode.ExtInt:
+                // An ExtINT message (an I/O APIC entry of that mode): the vector comes from the 8259 at the acknowledge.
+                _extIntMessage = true;
                 _cpu.NotifyInterrupt();
                 break;
         }

@@ -32,6 +32,9 @@ public sealed class CascadedPic8259A : IInterruptSource, IPortDevice
     /// <summary>Called whenever INTR may have risen (the machine tells the processor to look).</summary>
     public Action? InterruptRaised { get; set; }
 
+    /// <summary>INTR's level after every change of the master's output, for an I/O APIC pin wired to it.</summary>
+    public Action<bool>? IntrLevel { get; set; }
+
     public bool InterruptPending => Master.Output();
 
     public void SetIrqLevel(int irq, bool level)
@@ -91,6 +94,8 @@ public sealed class CascadedPic8259A : IInterruptSource, IPortDevice
 
     private void OnOutputChanged()
     {
-        if (InterruptPending) InterruptRaised?.Invoke();
+        var level = InterruptPending;
+        IntrLevel?.Invoke(level);
+        if (level) InterruptRaised?.Invoke();
     }
 }

@@ -365,6 +365,24 @@ public sealed class MachineTests
     }
 
     [TestMethod]
+    public void The8259ReachesTheProcessorAsAnExtIntMessageThroughIoApicPin0()
+    {
+        // Virtual wire through the I/O APIC (MP spec 3.6.2.2): LINT0 masked, redirection entry 0 in
+        // ExtINT mode to APIC 0; the vector still comes from the 8259 at the acknowledge.
+        var (machine, console) = Create();
+        using (machine)
+        {
+            machine.Load(PitInterruptGuest());
+            machine.LocalApics[0].WriteRegister(0x350, 4, 0x1_0700);
+            machine.IoApic.WriteRegister(0x10, (uint)Sim.Platform.Apic.DeliveryMode.ExtInt << 8);
+            machine.IoApic.WriteRegister(0x11, 0);
+            var result = machine.Run();
+            Assert.AreEqual(RunOutcome.DebugExit, result.Outcome, result.Message);
+            Assert.AreEqual("5", console.ToString(), "five IRQ 0s with vector 20h from the 8259");
+        }
+    }
+
+    [TestMethod]
     public void InstructionLimitEndsAnEndlessLoop()
     {
         const uint codeAt = 0x100000;
