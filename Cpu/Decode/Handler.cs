@@ -2,8 +2,8 @@ namespace Sim.Cpu;
 
 /// <summary>
 /// The interpreter's operations. A name's suffix says its operand form: R register, M memory, I
-/// immediate. The first group has functions of their own (Processor.Operations.cs); the second is
-/// executed by the switches of Processor.ExecuteRare.
+/// immediate. The first group has functions of their own, specialised by size (Processor.Dispatch.cs
+/// lists them); the second goes through Processor.ExecuteRare to a method in its instruction group's file.
 /// </summary>
 internal enum Handler : ushort
 {

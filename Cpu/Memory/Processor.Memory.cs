@@ -1,73 +1,33 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
+/// <summary>Memory access from linear addresses through the software TLB, with the mode-derived masks and the slow paths through the page walk.</summary>
 public sealed unsafe partial class Processor
 {
-    private const byte AccessRead = 1;
-    private const byte AccessWrite = 2;
-
-    /// <summary>Per segment register, what the checks of a data access need: base, the valid offset range and the permitted accesses.</summary>
-    private struct SegmentCheck
+    /// <summary>The read of a read-modify-write: checks write permission first, so that a fault leaves memory and flags untouched.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe bool ReadForWrite(ulong linear, int size, out ulong value)
     {
-        public ulong Base;
-        public ulong Low;
-        public ulong High;
-        public ulong Access;
-    }
-
-    private readonly SegmentCheck* _segCheck = (SegmentCheck*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(sizeof(SegmentCheck) * 6));
-
-    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>, and the mode for CS and SS.</summary>
-    private void SegmentChanged(int index)
-    {
-        UpdateSegmentCheck(index);
-        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
-    }
-
-    /// <summary>Recomputes the access-check cache of every segment register, then the mode once.</summary>
-    private void AllSegmentsChanged()
-    {
-        for (var i = 0; i < 6; i++) UpdateSegmentCheck(i);
-        ModeChanged();
-    }
-
-    private void UpdateSegmentCheck(int index)
-    {
-        ref var s = ref _seg[index];
-        ref var c = ref _segCheck[index];
-        c.Base = s.Base;
-        if ((Cr0 & Registers.Cr0.PE) == 0 || (_flags & Rflags.VM) != 0)
+        ref var e = ref _tlbWrite[Sim.Cpu.Memory.SoftwareTlb.Slot(linear)];
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size))
         {
-            c.Low = 0;
-            c.High = s.Limit;
-            c.Access = AccessRead | AccessWrite;
+            var p = (byte*)(e.Delta + (long)linear);
+            value = Sim.Cpu.Memory.HostAccess.Load(p, size);
+            return true;
         }
-        else if (s.Unusable)
-        {
-            c.Low = 1;
-            c.High = 0;
-            c.Access = 0;
-        }
-        else
-        {
-            if (s.IsExpandDown)
-            {
-                c.Low = (ulong)s.Limit + 1;
-                c.High = s.DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
-            }
-            else
-            {
-                c.Low = 0;
-                c.High = s.Limit;
-            }
-            if (s.IsSystem) c.Access = 0;
-            else if (s.IsCode) c.Access = (s.Type & 2) != 0 ? AccessRead : 0u;
-            else c.Access = AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0u);
-        }
+        value = 0;
+        if (!ProbeWrite(linear, size)) return false;
+        return ReadLinear(linear, size, out value);
     }
+
+    /// <summary>A stack write made as if at privilege level <paramref name="cpl"/> (for frames pushed on a more privileged stack).</summary>
+    private bool WriteLinearAs(ulong linear, int size, ulong value, int cpl) =>
+        cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : cpl < 3 ? WriteSupervisor(linear, size, value) : WriteLinearSlow(linear, size, value, false);
 
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
     private void ModeChanged()
@@ -111,7 +71,9 @@ public sealed unsafe partial class Processor
     }
 
     private SoftwareTlb.Entry* _tlbRead;
+
     private SoftwareTlb.Entry* _tlbWrite;
+
     private SoftwareTlb.Entry* _tlbFetch;
 
     /// <summary>Stack-pointer width: SS.B outside 64-bit mode.</summary>
@@ -131,29 +93,6 @@ public sealed unsafe partial class Processor
 
     /// <summary>Whether bits 63:47 of <paramref name="linear"/> are all equal (SDM vol. 1, 3.3.7.1).</summary>
     public static bool IsCanonical(ulong linear) => Canonical(linear) == linear;
-
-    /// <summary>Segmentation: offset to linear address with the limit and type checks; raises #GP(0) or #SS(0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ToLinear(int seg, ulong offset, int size, byte access, out ulong linear)
-    {
-        if (_bitness == 64)
-        {
-            linear = seg >= (int)SegmentIndex.FS ? _segCheck[seg].Base + offset : offset;
-            if (IsCanonical(linear) && IsCanonical(linear + (ulong)size - 1)) return true;
-            return SegmentFault(seg);
-        }
-        ref var c = ref _segCheck[seg];
-        if ((c.Access & access) != access || offset < c.Low || offset + (ulong)size - 1 > c.High)
-        {
-            linear = 0;
-            return SegmentFault(seg);
-        }
-        linear = (uint)(c.Base + offset);
-        return true;
-    }
-
-    private bool SegmentFault(int seg) =>
-        RaiseFault(seg == (int)SegmentIndex.SS ? ExceptionVector.SS : ExceptionVector.GP, 0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ReadMem(int seg, ulong offset, int size, out ulong value)

@@ -1,34 +1,28 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
-/// <summary>The arithmetic operation whose result the lazy status flags are derived from.</summary>
-internal enum FlagOp : byte
-{
-    Add,
-    Adc,
-    Sub,
-    Sbb,
-    Logic,
-    Inc,
-    Dec,
-    Neg,
-    Shl,
-    Shr,
-    Sar,
-}
-
+/// <summary>RFLAGS (SDM vol. 1, 3.4.3), with the status flags kept lazily: the last flag-setting operation is recorded and the flags are derived from it when read.</summary>
 public sealed unsafe partial class Processor
 {
+    private int Iopl => (int)((_flags >> Rflags.IoplShift) & 3);
+
     // RFLAGS as stored; the status flags named in _lazyMask are instead derived from the last operation.
     private ulong _flags;
+
     private ulong _lazyMask;
+
     private FlagOp _lazyOp;
+
     private byte _lazySize;
+
     private ulong _lazyResult;
+
     private ulong _lazyDst;
+
     private ulong _lazySrc;
 
     /// <summary>RFLAGS with every lazily kept flag computed.</summary>
@@ -230,13 +224,4 @@ public sealed unsafe partial class Processor
         }
         return r ^ ((cc & 1) != 0);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong SignExtend(ulong value, int size) => size switch
-    {
-        1 => (ulong)(sbyte)value,
-        2 => (ulong)(short)value,
-        4 => (ulong)(int)value,
-        _ => value,
-    };
 }

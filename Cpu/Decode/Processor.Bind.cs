@@ -1,6 +1,7 @@
 using Iced.Intel;
-using Sim.Cpu.Registers;
 using IcedRegister = Iced.Intel.Register;
+using Sim.Cpu.Memory;
+using Sim.Cpu.Registers;
 
 namespace Sim.Cpu;
 
@@ -616,5 +617,199 @@ public sealed unsafe partial class Processor
         }
         if ((op.Flags & (OpFlags.Rep | OpFlags.Repne)) != 0 || kind is 5 or 6) op.Flags |= OpFlags.EndsBlock;
         return true;
+    }
+
+    private static byte Gpr(IcedRegister r)
+    {
+        switch (r)
+        {
+            case IcedRegister.AH: return 16;
+            case IcedRegister.CH: return 17;
+            case IcedRegister.DH: return 18;
+            case IcedRegister.BH: return 19;
+            case IcedRegister.None: return DecodedOp.NoRegister;
+        }
+        if (!r.IsGPR()) return DecodedOp.NoRegister;
+        return (byte)(r.GetFullRegister() - IcedRegister.RAX);
+    }
+
+    private static byte SegIndex(IcedRegister r) => r == IcedRegister.None ? DecodedOp.NoRegister : (byte)(r - IcedRegister.ES);
+
+    private void BindMemory(in Instruction instr, ref DecodedOp op)
+    {
+        op.Flags |= OpFlags.Memory;
+        op.Segment = SegIndex(instr.MemorySegment);
+        // 64-bit mode ignores ES/CS/SS/DS overrides: the base register decides (SS for rSP/rBP), which matters for #SS vs #GP.
+        if (_bitness == 64 && op.Segment <= (byte)SegmentIndex.DS)
+            op.Segment = (byte)(instr.MemoryBase is IcedRegister.RSP or IcedRegister.RBP or IcedRegister.ESP or IcedRegister.EBP ? SegmentIndex.SS : SegmentIndex.DS);
+        if (instr.SegmentPrefix != IcedRegister.None) op.Flags |= OpFlags.SegmentOverride;
+        var baseReg = instr.MemoryBase;
+        op.AddressShift = (byte)(64 - AddressSizeOf(in instr) * 8);
+        if (baseReg is IcedRegister.RIP or IcedRegister.EIP)
+        {
+            op.Base = DecodedOp.RipRegister;
+            op.Displacement = (long)(instr.MemoryDisplacement64 - instr.NextIP);
+        }
+        else
+        {
+            op.Base = Gpr(baseReg);
+            op.Displacement = (long)instr.MemoryDisplacement64;
+        }
+        op.IndexReg = Gpr(instr.MemoryIndex);
+        op.Scale = (byte)(instr.MemoryIndexScale switch { 1 => 0, 2 => 1, 4 => 2, _ => 3 });
+    }
+
+    /// <summary>The address size in bytes; Iced shows it through the registers or displacement size of the memory operand.</summary>
+    private int AddressSizeOf(in Instruction instr)
+    {
+        for (var i = 0; i < instr.OpCount; i++)
+        {
+            switch (instr.GetOpKind(i))
+            {
+                case OpKind.MemorySegSI or OpKind.MemorySegDI or OpKind.MemoryESDI: return 2;
+                case OpKind.MemorySegESI or OpKind.MemorySegEDI or OpKind.MemoryESEDI: return 4;
+                case OpKind.MemorySegRSI or OpKind.MemorySegRDI or OpKind.MemoryESRDI: return 8;
+                case OpKind.Memory:
+                    if (instr.MemoryBase is IcedRegister.RIP) return 8;
+                    if (instr.MemoryBase is IcedRegister.EIP) return 4;
+                    if (instr.MemoryBase != IcedRegister.None) return instr.MemoryBase.GetSize();
+                    if (instr.MemoryIndex != IcedRegister.None && instr.Mnemonic != Mnemonic.Xlatb) return instr.MemoryIndex.GetSize();
+                    if (instr.MemoryDisplSize is 2 or 4 or 8) return instr.MemoryDisplSize;
+                    break;
+            }
+        }
+        var name = instr.Code.ToString();
+        if (name.EndsWith("_CX")) return 2;
+        if (name.EndsWith("_ECX")) return 4;
+        if (name.EndsWith("_RCX")) return 8;
+        return _bitness / 8;
+    }
+
+    private static int OperandSize(in Instruction instr, int operand)
+    {
+        return instr.GetOpKind(operand) switch
+        {
+            OpKind.Register => instr.GetOpRegister(operand).GetSize(),
+            OpKind.Memory => instr.MemorySize.GetSize(),
+            OpKind.Immediate8 => 1,
+            OpKind.Immediate16 => 2,
+            OpKind.Immediate32 => 4,
+            OpKind.Immediate64 => 8,
+            _ => 0,
+        };
+    }
+
+    private static bool IsMem(in Instruction instr, int operand) => instr.GetOpKind(operand) == OpKind.Memory;
+
+    private static bool IsReg(in Instruction instr, int operand) => instr.GetOpKind(operand) == OpKind.Register;
+
+    private static bool IsImm(in Instruction instr, int operand) =>
+        instr.GetOpKind(operand) is OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate64
+            or OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64 or OpKind.Immediate32to64 or OpKind.Immediate8_2nd;
+
+    /// <summary>Sets the form of a two-operand instruction "op0 op= op1" from its operand kinds.</summary>
+    private bool BindBinary(in Instruction instr, ref DecodedOp op, Handler rr, Handler rm, Handler mr, Handler ri, Handler mi)
+    {
+        op.Size = (byte)OperandSize(in instr, 0);
+        if (IsReg(in instr, 0))
+        {
+            op.R = Gpr(instr.GetOpRegister(0));
+            if (IsReg(in instr, 1)) { op.Handler = rr; op.Rm = Gpr(instr.GetOpRegister(1)); }
+            else if (IsMem(in instr, 1)) { op.Handler = rm; BindMemory(in instr, ref op); }
+            else { op.Handler = ri; op.Immediate = instr.GetImmediate(1); }
+            return op.R != DecodedOp.NoRegister;
+        }
+        BindMemory(in instr, ref op);
+        if (IsReg(in instr, 1)) { op.Handler = mr; op.R = Gpr(instr.GetOpRegister(1)); }
+        else { op.Handler = mi; op.Immediate = instr.GetImmediate(1); }
+        return true;
+    }
+
+    /// <summary>A one-operand register-or-memory form.</summary>
+    private void BindUnary(in Instruction instr, ref DecodedOp op, Handler r, Handler m, int operand = 0)
+    {
+        op.Size = (byte)OperandSize(in instr, operand);
+        if (IsReg(in instr, operand))
+        {
+            op.Handler = r;
+            op.Rm = Gpr(instr.GetOpRegister(operand));
+            op.R = op.Rm;
+        }
+        else
+        {
+            op.Handler = m;
+            BindMemory(in instr, ref op);
+        }
+    }
+
+    private static int ConditionCode(ConditionCode cc) => cc switch
+    {
+        Iced.Intel.ConditionCode.o => 0,
+        Iced.Intel.ConditionCode.no => 1,
+        Iced.Intel.ConditionCode.b => 2,
+        Iced.Intel.ConditionCode.ae => 3,
+        Iced.Intel.ConditionCode.e => 4,
+        Iced.Intel.ConditionCode.ne => 5,
+        Iced.Intel.ConditionCode.be => 6,
+        Iced.Intel.ConditionCode.a => 7,
+        Iced.Intel.ConditionCode.s => 8,
+        Iced.Intel.ConditionCode.ns => 9,
+        Iced.Intel.ConditionCode.p => 10,
+        Iced.Intel.ConditionCode.np => 11,
+        Iced.Intel.ConditionCode.l => 12,
+        Iced.Intel.ConditionCode.ge => 13,
+        Iced.Intel.ConditionCode.le => 14,
+        _ => 15,
+    };
+
+    /// <summary>Turns one Iced instruction into a pre-resolved operation.</summary>
+    private void Bind(in Instruction instr, ref DecodedOp op)
+    {
+        op = default;
+        op.Length = (byte)instr.Length;
+        op.R = op.Rm = op.Base = op.IndexReg = DecodedOp.NoRegister;
+        op.Segment = (byte)SegmentIndex.DS;
+        op.AddressShift = (byte)(64 - AddressSizeOf(in instr) * 8);
+        if (instr.HasRepPrefix || instr.HasRepePrefix) op.Flags |= OpFlags.Rep;
+        if (instr.HasRepnePrefix) op.Flags |= OpFlags.Repne;
+        if (instr.HasLockPrefix) op.Flags |= OpFlags.Lock;
+        if (instr.Code == Code.INVALID)
+        {
+            op.Handler = Handler.Ud;
+            op.Flags |= OpFlags.EndsBlock;
+        }
+        else if (!BindCore(in instr, ref op))
+        {
+            op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
+            op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
+            op.Flags |= OpFlags.EndsBlock;
+        }
+        SetHandler(ref op, op.Handler);
+        // A conditional branch does not end its block: when taken it leaves the block, else the block goes on.
+        if (instr.FlowControl != FlowControl.Next && op.Handler is not (Handler.Jcc or Handler.Loop)) op.Flags |= OpFlags.EndsBlock;
+    }
+
+    private static void SetHandler(ref DecodedOp op, Handler handler)
+    {
+        op.Handler = handler;
+        op.Execute = OperationFor(in op);
+    }
+
+    /// <summary>x87 instructions (CR0.EM makes them raise #NM rather than #UD).</summary>
+    private static bool IsX87(in Instruction instr) =>
+        instr.Mnemonic.ToString().StartsWith('F') && instr.Mnemonic is not (Mnemonic.Fxsave or Mnemonic.Fxsave64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64);
+
+    private static bool IsFpuOrSimd(in Instruction instr)
+    {
+        foreach (var f in instr.Code.CpuidFeatures())
+        {
+            var name = f.ToString();
+            if (name.StartsWith("FPU") || name.StartsWith("MMX") || name.StartsWith("SSE") || name.StartsWith("AVX")
+                || name.StartsWith("FXSR") || name.StartsWith("XSAVE") || name == "_3DNOW" || name.StartsWith("AES")
+                || name == "PCLMULQDQ" || name == "F16C" || name.StartsWith("FMA") || name.StartsWith("SHA")
+                || name == "GFNI" || name.StartsWith("VAES") || name.StartsWith("VPCLMUL"))
+                return true;
+        }
+        return false;
     }
 }

@@ -18,6 +18,7 @@ public sealed unsafe partial class Processor
 
     /// <summary>Index in the running block of the instruction whose intercept is being handled, or -1.</summary>
     private int _hookOp = -1;
+
     private bool _instructionRetired;
 
     /// <summary>What a handler returns after its intercept was handled: whether the unit completed the instruction.</summary>
@@ -158,6 +159,7 @@ public sealed unsafe partial class Processor
     public bool BlockingByMovSs => _interruptShadow && _shadowByMovSs;
 
     private bool _shadowByMovSs;
+
     private bool _shadowLoaded;
 
     /// <summary>Loads the interruptibility state (VM entry, #VMEXIT).</summary>
@@ -251,6 +253,7 @@ public sealed unsafe partial class Processor
     }
 
     private DeliveredEvent _eventInDelivery;
+
     private bool _hasEventInDelivery;
 
     /// <summary>The event whose delivery was under way when the current exception or second-level fault arose.</summary>

@@ -1,70 +1,44 @@
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
-/// <summary>Model-specific register indices (SDM vol. 4).</summary>
-public static class Msr
-{
-    public const uint TimeStampCounter = 0x10;
-    public const uint PlatformId = 0x17;
-    public const uint ApicBase = 0x1B;
-    public const uint FeatureControl = 0x3A;
-    public const uint TscAdjust = 0x3B;
-    public const uint BiosSignId = 0x8B;
-    public const uint PlatformInfo = 0xCE;
-    public const uint MtrrCap = 0xFE;
-    public const uint SysenterCs = 0x174;
-    public const uint SysenterEsp = 0x175;
-    public const uint SysenterEip = 0x176;
-    public const uint McgCap = 0x179;
-    public const uint McgStatus = 0x17A;
-    public const uint MiscEnable = 0x1A0;
-    public const uint DebugCtl = 0x1D9;
-    public const uint MtrrPhysBase0 = 0x200;
-    public const uint MtrrFix64K00000 = 0x250;
-    public const uint MtrrFix16K80000 = 0x258;
-    public const uint MtrrFix16KA0000 = 0x259;
-    public const uint MtrrFix4KC0000 = 0x268;
-    public const uint MtrrFix4KF8000 = 0x26F;
-    public const uint Pat = 0x277;
-    public const uint MtrrDefType = 0x2FF;
-    public const uint Efer = 0xC0000080;
-    public const uint Star = 0xC0000081;
-    public const uint Lstar = 0xC0000082;
-    public const uint Cstar = 0xC0000083;
-    public const uint Fmask = 0xC0000084;
-    public const uint FsBase = 0xC0000100;
-    public const uint GsBase = 0xC0000101;
-    public const uint KernelGsBase = 0xC0000102;
-    public const uint TscAux = 0xC0000103;
-    /// <summary>AMD's legacy PerfEvtSel0–3 (APM vol. 2, 13.2.1); PerfCtr0–3 follow at C001_0004h.</summary>
-    public const uint PerfEvtSel0 = 0xC0010000;
-    public const uint PerfCtr0 = 0xC0010004;
-    public const uint TscDeadline = 0x6E0;
-    public const uint X2ApicFirst = 0x800;
-    public const uint X2ApicLast = 0x8FF;
-}
-
+/// <summary>Model-specific registers (SDM vol. 4) and the instructions that reach them: RDMSR, WRMSR, RDPMC.</summary>
 public sealed unsafe partial class Processor
 {
     public ulong SysenterCs;
+
     public ulong SysenterEsp;
+
     public ulong SysenterEip;
+
     public ulong Star;
+
     public ulong Lstar;
+
     public ulong Cstar;
+
     public ulong Fmask;
+
     public ulong KernelGsBase;
+
     public ulong TscAux;
+
     public ulong Pat;
+
     public ulong ApicBase;
+
     public ulong FeatureControl;
+
     public ulong MiscEnable;
 
     /// <summary>IA32_DEBUGCTL (AMD's DebugCtl): LBR and BTF are stored; no branch record is kept and BTF does not change single-stepping.</summary>
     public ulong DebugCtl;
+
     private ulong _mtrrDefType;
+
     private readonly ulong[] _mtrrFixed = new ulong[11];
+
     private readonly ulong[] _mtrrVariable = new ulong[16];
 
     private const int VariableMtrrCount = 8;
@@ -321,4 +295,31 @@ public sealed unsafe partial class Processor
 
     /// <summary>Whether EFER.SVME may be set: true once an SVM unit is attached.</summary>
     public bool SvmSupported { get; set; }
+
+    private bool ReadMsr(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        var index = (uint)_r[1];
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdmsr, index, 0)) return _hookRetired;
+        if (!TryReadMsr(index, out var value)) return RaiseFault(ExceptionVector.GP, 0);
+        SetEdxEax(value);
+        return Next(ref op);
+    }
+
+    private bool WriteMsr(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        var index = (uint)_r[1];
+        var value = ((ulong)(uint)_r[2] << 32) | (uint)_r[0];
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Wrmsr, index, value)) return _hookRetired;
+        if (!TryWriteMsr(index, value)) return RaiseFault(ExceptionVector.GP, 0);
+        return Next(ref op);
+    }
+
+    private bool ReadPerformanceMonitoringCounter(ref DecodedOp op)
+    {
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdpmc, (uint)_r[1], 0)) return _hookRetired;
+        // CPUID leaf 0Ah reports no performance counters, so every counter index is invalid.
+        return RaiseFault(ExceptionVector.GP, 0);
+    }
 }

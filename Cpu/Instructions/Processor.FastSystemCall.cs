@@ -1,11 +1,15 @@
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
+/// <summary>The fast system calls (SDM vol. 3, 5.8.7–5.8.8): SYSENTER, SYSEXIT, SYSCALL, SYSRET, SWAPGS.</summary>
 public sealed unsafe partial class Processor
 {
     private const uint FlatCode64 = 0xA09B;
+
     private const uint FlatCode32 = 0xC09B;
+
     private const uint FlatData = 0xC093;
 
     private void LoadFlat(SegmentIndex index, ushort selector, uint attributes)
@@ -130,5 +134,16 @@ public sealed unsafe partial class Processor
         ModeChanged();
         _eventsPending = true;
         return true;
+    }
+
+    private bool SwapGs(ref DecodedOp op)
+    {
+        if (_bitness != 64) return RaiseFault(ExceptionVector.UD, 0);
+        if (!RequireCpl0()) return false;
+        var gs = _seg[(int)SegmentIndex.GS].Base;
+        _seg[(int)SegmentIndex.GS].Base = KernelGsBase;
+        KernelGsBase = gs;
+        SegmentChanged((int)SegmentIndex.GS);
+        return Next(ref op);
     }
 }

@@ -3,61 +3,9 @@ using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
+/// <summary>Far control transfers (SDM vol. 3, 5.8): far JMP, CALL and RET, through call gates and task gates, with their privilege checks.</summary>
 public sealed unsafe partial class Processor
 {
-    private static ulong OperandMask(int size) => size switch { 2 => 0xFFFF, 4 => 0xFFFFFFFF, _ => ulong.MaxValue };
-
-    /// <summary>Checks a near branch target against the CS limit (or canonicality in 64-bit mode) and takes it.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private bool SetBranchTarget(ulong target)
-    {
-        if (_bitness == 64)
-        {
-            if (!IsCanonical(target)) return RaiseFault(ExceptionVector.GP, 0);
-        }
-        else if (target > _codeLimit)
-        {
-            return RaiseFault(ExceptionVector.GP, 0);
-        }
-        Rip = target;
-        return true;
-    }
-
-    private bool JumpRelative(ref DecodedOp op) =>
-        SetBranchTarget((Rip + op.Length + op.Immediate) & OperandMask(op.Size));
-
-    private bool JumpAbsolute(ref DecodedOp op, ulong target) => SetBranchTarget(target & OperandMask(op.Size));
-
-    private bool CallAbsolute(ref DecodedOp op, ulong target) => CallTo(ref op, target & OperandMask(op.Size));
-
-    private bool CallTo(ref DecodedOp op, ulong target)
-    {
-        var returnAddress = (Rip + op.Length) & OperandMask(op.Size);
-        if (_bitness == 64 ? !IsCanonical(target) : target > _codeLimit)
-            return RaiseFault(ExceptionVector.GP, 0);
-        if (!Push(returnAddress, op.Size)) return false;
-        Rip = target;
-        return true;
-    }
-
-    /// <summary>LOOP, LOOPE, LOOPNE (decrement the count register of the address size) and JCXZ/JECXZ/JRCXZ.</summary>
-    private bool Loop(ref DecodedOp op)
-    {
-        var mask = ulong.MaxValue >> op.AddressShift;
-        var count = _r[1] & mask;
-        bool taken;
-        if (op.Sub == 3) taken = count == 0;
-        else
-        {
-            count = (count - 1) & mask;
-            SetAddressRegister(1, count, mask);
-            taken = count != 0 && (op.Sub == 0 || (op.Sub == 1 ? GetZF() : !GetZF()));
-        }
-        if (!taken) return Next(ref op);
-        _stopBlock = true;
-        return JumpRelative(ref op);
-    }
-
     private bool ReadFarPointer(ref DecodedOp op, out ushort selector, out ulong offset)
     {
         selector = 0;
@@ -66,31 +14,6 @@ public sealed unsafe partial class Processor
         if (!ReadMem(op.Segment, (ea + (ulong)op.Size) & (ulong.MaxValue >> op.AddressShift), 2, out var sel)) return false;
         selector = (ushort)sel;
         return true;
-    }
-
-    private bool LoadFarPointer(ref DecodedOp op)
-    {
-        if (!ReadFarPointer(ref op, out var selector, out var offset)) return false;
-        if (!LoadDataSegment(op.Sub, selector)) return false;
-        SetReg(op.R, op.Size, offset);
-        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow();
-        return Next(ref op);
-    }
-
-    private bool MoveToSegment(ref DecodedOp op, ushort selector)
-    {
-        if (!LoadDataSegment(op.R, selector)) return false;
-        if (op.R == (int)SegmentIndex.SS) ArmInterruptShadow();
-        return Next(ref op);
-    }
-
-    private bool PopSegment(ref DecodedOp op)
-    {
-        if (!PeekStack(0, op.Size, out var v)) return false;
-        if (!LoadDataSegment(op.Sub, (ushort)v)) return false;
-        SetStackPointer(_r[4] + op.Size);
-        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow();
-        return Next(ref op);
     }
 
     /// <summary>Loads CS for a far transfer to a code segment in real or virtual-8086 mode.</summary>
@@ -373,38 +296,15 @@ public sealed unsafe partial class Processor
         return true;
     }
 
-    private bool SoftwareInterrupt(ref DecodedOp op, int vector, EventKind kind)
+    private bool FarJumpMemory(ref DecodedOp op)
     {
-        // SVM's INTn intercept comes before any exception is checked (APM vol. 2, table 15-7).
-        if (Hooks != null && op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0)) return _hookRetired;
-        if (InVirtual8086Mode && kind == EventKind.Software && op.Handler == Handler.Int && Iopl < 3)
-            return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null)
-        {
-            // INT3 and INTO are software exceptions, INT1 a privileged one, seen by the exception intercepts.
-            if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp, 0, 0)) return _hookRetired;
-            var flag = op.Handler == Handler.Int1 ? 0x200UL : op.Handler == Handler.Int ? 0 : 0x100UL;
-            if (flag != 0 && Intercepted(ref op, InterceptKind.Exception, (uint)vector | flag, 0)) return _hookRetired;
-        }
-        _softwareIntLength = op.Length;
-        _softwareEventType = op.Handler == Handler.Int ? EventType.SoftwareInterrupt : EventType.SoftwareException;
-        DeliverEvent(vector, kind, 0, false);
-        _softwareIntLength = 0;
-        _softwareEventType = EventType.SoftwareInterrupt;
-        return Activity != ActivityState.Shutdown;
+        if (!ReadFarPointer(ref op, out var sel, out var off)) return false;
+        return FarJump(ref op, sel, off);
     }
 
-    private int Iopl => (int)((_flags >> Rflags.IoplShift) & 3);
-
-    private bool Bound(ref DecodedOp op)
+    private bool FarCallMemory(ref DecodedOp op)
     {
-        if (_bitness == 64) return RaiseFault(ExceptionVector.UD, 0);
-        var ea = EffectiveAddress(ref op);
-        if (!ReadMem(op.Segment, ea, op.Size, out var lower)) return false;
-        if (!ReadMem(op.Segment, (ea + op.Size) & (ulong.MaxValue >> op.AddressShift), op.Size, out var upper)) return false;
-        var index = (long)SignExtend(GetReg(op.R, op.Size), op.Size);
-        if (index < (long)SignExtend(lower, op.Size) || index > (long)SignExtend(upper, op.Size))
-            return RaiseFault(ExceptionVector.BR, 0);
-        return Next(ref op);
+        if (!ReadFarPointer(ref op, out var sel, out var off)) return false;
+        return FarCall(ref op, sel, off);
     }
 }

@@ -1,4 +1,6 @@
 using System.Text;
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
@@ -12,7 +14,9 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private const uint IntelMaxBasicLeaf = 0x16;
+
     private const uint AmdMaxBasicLeaf = 7;
+
     private const uint MaxExtendedLeaf = 0x80000008;
 
     /// <summary>The reference (bus) clock of CPUID 16h and MSR_PLATFORM_INFO's ratio: 100 MHz, as on Intel processors since Nehalem.</summary>
@@ -177,5 +181,16 @@ public sealed unsafe partial class Processor
             }
             return sb.ToString().TrimEnd('\0');
         }
+    }
+
+    private bool ExecuteCpuid(ref DecodedOp op)
+    {
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Cpuid, (uint)_r[0], (uint)_r[1])) return _hookRetired;
+        Cpuid((uint)_r[0], (uint)_r[1], out var a, out var b, out var c, out var d);
+        _r[0] = a;
+        _r[3] = b;
+        _r[1] = c;
+        _r[2] = d;
+        return Next(ref op);
     }
 }

@@ -3,46 +3,11 @@ using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
+/// <summary>String instructions (SDM vol. 1, 5.1.8) with their REP prefixes: MOVS, CMPS, SCAS, LODS, STOS, and INS, OUTS.</summary>
 public sealed unsafe partial class Processor
 {
     /// <summary>Iterations of a REP string instruction run before events are looked at again; the instruction then restarts where it stopped.</summary>
     private const int RepChunk = 4096;
-
-    /// <summary>
-    /// Whether the current privilege may access ports [port, port + size): CPL ≤ IOPL outside
-    /// virtual-8086 mode, otherwise every bit of the TSS I/O permission bitmap must be clear (SDM vol. 1, 19.5).
-    /// </summary>
-    private bool CheckIoPermission(ushort port, int size)
-    {
-        if (!InProtectedMode || (!InVirtual8086Mode && Cpl <= Iopl)) return true;
-        if (Tr.Unusable || (Tr.Type & 0xD) != 0x9 || Tr.Limit < 0x67) return RaiseFault(ExceptionVector.GP, 0);
-        if (!ReadSystem(Tr.Base + 0x66, 2, out var mapBase)) return false;
-        var byteOffset = mapBase + (ulong)(port >> 3);
-        if (byteOffset + 1 > Tr.Limit) return RaiseFault(ExceptionVector.GP, 0);
-        if (!ReadSystem(Tr.Base + byteOffset, 2, out var bits)) return false;
-        var mask = ((1UL << size) - 1) << (port & 7);
-        return (bits & mask) == 0 || RaiseFault(ExceptionVector.GP, 0);
-    }
-
-    private bool PortIn(ref DecodedOp op, ushort port)
-    {
-        if (!CheckIoPermission(port, op.Size)) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.IoIn, port, (ulong)op.Size)) return _hookRetired;
-        SyncClock(ref op);
-        SetReg(0, op.Size, _io.Read(port, op.Size));
-        return Next(ref op);
-    }
-
-    private bool PortOut(ref DecodedOp op, ushort port)
-    {
-        if (!CheckIoPermission(port, op.Size)) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.IoOut, port, (ulong)op.Size)) return _hookRetired;
-        var value = (uint)GetReg(0, op.Size);
-        SyncClock(ref op);
-        Next(ref op);
-        _io.Write(port, op.Size, value);
-        return true;
-    }
 
     /// <summary>MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS with and without REP/REPE/REPNE.</summary>
     private bool StringOperation(ref DecodedOp op)

@@ -1,9 +1,102 @@
+using System.Runtime.CompilerServices;
+using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
+/// <summary>Segmentation (SDM vol. 3, ch. 3 and 5): descriptor reads, segment loads with their protection checks, and the per-segment check that turns an offset into a linear address.</summary>
 public sealed unsafe partial class Processor
 {
+    private static readonly SegmentIndex[] DataSegments = [SegmentIndex.ES, SegmentIndex.DS, SegmentIndex.FS, SegmentIndex.GS];
+
+    private const byte AccessRead = 1;
+
+    private const byte AccessWrite = 2;
+
+    /// <summary>Per segment register, what the checks of a data access need: base, the valid offset range and the permitted accesses.</summary>
+    private struct SegmentCheck
+    {
+        public ulong Base;
+        public ulong Low;
+        public ulong High;
+        public ulong Access;
+    }
+
+    private readonly SegmentCheck* _segCheck = (SegmentCheck*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(sizeof(SegmentCheck) * 6));
+
+    /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>, and the mode for CS and SS.</summary>
+    private void SegmentChanged(int index)
+    {
+        UpdateSegmentCheck(index);
+        if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
+    }
+
+    /// <summary>Recomputes the access-check cache of every segment register, then the mode once.</summary>
+    private void AllSegmentsChanged()
+    {
+        for (var i = 0; i < 6; i++) UpdateSegmentCheck(i);
+        ModeChanged();
+    }
+
+    private void UpdateSegmentCheck(int index)
+    {
+        ref var s = ref _seg[index];
+        ref var c = ref _segCheck[index];
+        c.Base = s.Base;
+        if ((Cr0 & Registers.Cr0.PE) == 0 || (_flags & Rflags.VM) != 0)
+        {
+            c.Low = 0;
+            c.High = s.Limit;
+            c.Access = AccessRead | AccessWrite;
+        }
+        else if (s.Unusable)
+        {
+            c.Low = 1;
+            c.High = 0;
+            c.Access = 0;
+        }
+        else
+        {
+            if (s.IsExpandDown)
+            {
+                c.Low = (ulong)s.Limit + 1;
+                c.High = s.DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
+            }
+            else
+            {
+                c.Low = 0;
+                c.High = s.Limit;
+            }
+            if (s.IsSystem) c.Access = 0;
+            else if (s.IsCode) c.Access = (s.Type & 2) != 0 ? AccessRead : 0u;
+            else c.Access = AccessRead | ((s.Type & 2) != 0 ? AccessWrite : 0u);
+        }
+    }
+
+    /// <summary>Segmentation: offset to linear address with the limit and type checks; raises #GP(0) or #SS(0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ToLinear(int seg, ulong offset, int size, byte access, out ulong linear)
+    {
+        if (_bitness == 64)
+        {
+            linear = seg >= (int)SegmentIndex.FS ? _segCheck[seg].Base + offset : offset;
+            if (IsCanonical(linear) && IsCanonical(linear + (ulong)size - 1)) return true;
+            return SegmentFault(seg);
+        }
+        ref var c = ref _segCheck[seg];
+        if ((c.Access & access) != access || offset < c.Low || offset + (ulong)size - 1 > c.High)
+        {
+            linear = 0;
+            return SegmentFault(seg);
+        }
+        linear = (uint)(c.Base + offset);
+        return true;
+    }
+
+    private bool SegmentFault(int seg) =>
+        RaiseFault(seg == (int)SegmentIndex.SS ? ExceptionVector.SS : ExceptionVector.GP, 0);
+
     /// <summary>Reads the 8-byte descriptor that <paramref name="selector"/> names in the GDT or LDT; faults with (selector & ~3) | ext.</summary>
     private bool ReadDescriptor(ushort selector, out ulong descriptor, int vector, uint ext)
     {

@@ -3,15 +3,7 @@ using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
-/// <summary>What started a task switch; it decides the busy flags, NT and the back link (SDM vol. 3, table 7-2).</summary>
-internal enum TaskSwitchSource : byte
-{
-    Call,
-    Jump,
-    Iret,
-    Gate,
-}
-
+/// <summary>Task management (SDM vol. 3, ch. 7): the task switch by CALL, JMP, IRET or a task gate, and the return through the back link.</summary>
 public sealed unsafe partial class Processor
 {
     /// <summary>The source of a task switch as VM exits report it: 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT (SDM vol. 3, table 28-2).</summary>

@@ -3,25 +3,11 @@ using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
-/// <summary>How an event reaches the IDT; it decides the saved RIP, the gate-DPL check and the error code.</summary>
-internal enum EventKind : byte
-{
-    /// <summary>A fault or trap raised by an instruction; a fault saves the RIP of the instruction.</summary>
-    Exception,
-
-    /// <summary>INT n, INT3, INTO: the gate DPL is checked against CPL and the next RIP is saved.</summary>
-    Software,
-
-    /// <summary>INT1 (ICEBP): a privileged software exception without the DPL check.</summary>
-    PrivilegedSoftware,
-
-    External,
-    Nmi,
-}
-
+/// <summary>Exception and interrupt delivery (SDM vol. 3, ch. 6): faults, double fault and shutdown, delivery through the IVT or the IDT in every mode.</summary>
 public sealed unsafe partial class Processor
 {
     private int _pendingVector = -1;
+
     private uint _pendingError;
 
     /// <summary>The vector and error code of an exception the processor is about to deliver, if any.</summary>
@@ -44,8 +30,11 @@ public sealed unsafe partial class Processor
     }
 
     private bool _delivering;
+
     private int _nestedVector = -1;
+
     private uint _nestedError;
+
     private ulong _eventRip;
 
     /// <summary>Delivers the pending exception of the current instruction, applying the double- and triple-fault rules.</summary>
@@ -433,8 +422,4 @@ public sealed unsafe partial class Processor
         AllSegmentsChanged();
         return true;
     }
-
-    /// <summary>A stack write made as if at privilege level <paramref name="cpl"/> (for frames pushed on a more privileged stack).</summary>
-    private bool WriteLinearAs(ulong linear, int size, ulong value, int cpl) =>
-        cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : cpl < 3 ? WriteSupervisor(linear, size, value) : WriteLinearSlow(linear, size, value, false);
 }

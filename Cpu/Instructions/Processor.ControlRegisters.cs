@@ -1,0 +1,190 @@
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Cpu;
+
+/// <summary>The control registers as instructions reach them (SDM vol. 3, 2.5): MOV to and from CR0–CR4 and CR8, CLTS, LMSW, SMSW.</summary>
+public sealed unsafe partial class Processor
+{
+    /// <summary>CR8: the task-priority register as seen through MOV CR8 (bits 3:0).</summary>
+    /// <summary>
+    /// CR8: <see cref="VirtualTpr"/> while a unit virtualizes it, else the local APIC's TPR[7:4] when the
+    /// processor has one (SDM vol. 3, 11.8.6.1), else a plain register.
+    /// </summary>
+    public ulong Cr8
+    {
+        get => _virtualTpr ?? (_localApic is { } apic ? (ulong)(apic.TaskPriority >> 4) : _cr8);
+        set
+        {
+            if (_virtualTpr != null) _virtualTpr = value & 0xF;
+            else if (_localApic is { } apic) apic.TaskPriority = (byte)((value & 0xF) << 4);
+            else _cr8 = value;
+        }
+    }
+
+    private ulong _cr8;
+
+    /// <summary>
+    /// While not null, CR8 reads and writes this value and the local APIC's TPR stays as it is: SVM's
+    /// V_INTR_MASKING, under which a guest's CR8 is V_TPR (AMD APM vol. 2, 15.21.2).
+    /// </summary>
+    public ulong? VirtualTpr
+    {
+        get => _virtualTpr;
+        set => _virtualTpr = value & 0xF;
+    }
+
+    private ulong? _virtualTpr;
+
+    private bool MoveFromControlRegister(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        ulong value;
+        switch (op.Sub)
+        {
+            case 0: value = Cr0; break;
+            case 2: value = Cr2; break;
+            case 3: value = Cr3; break;
+            case 4: value = Cr4; break;
+            case 8 when _bitness == 64: value = Cr8; break;
+            default: return RaiseFault(ExceptionVector.UD, 0);
+        }
+        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, op.Sub, op.R)) return _hookRetired;
+        _r[op.R] = _bitness == 64 ? value : (uint)value;
+        return Next(ref op);
+    }
+
+    /// <summary>MOV to CR0/CR2/CR3/CR4/CR8 with the #GP conditions of SDM vol. 2 (MOV—Move to/from Control Registers).</summary>
+    private bool MoveToControlRegister(ref DecodedOp op, int cr, ulong value, bool fromLmsw = false)
+    {
+        if (!RequireCpl0()) return false;
+        if (_bitness != 64) value = (uint)value;
+        if (cr is not (0 or 2 or 3 or 4 or 8) || (cr == 8 && _bitness != 64)) return RaiseFault(ExceptionVector.UD, 0);
+        if (Hooks != null)
+        {
+            InterceptValue = value;
+            if (Intercepted(ref op, InterceptKind.CrWrite, (uint)cr | (fromLmsw ? 0x100UL : 0UL), value)) return _hookRetired;
+            value = InterceptValue;
+        }
+        switch (cr)
+        {
+            case 0:
+            {
+                if ((value >> 32) != 0) return RaiseFault(ExceptionVector.GP, 0);
+                value |= Registers.Cr0.ET;
+                if ((value & Registers.Cr0.PG) != 0 && (value & Registers.Cr0.PE) == 0) return RaiseFault(ExceptionVector.GP, 0);
+                if ((value & Registers.Cr0.NW) != 0 && (value & Registers.Cr0.CD) == 0) return RaiseFault(ExceptionVector.GP, 0);
+                var enablingPaging = (value & Registers.Cr0.PG) != 0 && (Cr0 & Registers.Cr0.PG) == 0;
+                if (enablingPaging && (Efer & Registers.Efer.LME) != 0)
+                {
+                    if ((Cr4 & Registers.Cr4.PAE) == 0 || _seg[(int)SegmentIndex.CS].Long) return RaiseFault(ExceptionVector.GP, 0);
+                }
+                if ((value & Registers.Cr0.PG) == 0 && (Cr0 & Registers.Cr0.PG) != 0 && _bitness == 64) return RaiseFault(ExceptionVector.GP, 0);
+                if ((value & Registers.Cr0.PG) == 0 && (Cr4 & Registers.Cr4.PCIDE) != 0) return RaiseFault(ExceptionVector.GP, 0);
+                var efer = Efer;
+                if ((value & Registers.Cr0.PG) != 0 && (efer & Registers.Efer.LME) != 0) efer |= Registers.Efer.LMA;
+                else efer &= ~Registers.Efer.LMA;
+                var changed = Cr0 ^ value;
+                if (PaePaging(value, Cr4, efer) && (changed & (Registers.Cr0.PG | Registers.Cr0.CD | Registers.Cr0.NW)) != 0 && !TryLoadPdptes(Cr3))
+                    return RaiseFault(ExceptionVector.GP, 0);
+                Cr0 = value & (Registers.Cr0.Defined);
+                Efer = efer;
+                if ((changed & (Registers.Cr0.PG | Registers.Cr0.WP | Registers.Cr0.PE)) != 0) FlushTranslations();
+                AllSegmentsChanged();
+                break;
+            }
+            case 2:
+                Cr2 = value;
+                break;
+            case 3:
+            {
+                var pcide = (Cr4 & Registers.Cr4.PCIDE) != 0;
+                var keepEntries = pcide && (value >> 63) != 0;
+                if (InLongMode)
+                {
+                    var addressBits = value & ~(1UL << 63);
+                    if ((addressBits >> MaxPhysicalAddressBits) != 0) return RaiseFault(ExceptionVector.GP, 0);
+                    if (pcide) value &= ~(1UL << 63);
+                }
+                if (PaePaging(Cr0, Cr4, Efer) && !TryLoadPdptes(value)) return RaiseFault(ExceptionVector.GP, 0);
+                Cr3 = value;
+                UpdateTlbContext();
+                if (pcide)
+                {
+                    // With PCIDs only the new context's entries go, and not even those when bit 63 was set.
+                    if (!keepEntries) Tlb.FlushContext(_tlbContext);
+                    ClearBlockLookup();
+                    _stopBlock = true;
+                }
+                else
+                {
+                    Tlb.FlushTag((ulong)_translationTag);
+                    ClearBlockLookup();
+                    _stopBlock = true;
+                }
+                break;
+            }
+            case 4:
+            {
+                if ((value & ~Registers.Cr4.Supported) != 0) return RaiseFault(ExceptionVector.GP, 0);
+                if ((value & Registers.Cr4.VMXE) != 0 && !VmxSupported) return RaiseFault(ExceptionVector.GP, 0);
+                if (InLongMode && (value & Registers.Cr4.PAE) == 0) return RaiseFault(ExceptionVector.GP, 0);
+                if ((value & Registers.Cr4.PCIDE) != 0 && (Cr4 & Registers.Cr4.PCIDE) == 0 && (!InLongMode || (Cr3 & 0xFFF) != 0))
+                    return RaiseFault(ExceptionVector.GP, 0);
+                if (PaePaging(Cr0, value, Efer) && !TryLoadPdptes(Cr3)) return RaiseFault(ExceptionVector.GP, 0);
+                Cr4 = value;
+                UpdateTlbContext();
+                FlushTranslations();
+                break;
+            }
+            default:
+                if ((value & ~0xFUL) != 0) return RaiseFault(ExceptionVector.GP, 0);
+                Cr8 = value;
+                break;
+        }
+        return Next(ref op);
+    }
+
+    /// <summary>Whether CR4.VMXE may be set: true once a VMX unit is attached.</summary>
+    public bool VmxSupported { get; set; }
+
+    private bool ClearTaskSwitched(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        if (Hooks != null)
+        {
+            InterceptValue = Cr0 & ~Registers.Cr0.TS;
+            if (Intercepted(ref op, InterceptKind.CrWrite, 0x200, InterceptValue)) return _hookRetired;
+            // Under a CR0 guest/host mask CLTS may leave TS alone; the unit says so through the value.
+            Cr0 = (Cr0 & ~Registers.Cr0.TS) | (InterceptValue & Registers.Cr0.TS);
+            return Next(ref op);
+        }
+        Cr0 &= ~Registers.Cr0.TS;
+        return Next(ref op);
+    }
+
+    private bool LoadMachineStatusWord(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        if (!ReadWordOperand(ref op, out var v)) return false;
+        // LMSW changes PE, MP, EM and TS, and can set PE but never clear it.
+        var cr0 = (Cr0 & ~0xEUL) | ((ulong)v & 0xF) | (Cr0 & Registers.Cr0.PE);
+        return MoveToControlRegister(ref op, 0, cr0, fromLmsw: true);
+    }
+
+    private bool StoreMachineStatusWordToRegister(ref DecodedOp op)
+    {
+        if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
+        SetReg(op.Rm, op.Size, Cr0 & OperandMask(op.Size));
+        return Next(ref op);
+    }
+
+    private bool StoreMachineStatusWordToMemory(ref DecodedOp op)
+    {
+        if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
+        if (!WriteMem(op.Segment, EffectiveAddress(ref op), 2, Cr0)) return false;
+        return Next(ref op);
+    }
+}

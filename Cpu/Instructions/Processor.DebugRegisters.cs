@@ -1,0 +1,68 @@
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Cpu;
+
+/// <summary>The debug registers (SDM vol. 3, 17.2): MOV to and from DR0–DR7.</summary>
+public sealed unsafe partial class Processor
+{
+    private readonly ulong[] _dr = new ulong[8];
+
+    /// <summary>
+    /// The fault MOV DR raises before it touches a debug register, or -1: CPL 0 only (#GP); DR4/DR5
+    /// alias DR6/DR7 unless CR4.DE is set, when they raise #UD (SDM vol. 2, MOV—Move to/from Debug
+    /// Registers). <paramref name="n"/> is the register accessed after aliasing.
+    /// </summary>
+    private int DebugRegisterFault(ref DecodedOp op, out int n)
+    {
+        n = op.Sub;
+        if (Cpl != 0) return ExceptionVector.GP;
+        if (n is 4 or 5)
+        {
+            if ((Cr4 & Registers.Cr4.DE) != 0) return ExceptionVector.UD;
+            n += 2;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// Offers MOV DR to the unit before its privilege and CR4.DE faults: a VMX MOV-DR exit takes
+    /// priority over them (SDM vol. 3, 26.1.3), and the unit declines when it checks them first.
+    /// </summary>
+    private bool DebugRegisterAccessIntercepted(ref DecodedOp op, bool write, int fault, int gpr)
+    {
+        var info = (ulong)op.Sub | (write ? 0x100UL : 0) | (fault >= 0 ? 0x200UL : 0);
+        return Intercepted(ref op, InterceptKind.DrAccess, info, (ulong)gpr);
+    }
+
+    private bool MoveFromDebugRegister(ref DecodedOp op)
+    {
+        if (op.Sub > 7) return RaiseFault(ExceptionVector.UD, 0);
+        var fault = DebugRegisterFault(ref op, out var n);
+        if (Hooks != null && DebugRegisterAccessIntercepted(ref op, write: false, fault, op.R)) return _hookRetired;
+        if (fault >= 0) return RaiseFault(fault, 0);
+        _r[op.R] = _bitness == 64 ? _dr[n] : (uint)_dr[n];
+        return Next(ref op);
+    }
+
+    private bool MoveToDebugRegister(ref DecodedOp op)
+    {
+        if (op.Sub > 7) return RaiseFault(ExceptionVector.UD, 0);
+        var fault = DebugRegisterFault(ref op, out var n);
+        if (Hooks != null && DebugRegisterAccessIntercepted(ref op, write: true, fault, op.Rm)) return _hookRetired;
+        if (fault >= 0) return RaiseFault(fault, 0);
+        var value = _bitness == 64 ? _r[op.Rm] : (uint)_r[op.Rm];
+        if (n is 6 or 7 && (value >> 32) != 0) return RaiseFault(ExceptionVector.GP, 0);
+        _dr[n] = n switch
+        {
+            6 => (value & 0x1E00F) | 0xFFFF0FF0,
+            7 => (value & 0xFFFF2BFF) | 0x400,
+            _ => value,
+        };
+        return Next(ref op);
+    }
+
+    public ulong GetDebugRegister(int n) => _dr[n];
+
+    public void SetDebugRegister(int n, ulong value) => _dr[n] = value;
+}

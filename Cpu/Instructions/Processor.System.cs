@@ -1,0 +1,149 @@
+using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
+
+namespace Sim.Cpu;
+
+/// <summary>System instructions (SDM vol. 1, 5.20) that have no file of their own: HLT, RDTSC, RDTSCP, INVLPG, INVPCID, INVD, WBINVD, XGETBV/XSETBV, MONITOR/MWAIT, RSM and the virtualization instructions a unit handles.</summary>
+public sealed unsafe partial class Processor
+{
+    private bool RequireCpl0() => Cpl == 0 || RaiseFault(ExceptionVector.GP, 0);
+
+    /// <summary>
+    /// MONITOR arms address monitoring at DS:rAX (only the segment and paging checks of a read are
+    /// visible); MWAIT returns at once, since the optimized state may end on any event and the
+    /// simulator models none. Both are CPL-0 instructions here (no ring-3 MONITOR/MWAIT enumerated).
+    /// </summary>
+    private bool MonitorOrMwait(ref DecodedOp op)
+    {
+        if (Cpl != 0) return RaiseFault(ExceptionVector.UD, 0);
+        if (op.Sub == 0)
+        {
+            if (Hooks != null && Intercepted(ref op, InterceptKind.Monitor, _r[0], 0)) return _hookRetired;
+            if ((uint)_r[1] != 0) return RaiseFault(ExceptionVector.GP, 0);
+            var offset = _r[0] & (ulong.MaxValue >> op.AddressShift);
+            if (!ReadMem(op.Segment, offset, 1, out _)) return false;
+            return Next(ref op);
+        }
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Mwait, 0, 0)) return _hookRetired;
+        // ECX bit 0 (interrupts break out even with IF=0) is the only extension enumerated.
+        if (((uint)_r[1] & ~1u) != 0) return RaiseFault(ExceptionVector.GP, 0);
+        return Next(ref op);
+    }
+
+    /// <summary>The time-stamp counter: the cycle clock plus IA32_TSC_ADJUST-style offset.</summary>
+    public ulong TimeStampCounter => Cycles + (ulong)TscOffset;
+
+    /// <summary>x87, MMX, SSE and AVX are not implemented yet: #NM when CR0 says the FPU is unavailable, else #UD.</summary>
+    private bool FpuUnavailable(ref DecodedOp op)
+    {
+        if (op.Sub == 1)
+        {
+            if ((Cr0 & (Registers.Cr0.EM | Registers.Cr0.TS)) != 0) return RaiseFault(ExceptionVector.NM, 0);
+            return RaiseFault(ExceptionVector.UD, 0);
+        }
+        if ((Cr0 & Registers.Cr0.EM) != 0) return RaiseFault(ExceptionVector.UD, 0);
+        if ((Cr0 & Registers.Cr0.TS) != 0) return RaiseFault(ExceptionVector.NM, 0);
+        return RaiseFault(ExceptionVector.UD, 0);
+    }
+
+    private bool Halt(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Hlt, 0, 0)) return _hookRetired;
+        Next(ref op);
+        Activity = ActivityState.Hlt;
+        _stopBlock = true;
+        _eventsPending = true;
+        return true;
+    }
+
+    private bool ReadTimeStampCounter(ref DecodedOp op)
+    {
+        if ((Cr4 & Registers.Cr4.TSD) != 0 && Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtsc, 0, 0)) return _hookRetired;
+        SetEdxEax(TimeStampCounter);
+        return Next(ref op);
+    }
+
+    private bool ReadTimeStampCounterAndProcessorId(ref DecodedOp op)
+    {
+        if ((Cr4 & Registers.Cr4.TSD) != 0 && Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtscp, 0, 0)) return _hookRetired;
+        SetEdxEax(TimeStampCounter);
+        _r[1] = (uint)TscAux;
+        return Next(ref op);
+    }
+
+    private bool InvalidateTlbEntry(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        var ea = EffectiveAddress(ref op);
+        var linear = _bitness == 64 ? (op.Segment >= 4 ? _segCheck[op.Segment].Base : 0) + ea : (uint)(_segCheck[op.Segment].Base + ea);
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Invlpg, linear, 0)) return _hookRetired;
+        Tlb.FlushPage(linear);
+        ClearBlockLookup();
+        return Next(ref op);
+    }
+
+    private bool InvalidatePcid(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        var type = _r[op.R];
+        if (_bitness != 64) type &= 0xFFFFFFFF;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Invpcid, type, 0)) return _hookRetired;
+        if (type > 3) return RaiseFault(ExceptionVector.GP, 0);
+        var descriptor = EffectiveAddress(ref op);
+        if (!ReadMem(op.Segment, descriptor, 8, out var pcid)) return false;
+        if (!ReadMem(op.Segment, (descriptor + 8) & (ulong.MaxValue >> op.AddressShift), 8, out var address)) return false;
+        if (pcid > 0xFFF) return RaiseFault(ExceptionVector.GP, 0);
+        switch (type)
+        {
+            case 0:
+                if (!IsCanonical(address)) return RaiseFault(ExceptionVector.GP, 0);
+                Tlb.FlushPage(address);
+                ClearBlockLookup();
+                break;
+            case 1:
+                Tlb.FlushContext(pcid | ((ulong)_translationTag << 48));
+                ClearBlockLookup();
+                break;
+            default:
+                FlushTranslations();
+                break;
+        }
+        return Next(ref op);
+    }
+
+    private bool WriteBackAndInvalidateCaches(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Wbinvd, 0, 0)) return _hookRetired;
+        return Next(ref op);
+    }
+
+    private bool InvalidateCaches(ref DecodedOp op)
+    {
+        if (!RequireCpl0()) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Invd, 0, 0)) return _hookRetired;
+        return Next(ref op);
+    }
+
+    private bool ExtendedControlRegister(ref DecodedOp op)
+    {
+        // CPUID reports no XSAVE, so CR4.OSXSAVE cannot be set and both raise #UD.
+        return RaiseFault(ExceptionVector.UD, 0);
+    }
+
+    private bool ResumeFromSystemManagementMode(ref DecodedOp op)
+    {
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rsm, 0, 0)) return _hookRetired;
+        // The processor has no system-management mode, so it is never in SMM.
+        return RaiseFault(ExceptionVector.UD, 0);
+    }
+
+    private bool VirtualizationInstruction(ref DecodedOp op)
+    {
+        if (Hooks != null && Intercepted(ref op, InterceptKind.VirtualizationInstruction, op.Immediate, 0)) return _hookRetired;
+        return RaiseFault(ExceptionVector.UD, 0);
+    }
+}
