@@ -15,9 +15,7 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor : IDisposable
 {
     private readonly PhysicalMemory _memory;
-
     private readonly IIoBus _io;
-
     private bool _disposed;
 
     public Processor(PhysicalMemory memory, IIoBus io, int index = 0)

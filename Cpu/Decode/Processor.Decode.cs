@@ -8,17 +8,11 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private const int MaxBlockInstructions = 64;
-
     private readonly byte[] _fetchBuffer = new byte[4096 + 16];
-
     private readonly DecodedOp[] _opScratch = new DecodedOp[MaxBlockInstructions];
-
     private readonly Iced.Intel.Code[] _codeScratch = new Iced.Intel.Code[MaxBlockInstructions];
-
     private readonly FetchCodeReader _fetchReader = new();
-
     private readonly Iced.Intel.Decoder?[] _decoders = new Iced.Intel.Decoder?[3];
-
     private readonly byte[] _crossPageBytes = new byte[15];
 
     /// <summary>The one block an instruction that crosses a page decodes into; it is executed at once and never cached.</summary>

@@ -24,15 +24,10 @@ public sealed unsafe partial class Processor
     }
 
     private readonly DecodedBlockCache _blocks;
-
     private readonly LookupEntry[] _lookup = new LookupEntry[LookupEntries];
-
     private int _bitness = 16;
-
     private bool _eventsPending;
-
     private bool _stopRequested;
-
     private bool _stopBlock;
 
     /// <summary>Asks <see cref="Run"/> to return at the next instruction boundary with <see cref="StopReason.StopRequested"/>.</summary>
@@ -143,7 +138,6 @@ public sealed unsafe partial class Processor
     }
 
     private DecodedBlock? _currentBlock;
-
     private ulong _blockStartCycles;
 
     /// <summary>

@@ -6,36 +6,6 @@ namespace Sim.Cpu;
 /// <summary>The control registers as instructions reach them (SDM vol. 3, 2.5): MOV to and from CR0–CR4 and CR8, CLTS, LMSW, SMSW.</summary>
 public sealed unsafe partial class Processor
 {
-    /// <summary>CR8: the task-priority register as seen through MOV CR8 (bits 3:0).</summary>
-    /// <summary>
-    /// CR8: <see cref="VirtualTpr"/> while a unit virtualizes it, else the local APIC's TPR[7:4] when the
-    /// processor has one (SDM vol. 3, 11.8.6.1), else a plain register.
-    /// </summary>
-    public ulong Cr8
-    {
-        get => _virtualTpr ?? (_localApic is { } apic ? (ulong)(apic.TaskPriority >> 4) : _cr8);
-        set
-        {
-            if (_virtualTpr != null) _virtualTpr = value & 0xF;
-            else if (_localApic is { } apic) apic.TaskPriority = (byte)((value & 0xF) << 4);
-            else _cr8 = value;
-        }
-    }
-
-    private ulong _cr8;
-
-    /// <summary>
-    /// While not null, CR8 reads and writes this value and the local APIC's TPR stays as it is: SVM's
-    /// V_INTR_MASKING, under which a guest's CR8 is V_TPR (AMD APM vol. 2, 15.21.2).
-    /// </summary>
-    public ulong? VirtualTpr
-    {
-        get => _virtualTpr;
-        set => _virtualTpr = value & 0xF;
-    }
-
-    private ulong? _virtualTpr;
-
     private bool MoveFromControlRegister(ref DecodedOp op)
     {
         if (!RequireCpl0()) return false;

@@ -14,9 +14,7 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private const uint IntelMaxBasicLeaf = 0x16;
-
     private const uint AmdMaxBasicLeaf = 7;
-
     private const uint MaxExtendedLeaf = 0x80000008;
 
     /// <summary>The reference (bus) clock of CPUID 16h and MSR_PLATFORM_INFO's ratio: 100 MHz, as on Intel processors since Nehalem.</summary>
@@ -27,7 +25,6 @@ public sealed unsafe partial class Processor
     /// MSR_PLATFORM_INFO announce this rate. The machine sets it from its configuration.
     /// </summary>
     public ulong TscFrequencyHz { get; set; } = 1_000_000_000;
-
     public CpuVendor Vendor { get; set; } = CpuVendor.Intel;
 
     /// <summary>Extra feature bits a virtualization unit announces: CPUID.01H:ECX.VMX (bit 5) or CPUID.80000001H:ECX.SVM (bit 2).</summary>

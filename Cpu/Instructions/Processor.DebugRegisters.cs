@@ -6,8 +6,6 @@ namespace Sim.Cpu;
 /// <summary>The debug registers (SDM vol. 3, 17.2): MOV to and from DR0–DR7.</summary>
 public sealed unsafe partial class Processor
 {
-    private readonly ulong[] _dr = new ulong[8];
-
     /// <summary>
     /// The fault MOV DR raises before it touches a debug register, or -1: CPL 0 only (#GP); DR4/DR5
     /// alias DR6/DR7 unless CR4.DE is set, when they raise #UD (SDM vol. 2, MOV—Move to/from Debug
@@ -62,7 +60,4 @@ public sealed unsafe partial class Processor
         return Next(ref op);
     }
 
-    public ulong GetDebugRegister(int n) => _dr[n];
-
-    public void SetDebugRegister(int n, ulong value) => _dr[n] = value;
 }

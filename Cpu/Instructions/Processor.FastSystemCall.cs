@@ -7,9 +7,7 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private const uint FlatCode64 = 0xA09B;
-
     private const uint FlatCode32 = 0xC09B;
-
     private const uint FlatData = 0xC093;
 
     private void LoadFlat(SegmentIndex index, ushort selector, uint attributes)

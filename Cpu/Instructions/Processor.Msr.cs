@@ -6,41 +6,6 @@ namespace Sim.Cpu;
 /// <summary>Model-specific registers (SDM vol. 4) and the instructions that reach them: RDMSR, WRMSR, RDPMC.</summary>
 public sealed unsafe partial class Processor
 {
-    public ulong SysenterCs;
-
-    public ulong SysenterEsp;
-
-    public ulong SysenterEip;
-
-    public ulong Star;
-
-    public ulong Lstar;
-
-    public ulong Cstar;
-
-    public ulong Fmask;
-
-    public ulong KernelGsBase;
-
-    public ulong TscAux;
-
-    public ulong Pat;
-
-    public ulong ApicBase;
-
-    public ulong FeatureControl;
-
-    public ulong MiscEnable;
-
-    /// <summary>IA32_DEBUGCTL (AMD's DebugCtl): LBR and BTF are stored; no branch record is kept and BTF does not change single-stepping.</summary>
-    public ulong DebugCtl;
-
-    private ulong _mtrrDefType;
-
-    private readonly ulong[] _mtrrFixed = new ulong[11];
-
-    private readonly ulong[] _mtrrVariable = new ulong[16];
-
     private const int VariableMtrrCount = 8;
 
     private void ResetMsrs()
@@ -224,7 +189,6 @@ public sealed unsafe partial class Processor
 
     /// <summary>IA32_DEBUGCTL.LBR (bit 0) and BTF (bit 1), the bits both vendors define; the rest (Intel's TR, BTS, freeze bits; AMD's PB0–3) are not implemented and raise #GP.</summary>
     public const ulong DebugCtlWritable = 3;
-
     private const int PerfCounterCount = 4;
 
     /// <summary>
@@ -235,11 +199,6 @@ public sealed unsafe partial class Processor
 
     /// <summary>PerfCtr0–3 are 48 bits wide; a write keeps bits 47:0.</summary>
     private const ulong PerfCtrMask = (1UL << 48) - 1;
-
-    /// <summary>The event selects and counters hold what was written; nothing counts, so no counter overflows or interrupts.</summary>
-    private readonly ulong[] _perfEvtSel = new ulong[PerfCounterCount];
-
-    private readonly ulong[] _perfCtr = new ulong[PerfCounterCount];
 
     /// <summary>
     /// MSR_PLATFORM_INFO: the maximum non-turbo ratio (bits 15:8) and the maximum efficiency ratio

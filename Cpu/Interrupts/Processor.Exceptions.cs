@@ -7,7 +7,6 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private int _pendingVector = -1;
-
     private uint _pendingError;
 
     /// <summary>The vector and error code of an exception the processor is about to deliver, if any.</summary>
@@ -30,11 +29,8 @@ public sealed unsafe partial class Processor
     }
 
     private bool _delivering;
-
     private int _nestedVector = -1;
-
     private uint _nestedError;
-
     private ulong _eventRip;
 
     /// <summary>Delivers the pending exception of the current instruction, applying the double- and triple-fault rules.</summary>
@@ -70,7 +66,6 @@ public sealed unsafe partial class Processor
 
     /// <summary>DR6.BS: the #DB of a single-step trap (SDM vol. 3, "Debug Status Register (DR6)").</summary>
     private const ulong DebugStatusSingleStep = 1UL << 14;
-
     private ulong _pendingDebugStatus;
 
     /// <summary>

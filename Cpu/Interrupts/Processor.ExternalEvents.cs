@@ -10,9 +10,7 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private bool _interruptShadow;
-
     private bool _nmiPending;
-
     private bool _nmiBlocked;
 
     /// <summary>Tells the processor that its interrupt source may now assert INTR (the level is read from <see cref="InterruptSource"/>).</summary>
@@ -26,9 +24,7 @@ public sealed unsafe partial class Processor
     }
 
     private bool _initPending;
-
     private bool _initBlocked;
-
     private int _sipiVector = -1;
 
     /// <summary>Signals INIT (an INIT IPI, or the platform's INIT line); it is latched until the processor can take it.</summary>

@@ -71,9 +71,7 @@ public sealed unsafe partial class Processor
     }
 
     private SoftwareTlb.Entry* _tlbRead;
-
     private SoftwareTlb.Entry* _tlbWrite;
-
     private SoftwareTlb.Entry* _tlbFetch;
 
     /// <summary>Stack-pointer width: SS.B outside 64-bit mode.</summary>

@@ -9,31 +9,18 @@ public sealed unsafe partial class Processor
 {
     /// <summary>Physical-address width reported by CPUID 8000_0008h; higher bits in paging entries are reserved.</summary>
     public const int MaxPhysicalAddressBits = 40;
-
     private const ulong PhysAddrMask = ((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL;
-
     private const ulong PtePresent = 1;
-
     private const ulong PteWrite = 2;
-
     private const ulong PteUser = 4;
-
     private const ulong PteAccessed = 0x20;
-
     private const ulong PteDirty = 0x40;
-
     private const ulong PteLarge = 0x80;
-
     private const ulong PteNx = 1UL << 63;
-
     private const uint PfPresent = 1;
-
     private const uint PfWrite = 2;
-
     private const uint PfUser = 4;
-
     private const uint PfReserved = 8;
-
     private const uint PfFetch = 16;
 
     public bool PagingEnabled => (Cr0 & Registers.Cr0.PG) != 0;

@@ -9,9 +9,7 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private static readonly SegmentIndex[] DataSegments = [SegmentIndex.ES, SegmentIndex.DS, SegmentIndex.FS, SegmentIndex.GS];
-
     private const byte AccessRead = 1;
-
     private const byte AccessWrite = 2;
 
     /// <summary>Per segment register, what the checks of a data access need: base, the valid offset range and the permitted accesses.</summary>

@@ -12,17 +12,11 @@ public sealed unsafe partial class Processor
 
     // RFLAGS as stored; the status flags named in _lazyMask are instead derived from the last operation.
     private ulong _flags;
-
     private ulong _lazyMask;
-
     private FlagOp _lazyOp;
-
     private byte _lazySize;
-
     private ulong _lazyResult;
-
     private ulong _lazyDst;
-
     private ulong _lazySrc;
 
     /// <summary>RFLAGS with every lazily kept flag computed.</summary>

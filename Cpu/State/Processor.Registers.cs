@@ -10,13 +10,9 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     public const int RegisterCount = 16;
-
     private readonly ulong* _r;
-
     private readonly SegmentRegister[] _seg = new SegmentRegister[6];
-
     public ulong Rip;
-
     public ulong Cr2;
 
     public ulong Cr3 { get; private set; }
@@ -28,11 +24,8 @@ public sealed unsafe partial class Processor
     public ulong Efer { get; private set; }
 
     public DescriptorTableRegister Gdtr;
-
     public DescriptorTableRegister Idtr;
-
     public SegmentRegister Ldtr;
-
     public SegmentRegister Tr;
 
     /// <summary>The time-stamp counter offset: TSC reads as <see cref="Cycles"/> plus this.</summary>
@@ -78,4 +71,39 @@ public sealed unsafe partial class Processor
 
     /// <summary>The code size the processor decodes with now: 16, 32 or 64.</summary>
     public int CodeBitness => _bitness;
+
+    /// <summary>CR8: the task-priority register as seen through MOV CR8 (bits 3:0).</summary>
+    /// <summary>
+    /// CR8: <see cref="VirtualTpr"/> while a unit virtualizes it, else the local APIC's TPR[7:4] when the
+    /// processor has one (SDM vol. 3, 11.8.6.1), else a plain register.
+    /// </summary>
+    public ulong Cr8
+    {
+        get => _virtualTpr ?? (_localApic is { } apic ? (ulong)(apic.TaskPriority >> 4) : _cr8);
+        set
+        {
+            if (_virtualTpr != null) _virtualTpr = value & 0xF;
+            else if (_localApic is { } apic) apic.TaskPriority = (byte)((value & 0xF) << 4);
+            else _cr8 = value;
+        }
+    }
+
+    private ulong _cr8;
+
+    /// <summary>
+    /// While not null, CR8 reads and writes this value and the local APIC's TPR stays as it is: SVM's
+    /// V_INTR_MASKING, under which a guest's CR8 is V_TPR (AMD APM vol. 2, 15.21.2).
+    /// </summary>
+    public ulong? VirtualTpr
+    {
+        get => _virtualTpr;
+        set => _virtualTpr = value & 0xF;
+    }
+
+    private ulong? _virtualTpr;
+    private readonly ulong[] _dr = new ulong[8];
+
+    public ulong GetDebugRegister(int n) => _dr[n];
+
+    public void SetDebugRegister(int n, ulong value) => _dr[n] = value;
 }

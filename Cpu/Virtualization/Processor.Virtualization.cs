@@ -18,7 +18,6 @@ public sealed unsafe partial class Processor
 
     /// <summary>Index in the running block of the instruction whose intercept is being handled, or -1.</summary>
     private int _hookOp = -1;
-
     private bool _instructionRetired;
 
     /// <summary>What a handler returns after its intercept was handled: whether the unit completed the instruction.</summary>
@@ -159,7 +158,6 @@ public sealed unsafe partial class Processor
     public bool BlockingByMovSs => _interruptShadow && _shadowByMovSs;
 
     private bool _shadowByMovSs;
-
     private bool _shadowLoaded;
 
     /// <summary>Loads the interruptibility state (VM entry, #VMEXIT).</summary>
@@ -253,7 +251,6 @@ public sealed unsafe partial class Processor
     }
 
     private DeliveredEvent _eventInDelivery;
-
     private bool _hasEventInDelivery;
 
     /// <summary>The event whose delivery was under way when the current exception or second-level fault arose.</summary>
@@ -293,7 +290,6 @@ public sealed unsafe partial class Processor
     }
 
     private bool _injecting;
-
     private IGuestPhysicalTranslator? _secondLevel;
 
     /// <summary>Second-level translation (EPT, nested paging); null when guest-physical is host-physical.</summary>
@@ -309,7 +305,6 @@ public sealed unsafe partial class Processor
 
     /// <summary>The largest translation tag: tags live in bits 62:48 of a TLB tag.</summary>
     public const int MaxTranslationTag = 0x7FFF;
-
     private int _translationTag;
 
     /// <summary>
