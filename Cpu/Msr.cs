@@ -38,6 +38,13 @@ public static class Msr
     /// <summary>AMD's legacy PerfEvtSel0–3 (APM vol. 2, 13.2.1); PerfCtr0–3 follow at C001_0004h.</summary>
     public const uint PerfEvtSel0 = 0xC0010000;
     public const uint PerfCtr0 = 0xC0010004;
+    public const uint Ia32Pmc0 = 0xC1;
+    public const uint Ia32PerfEvtSel0 = 0x186;
+    public const uint Ia32FixedCtr0 = 0x309;
+    public const uint Ia32FixedCtrCtrl = 0x38D;
+    public const uint Ia32PerfGlobalStatus = 0x38E;
+    public const uint Ia32PerfGlobalCtrl = 0x38F;
+    public const uint Ia32PerfGlobalOvfCtrl = 0x390;
     public const uint TscDeadline = 0x6E0;
     public const uint X2ApicFirst = 0x800;
     public const uint X2ApicLast = 0x8FF;

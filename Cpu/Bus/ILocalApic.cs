@@ -25,6 +25,9 @@ public interface ILocalApic
     /// <summary>IA32_APIC_BASE was written with a value the processor accepted: the APIC follows its enable and x2APIC bits.</summary>
     void BaseChanged(ulong previous, ulong current);
 
+    /// <summary>A performance counter overflowed with its PMI enabled: the APIC raises the interrupt its performance-monitoring LVT entry names (SDM vol. 3, 18.2.1.1, 11.5.1).</summary>
+    void PerformanceCounterOverflow();
+
     /// <summary>INIT: the power-up state except the APIC ID and IA32_APIC_BASE (SDM vol. 3, 11.4.7.3).</summary>
     void Init();
 }

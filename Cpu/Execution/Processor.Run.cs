@@ -75,6 +75,7 @@ public sealed unsafe partial class Processor
             var limit = _eventDeadline > Cycles && _eventDeadline < cycleLimit ? _eventDeadline : cycleLimit;
             var remaining = limit - Cycles;
             var budget = _singleStep || shadow || trap || _watchEventWindows ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
+            if (_performanceCounting) budget = Math.Max(1, InstructionsUntilOverflow(budget));
             _shadowLoaded = false;
             var retired = ExecuteBlock(block, budget);
             if (shadow && !_shadowLoaded)
@@ -116,7 +117,9 @@ public sealed unsafe partial class Processor
     {
         ref var first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
         _currentBlock = block;
-        _blockStartCycles = Cycles;
+        var startCycles = Cycles;
+        var cpl = Cpl;
+        _blockStartCycles = startCycles;
         _stopBlock = false;
         var i = 0;
         while (i < budget)
@@ -134,6 +137,7 @@ public sealed unsafe partial class Processor
         InstructionsRetired += (ulong)i;
         Cycles = _blockStartCycles + (ulong)i;
         _currentBlock = null;
+        if (_performanceWatch) FinishPerformanceBlock(block, i, startCycles, cpl);
         return i;
     }
 

@@ -90,6 +90,11 @@ public sealed unsafe partial class Processor
                     ecx = 1u << 2;
                 }
                 break;
+            case 0xA when Vendor == CpuVendor.Intel:
+                eax = ArchitecturalPerformanceMonitoringLeaf;
+                ebx = UnavailableArchitecturalEvents;
+                edx = FixedCounterLeaf;
+                break;
             case 0xB:
                 ExtendedTopology(subleaf, out eax, out ebx, out ecx, out edx);
                 break;

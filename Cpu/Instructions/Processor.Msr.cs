@@ -3,7 +3,7 @@ using Sim.Cpu.Virtualization;
 
 namespace Sim.Cpu;
 
-/// <summary>Model-specific registers (SDM vol. 4) and the instructions that reach them: RDMSR, WRMSR, RDPMC.</summary>
+/// <summary>Model-specific registers (SDM vol. 4) and the instructions that reach them: RDMSR and WRMSR (RDPMC is with the performance counters).</summary>
 public sealed unsafe partial class Processor
 {
     private const int VariableMtrrCount = 8;
@@ -18,8 +18,7 @@ public sealed unsafe partial class Processor
         FeatureControl = 0;
         MiscEnable = 1;
         DebugCtl = 0;
-        Array.Clear(_perfEvtSel);
-        Array.Clear(_perfCtr);
+        ResetPerformanceMonitoring();
         _mtrrDefType = 0;
         Array.Clear(_mtrrFixed);
         Array.Clear(_mtrrVariable);
@@ -56,8 +55,6 @@ public sealed unsafe partial class Processor
             case Msr.MiscEnable: value = MiscEnable; return true;
             case Msr.PlatformInfo when Vendor == CpuVendor.Intel: value = PlatformInfo; return true;
             case Msr.DebugCtl: value = DebugCtl; return true;
-            case >= Msr.PerfEvtSel0 and < Msr.PerfCtr0 when Vendor == CpuVendor.Amd: value = _perfEvtSel[index - Msr.PerfEvtSel0]; return true;
-            case >= Msr.PerfCtr0 and < Msr.PerfCtr0 + PerfCounterCount when Vendor == CpuVendor.Amd: value = _perfCtr[index - Msr.PerfCtr0]; return true;
             case Msr.Pat: value = Pat; return true;
             case Msr.MtrrDefType: value = _mtrrDefType; return true;
             case Msr.Efer: value = Efer; return true;
@@ -70,6 +67,7 @@ public sealed unsafe partial class Processor
             case Msr.KernelGsBase: value = KernelGsBase; return true;
             case Msr.TscAux: value = TscAux; return true;
         }
+        if (TryReadPerformanceMsr(index, out value)) return true;
         if (index >= Msr.MtrrPhysBase0 && index < Msr.MtrrPhysBase0 + 2 * VariableMtrrCount)
         {
             value = _mtrrVariable[index - Msr.MtrrPhysBase0];
@@ -90,6 +88,7 @@ public sealed unsafe partial class Processor
     /// <summary>WRMSR with the reserved-bit and canonical-address checks; false raises #GP.</summary>
     public bool TryWriteMsr(uint index, ulong value)
     {
+        if (TryWritePerformanceMsr(index, value) is { } accepted) return accepted;
         switch (index)
         {
             case Msr.TimeStampCounter:
@@ -120,13 +119,6 @@ public sealed unsafe partial class Processor
             case Msr.DebugCtl:
                 if ((value & ~DebugCtlWritable) != 0) return false;
                 DebugCtl = value;
-                return true;
-            case >= Msr.PerfEvtSel0 and < Msr.PerfCtr0 when Vendor == CpuVendor.Amd:
-                if ((value & ~PerfEvtSelWritable) != 0) return false;
-                _perfEvtSel[index - Msr.PerfEvtSel0] = value;
-                return true;
-            case >= Msr.PerfCtr0 and < Msr.PerfCtr0 + PerfCounterCount when Vendor == CpuVendor.Amd:
-                _perfCtr[index - Msr.PerfCtr0] = value & PerfCtrMask;
                 return true;
             case Msr.Pat:
                 for (var i = 0; i < 8; i++)
@@ -189,16 +181,12 @@ public sealed unsafe partial class Processor
 
     /// <summary>IA32_DEBUGCTL.LBR (bit 0) and BTF (bit 1), the bits both vendors define; the rest (Intel's TR, BTS, freeze bits; AMD's PB0–3) are not implemented and raise #GP.</summary>
     public const ulong DebugCtlWritable = 3;
-    private const int PerfCounterCount = 4;
 
     /// <summary>
     /// PerfEvtSel: EventSelect[7:0], UnitMask, USR, OS, Edge, INT, EN, INV, CntMask, EventSelect[11:8]
     /// (bits 35:32), GuestOnly and HostOnly (41:40); bits 19, 21, 39:36 and 63:42 are reserved (#GP).
     /// </summary>
     private const ulong PerfEvtSelWritable = 0x0000_030F_FFD7_FFFFUL;
-
-    /// <summary>PerfCtr0–3 are 48 bits wide; a write keeps bits 47:0.</summary>
-    private const ulong PerfCtrMask = (1UL << 48) - 1;
 
     /// <summary>
     /// MSR_PLATFORM_INFO: the maximum non-turbo ratio (bits 15:8) and the maximum efficiency ratio
@@ -260,6 +248,7 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         var index = (uint)_r[1];
         if (Hooks != null && Intercepted(ref op, InterceptKind.Rdmsr, index, 0)) return _hookRetired;
+        CatchUpPerformanceCounters(ref op);
         if (!TryReadMsr(index, out var value)) return RaiseFault(ExceptionVector.GP, 0);
         SetEdxEax(value);
         return Next(ref op);
@@ -271,14 +260,8 @@ public sealed unsafe partial class Processor
         var index = (uint)_r[1];
         var value = ((ulong)(uint)_r[2] << 32) | (uint)_r[0];
         if (Hooks != null && Intercepted(ref op, InterceptKind.Wrmsr, index, value)) return _hookRetired;
+        CatchUpPerformanceCounters(ref op);
         if (!TryWriteMsr(index, value)) return RaiseFault(ExceptionVector.GP, 0);
         return Next(ref op);
-    }
-
-    private bool ReadPerformanceMonitoringCounter(ref DecodedOp op)
-    {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdpmc, (uint)_r[1], 0)) return _hookRetired;
-        // CPUID leaf 0Ah reports no performance counters, so every counter index is invalid.
-        return RaiseFault(ExceptionVector.GP, 0);
     }
 }

@@ -22,8 +22,4 @@ public sealed unsafe partial class Processor
     private ulong _mtrrDefType;
     private readonly ulong[] _mtrrFixed = new ulong[11];
     private readonly ulong[] _mtrrVariable = new ulong[16];
-
-    /// <summary>The event selects and counters hold what was written; nothing counts, so no counter overflows or interrupts.</summary>
-    private readonly ulong[] _perfEvtSel = new ulong[PerfCounterCount];
-    private readonly ulong[] _perfCtr = new ulong[PerfCounterCount];
 }

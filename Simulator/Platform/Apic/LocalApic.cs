@@ -250,6 +250,17 @@ public sealed partial class LocalApic : ILocalApic, IInterruptSource
         _cpu.NotifyInterrupt();
     }
 
+    /// <summary>
+    /// A performance counter's PMI through the performance-monitoring LVT entry. On Intel processors the
+    /// interrupt also sets the entry's mask bit, so that the handler unmasks it again (SDM vol. 3, 11.5.1).
+    /// </summary>
+    public void PerformanceCounterOverflow()
+    {
+        if ((_lvt[LvtPerformance] & LvtMask) != 0) return;
+        LocalInterrupt(LvtPerformance);
+        if (_cpu.Vendor == CpuVendor.Intel) _lvt[LvtPerformance] |= LvtMask;
+    }
+
     /// <summary>An interrupt from one of this APIC's own LVT sources (timer, error, LINT), unless its entry is masked.</summary>
     private void LocalInterrupt(int lvt)
     {
