@@ -367,4 +367,26 @@ public sealed class LocalApicTests
         Assert.AreNotEqual(0u, ecx & (1u << 21), "x2APIC");
         Assert.AreNotEqual(0u, ecx & (1u << 24), "TSC-deadline");
     }
+
+    [TestMethod]
+    [DataRow(CpuVendor.Intel, true)]
+    [DataRow(CpuVendor.Amd, false)]
+    public void APerformanceCounterOverflowRaisesThePerformanceLvtVector(CpuVendor vendor, bool masksTheEntry)
+    {
+        // SDM vol. 3, 18.2.1.1 and 11.5.1: an overflow with the PMI enabled interrupts through the LVT
+        // performance-counter entry; on Intel processors the interrupt also sets that entry's mask bit.
+        const uint lvtPerformance = 0x340;
+        using var machine = new Machine(new MachineConfig { Cpus = 1, Vendor = vendor });
+        var apic = machine.LocalApics[0];
+        Enable(apic);
+        Write(apic, lvtPerformance, 0x4E);
+        apic.PerformanceCounterOverflow();
+        Assert.IsTrue(InIrr(apic, 0x4E));
+        Assert.AreEqual(masksTheEntry ? 0x1004Eu : 0x4Eu, Read(apic, lvtPerformance));
+        Assert.AreEqual(0x4E, apic.Acknowledge());
+        Write(apic, Eoi, 0);
+        Write(apic, lvtPerformance, 0x1004F);
+        apic.PerformanceCounterOverflow();
+        Assert.IsFalse(InIrr(apic, 0x4F), "a masked entry raises nothing");
+    }
 }
