@@ -296,13 +296,13 @@ public sealed partial class VmxUnit
                 if (((value ^ _cr0Shadow) & _cr0Mask) != 0) return InstructionExit(VmExitReason.ControlRegisterAccess, gpr << 8);
                 value = (value & ~_cr0Mask) | (_cpu.Cr0 & _cr0Mask);
                 var fixed0 = Has(_proc2, SecondaryProcessorBasedControls.UnrestrictedGuest) ? VmxCapability.Cr0Fixed0 & ~(Cr0.PE | Cr0.PG) : VmxCapability.Cr0Fixed0;
-                if ((~value & fixed0) != 0 || (value & ~VmxCapability.Cr0Fixed1) != 0) return Fault(ExceptionVector.GP);
+                if (!VmxCapability.Cr0Allowed(value, fixed0)) return Fault(ExceptionVector.GP);
                 _cpu.InterceptValue = value;
                 return false;
             case 4:
                 if (((value ^ _cr4Shadow) & _cr4Mask) != 0) return InstructionExit(VmExitReason.ControlRegisterAccess, 4 | (gpr << 8));
                 value = (value & ~_cr4Mask) | (_cpu.Cr4 & _cr4Mask);
-                if ((~value & VmxCapability.Cr4Fixed0) != 0 || (value & ~VmxCapability.Cr4Fixed1) != 0) return Fault(ExceptionVector.GP);
+                if (!VmxCapability.Cr4Allowed(value)) return Fault(ExceptionVector.GP);
                 _cpu.InterceptValue = value;
                 return false;
             case 3:
