@@ -208,10 +208,11 @@ public sealed unsafe partial class Processor
         if ((ulong)index < (ulong)block.Count) Cycles = _blockStartCycles + (ulong)index;
     }
 
-    /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS.</summary>
-    private void ArmInterruptShadow()
+    /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS (the latter also blocks debug exceptions).</summary>
+    private void ArmInterruptShadow(bool byMovSs = false)
     {
         _interruptShadow = true;
+        _shadowByMovSs = byMovSs;
         _stopBlock = true;
     }
 
