@@ -324,6 +324,12 @@ public sealed partial class VmxUnit
                 // TPR-below-threshold is trap-like: the guest RIP saved is past the MOV (30.1.2).
                 if ((value & 0xF) < (v[VmcsField.TprThreshold] & 0xF))
                 {
+                    // The MOV's single step is pending at this trap-like exit and saved with it (27.3.4).
+                    if (SingleStepPending)
+                    {
+                        _heldDebugExceptions |= PendingBs;
+                        _dropSingleStep = true;
+                    }
                     BeginExit();
                     Exit(VmExitReason.TprBelowThreshold, 0);
                 }
@@ -360,6 +366,7 @@ public sealed partial class VmxUnit
     /// <summary>An exception under the exception bitmap and, for #PF, the error-code mask and match (26.2, 25.6.3); qualification per 28.2.1.</summary>
     private bool ExceptionExit(int vector, uint errorCode, bool software, bool privileged)
     {
+        if (vector == ExceptionVector.DB && !software && !privileged && MtfOvertakesSingleStep()) return true;
         bool exits;
         if (vector == ExceptionVector.PF)
         {
@@ -460,6 +467,16 @@ public sealed partial class VmxUnit
         return true;
     }
 
+    /// <summary>An MTF VM exit is pending (25.5.2): injected, after an event's delivery, or after an instruction with the monitor trap flag.</summary>
+    private bool MtfDue() => _pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired);
+
+    private void MtfExit()
+    {
+        _pendingMtf = false;
+        BeginExit();
+        Exit(VmExitReason.MonitorTrapFlag, 0);
+    }
+
     /// <summary>
     /// An instruction boundary with a window or deadline armed, in the priority order of 26.2 / 27.7:
     /// monitor trap flag, VMX-preemption timer, NMI window, interrupt window.
@@ -472,11 +489,9 @@ public sealed partial class VmxUnit
             _cpu.NmiBlocked = true;
             _cpu.WatchEventWindows = WindowsWatched();
         }
-        if (_pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired))
+        if (MtfDue())
         {
-            _pendingMtf = false;
-            BeginExit();
-            Exit(VmExitReason.MonitorTrapFlag, 0);
+            MtfExit();
             return true;
         }
         // Wait-for-SIPI blocks interrupts and NMIs, and the timer causes no VM exit in it (26.5.1).

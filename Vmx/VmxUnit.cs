@@ -102,6 +102,7 @@ public sealed partial class VmxUnit : IVirtualizationHooks
         {
             InterceptKind.VirtualizationInstruction => ExecuteGuestInstruction((Iced.Intel.Code)info),
             InterceptKind.CrWrite => RootCrWrite(info),
+            InterceptKind.Exception => DropSingleStep((int)info),
             _ => false,
         };
     }
