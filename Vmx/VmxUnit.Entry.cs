@@ -288,7 +288,11 @@ public sealed partial class VmxUnit
             var low = _memory.Read(address + i * 16, 8);
             var index = (uint)low;
             if ((low >> 32) != 0 || index == 0x9E || (index >> 8) == 8) return false;
-            if (!_cpu.TryReadMsr(index, out var value)) return false;
+            ulong value;
+            // The counter itself at the exit: the TSC offset is the guest's view through RDTSC and RDMSR (26.3), not the MSR's value.
+            if (index == Msr.TimeStampCounter) value = _cpu.CurrentCycle + (ulong)_hostTscOffset;
+            else if (index == Msr.TscAdjust) value = (ulong)_hostTscOffset;
+            else if (!_cpu.TryReadMsr(index, out value)) return false;
             _memory.Write(address + i * 16 + 8, 8, value);
         }
         return true;
