@@ -43,9 +43,25 @@ public static class VmxCapability
     public const ulong Misc = PreemptionTimerRate | (1UL << 5) | (1UL << 6) | (1UL << 7) | (1UL << 8) | ((ulong)Cr3TargetValues << 16);
 
     public const ulong Cr0Fixed0 = Cr0.PE | Cr0.NE | Cr0.PG;
-    public const ulong Cr0Fixed1 = Cr0.Defined;
+
+    /// <summary>
+    /// Every bit of CR0's low half may be 1, the reserved ones too, and none of its high half (A.7):
+    /// what hardware reports, and KVM and Bochs with it. Reserved CR0 bits are therefore not VMX's
+    /// concern; MOV to CR0 and the VM transitions deal with them.
+    /// </summary>
+    public const ulong Cr0Fixed1 = 0xFFFFFFFF;
+
     public const ulong Cr4Fixed0 = Cr4.VMXE;
+
+    /// <summary>The CR4 bits this processor implements (A.8): any other is fixed to 0.</summary>
     public const ulong Cr4Fixed1 = Cr4.Supported;
+
+    /// <summary>Whether <paramref name="value"/> keeps the bits a FIXED0/FIXED1 pair fixes (24.8, A.7, A.8).</summary>
+    public static bool WithinFixedBits(ulong value, ulong fixed0, ulong fixed1) => (~value & fixed0) == 0 && (value & ~fixed1) == 0;
+
+    public static bool Cr0Allowed(ulong cr0, ulong fixed0 = Cr0Fixed0) => WithinFixedBits(cr0, fixed0, Cr0Fixed1);
+
+    public static bool Cr4Allowed(ulong cr4) => WithinFixedBits(cr4, Cr4Fixed0, Cr4Fixed1);
 
     private static ulong Controls(uint allowed0, uint allowed1) => allowed0 | ((ulong)allowed1 << 32);
 

@@ -179,6 +179,8 @@ public sealed partial class VmxUnit
         _cpu.InterruptFlagIgnored = Has(_pin, PinBasedControls.ExternalInterruptExiting);
         _entryRetired = _cpu.InstructionsRetired;
         _pendingMtf = false;
+        _heldDebugExceptions = 0;
+        _dropSingleStep = false;
         _nmiBlockingHeld = false;
         _cpu.WatchEventWindows = WindowsWatched();
         if (Has(_pin, PinBasedControls.ActivateVmxPreemptionTimer))
@@ -230,6 +232,20 @@ public sealed partial class VmxUnit
         if ((injection & 0x80000000) != 0 && ((injection >> 8) & 7) != 7) return;
         var pending = v[VmcsField.GuestPendingDebugExceptions];
         if ((pending & 0x400F) == 0 || _cpu.BlockingByMovSs || _cpu.Activity != ActivityState.Active) return;
+        // A pending MTF VM exit comes first (26.6.3); the debug exceptions are still pending when it happens.
+        if (_pendingMtf)
+        {
+            _heldDebugExceptions = pending & PendingDebugBits;
+            return;
+        }
+        // With bit 1 of the exception bitmap the #DB is a VM exit, and DR6 is left alone (27.7.3).
+        if ((_exceptionBitmap & (1u << ExceptionVector.DB)) != 0)
+        {
+            BeginExit();
+            _current![VmcsField.VmExitInterruptionInformation] = 0x80000000u | (3u << 8) | (uint)ExceptionVector.DB;
+            Exit(VmExitReason.ExceptionOrNmi, pending & 0x400F);
+            return;
+        }
         _cpu.SetDebugRegister(6, (_cpu.GetDebugRegister(6) & ~0x400FUL) | (pending & 0x400F));
         _cpu.InjectEvent(1, EventType.HardwareException, 0, false, 0);
         NoteEventDelivered();
@@ -272,7 +288,11 @@ public sealed partial class VmxUnit
             var low = _memory.Read(address + i * 16, 8);
             var index = (uint)low;
             if ((low >> 32) != 0 || index == 0x9E || (index >> 8) == 8) return false;
-            if (!_cpu.TryReadMsr(index, out var value)) return false;
+            ulong value;
+            // The counter itself at the exit: the TSC offset is the guest's view through RDTSC and RDMSR (26.3), not the MSR's value.
+            if (index == Msr.TimeStampCounter) value = _cpu.CurrentCycle + (ulong)_hostTscOffset;
+            else if (index == Msr.TscAdjust) value = (ulong)_hostTscOffset;
+            else if (!_cpu.TryReadMsr(index, out value)) return false;
             _memory.Write(address + i * 16 + 8, 8, value);
         }
         return true;

@@ -96,8 +96,7 @@ public sealed partial class VmxUnit
         var entry = (uint)v[VmcsField.VmEntryControls];
         var cr0 = v[VmcsField.HostCr0];
         var cr4 = v[VmcsField.HostCr4];
-        if ((~cr0 & VmxCapability.Cr0Fixed0) != 0 || (cr0 & ~VmxCapability.Cr0Fixed1) != 0) return false;
-        if ((~cr4 & VmxCapability.Cr4Fixed0) != 0 || (cr4 & ~VmxCapability.Cr4Fixed1) != 0) return false;
+        if (!VmxCapability.Cr0Allowed(cr0) || !VmxCapability.Cr4Allowed(cr4)) return false;
         if (!IsValidPhysicalAddress(v[VmcsField.HostCr3])) return false;
         if (!Processor.IsCanonical(v[VmcsField.HostIa32SysenterEsp]) || !Processor.IsCanonical(v[VmcsField.HostIa32SysenterEip])) return false;
         var hostLong = (exit & VmExitControls.HostAddressSpaceSize) != 0;
@@ -166,9 +165,9 @@ public sealed partial class VmxUnit
 
         // Control registers, debug registers and MSRs (27.3.1.1).
         var fixed0 = unrestricted ? VmxCapability.Cr0Fixed0 & ~(Cr0.PE | Cr0.PG) : VmxCapability.Cr0Fixed0;
-        if ((~cr0 & fixed0) != 0 || (cr0 & ~VmxCapability.Cr0Fixed1) != 0) return false;
+        if (!VmxCapability.Cr0Allowed(cr0, fixed0)) return false;
         if ((cr0 & Cr0.PG) != 0 && (cr0 & Cr0.PE) == 0) return false;
-        if ((~cr4 & VmxCapability.Cr4Fixed0) != 0 || (cr4 & ~VmxCapability.Cr4Fixed1) != 0) return false;
+        if (!VmxCapability.Cr4Allowed(cr4)) return false;
         if ((entry & VmEntryControls.LoadDebugControls) != 0)
         {
             if ((v[VmcsField.GuestIa32Debugctl] & ~0xFFC3UL) != 0) return false;

@@ -38,6 +38,7 @@ public sealed partial class VmxUnit
             _cpu.NmiBlocked = true;
         }
         SaveGuestState(v);
+        v[VmcsField.GuestPendingDebugExceptions] = PendingDebugExceptionsAtExit(reason, (uint)v[VmcsField.VmExitInterruptionInformation]);
         InNonRootOperation = false;
         DisarmNonRootEvents();
         if (!StoreMsrList(v[VmcsField.VmExitMsrStoreAddress], v[VmcsField.VmExitMsrStoreCount]))
@@ -120,7 +121,6 @@ public sealed partial class VmxUnit
         v[VmcsField.GuestActivityState] = (ulong)_cpu.Activity;
         var nmiBlocked = Has(_pin, PinBasedControls.VirtualNmis) ? _virtualNmiBlocked : _cpu.NmiBlocked;
         v[VmcsField.GuestInterruptibilityState] = (_cpu.BlockingBySti ? 1UL : 0) | (_cpu.BlockingByMovSs ? 2UL : 0) | (nmiBlocked ? 8UL : 0);
-        v[VmcsField.GuestPendingDebugExceptions] = 0;
         if (Has(_exitControls, VmExitControls.SaveVmxPreemptionTimerValue))
             v[VmcsField.VmxPreemptionTimerValue] = _cpu.Cycles >= _preemptionDeadline ? 0 : (_preemptionDeadline - _cpu.Cycles) >> VmxCapability.PreemptionTimerRate;
         if (Has(_proc2, SecondaryProcessorBasedControls.EnableEpt) && PaePaging(_cpu.Cr0, _cpu.Cr4, _cpu.InLongMode))

@@ -96,8 +96,7 @@ public sealed partial class VmxUnit
         {
             // IA32_FEATURE_CONTROL: lock (bit 0) and VMXON outside SMX (bit 2); CR0/CR4 within the fixed bits.
             if ((_cpu.FeatureControl & 5) != 5) return ExceptionVector.GP;
-            if ((~_cpu.Cr0 & VmxCapability.Cr0Fixed0) != 0 || (_cpu.Cr0 & ~VmxCapability.Cr0Fixed1) != 0) return ExceptionVector.GP;
-            if ((~_cpu.Cr4 & VmxCapability.Cr4Fixed0) != 0 || (_cpu.Cr4 & ~VmxCapability.Cr4Fixed1) != 0) return ExceptionVector.GP;
+            if (!VmxCapability.Cr0Allowed(_cpu.Cr0) || !VmxCapability.Cr4Allowed(_cpu.Cr4)) return ExceptionVector.GP;
         }
         return -1;
     }

@@ -296,13 +296,13 @@ public sealed partial class VmxUnit
                 if (((value ^ _cr0Shadow) & _cr0Mask) != 0) return InstructionExit(VmExitReason.ControlRegisterAccess, gpr << 8);
                 value = (value & ~_cr0Mask) | (_cpu.Cr0 & _cr0Mask);
                 var fixed0 = Has(_proc2, SecondaryProcessorBasedControls.UnrestrictedGuest) ? VmxCapability.Cr0Fixed0 & ~(Cr0.PE | Cr0.PG) : VmxCapability.Cr0Fixed0;
-                if ((~value & fixed0) != 0 || (value & ~VmxCapability.Cr0Fixed1) != 0) return Fault(ExceptionVector.GP);
+                if (!VmxCapability.Cr0Allowed(value, fixed0)) return Fault(ExceptionVector.GP);
                 _cpu.InterceptValue = value;
                 return false;
             case 4:
                 if (((value ^ _cr4Shadow) & _cr4Mask) != 0) return InstructionExit(VmExitReason.ControlRegisterAccess, 4 | (gpr << 8));
                 value = (value & ~_cr4Mask) | (_cpu.Cr4 & _cr4Mask);
-                if ((~value & VmxCapability.Cr4Fixed0) != 0 || (value & ~VmxCapability.Cr4Fixed1) != 0) return Fault(ExceptionVector.GP);
+                if (!VmxCapability.Cr4Allowed(value)) return Fault(ExceptionVector.GP);
                 _cpu.InterceptValue = value;
                 return false;
             case 3:
@@ -324,6 +324,12 @@ public sealed partial class VmxUnit
                 // TPR-below-threshold is trap-like: the guest RIP saved is past the MOV (30.1.2).
                 if ((value & 0xF) < (v[VmcsField.TprThreshold] & 0xF))
                 {
+                    // The MOV's single step is pending at this trap-like exit and saved with it (27.3.4).
+                    if (SingleStepPending)
+                    {
+                        _heldDebugExceptions |= PendingBs;
+                        _dropSingleStep = true;
+                    }
                     BeginExit();
                     Exit(VmExitReason.TprBelowThreshold, 0);
                 }
@@ -360,6 +366,7 @@ public sealed partial class VmxUnit
     /// <summary>An exception under the exception bitmap and, for #PF, the error-code mask and match (26.2, 25.6.3); qualification per 28.2.1.</summary>
     private bool ExceptionExit(int vector, uint errorCode, bool software, bool privileged)
     {
+        if (vector == ExceptionVector.DB && !software && !privileged && MtfOvertakesSingleStep()) return true;
         bool exits;
         if (vector == ExceptionVector.PF)
         {
@@ -460,6 +467,16 @@ public sealed partial class VmxUnit
         return true;
     }
 
+    /// <summary>An MTF VM exit is pending (25.5.2): injected, after an event's delivery, or after an instruction with the monitor trap flag.</summary>
+    private bool MtfDue() => _pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired);
+
+    private void MtfExit()
+    {
+        _pendingMtf = false;
+        BeginExit();
+        Exit(VmExitReason.MonitorTrapFlag, 0);
+    }
+
     /// <summary>
     /// An instruction boundary with a window or deadline armed, in the priority order of 26.2 / 27.7:
     /// monitor trap flag, VMX-preemption timer, NMI window, interrupt window.
@@ -472,11 +489,9 @@ public sealed partial class VmxUnit
             _cpu.NmiBlocked = true;
             _cpu.WatchEventWindows = WindowsWatched();
         }
-        if (_pendingMtf || (Has(_proc, ProcessorBasedControls.MonitorTrapFlag) && _cpu.InstructionsRetired != _entryRetired))
+        if (MtfDue())
         {
-            _pendingMtf = false;
-            BeginExit();
-            Exit(VmExitReason.MonitorTrapFlag, 0);
+            MtfExit();
             return true;
         }
         // Wait-for-SIPI blocks interrupts and NMIs, and the timer causes no VM exit in it (26.5.1).

@@ -102,18 +102,19 @@ public sealed partial class VmxUnit : IVirtualizationHooks
         {
             InterceptKind.VirtualizationInstruction => ExecuteGuestInstruction((Iced.Intel.Code)info),
             InterceptKind.CrWrite => RootCrWrite(info),
+            InterceptKind.Exception => DropSingleStep((int)info),
             _ => false,
         };
     }
 
-    /// <summary>In VMX operation CR0 and CR4 keep their fixed bits (SDM vol. 3, 24.8): MOV to CR that would clear them raises #GP(0).</summary>
+    /// <summary>In VMX operation CR0 and CR4 keep their fixed bits (SDM vol. 3, 24.8): MOV to CR that would change them raises #GP(0).</summary>
     private bool RootCrWrite(ulong info)
     {
         if (!InVmxOperation) return false;
         var value = _cpu.InterceptValue;
         var cr = info & 0xFF;
-        if (cr == 0 && (info & 0x200) == 0 && (~value & VmxCapability.Cr0Fixed0) != 0) return Fault(ExceptionVector.GP);
-        if (cr == 4 && (~value & VmxCapability.Cr4Fixed0) != 0) return Fault(ExceptionVector.GP);
+        if (cr == 0 && (info & 0x200) == 0 && !VmxCapability.Cr0Allowed(value)) return Fault(ExceptionVector.GP);
+        if (cr == 4 && !VmxCapability.Cr4Allowed(value)) return Fault(ExceptionVector.GP);
         return false;
     }
 

@@ -84,7 +84,8 @@ public sealed unsafe partial class Processor
                 _eventsPending = true;
             }
             _shadowLoaded = false;
-            if (trap && retired > 0 && _pendingVector < 0)
+            // MOV SS and POP SS hold their single step until the next instruction has executed (SDM vol. 3, 6.8.3).
+            if (trap && retired > 0 && _pendingVector < 0 && !BlockingByMovSs)
             {
                 _pendingDebugStatus |= DebugStatusSingleStep;
                 RaiseFault(ExceptionVector.DB, 0);

@@ -93,7 +93,8 @@ public sealed unsafe partial class Processor
                 if ((op.Flags & OpFlags.Repne) != 0 ? zf : !zf) return Next(ref op);
             }
             if (count == 0) return Next(ref op);
-            if (++iterations >= RepChunk || kind is 5 or 6 || _stopBlock)
+            // A unit watching instruction boundaries sees each iteration's (the monitor trap flag's per-iteration exits).
+            if (++iterations >= RepChunk || kind is 5 or 6 || _stopBlock || _watchEventWindows)
             {
                 // Leave RIP on the instruction: it continues after pending events are handled.
                 _stopBlock = true;

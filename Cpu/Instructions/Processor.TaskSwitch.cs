@@ -47,7 +47,8 @@ public sealed unsafe partial class Processor
         {
             _stopBlock = true;
             _eventsPending = true;
-            return false;
+            // Through a task gate the unit's exit ends the event's delivery; an instruction's switch did not happen.
+            return source == TaskSwitchSource.Gate;
         }
 
         var old32 = (Tr.Type & 8) != 0;

@@ -144,6 +144,22 @@ public sealed unsafe partial class Processor
     /// </summary>
     private bool DeliveryIntercepted(int vector, EventKind kind, uint error, bool hasError, int second, uint secondError)
     {
+        NoteEventInDelivery(vector, kind, error, hasError);
+        var handled = second == SecondLevelFaultVector
+            ? Hooks!.Intercept(this, InterceptKind.SecondLevelFault, 0, 0) || true
+            : Hooks!.Intercept(this, InterceptKind.Exception, (ulong)second, secondError);
+        _hasEventInDelivery = false;
+        if (handled)
+        {
+            _stopBlock = true;
+            _eventsPending = true;
+        }
+        return handled;
+    }
+
+    /// <summary>Makes the event <see cref="EventBeingDelivered"/> while something about its delivery reaches the unit.</summary>
+    private void NoteEventInDelivery(int vector, EventKind kind, uint error, bool hasError)
+    {
         var type = kind switch
         {
             EventKind.Exception => EventType.HardwareException,
@@ -155,16 +171,6 @@ public sealed unsafe partial class Processor
         var length = kind is EventKind.Software or EventKind.PrivilegedSoftware ? _softwareIntLength : 0;
         _eventInDelivery = new DeliveredEvent(vector, type, error, hasError, length);
         _hasEventInDelivery = true;
-        var handled = second == SecondLevelFaultVector
-            ? Hooks!.Intercept(this, InterceptKind.SecondLevelFault, 0, 0) || true
-            : Hooks!.Intercept(this, InterceptKind.Exception, (ulong)second, secondError);
-        _hasEventInDelivery = false;
-        if (handled)
-        {
-            _stopBlock = true;
-            _eventsPending = true;
-        }
-        return handled;
     }
 
     /// <summary>Whether the software event being delivered is INT n or a software exception (INT3, INTO).</summary>
@@ -229,7 +235,14 @@ public sealed unsafe partial class Processor
         if (type is not (0x05 or 0x06 or 0x07 or 0x0E or 0x0F)) return RaiseFault(ExceptionVector.GP, idtError);
         if (kind == EventKind.Software && dpl < Cpl) return RaiseFault(ExceptionVector.GP, idtError);
         if (!present) return RaiseFault(ExceptionVector.NP, idtError);
-        if (type == 0x05) return TaskSwitch((ushort)(gate >> 16), TaskSwitchSource.Gate, returnRip, hasError, error, kind != EventKind.Software);
+        if (type == 0x05)
+        {
+            // The switch is part of the event's delivery: a unit that intercepts it reports the event (VMX IDT-vectoring information).
+            NoteEventInDelivery(vector, kind, error, hasError);
+            var switched = TaskSwitch((ushort)(gate >> 16), TaskSwitchSource.Gate, returnRip, hasError, error, kind != EventKind.Software);
+            _hasEventInDelivery = false;
+            return switched;
+        }
 
         var gate32 = (type & 8) != 0;
         var selector = (ushort)(gate >> 16);

@@ -66,10 +66,11 @@ public sealed unsafe partial class Processor
     /// <summary>Whether the processor would accept a maskable interrupt now (IF set, no interrupt shadow).</summary>
     public bool InterruptsEnabled => (_flags & Rflags.IF) != 0;
 
-    /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS.</summary>
-    private void ArmInterruptShadow()
+    /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS (the latter also blocks debug exceptions).</summary>
+    private void ArmInterruptShadow(bool byMovSs = false)
     {
         _interruptShadow = true;
+        _shadowByMovSs = byMovSs;
         _stopBlock = true;
     }
 

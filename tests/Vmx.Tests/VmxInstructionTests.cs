@@ -180,6 +180,62 @@ public sealed class VmxInstructionTests
         Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmEntryWithEventsBlockedByMovSs), m.Unit.Vmlaunch());
     }
 
+    /// <summary>Runs hypervisor code at HOST_CODE that ends in HLT; returns the RFLAGS it pushed right after its VMLAUNCH.</summary>
+    private static ulong FlagsAfterLaunch(VmxMachine m, int bitness)
+    {
+        m.Unit.VmExited = null;
+        m.Cpu.Rsp = 0x90000;
+        Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
+        return m.Memory.Read(0x90000 - (ulong)(bitness / 8), bitness / 8);
+    }
+
+    [TestMethod]
+    public void VmlaunchRightAfterMovSsFailsWith26()
+    {
+        using var m = new VmxMachine().Ready();
+        m.Code(a => { a.mov(eax, ss); a.mov(ss, eax); a.vmlaunch(); a.pushfq(); a.hlt(); }, VmxMachine.HostCode);
+        var flags = FlagsAfterLaunch(m, 64);
+        // VMLAUNCH "Operation": events blocked by MOV SS give VMfailValid(26), table 31-1.
+        Assert.AreEqual(Rflags.ZF, flags & (Rflags.CF | Rflags.ZF));
+        Assert.AreEqual((ulong)VmxInstructionError.VmEntryWithEventsBlockedByMovSs, m.Read(VmcsField.VmInstructionError));
+        Assert.IsFalse(m.Unit.InNonRootOperation);
+    }
+
+    [TestMethod]
+    public void VmresumeRightAfterPopSsFailsWith26()
+    {
+        using var m = new VmxMachine().Ready();
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch());
+        m.Code(a => a.hlt());
+        m.RunToExit();
+        // A 32-bit hypervisor (POP SS exists outside 64-bit mode) with 4-MiB pages.
+        const ulong pd = 0x300000;
+        for (ulong i = 0; i < 1024; i++) m.Memory.Write(pd + i * 4, 4, (i << 22) | 0x83);
+        m.Cpu.LoadControlState(VmxMachine.HostCr0, pd, Cr4.PSE | Cr4.VMXE, 0);
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.Code32Selector, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        m.Cpu.Rip = VmxMachine.HostCode;
+        m.Code(a => { a.push(ss); a.pop(ss); a.vmresume(); a.pushfd(); a.hlt(); }, VmxMachine.HostCode, 32);
+        var flags = FlagsAfterLaunch(m, 32);
+        Assert.AreEqual(Rflags.ZF, flags & (Rflags.CF | Rflags.ZF), "VMRESUME after POP SS: VMfailValid (table 31-1)");
+        m.Cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = VmxMachine.Code32Selector, Limit = 0xFFFFFFFF, Attributes = 0xC09B });
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmread(VmcsField.VmInstructionError, out var error));
+        Assert.AreEqual((ulong)VmxInstructionError.VmEntryWithEventsBlockedByMovSs, error);
+    }
+
+    [TestMethod]
+    public void VmlaunchRightAfterStiIsNotBlocked()
+    {
+        using var m = new VmxMachine().Ready();
+        // Blocking by STI is not blocking by MOV SS: the entry goes ahead (error 26 names MOV SS only).
+        m.Cpu.SetInterruptShadow(false, true);
+        m.Cpu.SetInterruptShadow(false, false);
+        m.Code(a => a.hlt());
+        m.Code(a => { a.cli(); a.sti(); a.vmlaunch(); a.hlt(); }, VmxMachine.HostCode);
+        var exits = m.Unit.ExitCount;
+        FlagsAfterLaunch(m, 64);
+        Assert.AreEqual(exits + 1, m.Unit.ExitCount, "the guest ran to its HLT exit");
+    }
+
     [TestMethod]
     public void InveptAndInvvpidDescriptorChecks()
     {
