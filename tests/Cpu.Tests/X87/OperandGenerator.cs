@@ -1,0 +1,113 @@
+using Sim.Cpu.X87;
+
+namespace Sim.Cpu.Tests.X87;
+
+/// <summary>Seeded operands for the oracle tests, biased to the encodings and values where x87 behaviour has edges.</summary>
+internal sealed class OperandGenerator(ulong seed)
+{
+    private ulong state = seed;
+
+    public ulong Next()
+    {
+        // SplitMix64: deterministic across runtimes, unlike System.Random's algorithm choice.
+        var z = state += 0x9E3779B97F4A7C15;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+
+    public int Below(int n) => (int)(Next() % (ulong)n);
+
+    public bool Chance(int percent) => Below(100) < percent;
+
+    /// <summary>A significand with the integer bit set and a fraction likely to sit at or near a rounding boundary.</summary>
+    public ulong Significand()
+    {
+        var r = Next();
+        switch (Below(10))
+        {
+            case 0:
+                return ExtendedReal.IntegerBit;
+            case 1:
+                return ulong.MaxValue;
+            case 2:
+            case 3:
+            {
+                // A tie, or one off a tie, at the 24-, 53- or 64-bit rounding position.
+                var position = Below(3) switch { 0 => 40, 1 => 11, _ => 0 };
+                var v = ((r | ExtendedReal.IntegerBit) & ~((1UL << position) - 1)) | (position > 0 ? 1UL << (position - 1) : 0);
+                return Below(3) switch { 0 => v, 1 => v + 1, _ => v - 1 } | ExtendedReal.IntegerBit;
+            }
+            case 4:
+                return ExtendedReal.IntegerBit | (r >> Below(64));
+            case 5:
+                return ulong.MaxValue << Below(64);
+            default:
+                return r | ExtendedReal.IntegerBit;
+        }
+    }
+
+    public ExtendedReal Special()
+    {
+        var sign = Chance(50);
+        var r = Next();
+        return Below(16) switch
+        {
+            0 => new(sign, 0, 0),
+            1 => new(sign, 0, r >> (1 + Below(63))),
+            2 => new(sign, 0, r | ExtendedReal.IntegerBit),
+            3 => new(sign, 1, Significand()),
+            4 => new(sign, 0x7FFE, Significand()),
+            5 => new(sign, 0x7FFF, ExtendedReal.IntegerBit),
+            6 => new(sign, 0x7FFF, ExtendedReal.IntegerBit | ExtendedReal.QuietBit | (r >> Below(64) & (ExtendedReal.QuietBit - 1))),
+            7 => new(sign, 0x7FFF, ExtendedReal.IntegerBit | Math.Max(1, r >> Below(64) & (ExtendedReal.QuietBit - 1))),
+            8 => ExtendedReal.RealIndefinite,
+            9 => new(sign, 0x7FFF, r & ~ExtendedReal.IntegerBit),
+            10 => new(sign, 1 + Below(0x7FFE), r & ~ExtendedReal.IntegerBit),
+            11 => new(sign, 0, 1),
+            12 => new(sign, 0x7FFF, ExtendedReal.IntegerBit | 1),
+            13 => new(sign, 1, ExtendedReal.IntegerBit),
+            14 => new(sign, 0x7FFE, ulong.MaxValue),
+            _ => new(sign, 0, ExtendedReal.IntegerBit),
+        };
+    }
+
+    public ExtendedReal Normal(int minExponent = 1, int maxExponent = 0x7FFE) =>
+        new(Chance(50), minExponent + Below(maxExponent - minExponent + 1), Significand());
+
+    /// <summary>Any operand: specials, normals anywhere, and normals near 1 where two operands interact.</summary>
+    public ExtendedReal Any() => Below(10) switch
+    {
+        0 or 1 or 2 => Special(),
+        3 or 4 => Normal(),
+        5 => Normal(1, 200),
+        6 => Normal(0x7FFE - 200, 0x7FFE),
+        _ => Normal(0x3FFF - 70, 0x3FFF + 70),
+    };
+
+    /// <summary>A second operand related to the first: same magnitude, nearby exponent, or one ulp away.</summary>
+    public ExtendedReal Related(ExtendedReal a)
+    {
+        if (!a.IsFiniteNonzeroForTests() || Chance(40))
+            return Any();
+        var sign = Chance(50);
+        var exponent = Math.Clamp(a.Exponent + Below(140) - 70, 1, 0x7FFE);
+        return Below(4) switch
+        {
+            0 => new(sign, a.Exponent, a.Significand),
+            1 => new(sign, a.Exponent, a.Significand + (ulong)Below(3) - 1 | ExtendedReal.IntegerBit),
+            2 => new(sign, exponent, a.Significand),
+            _ => new(sign, exponent, Significand()),
+        };
+    }
+
+    public static ushort ControlWord(int rc, int pc) => (ushort)(0x7F | (pc << 8) | (rc << 10));
+
+    public ushort ControlWord() => ControlWord(Below(4), Below(8) switch { 0 => 1, 1 or 2 => 0, 3 or 4 => 2, _ => 3 });
+}
+
+internal static class ExtendedRealTestExtensions
+{
+    public static bool IsFiniteNonzeroForTests(this ExtendedReal v) =>
+        v.Class is ExtendedRealClass.Normal or ExtendedRealClass.Denormal or ExtendedRealClass.PseudoDenormal;
+}
