@@ -101,6 +101,79 @@ internal sealed class OperandGenerator(ulong seed)
         };
     }
 
+    /// <summary>Values around the integers (and the integer limits) that rounding to integer and integer stores meet.</summary>
+    public ExtendedReal Integral()
+    {
+        if (Chance(15))
+            return Special();
+        var sign = Chance(50);
+        const int bias = ExtendedReal.ExponentBias;
+        return Below(4) switch
+        {
+            // k + 1/2, k + 1/2 ± ulp and other fractions just around a tie.
+            0 => TieAround(sign, bias + Below(66)),
+            1 => new(sign, bias - 3 + Below(6), Significand()),
+            2 => new(sign, bias + 14 + Below(4) * 16 + Below(3) - 1, Significand()),
+            _ => new(sign, bias - 2 + Below(70), Significand()),
+        };
+    }
+
+    private ExtendedReal TieAround(bool sign, int exponent)
+    {
+        var integerBits = exponent - ExtendedReal.ExponentBias + 1;
+        var v = Next() | ExtendedReal.IntegerBit;
+        if (integerBits < 64)
+        {
+            var fraction = 64 - integerBits;
+            v = (v & ~((1UL << fraction) - 1)) | 1UL << (fraction - 1);
+            v = Below(3) switch { 0 => v, 1 => v + 1, _ => v - 1 } | ExtendedReal.IntegerBit;
+        }
+        return new(sign, exponent, v);
+    }
+
+    /// <summary>Values near the binary32 and binary64 limits (overflow, smallest normal, denormals) and ties at their precisions.</summary>
+    public ExtendedReal NearNarrowLimits()
+    {
+        if (Chance(15))
+            return Special();
+        const int bias = ExtendedReal.ExponentBias;
+        int[] centers = [bias + 127, bias - 126, bias - 149, bias + 1023, bias - 1022, bias - 1074, bias];
+        var center = centers[Below(centers.Length)];
+        return new(Chance(50), center + Below(30) - 15, Significand());
+    }
+
+    /// <summary>The raw bits of a binary32 (width 32) or binary64 (width 64) with edge exponents and NaN payloads.</summary>
+    public ulong NarrowBits(int width)
+    {
+        var exponentBits = width == 32 ? 8 : 11;
+        var fractionBits = width - 1 - exponentBits;
+        var maxField = (1UL << exponentBits) - 1;
+        var field = Below(5) switch { 0 => 0UL, 1 => maxField, 2 => 1UL, 3 => maxField - 1, _ => Next() & maxField };
+        ulong fraction = Below(3) switch { 0 => 0UL, 1 => 1UL << (fractionBits - 1) | (Next() >> Below(64)), _ => Next() >> Below(64) };
+        fraction &= (1UL << fractionBits) - 1;
+        var sign = Chance(50) ? 1UL << (width - 1) : 0;
+        return sign | field << fractionBits | fraction;
+    }
+
+    /// <summary>A valid packed BCD integer, as the memory operand of FBLD.</summary>
+    public ExtendedReal PackedBcdOperand()
+    {
+        ulong low = 0;
+        ulong high = 0;
+        var digits = Below(19);
+        for (var d = 0; d < digits; d++)
+        {
+            var digit = (ulong)Below(10);
+            if (d < 16)
+                low |= digit << (4 * d);
+            else
+                high |= digit << (4 * (d - 16));
+        }
+        if (Chance(50))
+            high |= 0x8000;
+        return new((ushort)high, low);
+    }
+
     public static ushort ControlWord(int rc, int pc) => (ushort)(0x7F | (pc << 8) | (rc << 10));
 
     public ushort ControlWord() => ControlWord(Below(4), Below(8) switch { 0 => 1, 1 or 2 => 0, 3 or 4 => 2, _ => 3 });

@@ -1,5 +1,6 @@
 using System.Text;
 using Sim.Cpu.X87;
+using Fpu = Sim.Cpu.X87;
 
 namespace Sim.Cpu.Tests.X87;
 
@@ -22,6 +23,100 @@ public sealed class X87OracleTests
     [TestMethod] public void Multiply() => Check("mul", 3, Binary(BasicArithmetic.Multiply));
     [TestMethod] public void Divide() => Check("div", 4, Binary(BasicArithmetic.Divide));
     [TestMethod] public void SquareRoot() => Check("sqrt", 5, Binary((a, _, cw) => BasicArithmetic.SquareRoot(a, cw)), unary: true);
+
+    [TestMethod] public void PartialRemainder() => Check("prem", 6, Remainder(Fpu.PartialRemainder.Fprem), statusMask: Flags | Codes, second: RemainderDivisor);
+    [TestMethod] public void PartialRemainderIeee() => Check("prem1", 7, Remainder(Fpu.PartialRemainder.Fprem1), statusMask: Flags | Codes, second: RemainderDivisor);
+    [TestMethod] public void RoundToInteger() => Check("rndint", 8, Binary((a, _, cw) => Fpu.RoundToInteger.Round(a, cw)), unary: true, first: g => g.Integral());
+    [TestMethod] public void Scale() => Check("scale", 9, Binary(Fpu.Scale.Apply), second: ScaleFactor);
+    [TestMethod] public void Compare() => Check("com", 10, Comparison(Fpu.Comparison.Compare), statusMask: Flags | Codes);
+    [TestMethod] public void CompareUnordered() => Check("ucom", 11, Comparison(Fpu.Comparison.CompareUnordered), statusMask: Flags | Codes);
+
+    [TestMethod]
+    public void Examine() => Check("xam", 12, (_, a, _) => (a.ToString(), Zero80, Fpu.Examine.Classify(a).StatusWordBits), unary: true, statusMask: Codes);
+
+    [TestMethod]
+    public void ExtractExponent() => Check("xtract", 13, (_, a, _) =>
+    {
+        var r = Fpu.ExtractExponent.Extract(a);
+        return (r.Significand.ToString(), r.Exponent.ToString(), (ushort)r.Exceptions);
+    }, unary: true);
+
+    [TestMethod] public void StoreBinary32() => Check("st32", 14, Store(RealConversion.ToBinary32), unary: true, first: g => g.NearNarrowLimits());
+    [TestMethod] public void StoreBinary64() => Check("st64", 15, Store(RealConversion.ToBinary64), unary: true, first: g => g.NearNarrowLimits());
+    [TestMethod] public void StoreInt16() => Check("ist16", 16, Store(IntegerConversion.ToInt16), unary: true, first: g => g.Integral());
+    [TestMethod] public void StoreInt32() => Check("ist32", 17, Store(IntegerConversion.ToInt32), unary: true, first: g => g.Integral());
+    [TestMethod] public void StoreInt64() => Check("ist64", 18, Store(IntegerConversion.ToInt64), unary: true, first: g => g.Integral());
+    [TestMethod] public void StoreInt16Truncating() => Check("istt16", 19, Store((a, _) => IntegerConversion.TruncateToInt16(a)), unary: true, first: g => g.Integral());
+    [TestMethod] public void StoreInt32Truncating() => Check("istt32", 20, Store((a, _) => IntegerConversion.TruncateToInt32(a)), unary: true, first: g => g.Integral());
+    [TestMethod] public void StoreInt64Truncating() => Check("istt64", 21, Store((a, _) => IntegerConversion.TruncateToInt64(a)), unary: true, first: g => g.Integral());
+
+    [TestMethod]
+    public void StorePackedBcd() => Check("bstp", 22, (cw, a, _) =>
+    {
+        var r = BcdConversion.Store(a, new FpuControlWord(cw));
+        return (r.Value.ToString(), Zero80, (ushort)((ushort)r.Exceptions | (r.RoundedUp ? C1 : 0)));
+    }, unary: true, first: g => g.Integral());
+
+    [TestMethod]
+    public void LoadBinary32() => Check("ld32", 23, (_, a, _) => Result(RealConversion.FromBinary32((uint)a.Significand)), unary: true,
+        first: g => new ExtendedReal(0, g.NarrowBits(32)));
+
+    [TestMethod]
+    public void LoadBinary64() => Check("ld64", 24, (_, a, _) => Result(RealConversion.FromBinary64(a.Significand)), unary: true,
+        first: g => new ExtendedReal(0, g.NarrowBits(64)));
+
+    [TestMethod]
+    public void LoadInt64() => Check("ild64", 25, (_, a, _) => (IntegerConversion.FromInt64((long)a.Significand).ToString(), Zero80, 0), unary: true,
+        count: 2000, first: g => new ExtendedReal(0, g.Next() >> g.Below(64)));
+
+    [TestMethod]
+    public void LoadPackedBcd() => Check("bld", 26, (_, a, _) => (BcdConversion.Load(new PackedBcd(a.SignExponent, a.Significand)).ToString(), Zero80, 0),
+        unary: true, count: 5000, first: g => g.PackedBcdOperand());
+
+    private const ushort Codes = C0 | C1 | C2 | C3;
+
+    private static ExtendedReal RemainderDivisor(OperandGenerator g, ExtendedReal a)
+    {
+        if (!a.IsFiniteNonzeroForTests() || g.Chance(30))
+            return g.Related(a);
+        // Exponent differences around the complete/partial boundary of 64 and a few multiples of 32 beyond.
+        var difference = g.Below(4) switch { 0 => g.Below(8) - 2, 1 => 60 + g.Below(8), 2 => g.Below(200), _ => g.Below(64) };
+        var exponent = Math.Clamp(a.Exponent - difference, 0, 0x7FFE);
+        return new ExtendedReal(g.Chance(50), exponent, exponent == 0 ? g.Next() >> 1 : g.Significand());
+    }
+
+    private static ExtendedReal ScaleFactor(OperandGenerator g, ExtendedReal a)
+    {
+        if (g.Chance(20))
+            return g.Any();
+        // Scale factors that move a toward or past either end of the exponent range, some of them fractional.
+        var target = g.Below(3) switch { 0 => 0, 1 => 0x7FFF, _ => g.Below(0x7FFF) };
+        var n = target - a.Exponent + g.Below(130) - 65;
+        var r = IntegerConversion.FromInt64(n);
+        if (g.Chance(30) && !r.IsZero)
+            r = new ExtendedReal(r.SignExponent, r.Significand | (g.Next() >> 20));
+        return r;
+    }
+
+    private static Simulation Remainder(Func<ExtendedReal, ExtendedReal, FpuControlWord, PartialRemainderResult> op) => (cw, a, b) =>
+    {
+        var r = op(a, b, new FpuControlWord(cw));
+        return (r.Value.ToString(), Zero80, (ushort)((ushort)r.Exceptions | r.ConditionCodes.StatusWordBits));
+    };
+
+    private static Simulation Comparison(Func<ExtendedReal, ExtendedReal, ComparisonResult> op) => (_, a, b) =>
+    {
+        var r = op(a, b);
+        return (a.ToString(), Zero80, (ushort)((ushort)r.Exceptions | r.ConditionCodes.StatusWordBits));
+    };
+
+    private static Simulation Store(Func<ExtendedReal, FpuControlWord, ConversionResult> op) => (cw, a, _) =>
+    {
+        var r = op(a, new FpuControlWord(cw));
+        return ($"0000{r.Bits:X16}", Zero80, (ushort)((ushort)r.Exceptions | (r.RoundedUp ? C1 : 0)));
+    };
+
+    private static (string, string, ushort) Result(FpuResult r) => (r.Value.ToString(), Zero80, Status(r));
 
     private static Simulation Binary(Func<ExtendedReal, ExtendedReal, FpuControlWord, FpuResult> op) => (cw, a, b) =>
     {

@@ -1,0 +1,4 @@
+namespace Sim.Cpu.X87;
+
+/// <summary>FBSTP's packed BCD result, the exceptions detected and C1 ("rounded up").</summary>
+public readonly record struct BcdResult(PackedBcd Value, FpuExceptions Exceptions, bool RoundedUp = false);
