@@ -43,6 +43,9 @@ internal static class Rounding
         if (tiny && underflowUnmasked)
         {
             exponent += biasAdjust;
+            // Only FSCALE reaches this far: beyond the adjusted range the result is a zero whatever RC says.
+            if (exponent < minExponent)
+                return new(sign, minExponent - 1, 0, FpuExceptions.Underflow | FpuExceptions.Precision, false, false);
             flags |= FpuExceptions.Underflow;
         }
         else if (tiny)
@@ -70,7 +73,12 @@ internal static class Rounding
         if (exponent >= overflowExponent)
         {
             if (biasAdjust != 0 && !cw.IsMasked(FpuExceptions.Overflow))
+            {
+                // Only FSCALE reaches this far: beyond the adjusted range the result is an infinity whatever RC says.
+                if (exponent - biasAdjust >= overflowExponent)
+                    return new(sign, overflowExponent, ExtendedReal.IntegerBit, FpuExceptions.Overflow | FpuExceptions.Precision, true, true);
                 return new(sign, exponent - biasAdjust, (ulong)(kept >> 64), flags | FpuExceptions.Overflow, up, false);
+            }
             return Overflow(sign, precision, overflowExponent, rc, flags);
         }
 

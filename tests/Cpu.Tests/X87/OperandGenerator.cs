@@ -174,9 +174,38 @@ internal sealed class OperandGenerator(ulong seed)
         return new((ushort)high, low);
     }
 
+    /// <summary>
+    /// A partner for a that puts a product (or, with <paramref name="divide"/>, a quotient) near the underflow or the
+    /// overflow threshold, where denormal results, tininess and the overflow responses are decided.
+    /// </summary>
+    public ExtendedReal Aimed(ExtendedReal a, bool divide)
+    {
+        if (!a.IsFiniteNonzeroForTests() || Chance(30))
+            return Related(a);
+        const int bias = ExtendedReal.ExponentBias;
+        var target = Below(3) switch { 0 => Below(3) - 1, 1 => 0x7FFF + Below(3) - 2, _ => Below(140) - 70 };
+        var exponent = divide ? a.Exponent - target + bias : target - a.Exponent + bias;
+        if (exponent < 0 || exponent > 0x7FFE)
+            return Related(a);
+        return new(Chance(50), exponent, exponent == 0 ? Next() >> Below(8) : Significand());
+    }
+
     public static ushort ControlWord(int rc, int pc) => (ushort)(0x7F | (pc << 8) | (rc << 10));
 
     public ushort ControlWord() => ControlWord(Below(4), Below(8) switch { 0 => 1, 1 or 2 => 0, 3 or 4 => 2, _ => 3 });
+
+    /// <summary>A control word that, three times in four, unmasks overflow, underflow or both.</summary>
+    public ushort ControlWordUnmaskingOverflowUnderflow()
+    {
+        var cw = ControlWord();
+        return Below(4) switch
+        {
+            0 => (ushort)(cw & ~(ushort)FpuExceptions.Overflow),
+            1 => (ushort)(cw & ~(ushort)FpuExceptions.Underflow),
+            2 => (ushort)(cw & ~(ushort)(FpuExceptions.Overflow | FpuExceptions.Underflow)),
+            _ => cw,
+        };
+    }
 }
 
 internal static class ExtendedRealTestExtensions

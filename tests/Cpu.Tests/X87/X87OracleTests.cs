@@ -20,9 +20,28 @@ public sealed class X87OracleTests
 
     [TestMethod] public void Add() => Check("add", 1, Binary(BasicArithmetic.Add));
     [TestMethod] public void Subtract() => Check("sub", 2, Binary(BasicArithmetic.Subtract));
-    [TestMethod] public void Multiply() => Check("mul", 3, Binary(BasicArithmetic.Multiply));
-    [TestMethod] public void Divide() => Check("div", 4, Binary(BasicArithmetic.Divide));
-    [TestMethod] public void SquareRoot() => Check("sqrt", 5, Binary((a, _, cw) => BasicArithmetic.SquareRoot(a, cw)), unary: true);
+    [TestMethod] public void Multiply() => Check("mul", 3, Binary(BasicArithmetic.Multiply), second: (g, a) => g.Aimed(a, divide: false));
+    [TestMethod] public void Divide() => Check("div", 4, Binary(BasicArithmetic.Divide), second: (g, a) => g.Aimed(a, divide: true));
+    [TestMethod] public void SquareRoot() => Check("sqrt", 5, Binary((a, _, cw) => BasicArithmetic.SquareRoot(a, cw)), unary: true,
+        first: g => g.Chance(80) ? g.Any().Abs() : g.Any());
+
+    [TestMethod]
+    public void AddWithUnmaskedOverflowUnderflow() => Check("add", 31, Binary(BasicArithmetic.Add), controlWord: UnmaskOverflowUnderflow,
+        first: g => g.Normal(1, 80), second: (g, a) => g.Chance(50) ? g.Normal(1, 80) : g.Normal(0x7FFE - 2, 0x7FFE));
+
+    [TestMethod]
+    public void MultiplyWithUnmaskedOverflowUnderflow() => Check("mul", 32, Binary(BasicArithmetic.Multiply), controlWord: UnmaskOverflowUnderflow,
+        second: (g, a) => g.Aimed(a, divide: false));
+
+    [TestMethod]
+    public void DivideWithUnmaskedOverflowUnderflow() => Check("div", 33, Binary(BasicArithmetic.Divide), controlWord: UnmaskOverflowUnderflow,
+        second: (g, a) => g.Aimed(a, divide: true));
+
+    [TestMethod]
+    public void ScaleWithUnmaskedOverflowUnderflow() => Check("scale", 34, Binary(Fpu.Scale.Apply), controlWord: UnmaskOverflowUnderflow,
+        second: ScaleFactor);
+
+    private static ushort UnmaskOverflowUnderflow(OperandGenerator g) => g.ControlWordUnmaskingOverflowUnderflow();
 
     [TestMethod] public void PartialRemainder() => Check("prem", 6, Remainder(Fpu.PartialRemainder.Fprem), statusMask: Flags | Codes, second: RemainderDivisor);
     [TestMethod] public void PartialRemainderIeee() => Check("prem1", 7, Remainder(Fpu.PartialRemainder.Fprem1), statusMask: Flags | Codes, second: RemainderDivisor);
@@ -90,7 +109,8 @@ public sealed class X87OracleTests
         if (g.Chance(20))
             return g.Any();
         // Scale factors that move a toward or past either end of the exponent range, some of them fractional.
-        var target = g.Below(3) switch { 0 => 0, 1 => 0x7FFF, _ => g.Below(0x7FFF) };
+        // The targets include the ends of the range the unmasked responses' bias adjustment of 24576 can bring back.
+        var target = g.Below(5) switch { 0 => 0, 1 => 0x7FFF, 2 => 0x7FFF + 24576, 3 => -24576, _ => g.Below(0x7FFF) };
         var n = target - a.Exponent + g.Below(130) - 65;
         var r = IntegerConversion.FromInt64(n);
         if (g.Chance(30) && !r.IsZero)
@@ -129,7 +149,8 @@ public sealed class X87OracleTests
     private static ushort Status(FpuResult r) => (ushort)((ushort)r.Exceptions | (r.RoundedUp ? C1 : 0));
 
     private void Check(string op, ulong seed, Simulation simulate, int count = 20000, bool unary = false, ushort statusMask = Flags | C1,
-        Func<OperandGenerator, ExtendedReal>? first = null, Func<OperandGenerator, ExtendedReal, ExtendedReal>? second = null)
+        Func<OperandGenerator, ExtendedReal>? first = null, Func<OperandGenerator, ExtendedReal, ExtendedReal>? second = null,
+        Func<OperandGenerator, ushort>? controlWord = null)
     {
         var gen = new OperandGenerator(seed * 0x1000193);
         var requests = new List<X87Oracle.Request>(count);
@@ -137,11 +158,12 @@ public sealed class X87OracleTests
         {
             var a = first?.Invoke(gen) ?? gen.Any();
             var b = unary ? ExtendedReal.PositiveZero : second?.Invoke(gen, a) ?? gen.Related(a);
-            requests.Add(new(op, gen.ControlWord(), a.ToString(), b.ToString()));
+            requests.Add(new(op, controlWord?.Invoke(gen) ?? gen.ControlWord(), a.ToString(), b.ToString()));
         }
         var responses = X87Oracle.Run(requests);
         var failures = new StringBuilder();
         var failed = 0;
+        Span<int> raised = stackalloc int[16];
         for (var i = 0; i < count; i++)
         {
             var q = requests[i];
@@ -150,13 +172,17 @@ public sealed class X87OracleTests
             var (r1, r2, status) = simulate(q.ControlWord, a, b);
             var expected = responses[i];
             var expectedStatus = (ushort)(expected.StatusWord & statusMask);
+            for (var bit = 0; bit < 16; bit++)
+                raised[bit] += (expectedStatus >> bit) & 1;
             status &= statusMask;
             if (r1 == expected.Result1 && r2 == expected.Result2 && status == expectedStatus)
                 continue;
             if (failed++ < 25)
                 failures.AppendLine($"{q}: x87 {expected.Result1} {expected.Result2} sw {expectedStatus:X4}, sim {r1} {r2} sw {status:X4}");
         }
-        TestContext.WriteLine($"{op}: {count - failed} of {count} cases match the host x87");
+        TestContext.WriteLine($"{op}: {count - failed} of {count} cases match the host x87; cases the x87 flagged: " +
+            $"IE {raised[0]}, DE {raised[1]}, ZE {raised[2]}, OE {raised[3]}, UE {raised[4]}, PE {raised[5]}, " +
+            $"C0 {raised[8]}, C1 {raised[9]}, C2 {raised[10]}, C3 {raised[14]}");
         if (failed > 0)
             Assert.Fail($"{op}: {failed} of {count} cases differ from the host x87:\n{failures}");
     }

@@ -4,7 +4,8 @@
  * Output, one line a request: <result 1, 20 hex digits> <result 2, 20 hex digits> <status word, 4 hex digits>
  * An 80-bit operand is written sign/exponent first (4 digits), then the significand (16 digits); memory
  * operands narrower than 80 bits use the low digits. ST(0) = a and ST(1) = b for two-operand operations.
- * The FPU is reinitialized before every request so the status word reflects that request alone.
+ * The FPU is reinitialized before every request so the status word reflects that request alone. The control word is
+ * loaded as given, so a request may unmask exceptions; the two-operand operations read their result without waiting.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,15 +29,22 @@ static int parse80(const char *s, t80 *v)
 
 #define PRE "fninit\n\tfldcw %[cw]\n\t"
 
+/*
+ * FNSAVE reads the registers without waiting, so a result delivered with an unmasked exception pending (the
+ * bias-adjusted results of #O and #U) is seen without the #MF the next waiting instruction would take; FNSAVE then
+ * reinitializes the FPU, dropping the pending exception. ST(0) is at byte 28 of the 108-byte image.
+ */
 #define BINARY(name, insn)                                                              \
     static uint16_t name(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 *r2)    \
     {                                                                                   \
         uint16_t sw;                                                                    \
+        unsigned char image[108];                                                       \
         (void)r2;                                                                       \
         __asm__ volatile(PRE "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\tfnstsw %[sw]\n\t"   \
-                         "fstpt %[r1]\n\tfstp %%st(0)"                                  \
-                         : [sw] "=m"(sw), [r1] "=m"(*r1)                                \
+                         "fnsave %[image]"                                              \
+                         : [sw] "=m"(sw), [image] "=m"(image)                           \
                          : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw));                     \
+        memcpy(r1, image + 28, 10);                                                     \
         return sw;                                                                      \
     }
 
