@@ -79,6 +79,6 @@ public static class RealConversion
             format.OverflowExponent, cw, 0);
         var field = (ulong)(r.Exponent - ExtendedReal.ExponentBias + format.Bias);
         var bits = sign | field << format.FractionBits | (r.Significand >> (63 - format.FractionBits)) & format.FractionMask;
-        return new(bits, r.Exceptions, r.RoundedUp);
+        return ConversionResult.ForStore(bits, r.Exceptions, r.RoundedUp, cw);
     }
 }

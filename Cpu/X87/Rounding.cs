@@ -69,6 +69,9 @@ internal static class Rounding
         }
         if (inexact)
             flags |= tiny ? FpuExceptions.Precision | FpuExceptions.Underflow : FpuExceptions.Precision;
+        // For a memory destination an unmasked #U is reported for any tiny result, exact or not.
+        if (tiny && biasAdjust == 0 && !cw.IsMasked(FpuExceptions.Underflow))
+            flags |= FpuExceptions.Underflow;
 
         if (exponent >= overflowExponent)
         {

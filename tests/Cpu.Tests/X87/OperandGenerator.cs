@@ -194,6 +194,13 @@ internal sealed class OperandGenerator(ulong seed)
 
     public ushort ControlWord() => ControlWord(Below(4), Below(8) switch { 0 => 1, 1 or 2 => 0, 3 or 4 => 2, _ => 3 });
 
+    /// <summary>A control word that, half the time, unmasks a random selection of the candidate exceptions.</summary>
+    public ushort ControlWordUnmasking(FpuExceptions candidates)
+    {
+        var cw = ControlWord();
+        return Chance(50) ? cw : (ushort)(cw & ~((ushort)candidates & (ushort)Next()));
+    }
+
     /// <summary>A control word that, three times in four, unmasks overflow, underflow or both.</summary>
     public ushort ControlWordUnmaskingOverflowUnderflow()
     {

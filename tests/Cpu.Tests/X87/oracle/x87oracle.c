@@ -71,15 +71,18 @@ static uint16_t op_xtract(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 
     return sw;
 }
 
+/* A store that an unmasked exception suppresses leaves the sentinel in place. */
+#define SENTINEL 0x5A5A5A5A5A5A5A5AULL
+
 #define STORE(name, insn, type)                                                         \
     static uint16_t name(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 *r2)    \
     {                                                                                   \
         uint16_t sw;                                                                    \
-        type m = 0;                                                                     \
+        type m = (type)SENTINEL;                                                        \
         (void)b;                                                                        \
         (void)r2;                                                                       \
         __asm__ volatile(PRE "fldt %[a]\n\t" insn " %[m]\n\tfnstsw %[sw]\n\tfninit"     \
-                         : [sw] "=m"(sw), [m] "=m"(m)                                   \
+                         : [sw] "=m"(sw), [m] "+m"(m)                                   \
                          : [a] "m"(*a), [cw] "m"(cw));                                  \
         r1->hi = 0;                                                                     \
         r1->lo = (uint64_t)m;                                                           \
