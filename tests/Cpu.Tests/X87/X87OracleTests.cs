@@ -41,6 +41,33 @@ public sealed class X87OracleTests
     public void ScaleWithUnmaskedOverflowUnderflow() => Check("scale", 34, Binary(Fpu.Scale.Apply), controlWord: UnmaskOverflowUnderflow,
         second: ScaleFactor);
 
+    [TestMethod] public void AddWithUnmaskedExceptions() => Check("add", 41, Delivered(BasicArithmetic.Add), controlWord: UnmaskAny);
+    [TestMethod] public void MultiplyWithUnmaskedExceptions() => Check("mul", 42, Delivered(BasicArithmetic.Multiply), controlWord: UnmaskAny, second: (g, a) => g.Aimed(a, divide: false));
+    [TestMethod] public void DivideWithUnmaskedExceptions() => Check("div", 43, Delivered(BasicArithmetic.Divide), controlWord: UnmaskAny, second: (g, a) => g.Aimed(a, divide: true));
+    [TestMethod] public void SquareRootWithUnmaskedExceptions() => Check("sqrt", 44, Delivered((a, _, cw) => BasicArithmetic.SquareRoot(a, cw)), controlWord: UnmaskAny, unary: true);
+    [TestMethod] public void ScaleWithUnmaskedExceptions() => Check("scale", 45, Delivered(Fpu.Scale.Apply), controlWord: UnmaskAny, second: ScaleFactor);
+    [TestMethod] public void RoundToIntegerWithUnmaskedExceptions() => Check("rndint", 46, Delivered((a, _, cw) => Fpu.RoundToInteger.Round(a, cw)), controlWord: UnmaskAny, unary: true, first: g => g.Integral());
+
+    [TestMethod]
+    public void PartialRemainderWithUnmaskedExceptions() => Check("prem", 47, (cw, a, b) =>
+    {
+        var control = new FpuControlWord(cw);
+        var r = Fpu.PartialRemainder.Fprem(a, b, control);
+        var delivered = new FpuResult(r.Value, r.Exceptions).DeliveredTo(a, control);
+        var codes = r.StopsInstruction(control) ? 0 : r.ConditionCodes.StatusWordBits;
+        return (delivered.Value.ToString(), Zero80, (ushort)((ushort)delivered.Exceptions | codes));
+    }, controlWord: UnmaskAny, statusMask: Flags | Codes, second: RemainderDivisor);
+
+    /// <summary>The result as a register destination (ST(0) = a) receives it, whatever the control word unmasks.</summary>
+    private static Simulation Delivered(Func<ExtendedReal, ExtendedReal, FpuControlWord, FpuResult> op) => (cw, a, b) =>
+    {
+        var control = new FpuControlWord(cw);
+        var r = op(a, b, control).DeliveredTo(a, control);
+        return (r.Value.ToString(), Zero80, Status(r));
+    };
+
+    private static ushort UnmaskAny(OperandGenerator g) => g.ControlWordUnmasking(FpuExceptions.All);
+
     private static ushort UnmaskOverflowUnderflow(OperandGenerator g) => g.ControlWordUnmaskingOverflowUnderflow();
 
     [TestMethod] public void PartialRemainder() => Check("prem", 6, Remainder(Fpu.PartialRemainder.Fprem), statusMask: Flags | Codes, second: RemainderDivisor);
