@@ -6,8 +6,8 @@ public static class BcdConversion
     private const ulong Largest = 999_999_999_999_999_999;
 
     /// <summary>
-    /// FBLD is exact. A digit above 9 is undefined by the SDM; it is taken at its binary weight here, and bits 6:0 of
-    /// the sign byte are ignored.
+    /// FBLD is exact. A digit above 9 is undefined by the SDM; the hardware takes it at its binary weight (digit × 10^k)
+    /// and ignores bits 6:0 of the sign byte, and so does this.
     /// </summary>
     public static ExtendedReal Load(PackedBcd bcd)
     {

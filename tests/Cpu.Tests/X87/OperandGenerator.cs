@@ -155,9 +155,11 @@ internal sealed class OperandGenerator(ulong seed)
         return sign | field << fractionBits | fraction;
     }
 
-    /// <summary>A valid packed BCD integer, as the memory operand of FBLD.</summary>
+    /// <summary>A packed BCD integer, as the memory operand of FBLD; one in ten has digits above 9 or sign-byte junk.</summary>
     public ExtendedReal PackedBcdOperand()
     {
+        if (Chance(10))
+            return new((ushort)Next(), Next());
         ulong low = 0;
         ulong high = 0;
         var digits = Below(19);
