@@ -80,9 +80,6 @@ public readonly struct ExtendedReal : IEquatable<ExtendedReal>
     /// <summary>Denormal or pseudo-denormal: an operand that raises #D.</summary>
     public bool IsDenormal => Exponent == 0 && Significand != 0;
 
-    /// <summary>A finite value other than zero the arithmetic accepts (normal, denormal or pseudo-denormal).</summary>
-    internal bool IsFiniteNonzero => Exponent != MaxExponent && Significand != 0 && (HasIntegerBit || Exponent == 0);
-
     public ExtendedReal Negate() => new((ushort)(SignExponent ^ 0x8000), Significand);
 
     public ExtendedReal Abs() => new((ushort)(SignExponent & 0x7FFF), Significand);

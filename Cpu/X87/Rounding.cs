@@ -45,7 +45,7 @@ internal static class Rounding
             exponent += biasAdjust;
             // Only FSCALE reaches this far: beyond the adjusted range the result is a zero whatever RC says.
             if (exponent < minExponent)
-                return new(sign, minExponent - 1, 0, FpuExceptions.Underflow | FpuExceptions.Precision, false, false);
+                return new(sign, minExponent - 1, 0, FpuExceptions.Underflow | FpuExceptions.Precision, false);
             flags |= FpuExceptions.Underflow;
         }
         else if (tiny)
@@ -79,8 +79,8 @@ internal static class Rounding
             {
                 // Only FSCALE reaches this far: beyond the adjusted range the result is an infinity whatever RC says.
                 if (exponent - biasAdjust >= overflowExponent)
-                    return new(sign, overflowExponent, ExtendedReal.IntegerBit, FpuExceptions.Overflow | FpuExceptions.Precision, true, true);
-                return new(sign, exponent - biasAdjust, (ulong)(kept >> 64), flags | FpuExceptions.Overflow, up, false);
+                    return new(sign, overflowExponent, ExtendedReal.IntegerBit, FpuExceptions.Overflow | FpuExceptions.Precision, true);
+                return new(sign, exponent - biasAdjust, (ulong)(kept >> 64), flags | FpuExceptions.Overflow, up);
             }
             return Overflow(sign, precision, overflowExponent, rc, flags);
         }
@@ -88,7 +88,7 @@ internal static class Rounding
         var top = (ulong)(kept >> 64);
         if ((top & ExtendedReal.IntegerBit) == 0)
             exponent = minExponent - 1;
-        return new(sign, exponent, top, flags, up, false);
+        return new(sign, exponent, top, flags, up);
     }
 
     /// <summary>The masked overflow response: infinity, or the largest finite value when the rounding direction points away from it.</summary>
@@ -103,8 +103,8 @@ internal static class Rounding
             _ => false,
         };
         if (toInfinity)
-            return new(sign, overflowExponent, ExtendedReal.IntegerBit, flags, true, true);
-        return new(sign, overflowExponent - 1, ulong.MaxValue << (64 - precision), flags, false, false);
+            return new(sign, overflowExponent, ExtendedReal.IntegerBit, flags, true);
+        return new(sign, overflowExponent - 1, ulong.MaxValue << (64 - precision), flags, false);
     }
 
     /// <summary>Rounds to an extended-real register destination with the given precision.</summary>

@@ -88,7 +88,7 @@ internal sealed class OperandGenerator(ulong seed)
     /// <summary>A second operand related to the first: same magnitude, nearby exponent, or one ulp away.</summary>
     public ExtendedReal Related(ExtendedReal a)
     {
-        if (!a.IsFiniteNonzeroForTests() || Chance(40))
+        if (!IsFiniteNonzero(a) || Chance(40))
             return Any();
         var sign = Chance(50);
         var exponent = Math.Clamp(a.Exponent + Below(140) - 70, 1, 0x7FFE);
@@ -182,7 +182,7 @@ internal sealed class OperandGenerator(ulong seed)
     /// </summary>
     public ExtendedReal Aimed(ExtendedReal a, bool divide)
     {
-        if (!a.IsFiniteNonzeroForTests() || Chance(30))
+        if (!IsFiniteNonzero(a) || Chance(30))
             return Related(a);
         const int bias = ExtendedReal.ExponentBias;
         var target = Below(3) switch { 0 => Below(3) - 1, 1 => 0x7FFF + Below(3) - 2, _ => Below(140) - 70 };
@@ -191,6 +191,9 @@ internal sealed class OperandGenerator(ulong seed)
             return Related(a);
         return new(Chance(50), exponent, exponent == 0 ? Next() >> Below(8) : Significand());
     }
+
+    public static bool IsFiniteNonzero(ExtendedReal v) =>
+        v.Class is ExtendedRealClass.Normal or ExtendedRealClass.Denormal or ExtendedRealClass.PseudoDenormal;
 
     public static ushort ControlWord(int rc, int pc) => (ushort)(0x7F | (pc << 8) | (rc << 10));
 
@@ -215,10 +218,4 @@ internal sealed class OperandGenerator(ulong seed)
             _ => cw,
         };
     }
-}
-
-internal static class ExtendedRealTestExtensions
-{
-    public static bool IsFiniteNonzeroForTests(this ExtendedReal v) =>
-        v.Class is ExtendedRealClass.Normal or ExtendedRealClass.Denormal or ExtendedRealClass.PseudoDenormal;
 }
