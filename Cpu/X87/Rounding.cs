@@ -14,9 +14,8 @@ internal static class Rounding
 
     /// <summary>
     /// Rounds sign × significand × 2^(exponent − 3FFFh − 127), the significand normalized (bit 127 set, so that the
-    /// exponent is the biased exponent of the integer bit), with the low bit
-    /// jammed to stand for anything below it. A nonzero <paramref name="biasAdjust"/> selects the unmasked OE and UE
-    /// responses when the control word unmasks them.
+    /// exponent is the biased exponent of the integer bit) with its low bit jammed to stand for anything below it. A
+    /// nonzero <paramref name="biasAdjust"/> selects the register destinations' unmasked OE and UE responses.
     /// </summary>
     public static Rounded Round(bool sign, int exponent, UInt128 significand, int precision, int minExponent, int overflowExponent,
         FpuControlWord cw, int biasAdjust)
