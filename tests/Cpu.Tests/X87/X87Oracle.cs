@@ -59,6 +59,10 @@ internal static class X87Oracle
         Assert.IsTrue(File.Exists(source), $"the oracle source is missing at {source}");
         var dir = Path.Combine(Path.GetTempPath(), $"sim-x87oracle-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
         var exe = Path.Combine(dir, "x87oracle");
         var psi = new ProcessStartInfo("gcc", ["-O1", "-o", exe, source])
         {
