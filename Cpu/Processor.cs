@@ -149,7 +149,11 @@ public sealed unsafe partial class Processor : IDisposable
         _pendingVector = -1;
         _initPending = false;
         _sipiVector = -1;
-        if (!init) ResetMsrs();
+        if (!init)
+        {
+            ResetMsrs();
+            ResetFpuState();
+        }
         UpdateTlbContext();
         FlushTranslations();
         // The segment-check cache too: a fetch at the reset vector must see CS.base = FFFF0000h, not the old base.
@@ -162,6 +166,7 @@ public sealed unsafe partial class Processor : IDisposable
         _disposed = true;
         NativeMemory.Free(_r);
         NativeMemory.Free(_segCheck);
+        NativeMemory.Free(_vectorRegisters);
         Tlb.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -171,5 +176,6 @@ public sealed unsafe partial class Processor : IDisposable
         if (_disposed) return;
         NativeMemory.Free(_r);
         NativeMemory.Free(_segCheck);
+        NativeMemory.Free(_vectorRegisters);
     }
 }
