@@ -86,7 +86,8 @@ public sealed unsafe partial class Processor
             case 7:
                 if (subleaf == 0)
                 {
-                    ebx = (1u << 0) | (1u << 7) | (1u << 10) | (1u << 20);
+                    // FSGSBASE, SMEP, INVPCID, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
+                    ebx = (1u << 0) | (1u << 7) | (1u << 10) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
                     ecx = 1u << 2;
                 }
                 break;

@@ -40,19 +40,19 @@ public sealed unsafe partial class Processor
         switch (index)
         {
             case Msr.TimeStampCounter: value = TimeStampCounter; return true;
-            case Msr.PlatformId: return true;
+            case Msr.PlatformId when Vendor == CpuVendor.Intel: return true;
             case Msr.ApicBase: value = ApicBase; return true;
             case Msr.TscDeadline or (>= Msr.X2ApicFirst and <= Msr.X2ApicLast) when _localApic != null:
                 return _localApic.TryReadMsr(index, out value);
-            case Msr.FeatureControl: value = FeatureControl; return true;
-            case Msr.TscAdjust: value = (ulong)TscOffset; return true;
+            case Msr.FeatureControl when Vendor == CpuVendor.Intel: value = FeatureControl; return true;
+            case Msr.TscAdjust when Vendor == CpuVendor.Intel: value = (ulong)TscOffset; return true;
             case Msr.BiosSignId: return true;
             case Msr.MtrrCap: value = VariableMtrrCount | (1 << 8) | (1 << 10); return true;
             case Msr.SysenterCs: value = SysenterCs; return true;
             case Msr.SysenterEsp: value = SysenterEsp; return true;
             case Msr.SysenterEip: value = SysenterEip; return true;
             case Msr.McgCap or Msr.McgStatus: return true;
-            case Msr.MiscEnable: value = MiscEnable; return true;
+            case Msr.MiscEnable when Vendor == CpuVendor.Intel: value = MiscEnable; return true;
             case Msr.PlatformInfo when Vendor == CpuVendor.Intel: value = PlatformInfo; return true;
             case Msr.DebugCtl: value = DebugCtl; return true;
             case Msr.Pat: value = Pat; return true;
@@ -97,11 +97,11 @@ public sealed unsafe partial class Processor
             case Msr.ApicBase: return WriteApicBase(value);
             case Msr.TscDeadline or (>= Msr.X2ApicFirst and <= Msr.X2ApicLast) when _localApic != null:
                 return _localApic.TryWriteMsr(index, value);
-            case Msr.FeatureControl:
+            case Msr.FeatureControl when Vendor == CpuVendor.Intel:
                 if ((FeatureControl & 1) != 0) return false;
                 FeatureControl = value;
                 return true;
-            case Msr.TscAdjust:
+            case Msr.TscAdjust when Vendor == CpuVendor.Intel:
                 TscOffset = (long)value;
                 return true;
             case Msr.BiosSignId: return true;
@@ -115,7 +115,7 @@ public sealed unsafe partial class Processor
                 SysenterEip = value;
                 return true;
             case Msr.McgStatus: return value == 0;
-            case Msr.MiscEnable: MiscEnable = value; return true;
+            case Msr.MiscEnable when Vendor == CpuVendor.Intel: MiscEnable = value; return true;
             case Msr.DebugCtl:
                 if ((value & ~DebugCtlWritable) != 0) return false;
                 DebugCtl = value;
