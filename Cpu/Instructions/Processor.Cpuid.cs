@@ -112,7 +112,7 @@ public sealed unsafe partial class Processor
                 break;
             case 0x80000001:
                 ecx = (1u << 0) | (1u << 5) | ExtraExtendedFeatureEcx;
-                edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29);
+                edx = (1u << 11) | (1u << 20) | (OneGigabytePages ? 1u << 26 : 0) | (1u << 27) | (1u << 29);
                 break;
             case 0x80000002 or 0x80000003 or 0x80000004:
             {
