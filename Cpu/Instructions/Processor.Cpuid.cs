@@ -86,7 +86,7 @@ public sealed unsafe partial class Processor
             case 7:
                 if (subleaf == 0)
                 {
-                    ebx = (1u << 0) | (1u << 7) | (1u << 10) | (1u << 20);
+                    ebx = (1u << 0) | (1u << 7) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 20);
                     ecx = 1u << 2;
                 }
                 break;
