@@ -72,9 +72,11 @@ public sealed unsafe partial class Processor
                 var keepEntries = pcide && (value >> 63) != 0;
                 if (InLongMode)
                 {
-                    var addressBits = value & ~(1UL << 63);
-                    if ((addressBits >> MaxPhysicalAddressBits) != 0) return RaiseFault(ExceptionVector.GP, 0);
-                    if (pcide) value &= ~(1UL << 63);
+                    // Bit 63 asks to keep the PCID's entries only under CR4.PCIDE and is never stored;
+                    // otherwise it is reserved like bits 62:MAXPHYADDR (SDM vol. 3, 4.10.4.1; vol. 2, MOV CR).
+                    var checkedBits = keepEntries ? value & ~(1UL << 63) : value;
+                    if ((checkedBits >> MaxPhysicalAddressBits) != 0) return RaiseFault(ExceptionVector.GP, 0);
+                    value &= ~(1UL << 63);
                 }
                 if (PaePaging(Cr0, Cr4, Efer) && !TryLoadPdptes(value)) return RaiseFault(ExceptionVector.GP, 0);
                 Cr3 = value;

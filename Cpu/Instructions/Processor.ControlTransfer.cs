@@ -70,21 +70,27 @@ public sealed unsafe partial class Processor
         return Next(ref op);
     }
 
+    /// <summary>
+    /// ENTER (SDM vol. 2, ENTER operation): the nesting level is taken mod 32; pushes and the frame
+    /// pointer's reads use the stack's size, FrameTemp and rBP the operand size (BP alone for 16
+    /// bits, all of ESP's value for 32), and the final stack pointer steps with the stack's size.
+    /// A fault at any push or at the final stack pointer, whose write is checked, leaves the registers as they were.
+    /// </summary>
     private bool Enter(ref DecodedOp op)
     {
         var size = op.Size;
         var level = op.Imm16 & 31;
         var savedSp = _r[4];
-        var frameBase = _r[5];
         var mask = _stackMask;
         if (!Push(GetReg(5, size), size)) return false;
-        var frameTemp = _r[4] & mask;
+        var frameTemp = _r[4] & OperandMask(size);
         if (level > 0)
         {
+            var frameBase = _r[5];
             for (var i = 1; i < level; i++)
             {
-                frameBase = (frameBase - (ulong)size) & (_bitness == 64 ? ulong.MaxValue : mask);
-                if (!ReadMem((int)SegmentIndex.SS, frameBase & mask, size, out var v) || !Push(v, size))
+                frameBase = (frameBase - (ulong)size) & mask;
+                if (!ReadMem((int)SegmentIndex.SS, frameBase, size, out var v) || !Push(v, size))
                 {
                     _r[4] = savedSp;
                     return false;
@@ -97,8 +103,7 @@ public sealed unsafe partial class Processor
             }
         }
         var newSp = (_r[4] - op.Immediate) & mask;
-        // The final stack pointer must be writable, as the processor checks it.
-        if (!ToLinear((int)SegmentIndex.SS, newSp, 1, AccessWrite, out _))
+        if (!FinalStackPointerWritable(newSp, size))
         {
             _r[4] = savedSp;
             return false;
@@ -106,6 +111,15 @@ public sealed unsafe partial class Processor
         SetReg(5, size, frameTemp);
         _r[4] = (_r[4] & ~mask) | newSp;
         return Next(ref op);
+    }
+
+    /// <summary>The write check of ENTER's final stack pointer: segmentation, then paging, as a write of the operand size that writes nothing.</summary>
+    private bool FinalStackPointerWritable(ulong sp, int size)
+    {
+        if (!ToLinear((int)SegmentIndex.SS, sp, size, AccessWrite, out var linear)) return false;
+        ref var e = ref _tlbWrite[Sim.Cpu.Memory.SoftwareTlb.Slot(linear)];
+        if (e.Tag == ((linear & ~0xFFFUL) ^ _tlbContext) && (linear & 0xFFF) <= (ulong)(4096 - size)) return true;
+        return ProbeWrite(linear, size);
     }
 
     private bool Leave(ref DecodedOp op)

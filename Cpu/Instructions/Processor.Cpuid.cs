@@ -87,7 +87,7 @@ public sealed unsafe partial class Processor
                 if (subleaf == 0)
                 {
                     // FSGSBASE, SMEP, INVPCID, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
-                    ebx = (1u << 0) | (1u << 7) | (1u << 10) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
+                    ebx = (1u << 0) | (1u << 7) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
                     ecx = 1u << 2;
                 }
                 break;
@@ -118,7 +118,7 @@ public sealed unsafe partial class Processor
                 break;
             case 0x80000001:
                 ecx = (1u << 0) | (1u << 5) | ExtraExtendedFeatureEcx;
-                edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29);
+                edx = (1u << 11) | (1u << 20) | (OneGigabytePages ? 1u << 26 : 0) | (1u << 27) | (1u << 29);
                 break;
             case 0x80000002 or 0x80000003 or 0x80000004:
             {

@@ -25,8 +25,11 @@ public sealed unsafe partial class Processor
     private bool PopSegment(ref DecodedOp op)
     {
         if (!PeekStack(0, op.Size, out var v)) return false;
+        // The pop steps the stack pointer with the stack's size before the load: POP SS may change SS.B (SDM vol. 2, POP).
+        var mask = _stackMask;
+        var sp = (_r[4] & ~mask) | ((_r[4] + op.Size) & mask);
         if (!LoadDataSegment(op.Sub, (ushort)v)) return false;
-        SetStackPointer(_r[4] + op.Size);
+        _r[4] = sp;
         if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(byMovSs: true);
         return Next(ref op);
     }

@@ -85,8 +85,14 @@ public sealed unsafe partial class Processor
         return Next(ref op);
     }
 
+    /// <summary>INVPCID as CPUID.(EAX=07H,ECX=0):EBX[bit 10] announces it.</summary>
+    public static readonly bool InvpcidEnumerated = true;
+
+    /// <summary>INVPCID with the checks of SDM vol. 2 (INVPCID, exceptions) in their order there.</summary>
     private bool InvalidatePcid(ref DecodedOp op)
     {
+        // Not enumerated, or not recognized in virtual-8086 mode: #UD.
+        if (!InvpcidEnumerated || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
         if (!RequireCpl0()) return false;
         var type = _r[op.R];
         if (_bitness != 64) type &= 0xFFFFFFFF;
@@ -95,7 +101,9 @@ public sealed unsafe partial class Processor
         var descriptor = EffectiveAddress(ref op);
         if (!ReadMem(op.Segment, descriptor, 8, out var pcid)) return false;
         if (!ReadMem(op.Segment, (descriptor + 8) & (ulong.MaxValue >> op.AddressShift), 8, out var address)) return false;
+        // Bits 63:12 of the descriptor are reserved; types 0 and 1 name a PCID, which must be 0 while CR4.PCIDE = 0.
         if (pcid > 0xFFF) return RaiseFault(ExceptionVector.GP, 0);
+        if (type <= 1 && pcid != 0 && (Cr4 & Registers.Cr4.PCIDE) == 0) return RaiseFault(ExceptionVector.GP, 0);
         switch (type)
         {
             case 0:

@@ -10,6 +10,12 @@ public sealed unsafe partial class Processor
     /// <summary>Physical-address width reported by CPUID 8000_0008h; higher bits in paging entries are reserved.</summary>
     public const int MaxPhysicalAddressBits = 40;
     private const ulong PhysAddrMask = ((1UL << MaxPhysicalAddressBits) - 1) & ~0xFFFUL;
+
+    /// <summary>
+    /// 1-GByte pages, as CPUID.80000001H:EDX.Page1GB[bit 26] announces them; without them the PS flag
+    /// of a PDPTE is reserved in 4-level paging (SDM vol. 3, table 4-14).
+    /// </summary>
+    public static readonly bool OneGigabytePages = true;
     private const ulong PtePresent = 1;
     private const ulong PteWrite = 2;
     private const ulong PteUser = 4;
@@ -277,7 +283,8 @@ public sealed unsafe partial class Processor
             if (!TryReadPte(entryAddr, true, linear, user, out var entry)) return false;
             if ((entry & PtePresent) == 0) return false;
             var rsvd = rsvdHigh;
-            if (level == 4) rsvd |= PteLarge;
+            // PS is reserved in a PML4E, and in a PDPTE where 1-GByte pages do not exist (tables 4-14 and 4-15).
+            if (level == 4 || (level == 3 && !OneGigabytePages)) rsvd |= PteLarge;
             if ((entry & rsvd) != 0) { error |= PfReserved | PfPresent; return false; }
             canWrite &= (entry & PteWrite) != 0;
             canUser &= (entry & PteUser) != 0;

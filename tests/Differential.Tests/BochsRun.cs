@@ -50,7 +50,9 @@ public static class BochsRun
             if (!bochs.Exited || bochsRecords.Count != cases.Count)
             {
                 var next = bochsRecords.Count < cases.Count ? CaseFormatter.Describe(cases[bochsRecords.Count]) : "";
-                failures.Add($"{mode} guest {g}: Bochs did not run all cases ({bochsRecords.Count} of {cases.Count} records). {bochs.Diagnostics}\nnext case: {next}");
+                // A case may leave state (SS, memory) that only the next one trips over.
+                var last = bochsRecords.Count > 0 ? CaseFormatter.Describe(cases[bochsRecords.Count - 1]) : "";
+                failures.Add($"{mode} guest {g}: Bochs did not run all cases ({bochsRecords.Count} of {cases.Count} records). {bochs.Diagnostics}\nlast recorded case: {last}\nnext case: {next}");
                 continue;
             }
             for (var i = 0; i < cases.Count; i++)

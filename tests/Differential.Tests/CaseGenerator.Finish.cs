@@ -26,7 +26,9 @@ public sealed partial class CaseGenerator
         overrides.AddRange(d.Overrides);
 
         var memory = (byte[])Pristine.Clone();
-        foreach (var (o, v) in overrides) BitConverter.TryWriteBytes(memory.AsSpan((int)o), v);
+        // Overrides beyond the scratch area (a selector where a wrapped stack pointer reads it) are not tracked.
+        foreach (var (o, v) in overrides)
+            if (o <= memory.Length - 4) BitConverter.TryWriteBytes(memory.AsSpan((int)o), v);
         var pushed = _bitness / 8;
         var flagBytes = BitConverter.GetBytes((ulong)flags);
         Array.Copy(flagBytes, 0, memory, DataLayout.CaseStack - DataLayout.Scratch - pushed, pushed);

@@ -71,24 +71,28 @@ public sealed partial class CaseGenerator
         return true;
     }
 
-    /// <summary>ENTER with nesting levels 0–3 and LEAVE, with rBP pointing into the scratch area.</summary>
+    /// <summary>
+    /// ENTER with every nesting level (0–31, and above, which the SDM takes mod 32), the mode's
+    /// operand size or the other one (66h), and LEAVE, with rBP pointing into the scratch area.
+    /// </summary>
     private bool EnterLeaveTemplate(CaseDraft d)
     {
         d.Kind = "enter/leave";
         var bp = DataLayout.Address(_mode, DataLayout.Scratch + 0x180 + (uint)_rng.Next(0, 8) * 4);
         if (_bitness == 16) bp |= (uint)RandomValue(32) & 0xFFFF0000;
         if (!d.Force(5, bp)) return false;
-        d.Reserved.Add(5);
-        var size = (ushort)_rng.Next(0, 0x20);
-        var level = (byte)_rng.Next(0, 4);
-        var enter = One(a => a.enter(size, level));
-        var leave = One(a => a.leave());
+        var size = (ushort)_rng.Next(0, _rng.Next(4) == 0 ? 0x40 : 0x10);
+        var level = (byte)(_rng.Next(6) == 0 ? _rng.Next(32, 256) : _rng.Next(0, 32));
+        var operandSize = _rng.Next(3) == 0 ? (_bitness == 16 ? 32 : 16) : _bitness;
+        var enter = Instruction.Create(operandSize switch { 16 => Code.Enterw_imm16_imm8, 32 => Code.Enterd_imm16_imm8, _ => Code.Enterq_imm16_imm8 }, size, level);
+        var leave = Instruction.Create(operandSize switch { 16 => Code.Leavew, 32 => Code.Leaved, _ => Code.Leaveq });
         switch (_rng.Next(3))
         {
             case 0: d.Add(enter); break;
             case 1: d.Add(leave); break;
             default: d.Add(enter); d.Add(leave); break;
         }
+        d.Kind = $"enter/leave o{operandSize}";
         return true;
     }
 

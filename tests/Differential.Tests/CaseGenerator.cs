@@ -57,10 +57,11 @@ public sealed partial class CaseGenerator
             var draft = new CaseDraft { Kind = "generic", Plan = NewPlan() };
             var ok = _rng.Next(100) switch
             {
-                < 55 => GenericSequence(draft),
-                < 62 => FlagsTemplate(draft),
-                < 67 => StackPointerTemplate(draft),
-                < 71 => EnterLeaveTemplate(draft),
+                < 52 => GenericSequence(draft),
+                < 59 => FlagsTemplate(draft),
+                < 64 => StackPointerTemplate(draft),
+                < 69 => EnterLeaveTemplate(draft),
+                < 71 => StackSegmentTemplate(draft),
                 < 78 => StringTemplate(draft),
                 < 84 => ConditionalBranchTemplate(draft),
                 < 88 => LoopTemplate(draft),

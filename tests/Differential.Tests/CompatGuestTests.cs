@@ -25,7 +25,8 @@ public sealed class CompatGuestTests
             var records = CaseRecord.Parse(GuestMode.Compat32, output.DebugPortBytes);
             Assert.AreEqual(cases.Count, records.Count, $"{name}: {output.Diagnostics}");
             // Instructions that are #UD in 64-bit mode run: the code segment is not a 64-bit one.
-            var legacyOnly = cases.Where(c => InvalidIn64.Contains(c.Steps[0].Instruction.Mnemonic)).ToList();
+            // Single-step cases only: a later step may raise #UD of its own.
+            var legacyOnly = cases.Where(c => c.Steps.Count == 1 && InvalidIn64.Contains(c.Steps[0].Instruction.Mnemonic)).ToList();
             Assert.IsTrue(legacyOnly.Count > 0, "no case starts with an instruction invalid in 64-bit mode");
             foreach (var c in legacyOnly)
                 Assert.AreNotEqual(6, records[cases.IndexOf(c)].Vector, $"{name}: #UD in case {c.Index} ({c.Steps[0].Instruction})");

@@ -254,6 +254,12 @@ public static partial class GuestBuilder
             a.mov(fs, ax);
             a.mov(ss, ax);
         }
+        else if (mode is GuestMode.Protected32 or GuestMode.Protected16)
+        {
+            // Stack-segment cases leave SS of the other size behind; every case starts on the mode's own.
+            a.mov(ax, mode == GuestMode.Protected32 ? DataLayout.Data32Selector : DataLayout.Data16Selector);
+            a.mov(ss, ax);
+        }
         if (wide) a.mov(__qword_ptr[(ulong)A(DataLayout.Record)], position);
         else a.mov(__dword_ptr[A(DataLayout.Record)], position);
         a.mov(esp, A(DataLayout.CaseStack));

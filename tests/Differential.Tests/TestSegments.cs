@@ -26,13 +26,16 @@ public static class TestSegments
     /// <summary>Expand-down read/write data, base scratch, limit 7Fh, B=1.</summary>
     public const ushort ExpandDown32 = 0x60;
 
+    /// <summary>Read/write data, base <see cref="DataLayout.DataBase"/>, limit FFFFFh, B=1: the 32-bit twin of the 16-bit data window, for stack-size changes in 16-bit code.</summary>
+    public const ushort Stack32Window = 0x68;
+
     public const uint ScratchLimit = DataLayout.ScratchSize - 1;
     public const uint ExpandDownLimit = 0x7F;
     public const uint StackSmallLimit = DataLayout.DataBase + DataLayout.HandlerStackTop - 1;
     public const uint StackExpandDownLimit = DataLayout.DataBase + DataLayout.Scratch - 1;
 
     /// <summary>GDT limit covering the flat descriptors and these.</summary>
-    public const ushort GdtLimit = 0x67;
+    public const ushort GdtLimit = 0x6F;
 
     /// <summary>(selector, base, limit, access byte, flags nibble).</summary>
     public static readonly (ushort Selector, uint Base, uint Limit, byte Access, byte Flags)[] All =
@@ -43,5 +46,6 @@ public static class TestSegments
         (StackSmall, 0, StackSmallLimit, 0x93, 0x4),
         (StackExpandDown, 0, StackExpandDownLimit, 0x97, 0x4),
         (ExpandDown32, DataLayout.DataBase + DataLayout.Scratch, ExpandDownLimit, 0x97, 0x4),
+        (Stack32Window, DataLayout.DataBase, 0xFFFFF, 0x93, 0x4),
     ];
 }
