@@ -91,7 +91,7 @@ public sealed partial class SvmUnit
     private bool ExecuteInstruction(Code code)
     {
         var cpu = _cpu;
-        var instruction = cpu.CurrentInstruction;
+        var instruction = _intercept.Instruction;
         var addressMask = instruction.AddressSize switch { 16 => 0xFFFFUL, 32 => 0xFFFFFFFFUL, _ => ulong.MaxValue };
         var rax = cpu.Rax & addressMask;
         SvmIntercept intercept;

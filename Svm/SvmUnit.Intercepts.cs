@@ -10,43 +10,45 @@ namespace Sim.Svm;
 /// </summary>
 public sealed partial class SvmUnit
 {
-    private bool GuestIntercept(InterceptKind kind, ulong info, ulong extra)
+    private bool GuestIntercept(in Intercept e)
     {
         var c = _vmcbState;
-        switch (kind)
+        switch (e.Kind)
         {
             case InterceptKind.Cpuid: return Instruction(SvmIntercept.Cpuid, SvmExitCode.Cpuid);
             case InterceptKind.Hlt: return Instruction(SvmIntercept.Hlt, SvmExitCode.Hlt);
-            case InterceptKind.Invlpg: return Instruction(SvmIntercept.Invlpg, SvmExitCode.Invlpg, info);
+            case InterceptKind.Invlpg: return Instruction(SvmIntercept.Invlpg, SvmExitCode.Invlpg, e.LinearAddress);
             case InterceptKind.Rdtsc: return Instruction(SvmIntercept.Rdtsc, SvmExitCode.Rdtsc);
             case InterceptKind.Rdtscp: return Instruction(SvmIntercept.Rdtscp, SvmExitCode.Rdtscp);
             case InterceptKind.Rdpmc: return Instruction(SvmIntercept.Rdpmc, SvmExitCode.Rdpmc);
             case InterceptKind.Rdmsr or InterceptKind.Wrmsr:
             {
-                var write = kind == InterceptKind.Wrmsr;
-                if (!c.Intercepts(SvmIntercept.MsrProt) || !MsrIntercepted((uint)info, write)) return false;
+                var write = e.Kind == InterceptKind.Wrmsr;
+                if (!c.Intercepts(SvmIntercept.MsrProt) || !MsrIntercepted(e.Msr.Index, write)) return false;
                 ExitForInstruction(SvmExitCode.Msr, write ? 1UL : 0UL, 0);
                 return true;
             }
             case InterceptKind.IoIn or InterceptKind.IoOut:
-                return IoIntercept(kind == InterceptKind.IoIn, (ushort)info, (int)(extra & 0xFF), (extra & 0x100) != 0);
+                return IoIntercept(e.Io.In, e.Io.Port, e.Io.Size, e.Io.String);
             case InterceptKind.CrRead:
             {
-                var cr = (int)(info & 0xF);
+                var read = e.ControlRegisterRead;
+                var cr = read.Register & 0xF;
                 if ((c.InterceptCr & (1u << cr)) == 0) return false;
-                // Decode assists: MOV from CRn sets bit 63 with the GPR; SMSW (info 0x100) provides nothing (15.8.1).
-                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, (info & 0x100) != 0 ? 0 : (1UL << 63) | (extra & 0xF), 0);
+                // Decode assists: MOV from CRn sets bit 63 with the GPR; SMSW provides nothing (15.8.1).
+                ExitForInstruction(SvmExitCode.CrRead + (ulong)cr, read.Smsw ? 0 : (1UL << 63) | ((ulong)read.Gpr & 0xF), 0);
                 return true;
             }
-            case InterceptKind.CrWrite: return CrWriteIntercept(info, extra);
+            case InterceptKind.CrWrite: return CrWriteIntercept(e.ControlRegisterWrite);
             case InterceptKind.DrAccess:
             {
                 // The APM checks an instruction intercept after the instruction's own privilege and #UD faults.
-                if ((info & 0x200) != 0) return false;
-                var dr = (int)(info & 0xF);
-                var write = (info & 0x100) != 0;
+                var access = e.DebugRegisterAccess;
+                if (access.FaultsIfDeclined) return false;
+                var dr = access.Register & 0xF;
+                var write = access.Write;
                 if ((c.InterceptDr & (1u << (dr + (write ? 16 : 0)))) == 0) return false;
-                ExitForInstruction((write ? SvmExitCode.DrWrite : SvmExitCode.DrRead) + (ulong)dr, extra & 0xF, 0);
+                ExitForInstruction((write ? SvmExitCode.DrWrite : SvmExitCode.DrRead) + (ulong)dr, (ulong)access.Gpr & 0xF, 0);
                 return true;
             }
             case InterceptKind.Pause: return PauseIntercept();
@@ -60,13 +62,13 @@ public sealed partial class SvmUnit
             case InterceptKind.Iret: return Instruction(SvmIntercept.Iret, SvmExitCode.Iret);
             case InterceptKind.Rsm: return Instruction(SvmIntercept.Rsm, SvmExitCode.Rsm);
             case InterceptKind.Icebp: return Instruction(SvmIntercept.Icebp, SvmExitCode.Icebp);
-            case InterceptKind.SoftwareInterrupt: return Instruction(SvmIntercept.Intn, SvmExitCode.Swint, info & 0xFF);
+            case InterceptKind.SoftwareInterrupt: return Instruction(SvmIntercept.Intn, SvmExitCode.Swint, e.Vector);
             case InterceptKind.Invpcid:
                 if (!c.Intercepts(SvmIntercept.Invpcid)) return false;
-                ExitForInstruction(SvmExitCode.Invpcid, _cpu.OperandLinearAddress(), info);
+                ExitForInstruction(SvmExitCode.Invpcid, _cpu.OperandLinearAddress(), e.InvpcidType);
                 return true;
             case InterceptKind.DescriptorTable: return DescriptorTableIntercept();
-            case InterceptKind.Exception: return ExceptionIntercept(info, extra);
+            case InterceptKind.Exception: return ExceptionIntercept(e.Exception);
             case InterceptKind.ExternalInterrupt:
                 // Under V_INTR_MASKING the host's IF, not the guest's, masks physical interrupts (15.21.1):
                 // a masked INTR stays pending, neither taken nor intercepted.
@@ -90,7 +92,7 @@ public sealed partial class SvmUnit
                 if (!c.Intercepts(SvmIntercept.Shutdown)) return false;
                 VmExit(SvmExitCode.Shutdown, 0, 0, 0);
                 return true;
-            case InterceptKind.TaskSwitch: return TaskSwitchIntercept(info, extra);
+            case InterceptKind.TaskSwitch: return TaskSwitchIntercept(e.TaskSwitch);
             case InterceptKind.SecondLevelFault:
             {
                 if (_npt == null || !c.NpEnable) return false;
@@ -136,7 +138,7 @@ public sealed partial class SvmUnit
         var map = _memory.Read(_vmcbState.IopmBasePa + (ulong)(port >> 3), 2);
         if (((map >> (port & 7)) & ((1UL << size) - 1)) == 0) return false;
         var cpu = _cpu;
-        var instruction = cpu.CurrentInstruction;
+        var instruction = _intercept.Instruction;
         var info1 = ((ulong)port << 16) | (input ? 1UL : 0UL);
         if (isString)
         {
@@ -157,15 +159,16 @@ public sealed partial class SvmUnit
     /// MOV CR0 or LMSW changes a bit other than TS and MP. Decode assists: EXITINFO1 bit 63 for MOV
     /// CRn with the source GPR in bits 3:0 (15.8.1).
     /// </summary>
-    private bool CrWriteIntercept(ulong info, ulong value)
+    private bool CrWriteIntercept(ControlRegisterWrite write)
     {
         var c = _vmcbState;
         var cpu = _cpu;
-        var cr = (int)(info & 0xF);
-        var clts = (info & 0x200) != 0;
-        var lmsw = (info & 0x100) != 0;
-        var mov = (info & 0x300) == 0;
-        var info1 = mov ? (1UL << 63) | ((ulong)cpu.CurrentInstruction.RmRegister & 0xF) : 0;
+        var cr = write.Register & 0xF;
+        var value = write.Value;
+        var clts = write.Source == ControlRegisterWriteSource.Clts;
+        var lmsw = write.Source == ControlRegisterWriteSource.Lmsw;
+        var mov = write.Source == ControlRegisterWriteSource.MovToCr;
+        var info1 = mov ? (1UL << 63) | ((ulong)_intercept.Instruction.RmRegister & 0xF) : 0;
         if ((c.InterceptCr & (1u << (cr + 16))) != 0)
         {
             ExitForInstruction(SvmExitCode.CrWrite + (ulong)cr, info1, 0);
@@ -207,7 +210,7 @@ public sealed partial class SvmUnit
 
     private bool DescriptorTableIntercept()
     {
-        var (intercept, exitCode) = _cpu.CurrentInstruction.Code.Mnemonic() switch
+        var (intercept, exitCode) = _intercept.Instruction.Code.Mnemonic() switch
         {
             Mnemonic.Sidt => (SvmIntercept.IdtrRead, SvmExitCode.IdtrRead),
             Mnemonic.Sgdt => (SvmIntercept.GdtrRead, SvmExitCode.GdtrRead),
@@ -227,18 +230,19 @@ public sealed partial class SvmUnit
     /// past their instruction; every other exception intercept resets it (15.7.1). The #DB of INT1
     /// (ICEBP) is not subject to the #DB intercept, only to the ICEBP intercept (table 15-7).
     /// </summary>
-    private bool ExceptionIntercept(ulong info, ulong errorCode)
+    private bool ExceptionIntercept(ExceptionIntercept exception)
     {
-        if ((info & 0x200) != 0) return false;
-        var vector = (int)(info & 0xFF);
+        if (exception.Type == EventType.PrivilegedSoftwareException) return false;
+        var vector = exception.Vector;
+        var errorCode = (ulong)exception.ErrorCode;
         if (vector > 31 || (_vmcbState.InterceptExceptions & (1u << vector)) == 0) return false;
         var info1 = ExceptionVector.HasErrorCode(vector) ? errorCode & 0xFFFFFFFF : 0;
-        var info2 = vector == ExceptionVector.PF ? _cpu.PendingFaultAddress : 0;
+        var info2 = vector == ExceptionVector.PF ? exception.FaultAddress : 0;
         // Hardware writes the #DB status to DR6 before the intercept: hypervisors read its cause from the VMCB DR6.
         if (vector == ExceptionVector.DB) _cpu.SetDebugRegister(6, _cpu.GetDebugRegister(6) | _cpu.PendingDebugStatus);
-        if ((info & 0x100) != 0) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
+        if (exception.Type == EventType.SoftwareException) ExitForInstruction(SvmExitCode.Exception + (ulong)vector, info1, info2);
         // Outside event delivery a #BR comes only from BOUND, whose exception saves nRIP too (15.7.1).
-        else if (vector == ExceptionVector.BR && !_cpu.EventBeingDelivered.HasValue) VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, BoundNextRip());
+        else if (vector == ExceptionVector.BR && !_intercept.EventInDelivery.HasValue) VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, BoundNextRip());
         else VmExit(SvmExitCode.Exception + (ulong)vector, info1, info2, 0);
         return true;
     }
@@ -266,12 +270,12 @@ public sealed partial class SvmUnit
     }
 
     /// <summary>Task switch (15.14.1): EXITINFO1 the new TSS selector; EXITINFO2 bit 36 IRET, bit 38 far jump, bit 44 error code valid (31:0).</summary>
-    private bool TaskSwitchIntercept(ulong selector, ulong source)
+    private bool TaskSwitchIntercept(TaskSwitchIntercept taskSwitch)
     {
         if (!_vmcbState.Intercepts(SvmIntercept.TaskSwitch)) return false;
-        var info2 = source switch { 1 => 1UL << 36, 2 => 1UL << 38, _ => 0UL };
-        if (source == 3 && _cpu.TaskSwitchErrorCode is { } errorCode) info2 |= (1UL << 44) | errorCode;
-        VmExit(SvmExitCode.TaskSwitch, selector & 0xFFFF, info2, 0);
+        var info2 = taskSwitch.Source switch { TaskSwitchSource.Iret => 1UL << 36, TaskSwitchSource.Jump => 1UL << 38, _ => 0UL };
+        if (taskSwitch.Source == TaskSwitchSource.Gate && taskSwitch.ErrorCode is { } errorCode) info2 |= (1UL << 44) | errorCode;
+        VmExit(SvmExitCode.TaskSwitch, taskSwitch.Selector, info2, 0);
         return true;
     }
 

@@ -10,7 +10,7 @@ public sealed partial class SvmUnit
     private void ExitForInstruction(ulong exitCode, ulong exitInfo1, ulong exitInfo2)
     {
         var cpu = _cpu;
-        VmExit(exitCode, exitInfo1, exitInfo2, (cpu.Rip + (ulong)cpu.CurrentInstruction.Length) & RipMask(cpu));
+        VmExit(exitCode, exitInfo1, exitInfo2, (cpu.Rip + (ulong)_intercept.Instruction.Length) & RipMask(cpu));
     }
 
     /// <summary>Performs #VMEXIT with the given EXITCODE, EXITINFO1, EXITINFO2 and nRIP.</summary>
@@ -60,7 +60,7 @@ public sealed partial class SvmUnit
         var shadow = cpu.BlockingBySti || cpu.BlockingByMovSs;
         m.Write(v + VmcbLayout.InterruptShadow, 8, (shadow ? 1UL : 0UL) | (cpu.InterruptsEnabled ? 2UL : 0UL));
 
-        var during = cpu.EventBeingDelivered;
+        var during = _intercept.EventInDelivery;
         var exitIntInfo = during.HasValue ? SvmEventInjection.FromDelivered(during.Value) : 0;
         m.Write(v + VmcbLayout.ExitCode, 8, exitCode);
         m.Write(v + VmcbLayout.ExitInfo1, 8, exitInfo1);

@@ -133,10 +133,17 @@ public sealed partial class SvmUnit : IVirtualizationHooks
         }
     }
 
-    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    /// <summary>The intercept being handled (its instruction, the event in delivery), kept for the #VMEXIT it may cause; default outside one.</summary>
+    private Intercept _intercept;
+
+    public bool Intercept(Processor cpu, ref Intercept intercept)
     {
-        if (kind == InterceptKind.VirtualizationInstruction) return ExecuteInstruction((Iced.Intel.Code)info);
-        if (!InGuest) return false;
-        return GuestIntercept(kind, info, extra);
+        // A VMRUN emulated inside an intercept can raise another one (an injected event's fault): keep the outer.
+        var outer = _intercept;
+        _intercept = intercept;
+        var handled = intercept.Kind == InterceptKind.VirtualizationInstruction ? ExecuteInstruction(intercept.VirtualizationInstruction)
+            : InGuest && GuestIntercept(in intercept);
+        _intercept = outer;
+        return handled;
     }
 }

@@ -213,7 +213,7 @@ public sealed partial class VmxUnit
             _cpu.WatchEventWindows = true;
             return;
         }
-        var type = (EventType)((info >> 8) & 7);
+        if (VmxInterruptionType.ToEventType((info >> 8) & 7) is not { } type) return;
         var hasError = (info & 0x800) != 0;
         var length = type is EventType.SoftwareInterrupt or EventType.PrivilegedSoftwareException or EventType.SoftwareException
             ? (int)v[VmcsField.VmEntryInstructionLength] : 0;

@@ -22,11 +22,11 @@ public sealed partial class VmxUnit
         var v = _current!;
         v[VmcsField.ExitReason] = (ulong)reason;
         v[VmcsField.ExitQualification] = qualification;
-        var delivering = _cpu.EventBeingDelivered;
+        var delivering = _intercept.EventInDelivery;
         if (delivering.HasValue)
         {
             var e = delivering.Value;
-            v[VmcsField.IdtVectoringInformation] = 0x80000000u | (uint)e.Vector | ((uint)e.Type << 8) | (e.HasErrorCode ? 0x800u : 0);
+            v[VmcsField.IdtVectoringInformation] = 0x80000000u | (uint)e.Vector | (VmxInterruptionType.Of(e.Type) << 8) | (e.HasErrorCode ? 0x800u : 0);
             v[VmcsField.IdtVectoringErrorCode] = e.ErrorCode;
             if (e.InstructionLength != 0) v[VmcsField.VmExitInstructionLength] = (ulong)e.InstructionLength;
         }

@@ -254,7 +254,7 @@ public sealed partial class VmxUnit
         if (m is not (Mnemonic.Vmxon or Mnemonic.Vmxoff or Mnemonic.Vmclear or Mnemonic.Vmptrld or Mnemonic.Vmptrst or Mnemonic.Vmread
             or Mnemonic.Vmwrite or Mnemonic.Vmlaunch or Mnemonic.Vmresume or Mnemonic.Invept or Mnemonic.Invvpid or Mnemonic.Vmcall))
             return Fault(ExceptionVector.UD);
-        var ii = _cpu.CurrentInstruction;
+        var ii = _intercept.Instruction;
         var vector = InstructionFault(m);
         if (vector >= 0) return Fault(vector);
         VmxResult r;

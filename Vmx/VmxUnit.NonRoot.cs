@@ -13,27 +13,29 @@ public sealed partial class VmxUnit
     private ulong _iretRip;
     private ulong _iretRetired;
 
-    private bool NonRootIntercept(InterceptKind kind, ulong info, ulong extra)
+    private bool NonRootIntercept(in Intercept e)
     {
-        switch (kind)
+        switch (e.Kind)
         {
             case InterceptKind.Cpuid: return InstructionExit(VmExitReason.Cpuid, 0);
             case InterceptKind.Invd: return InstructionExit(VmExitReason.Invd, 0);
             case InterceptKind.Hlt: return Has(_proc, ProcessorBasedControls.HltExiting) && InstructionExit(VmExitReason.Hlt, 0);
-            case InterceptKind.Invlpg: return Has(_proc, ProcessorBasedControls.InvlpgExiting) && InstructionExit(VmExitReason.Invlpg, info);
+            case InterceptKind.Invlpg: return Has(_proc, ProcessorBasedControls.InvlpgExiting) && InstructionExit(VmExitReason.Invlpg, e.LinearAddress);
             case InterceptKind.Rdpmc: return Has(_proc, ProcessorBasedControls.RdpmcExiting) && InstructionExit(VmExitReason.Rdpmc, 0);
             case InterceptKind.Rdtsc: return Has(_proc, ProcessorBasedControls.RdtscExiting) && InstructionExit(VmExitReason.Rdtsc, 0);
             case InterceptKind.Rdtscp:
                 if (!Has(_proc2, SecondaryProcessorBasedControls.EnableRdtscp)) return Fault(ExceptionVector.UD);
                 return Has(_proc, ProcessorBasedControls.RdtscExiting) && InstructionExit(VmExitReason.Rdtscp, 0);
-            case InterceptKind.Rdmsr: return MsrExits((uint)info, write: false) && InstructionExit(VmExitReason.Rdmsr, 0);
-            case InterceptKind.Wrmsr: return MsrExits((uint)info, write: true) && InstructionExit(VmExitReason.Wrmsr, 0);
-            case InterceptKind.IoIn or InterceptKind.IoOut: return IoAccess((ushort)info, (int)(extra & 0xFF), (extra & 0x100) != 0, kind == InterceptKind.IoIn);
-            case InterceptKind.CrRead: return CrRead((int)info, (int)extra);
-            case InterceptKind.CrWrite: return CrWrite(info, extra);
+            case InterceptKind.Rdmsr: return MsrExits(e.Msr.Index, write: false) && InstructionExit(VmExitReason.Rdmsr, 0);
+            case InterceptKind.Wrmsr: return MsrExits(e.Msr.Index, write: true) && InstructionExit(VmExitReason.Wrmsr, 0);
+            case InterceptKind.IoIn or InterceptKind.IoOut: return IoAccess(e.Io.Port, e.Io.Size, e.Io.String, e.Io.In);
+            case InterceptKind.CrRead: return !e.ControlRegisterRead.Smsw && CrRead(e.ControlRegisterRead.Register, e.ControlRegisterRead.Gpr);
+            case InterceptKind.CrWrite: return CrWrite(e.ControlRegisterWrite);
             case InterceptKind.DrAccess:
                 if (!Has(_proc, ProcessorBasedControls.MovDrExiting)) return false;
-                return InstructionExit(VmExitReason.MovDr, (info & 7) | ((info & 0x100) == 0 ? 0x10UL : 0) | (extra << 8));
+                // Qualification (table 28-4): the DR number, direction (1 = from DR) in bit 4, the GPR in bits 11:8.
+                var dr = e.DebugRegisterAccess;
+                return InstructionExit(VmExitReason.MovDr, ((ulong)dr.Register & 7) | (dr.Write ? 0 : 0x10UL) | ((ulong)dr.Gpr << 8));
             case InterceptKind.Pause: return Has(_proc, ProcessorBasedControls.PauseExiting) && InstructionExit(VmExitReason.Pause, 0);
             case InterceptKind.Wbinvd: return Has(_proc2, SecondaryProcessorBasedControls.WbinvdExiting) && InstructionExit(VmExitReason.Wbinvd, 0);
             case InterceptKind.Xsetbv: return InstructionExit(VmExitReason.Xsetbv, 0);
@@ -43,9 +45,9 @@ public sealed partial class VmxUnit
                 if (!Has(_proc2, SecondaryProcessorBasedControls.EnableInvpcid)) return Fault(ExceptionVector.UD);
                 if (!Has(_proc, ProcessorBasedControls.InvlpgExiting)) return false;
                 // Reg2 (bits 31:28) names the register holding the INVPCID type (table 28-13).
-                return MemoryInstructionExit(VmExitReason.Invpcid, _cpu.CurrentInstruction, (uint)Math.Max(_cpu.CurrentInstruction.Register, 0) << 28);
+                return MemoryInstructionExit(VmExitReason.Invpcid, _intercept.Instruction, (uint)Math.Max(_intercept.Instruction.Register, 0) << 28);
             case InterceptKind.DescriptorTable: return DescriptorTableAccess();
-            case InterceptKind.Exception: return ExceptionExit((int)(info & 0xFF), (uint)extra, (info & 0x100) != 0, (info & 0x200) != 0);
+            case InterceptKind.Exception: return ExceptionExit(e.Exception.Vector, e.Exception.ErrorCode, e.Exception.Type == EventType.SoftwareException, e.Exception.Type == EventType.PrivilegedSoftwareException);
             case InterceptKind.Nmi:
                 if (!Has(_pin, PinBasedControls.NmiExiting))
                 {
@@ -62,16 +64,18 @@ public sealed partial class VmxUnit
                 BeginExit();
                 Exit(VmExitReason.TripleFault, 0);
                 return true;
-            case InterceptKind.VirtualizationInstruction: return VirtualizationInstructionExit((Code)info);
+            case InterceptKind.VirtualizationInstruction: return VirtualizationInstructionExit(e.VirtualizationInstruction);
             case InterceptKind.Iret:
                 NoteIret();
                 return false;
             case InterceptKind.TaskSwitch:
             {
                 BeginExit();
-                var source = extra & 3;
-                if (source != 3) _current![VmcsField.VmExitInstructionLength] = (ulong)_cpu.TaskSwitchInstructionLength;
-                Exit(VmExitReason.TaskSwitch, (info & 0xFFFF) | (source << 30));
+                // Qualification (table 28-2): the TSS selector, the source in bits 31:30 (0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT).
+                var ts = e.TaskSwitch;
+                var source = ts.Source switch { TaskSwitchSource.Call => 0UL, TaskSwitchSource.Iret => 1UL, TaskSwitchSource.Jump => 2UL, _ => 3UL };
+                if (source != 3) _current![VmcsField.VmExitInstructionLength] = (ulong)ts.InstructionLength;
+                Exit(VmExitReason.TaskSwitch, ts.Selector | (source << 30));
                 return true;
             }
             case InterceptKind.Init:
@@ -81,7 +85,7 @@ public sealed partial class VmxUnit
             case InterceptKind.StartupIpi:
                 // Only a guest in the wait-for-SIPI activity state receives one; the qualification is its vector (28.2.1).
                 BeginExit();
-                Exit(VmExitReason.StartupIpi, info & 0xFF);
+                Exit(VmExitReason.StartupIpi, e.Vector);
                 return true;
             case InterceptKind.SecondLevelFault: return SecondLevelFault();
             case InterceptKind.EventWindow: return EventWindow();
@@ -93,7 +97,7 @@ public sealed partial class VmxUnit
     private bool InstructionExit(VmExitReason reason, ulong qualification)
     {
         BeginExit();
-        _current![VmcsField.VmExitInstructionLength] = (ulong)_cpu.CurrentInstruction.Length;
+        _current![VmcsField.VmExitInstructionLength] = (ulong)_intercept.Instruction.Length;
         Exit(reason, qualification);
         return true;
     }
@@ -135,7 +139,7 @@ public sealed partial class VmxUnit
     private bool VirtualizationInstructionExit(Code code)
     {
         var m = code.Mnemonic();
-        var ii = _cpu.CurrentInstruction;
+        var ii = _intercept.Instruction;
         if (m == Mnemonic.Getsec)
         {
             // CR4.SMXE cannot be set on this processor, and the #UD it causes comes before the exit.
@@ -217,7 +221,7 @@ public sealed partial class VmxUnit
         }
         else exits = Has(_proc, ProcessorBasedControls.UnconditionalIoExiting);
         if (!exits) return false;
-        var ii = _cpu.CurrentInstruction;
+        var ii = _intercept.Instruction;
         var immediate = ii.Code is Code.In_AL_imm8 or Code.In_AX_imm8 or Code.In_EAX_imm8 or Code.Out_imm8_AL or Code.Out_imm8_AX or Code.Out_imm8_EAX;
         var qualification = (ulong)(uint)(size - 1) | (isIn ? 8UL : 0) | (isString ? 0x10UL : 0) | (isString && ii.Rep ? 0x20UL : 0)
             | (immediate ? 0x40UL : 0) | ((ulong)port << 16);
@@ -261,17 +265,18 @@ public sealed partial class VmxUnit
     }
 
     /// <summary>MOV to CR, CLTS and LMSW under the guest/host masks, CR3-target values, CR8 exiting and TPR shadow (26.1.3, 26.3).</summary>
-    private bool CrWrite(ulong info, ulong value)
+    private bool CrWrite(ControlRegisterWrite write)
     {
-        var cr = (int)(info & 0xFF);
-        var lmsw = (info & 0x100) != 0;
-        var clts = (info & 0x200) != 0;
-        var ii = _cpu.CurrentInstruction;
+        var cr = write.Register;
+        var value = write.Value;
+        var lmsw = write.Source == ControlRegisterWriteSource.Lmsw;
+        var clts = write.Source == ControlRegisterWriteSource.Clts;
+        var ii = _intercept.Instruction;
         var gpr = (ulong)Math.Max(ii.RmRegister, 0);
         if (clts)
         {
             if ((_cr0Mask & _cr0Shadow & Cr0.TS) != 0) return InstructionExit(VmExitReason.ControlRegisterAccess, 2UL << 4);
-            if ((_cr0Mask & Cr0.TS) != 0) _cpu.InterceptValue = _cpu.Cr0;
+            if ((_cr0Mask & Cr0.TS) != 0) _crWriteValue = _cpu.Cr0;
             return false;
         }
         if (lmsw)
@@ -287,7 +292,7 @@ public sealed partial class VmxUnit
                 Exit(VmExitReason.ControlRegisterAccess, (3UL << 4) | (ii.HasMemoryOperand ? 0x40UL : 0) | (source << 16));
                 return true;
             }
-            _cpu.InterceptValue = (value & ~_cr0Mask) | (_cpu.Cr0 & _cr0Mask);
+            _crWriteValue = (value & ~_cr0Mask) | (_cpu.Cr0 & _cr0Mask);
             return false;
         }
         switch (cr)
@@ -297,13 +302,13 @@ public sealed partial class VmxUnit
                 value = (value & ~_cr0Mask) | (_cpu.Cr0 & _cr0Mask);
                 var fixed0 = Has(_proc2, SecondaryProcessorBasedControls.UnrestrictedGuest) ? VmxCapability.Cr0Fixed0 & ~(Cr0.PE | Cr0.PG) : VmxCapability.Cr0Fixed0;
                 if (!VmxCapability.Cr0Allowed(value, fixed0)) return Fault(ExceptionVector.GP);
-                _cpu.InterceptValue = value;
+                _crWriteValue = value;
                 return false;
             case 4:
                 if (((value ^ _cr4Shadow) & _cr4Mask) != 0) return InstructionExit(VmExitReason.ControlRegisterAccess, 4 | (gpr << 8));
                 value = (value & ~_cr4Mask) | (_cpu.Cr4 & _cr4Mask);
                 if (!VmxCapability.Cr4Allowed(value)) return Fault(ExceptionVector.GP);
-                _cpu.InterceptValue = value;
+                _crWriteValue = value;
                 return false;
             case 3:
             {
@@ -343,7 +348,7 @@ public sealed partial class VmxUnit
     private bool DescriptorTableAccess()
     {
         if (!Has(_proc2, SecondaryProcessorBasedControls.DescriptorTableExiting)) return false;
-        var ii = _cpu.CurrentInstruction;
+        var ii = _intercept.Instruction;
         var m = ii.Code.Mnemonic();
         switch (m)
         {
@@ -384,14 +389,14 @@ public sealed partial class VmxUnit
         var hasError = type == EventType.HardwareException && ExceptionVector.HasErrorCode(vector) && _cpu.InProtectedMode;
         BeginExit();
         var v = _current!;
-        var info = 0x80000000u | (uint)vector | ((uint)type << 8) | (hasError ? 0x800u : 0);
+        var info = 0x80000000u | (uint)vector | (VmxInterruptionType.Of(type) << 8) | (hasError ? 0x800u : 0);
         if (IretUnblockedNmi()) info |= IretNmiUnblocking();
         v[VmcsField.VmExitInterruptionInformation] = info;
         v[VmcsField.VmExitInterruptionErrorCode] = hasError ? errorCode : 0;
-        if (type != EventType.HardwareException) v[VmcsField.VmExitInstructionLength] = (ulong)_cpu.CurrentInstruction.Length;
+        if (type != EventType.HardwareException) v[VmcsField.VmExitInstructionLength] = (ulong)_intercept.Instruction.Length;
         var qualification = vector switch
         {
-            ExceptionVector.PF => _cpu.PendingFaultAddress,
+            ExceptionVector.PF => _intercept.Exception.FaultAddress,
             ExceptionVector.DB => _cpu.PendingDebugStatus & 0x600F,
             _ => 0UL,
         };
@@ -462,7 +467,7 @@ public sealed partial class VmxUnit
         }
         if (f.GuestLinearAddressValid) v[VmcsField.GuestLinearAddress] = f.GuestLinearAddress;
         var qualification = f.ExitQualification;
-        if (IretUnblockedNmi() && !_cpu.EventBeingDelivered.HasValue) qualification |= IretNmiUnblocking();
+        if (IretUnblockedNmi() && !_intercept.EventInDelivery.HasValue) qualification |= IretNmiUnblocking();
         Exit(VmExitReason.EptViolation, qualification);
         return true;
     }

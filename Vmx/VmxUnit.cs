@@ -95,26 +95,39 @@ public sealed partial class VmxUnit : IVirtualizationHooks
     /// <summary>The capability MSRs are read-only; no other MSR belongs to the unit.</summary>
     public bool TryWriteMsr(Processor cpu, uint index, ulong value) => false;
 
-    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    /// <summary>The intercept being handled (its instruction, the event in delivery), kept for the exit it may cause; default outside one.</summary>
+    private Intercept _intercept;
+
+    /// <summary>The value a declined control-register write writes, as the guest/host masks leave it.</summary>
+    private ulong _crWriteValue;
+
+    public bool Intercept(Processor cpu, ref Intercept intercept)
     {
-        if (InNonRootOperation) return NonRootIntercept(kind, info, extra);
-        return kind switch
+        // A VM entry emulated inside an intercept can raise another one (an injected event's fault): keep the outer.
+        var outer = _intercept;
+        var outerValue = _crWriteValue;
+        _intercept = intercept;
+        _crWriteValue = intercept.ControlRegisterWrite.Value;
+        var handled = InNonRootOperation ? NonRootIntercept(in intercept) : intercept.Kind switch
         {
-            InterceptKind.VirtualizationInstruction => ExecuteGuestInstruction((Iced.Intel.Code)info),
-            InterceptKind.CrWrite => RootCrWrite(info),
-            InterceptKind.Exception => DropSingleStep((int)info),
+            InterceptKind.VirtualizationInstruction => ExecuteGuestInstruction(intercept.VirtualizationInstruction),
+            InterceptKind.CrWrite => RootCrWrite(intercept.ControlRegisterWrite),
+            InterceptKind.Exception => DropSingleStep(intercept.Exception.Vector),
             _ => false,
         };
+        if (intercept.Kind == InterceptKind.CrWrite) intercept.ControlRegisterWrite = intercept.ControlRegisterWrite with { Value = _crWriteValue };
+        _intercept = outer;
+        _crWriteValue = outerValue;
+        return handled;
     }
 
     /// <summary>In VMX operation CR0 and CR4 keep their fixed bits (SDM vol. 3, 24.8): MOV to CR that would change them raises #GP(0).</summary>
-    private bool RootCrWrite(ulong info)
+    private bool RootCrWrite(ControlRegisterWrite write)
     {
         if (!InVmxOperation) return false;
-        var value = _cpu.InterceptValue;
-        var cr = info & 0xFF;
-        if (cr == 0 && (info & 0x200) == 0 && !VmxCapability.Cr0Allowed(value)) return Fault(ExceptionVector.GP);
-        if (cr == 4 && !VmxCapability.Cr4Allowed(value)) return Fault(ExceptionVector.GP);
+        var value = write.Value;
+        if (write.Register == 0 && write.Source != ControlRegisterWriteSource.Clts && !VmxCapability.Cr0Allowed(value)) return Fault(ExceptionVector.GP);
+        if (write.Register == 4 && !VmxCapability.Cr4Allowed(value)) return Fault(ExceptionVector.GP);
         return false;
     }
 

@@ -19,7 +19,7 @@ public sealed unsafe partial class Processor
             case 8 when _bitness == 64: value = Cr8; break;
             default: return RaiseFault(ExceptionVector.UD, 0);
         }
-        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, op.Sub, op.R)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.CrRead) { ControlRegisterRead = new(op.Sub, op.R, Smsw: false) })) return _hookRetired;
         _r[op.R] = _bitness == 64 ? value : (uint)value;
         return Next(ref op);
     }
@@ -32,9 +32,12 @@ public sealed unsafe partial class Processor
         if (cr is not (0 or 2 or 3 or 4 or 8) || (cr == 8 && _bitness != 64)) return RaiseFault(ExceptionVector.UD, 0);
         if (Hooks != null)
         {
-            InterceptValue = value;
-            if (Intercepted(ref op, InterceptKind.CrWrite, (uint)cr | (fromLmsw ? 0x100UL : 0UL), value)) return _hookRetired;
-            value = InterceptValue;
+            var intercept = new Intercept(InterceptKind.CrWrite)
+            {
+                ControlRegisterWrite = new(cr, value, fromLmsw ? ControlRegisterWriteSource.Lmsw : ControlRegisterWriteSource.MovToCr),
+            };
+            if (Intercepted(ref op, ref intercept)) return _hookRetired;
+            value = intercept.ControlRegisterWrite.Value;
         }
         switch (cr)
         {
@@ -125,10 +128,10 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         if (Hooks != null)
         {
-            InterceptValue = Cr0 & ~Registers.Cr0.TS;
-            if (Intercepted(ref op, InterceptKind.CrWrite, 0x200, InterceptValue)) return _hookRetired;
+            var intercept = new Intercept(InterceptKind.CrWrite) { ControlRegisterWrite = new(0, Cr0 & ~Registers.Cr0.TS, ControlRegisterWriteSource.Clts) };
+            if (Intercepted(ref op, ref intercept)) return _hookRetired;
             // Under a CR0 guest/host mask CLTS may leave TS alone; the unit says so through the value.
-            Cr0 = (Cr0 & ~Registers.Cr0.TS) | (InterceptValue & Registers.Cr0.TS);
+            Cr0 = (Cr0 & ~Registers.Cr0.TS) | (intercept.ControlRegisterWrite.Value & Registers.Cr0.TS);
             return Next(ref op);
         }
         Cr0 &= ~Registers.Cr0.TS;
@@ -147,7 +150,7 @@ public sealed unsafe partial class Processor
     private bool StoreMachineStatusWordToRegister(ref DecodedOp op)
     {
         if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.CrRead) { ControlRegisterRead = new(0, op.Rm, Smsw: true) })) return _hookRetired;
         SetReg(op.Rm, op.Size, Cr0 & OperandMask(op.Size));
         return Next(ref op);
     }
@@ -155,7 +158,7 @@ public sealed unsafe partial class Processor
     private bool StoreMachineStatusWordToMemory(ref DecodedOp op)
     {
         if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.CrRead, 0x100, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.CrRead) { ControlRegisterRead = new(0, -1, Smsw: true) })) return _hookRetired;
         if (!WriteMem(op.Segment, EffectiveAddress(ref op), 2, Cr0)) return false;
         return Next(ref op);
     }

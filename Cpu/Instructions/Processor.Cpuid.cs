@@ -188,7 +188,7 @@ public sealed unsafe partial class Processor
 
     private bool ExecuteCpuid(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Cpuid, (uint)_r[0], (uint)_r[1])) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Cpuid) { Cpuid = new((uint)_r[0], (uint)_r[1]) })) return _hookRetired;
         Cpuid((uint)_r[0], (uint)_r[1], out var a, out var b, out var c, out var d);
         _r[0] = a;
         _r[3] = b;

@@ -29,8 +29,7 @@ public sealed unsafe partial class Processor
     /// </summary>
     private bool DebugRegisterAccessIntercepted(ref DecodedOp op, bool write, int fault, int gpr)
     {
-        var info = (ulong)op.Sub | (write ? 0x100UL : 0) | (fault >= 0 ? 0x200UL : 0);
-        return Intercepted(ref op, InterceptKind.DrAccess, info, (ulong)gpr);
+        return Intercepted(ref op, new Intercept(InterceptKind.DrAccess) { DebugRegisterAccess = new(op.Sub, gpr, write, fault >= 0) });
     }
 
     private bool MoveFromDebugRegister(ref DecodedOp op)

@@ -30,7 +30,7 @@ public sealed unsafe partial class Processor
     private bool PushFlags(ref DecodedOp op)
     {
         // SVM's PUSHF and POPF intercepts take priority over any exception (APM vol. 2, table 15-7).
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Pushf, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Pushf)) return _hookRetired;
         if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
         var f = MaterializeFlags() & ~(Rflags.VM | Rflags.RF);
         if (!Push(f, op.Size)) return false;
@@ -39,7 +39,7 @@ public sealed unsafe partial class Processor
 
     private bool PopFlags(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Popf, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Popf)) return _hookRetired;
         if (InVirtual8086Mode && Iopl < 3) return RaiseFault(ExceptionVector.GP, 0);
         if (!Pop(op.Size, out var v)) return false;
         WriteFlagsChecked(v, op.Size, false);

@@ -25,7 +25,7 @@ public sealed unsafe partial class Processor
     private bool PortIn(ref DecodedOp op, ushort port)
     {
         if (!CheckIoPermission(port, op.Size)) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.IoIn, port, (ulong)op.Size)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.IoIn) { Io = new(port, op.Size, In: true, String: false) })) return _hookRetired;
         SyncClock(ref op);
         SetReg(0, op.Size, _io.Read(port, op.Size));
         return Next(ref op);
@@ -34,7 +34,7 @@ public sealed unsafe partial class Processor
     private bool PortOut(ref DecodedOp op, ushort port)
     {
         if (!CheckIoPermission(port, op.Size)) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.IoOut, port, (ulong)op.Size)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.IoOut) { Io = new(port, op.Size, In: false, String: false) })) return _hookRetired;
         var value = (uint)GetReg(0, op.Size);
         SyncClock(ref op);
         Next(ref op);

@@ -9,15 +9,18 @@ public sealed unsafe partial class Processor
     private bool SoftwareInterrupt(ref DecodedOp op, int vector, EventKind kind)
     {
         // SVM's INTn intercept comes before any exception is checked (APM vol. 2, table 15-7).
-        if (Hooks != null && op.Handler == Handler.Int && Intercepted(ref op, InterceptKind.SoftwareInterrupt, (ulong)vector, 0)) return _hookRetired;
+        if (Hooks != null && op.Handler == Handler.Int && Intercepted(ref op, new Intercept(InterceptKind.SoftwareInterrupt) { Vector = (byte)vector })) return _hookRetired;
         if (InVirtual8086Mode && kind == EventKind.Software && op.Handler == Handler.Int && Iopl < 3)
             return RaiseFault(ExceptionVector.GP, 0);
         if (Hooks != null)
         {
             // INT3 and INTO are software exceptions, INT1 a privileged one, seen by the exception intercepts.
-            if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp, 0, 0)) return _hookRetired;
-            var flag = op.Handler == Handler.Int1 ? 0x200UL : op.Handler == Handler.Int ? 0 : 0x100UL;
-            if (flag != 0 && Intercepted(ref op, InterceptKind.Exception, (uint)vector | flag, 0)) return _hookRetired;
+            if (op.Handler == Handler.Int1 && Intercepted(ref op, InterceptKind.Icebp)) return _hookRetired;
+            if (op.Handler != Handler.Int)
+            {
+                var type = op.Handler == Handler.Int1 ? EventType.PrivilegedSoftwareException : EventType.SoftwareException;
+                if (Intercepted(ref op, new Intercept(InterceptKind.Exception) { Exception = new(vector, 0, type, 0) })) return _hookRetired;
+            }
         }
         _softwareIntLength = op.Length;
         _softwareEventType = op.Handler == Handler.Int ? EventType.SoftwareInterrupt : EventType.SoftwareException;
@@ -30,7 +33,7 @@ public sealed unsafe partial class Processor
     /// <summary>IRET/IRETD/IRETQ in every mode (SDM vol. 2, IRET pseudocode).</summary>
     private bool InterruptReturn(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Iret, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Iret)) return _hookRetired;
         // NMIs are unblocked by an IRET that completes, not by one that faults.
         if (!InterruptReturnCore(ref op)) return false;
         _nmiBlocked = false;

@@ -25,7 +25,7 @@ public sealed unsafe partial class Processor
 
     private bool SpinLoopHint(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Pause, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Pause)) return _hookRetired;
         return Next(ref op);
     }
 

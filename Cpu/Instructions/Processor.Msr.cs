@@ -247,7 +247,7 @@ public sealed unsafe partial class Processor
     {
         if (!RequireCpl0()) return false;
         var index = (uint)_r[1];
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdmsr, index, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Rdmsr) { Msr = new(index, 0) })) return _hookRetired;
         CatchUpPerformanceCounters(ref op);
         if (!TryReadMsr(index, out var value)) return RaiseFault(ExceptionVector.GP, 0);
         SetEdxEax(value);
@@ -259,7 +259,7 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         var index = (uint)_r[1];
         var value = ((ulong)(uint)_r[2] << 32) | (uint)_r[0];
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Wrmsr, index, value)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Wrmsr) { Msr = new(index, value) })) return _hookRetired;
         CatchUpPerformanceCounters(ref op);
         if (!TryWriteMsr(index, value)) return RaiseFault(ExceptionVector.GP, 0);
         return Next(ref op);

@@ -21,7 +21,7 @@ public sealed unsafe partial class Processor
         if (kind is 5 or 6)
         {
             if (!CheckIoPermission(port, size)) return false;
-            if (Hooks != null && Intercepted(ref op, kind == 5 ? InterceptKind.IoIn : InterceptKind.IoOut, port, (ulong)size | 0x100)) return _hookRetired;
+            if (Hooks != null && Intercepted(ref op, new Intercept(kind == 5 ? InterceptKind.IoIn : InterceptKind.IoOut) { Io = new(port, size, In: kind == 5, String: true) })) return _hookRetired;
         }
         var iterations = 0;
         if (kind is 5 or 6) SyncClock(ref op);

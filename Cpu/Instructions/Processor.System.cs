@@ -18,13 +18,13 @@ public sealed unsafe partial class Processor
         if (Cpl != 0) return RaiseFault(ExceptionVector.UD, 0);
         if (op.Sub == 0)
         {
-            if (Hooks != null && Intercepted(ref op, InterceptKind.Monitor, _r[0], 0)) return _hookRetired;
+            if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Monitor) { LinearAddress = _r[0] })) return _hookRetired;
             if ((uint)_r[1] != 0) return RaiseFault(ExceptionVector.GP, 0);
             var offset = _r[0] & (ulong.MaxValue >> op.AddressShift);
             if (!ReadMem(op.Segment, offset, 1, out _)) return false;
             return Next(ref op);
         }
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Mwait, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Mwait)) return _hookRetired;
         // ECX bit 0 (interrupts break out even with IF=0) is the only extension enumerated.
         if (((uint)_r[1] & ~1u) != 0) return RaiseFault(ExceptionVector.GP, 0);
         return Next(ref op);
@@ -49,7 +49,7 @@ public sealed unsafe partial class Processor
     private bool Halt(ref DecodedOp op)
     {
         if (!RequireCpl0()) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Hlt, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Hlt)) return _hookRetired;
         Next(ref op);
         Activity = ActivityState.Hlt;
         _stopBlock = true;
@@ -60,7 +60,7 @@ public sealed unsafe partial class Processor
     private bool ReadTimeStampCounter(ref DecodedOp op)
     {
         if ((Cr4 & Registers.Cr4.TSD) != 0 && Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtsc, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtsc)) return _hookRetired;
         SetEdxEax(TimeStampCounter);
         return Next(ref op);
     }
@@ -68,7 +68,7 @@ public sealed unsafe partial class Processor
     private bool ReadTimeStampCounterAndProcessorId(ref DecodedOp op)
     {
         if ((Cr4 & Registers.Cr4.TSD) != 0 && Cpl != 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtscp, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdtscp)) return _hookRetired;
         SetEdxEax(TimeStampCounter);
         _r[1] = (uint)TscAux;
         return Next(ref op);
@@ -79,7 +79,7 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         var ea = EffectiveAddress(ref op);
         var linear = _bitness == 64 ? (op.Segment >= 4 ? _segCheck[op.Segment].Base : 0) + ea : (uint)(_segCheck[op.Segment].Base + ea);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Invlpg, linear, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Invlpg) { LinearAddress = linear })) return _hookRetired;
         Tlb.FlushPage(linear);
         ClearBlockLookup();
         return Next(ref op);
@@ -96,7 +96,7 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         var type = _r[op.R];
         if (_bitness != 64) type &= 0xFFFFFFFF;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Invpcid, type, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Invpcid) { InvpcidType = type })) return _hookRetired;
         if (type > 3) return RaiseFault(ExceptionVector.GP, 0);
         var descriptor = EffectiveAddress(ref op);
         if (!ReadMem(op.Segment, descriptor, 8, out var pcid)) return false;
@@ -125,14 +125,14 @@ public sealed unsafe partial class Processor
     private bool WriteBackAndInvalidateCaches(ref DecodedOp op)
     {
         if (!RequireCpl0()) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Wbinvd, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Wbinvd)) return _hookRetired;
         return Next(ref op);
     }
 
     private bool InvalidateCaches(ref DecodedOp op)
     {
         if (!RequireCpl0()) return false;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Invd, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Invd)) return _hookRetired;
         return Next(ref op);
     }
 
@@ -144,14 +144,14 @@ public sealed unsafe partial class Processor
 
     private bool ResumeFromSystemManagementMode(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Rsm, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Rsm)) return _hookRetired;
         // The processor has no system-management mode, so it is never in SMM.
         return RaiseFault(ExceptionVector.UD, 0);
     }
 
     private bool VirtualizationInstruction(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.VirtualizationInstruction, op.Immediate, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.VirtualizationInstruction) { VirtualizationInstruction = (Iced.Intel.Code)op.Immediate })) return _hookRetired;
         return RaiseFault(ExceptionVector.UD, 0);
     }
 }

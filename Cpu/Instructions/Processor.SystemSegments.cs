@@ -10,7 +10,7 @@ public sealed unsafe partial class Processor
     {
         if (!RequireCpl0()) return false;
         // The intercept precedes the operand's memory access and value checks (APM vol. 2, table 15-7; SDM vol. 3, 26.1.1).
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable)) return _hookRetired;
         var ea = EffectiveAddress(ref op);
         if (!ReadMem(op.Segment, ea, 2, out var limit)) return false;
         var baseSize = _bitness == 64 ? 8 : 4;
@@ -26,7 +26,7 @@ public sealed unsafe partial class Processor
     private bool StoreDescriptorTable(ref DecodedOp op)
     {
         if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable)) return _hookRetired;
         var table = op.Handler == Handler.Sgdt ? Gdtr : Idtr;
         var ea = EffectiveAddress(ref op);
         var baseSize = _bitness == 64 ? 8 : 4;
@@ -44,7 +44,7 @@ public sealed unsafe partial class Processor
         if (!RequireCpl0()) return false;
         if (!ReadWordOperand(ref op, out var selector)) return false;
         var isLdt = op.Handler is Handler.LldtR or Handler.LldtM;
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, selector)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.DescriptorTable) { DescriptorTableAccess = new(selector) })) return _hookRetired;
         var error = (uint)(selector & 0xFFFC);
         if ((selector & 0xFFFC) == 0)
         {
@@ -192,7 +192,7 @@ public sealed unsafe partial class Processor
     {
         if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
         if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable)) return _hookRetired;
         SetReg(op.Rm, op.Size, op.Handler == Handler.SldtR ? Ldtr.Selector : Tr.Selector);
         return Next(ref op);
     }
@@ -201,7 +201,7 @@ public sealed unsafe partial class Processor
     {
         if (!InProtectedMode || InVirtual8086Mode) return RaiseFault(ExceptionVector.UD, 0);
         if ((Cr4 & Registers.Cr4.UMIP) != 0 && Cpl > 0) return RaiseFault(ExceptionVector.GP, 0);
-        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable, 0, 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.DescriptorTable)) return _hookRetired;
         if (!WriteMem(op.Segment, EffectiveAddress(ref op), 2, op.Handler == Handler.SldtM ? Ldtr.Selector : Tr.Selector)) return false;
         return Next(ref op);
     }

@@ -7,20 +7,6 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     /// <summary>The source of a task switch as VM exits report it: 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT (SDM vol. 3, table 28-2).</summary>
-    private static ulong TaskSwitchQualificationSource(TaskSwitchSource source) => source switch
-    {
-        TaskSwitchSource.Call => 0,
-        TaskSwitchSource.Iret => 1,
-        TaskSwitchSource.Jump => 2,
-        _ => 3,
-    };
-
-    /// <summary>The length of the CALL, JMP or IRET whose task switch is being intercepted (VM-exit instruction length); 0 for a task gate in the IDT.</summary>
-    public int TaskSwitchInstructionLength { get; private set; }
-
-    /// <summary>The error code the intercepted task switch would push in the new task (an exception through a task gate); null when it pushes none.</summary>
-    public uint? TaskSwitchErrorCode { get; private set; }
-
     /// <summary>
     /// The hardware task switch of SDM vol. 3, 7.3 for 32-bit and 16-bit TSSs: save the current
     /// state into the old TSS, load the new one, manage busy flags, NT and the back link, set
@@ -41,9 +27,8 @@ public sealed unsafe partial class Processor
         if (!newTss.Present) return RaiseFault(ExceptionVector.NP, selError);
         var new32 = (type & 8) != 0;
         if (newTss.Limit < (new32 ? 0x67u : 0x2Bu)) return RaiseFault(ExceptionVector.TS, selError);
-        TaskSwitchInstructionLength = source == TaskSwitchSource.Gate ? 0 : (int)Math.Min(returnRip - Rip, 15);
-        TaskSwitchErrorCode = hasError ? error : null;
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.TaskSwitch, selector, TaskSwitchQualificationSource(source)))
+        var length = source == TaskSwitchSource.Gate ? 0 : (int)Math.Min(returnRip - Rip, 15);
+        if (Hooks != null && Offer(new Intercept(InterceptKind.TaskSwitch) { TaskSwitch = new(selector, source, length, hasError ? error : null) }))
         {
             _stopBlock = true;
             _eventsPending = true;

@@ -42,12 +42,12 @@ public sealed unsafe partial class Processor
         _pendingVector = -1;
         if (vector == SecondLevelFaultVector)
         {
-            Hooks?.Intercept(this, InterceptKind.SecondLevelFault, 0, 0);
+            if (Hooks != null) Offer(new Intercept(InterceptKind.SecondLevelFault));
             _stopBlock = true;
             _eventsPending = true;
             return;
         }
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, (ulong)vector, error))
+        if (Hooks != null && Offer(HardwareExceptionIntercept(vector, error)))
         {
             if (vector == ExceptionVector.DB) _pendingDebugStatus = 0;
             return;
@@ -126,7 +126,7 @@ public sealed unsafe partial class Processor
                 vector = ExceptionVector.DF;
                 error = 0;
                 hasError = true;
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.Exception, ExceptionVector.DF, 0)) return;
+                if (Hooks != null && Offer(HardwareExceptionIntercept(ExceptionVector.DF, 0))) return;
             }
             else
             {
@@ -140,14 +140,14 @@ public sealed unsafe partial class Processor
 
     /// <summary>
     /// Offers the unit a fault that arose while delivering an event (or a refused second-level
-    /// translation, which always goes to it), with the first event as <see cref="EventBeingDelivered"/>.
+    /// translation, which always goes to it), with the first event as <see cref="Intercept.EventInDelivery"/>.
     /// </summary>
     private bool DeliveryIntercepted(int vector, EventKind kind, uint error, bool hasError, int second, uint secondError)
     {
         NoteEventInDelivery(vector, kind, error, hasError);
         var handled = second == SecondLevelFaultVector
-            ? Hooks!.Intercept(this, InterceptKind.SecondLevelFault, 0, 0) || true
-            : Hooks!.Intercept(this, InterceptKind.Exception, (ulong)second, secondError);
+            ? Offer(new Intercept(InterceptKind.SecondLevelFault)) || true
+            : Offer(HardwareExceptionIntercept(second, secondError));
         _hasEventInDelivery = false;
         if (handled)
         {
@@ -157,7 +157,7 @@ public sealed unsafe partial class Processor
         return handled;
     }
 
-    /// <summary>Makes the event <see cref="EventBeingDelivered"/> while something about its delivery reaches the unit.</summary>
+    /// <summary>Makes the event <see cref="Intercept.EventInDelivery"/> while something about its delivery reaches the unit.</summary>
     private void NoteEventInDelivery(int vector, EventKind kind, uint error, bool hasError)
     {
         var type = kind switch
@@ -173,13 +173,16 @@ public sealed unsafe partial class Processor
         _hasEventInDelivery = true;
     }
 
+    private Intercept HardwareExceptionIntercept(int vector, uint error) =>
+        new(InterceptKind.Exception) { Exception = new(vector, error, EventType.HardwareException, _faultAddress) };
+
     /// <summary>Whether the software event being delivered is INT n or a software exception (INT3, INTO).</summary>
     private EventType _softwareEventType = EventType.SoftwareInterrupt;
 
     /// <summary>Triple fault: the processor stops executing until reset, INIT or an NMI/SMI that it does not get.</summary>
     private void EnterShutdown()
     {
-        if (Hooks != null && Hooks.Intercept(this, InterceptKind.TripleFault, 0, 0)) return;
+        if (Hooks != null && Offer(new Intercept(InterceptKind.TripleFault))) return;
         Activity = ActivityState.Shutdown;
         _stopBlock = true;
         _eventsPending = true;

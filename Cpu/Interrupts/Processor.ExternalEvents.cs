@@ -96,7 +96,7 @@ public sealed unsafe partial class Processor
         if (Hooks != null && (_watchEventWindows || Cycles >= _eventDeadline))
         {
             if (_watchEventWindows) _eventsPending = true;
-            if (Hooks.Intercept(this, InterceptKind.EventWindow, 0, 0))
+            if (Offer(new Intercept(InterceptKind.EventWindow)))
             {
                 _eventsPending = true;
                 _stopBlock = true;
@@ -124,7 +124,7 @@ public sealed unsafe partial class Processor
         if (_nmiPending && !_nmiBlocked)
         {
             _nmiPending = false;
-            if (Hooks != null && Hooks.Intercept(this, InterceptKind.Nmi, ExceptionVector.NMI, 0))
+            if (Hooks != null && Offer(new Intercept(InterceptKind.Nmi)))
             {
                 _eventsPending = true;
                 return false;
@@ -142,7 +142,7 @@ public sealed unsafe partial class Processor
             var enabled = (_flags & Rflags.IF) != 0;
             if (enabled || _interruptFlagIgnored)
             {
-                if (Hooks != null && Hooks.Intercept(this, InterceptKind.ExternalInterrupt, 0, 0))
+                if (Hooks != null && Offer(new Intercept(InterceptKind.ExternalInterrupt)))
                 {
                     _eventsPending = true;
                     // A unit that holds the interrupt pending (SVM's V_INTR_MASKING with the host's IF clear) leaves HLT in effect.
@@ -181,7 +181,7 @@ public sealed unsafe partial class Processor
         {
             _initPending = false;
             _eventsPending = true;
-            if (Hooks != null && Hooks.Intercept(this, InterceptKind.Init, 0, 0)) return true;
+            if (Hooks != null && Offer(new Intercept(InterceptKind.Init))) return true;
             Init();
             return true;
         }
@@ -190,7 +190,7 @@ public sealed unsafe partial class Processor
             var vector = _sipiVector;
             _sipiVector = -1;
             _eventsPending = true;
-            if (Hooks != null && Hooks.Intercept(this, InterceptKind.StartupIpi, (ulong)vector, 0)) return true;
+            if (Hooks != null && Offer(new Intercept(InterceptKind.StartupIpi) { Vector = (byte)vector })) return true;
             SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = (ushort)(vector << 8), Base = (ulong)vector << 12, Limit = 0xFFFF, Attributes = 0x9B });
             Rip = 0;
             Activity = ActivityState.Active;

@@ -306,7 +306,7 @@ public sealed unsafe partial class Processor
     /// </summary>
     private bool ReadPerformanceMonitoringCounter(ref DecodedOp op)
     {
-        if (Hooks != null && Intercepted(ref op, InterceptKind.Rdpmc, (uint)_r[1], 0)) return _hookRetired;
+        if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.Rdpmc) { Counter = (uint)_r[1] })) return _hookRetired;
         CatchUpPerformanceCounters(ref op);
         if (Cpl != 0 && (Cr4 & Registers.Cr4.PCE) == 0) return RaiseFault(ExceptionVector.GP, 0);
         var index = (uint)_r[1];

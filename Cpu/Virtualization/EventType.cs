@@ -1,15 +1,15 @@
 namespace Sim.Cpu.Virtualization;
 
-/// <summary>How an event reaches the guest, numbered as the VMX interruption-information type (SDM vol. 3, 25.8.3).</summary>
+/// <summary>How an event reaches the guest: the kinds both VMX's interruption types (SDM vol. 3, 25.8.3) and SVM's EVENTINJ types (APM vol. 2, 15.20) distinguish; each unit maps them to its own numbering.</summary>
 public enum EventType : byte
 {
-    ExternalInterrupt = 0,
-    Nmi = 2,
-    HardwareException = 3,
+    ExternalInterrupt,
+    Nmi,
+    HardwareException,
     /// <summary>INT n.</summary>
-    SoftwareInterrupt = 4,
+    SoftwareInterrupt,
     /// <summary>INT1 (ICEBP).</summary>
-    PrivilegedSoftwareException = 5,
+    PrivilegedSoftwareException,
     /// <summary>INT3, INTO.</summary>
-    SoftwareException = 6,
+    SoftwareException,
 }

@@ -9,15 +9,14 @@ namespace Sim.Cpu.Virtualization;
 public interface IVirtualizationHooks
 {
     /// <summary>
-    /// An interceptable event. <paramref name="info"/> carries its main datum (CR number, port,
-    /// MSR index, vector ...), <paramref name="extra"/> a second one (size and direction of I/O,
-    /// error code ...); <see cref="InterceptKind"/> documents both for each kind. Returns true when
+    /// An interceptable event with its data (<see cref="Virtualization.Intercept"/>). Returns true when
     /// the unit handled the event: the instruction then does not go on. It counts as retired only
     /// if the unit called <see cref="Processor.CompleteInstruction"/>; otherwise a fault the unit
     /// raised through the processor (for instance while reading an operand) is delivered, and if
-    /// there is none the instruction simply did not happen (a VM exit replaced the state).
+    /// there is none the instruction simply did not happen (a VM exit replaced the state). A unit
+    /// that declines a control-register write may change the value written in the intercept.
     /// </summary>
-    bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra);
+    bool Intercept(Processor cpu, ref Intercept intercept);
 
     /// <summary>RDMSR of an MSR the core does not implement (IA32_VMX_*, VM_CR, VM_HSAVE_PA ...); false raises #GP(0).</summary>
     bool TryReadMsr(Processor cpu, uint index, out ulong value);

@@ -24,13 +24,23 @@ public sealed unsafe partial class Processor
     private bool _hookRetired;
 
     /// <summary>Calls the unit for an instruction's intercept; true when the unit handled it (the handler then returns <see cref="_hookRetired"/>).</summary>
+    private bool Intercepted(ref DecodedOp op, InterceptKind kind)
+    {
+        var intercept = new Intercept(kind);
+        return Intercepted(ref op, ref intercept);
+    }
+
+    private bool Intercepted(ref DecodedOp op, Intercept intercept) => Intercepted(ref op, ref intercept);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool Intercepted(ref DecodedOp op, InterceptKind kind, ulong info, ulong extra)
+    private bool Intercepted(ref DecodedOp op, ref Intercept intercept)
     {
         var saved = _hookOp;
         _hookOp = OpIndex(ref op);
         _instructionRetired = false;
-        var handled = Hooks!.Intercept(this, kind, info, extra);
+        intercept.Instruction = InstructionAt(_hookOp);
+        intercept.EventInDelivery = _hasEventInDelivery ? _eventInDelivery : null;
+        var handled = Hooks!.Intercept(this, ref intercept);
         _hookOp = saved;
         _hookRetired = handled && _instructionRetired;
         _instructionRetired = false;
@@ -51,18 +61,24 @@ public sealed unsafe partial class Processor
         return (ulong)index < (ulong)block.Ops.Length ? (int)index : -1;
     }
 
-    /// <summary>The instruction whose intercept is being handled; default (length 0) outside an instruction's intercept.</summary>
-    public InterceptedInstruction CurrentInstruction
+    /// <summary>Offers the unit an event that no instruction's handler raises: an exception being delivered, an interrupt, INIT, a task switch.</summary>
+    private bool Offer(Intercept intercept)
     {
-        get
+        intercept.EventInDelivery = _hasEventInDelivery ? _eventInDelivery : null;
+        return Hooks!.Intercept(this, ref intercept);
+    }
+
+    /// <summary>The instruction at <paramref name="index"/> of the running block, as the unit sees it; default (length 0) for none.</summary>
+    private InterceptedInstruction InstructionAt(int index)
+    {
         {
             var block = _currentBlock;
-            if (_hookOp < 0 || block == null) return default;
-            ref var op = ref block.Ops[_hookOp];
+            if (index < 0 || block == null) return default;
+            ref var op = ref block.Ops[index];
             var memory = (op.Flags & OpFlags.Memory) != 0;
             var baseReg = !memory || op.Base == DecodedOp.NoRegister ? -1 : op.Base == DecodedOp.RipRegister ? -2 : op.Base;
             var indexReg = !memory || op.IndexReg == DecodedOp.NoRegister ? -1 : op.IndexReg;
-            return new InterceptedInstruction(block.Codes[_hookOp], op.Length, op.Size, 64 - op.AddressShift, memory,
+            return new InterceptedInstruction(block.Codes[index], op.Length, op.Size, 64 - op.AddressShift, memory,
                 (SegmentIndex)op.Segment, baseReg, indexReg, 1 << op.Scale, op.Displacement,
                 op.R == DecodedOp.NoRegister ? -1 : op.R, memory || op.Rm == DecodedOp.NoRegister ? -1 : op.Rm,
                 (op.Flags & (OpFlags.Rep | OpFlags.Repne)) != 0, op.Immediate);
@@ -134,9 +150,6 @@ public sealed unsafe partial class Processor
         _instructionRetired = true;
         _stopBlock = true;
     }
-
-    /// <summary>The value an intercepted MOV to CR, CLTS or LMSW writes; the unit may change it before declining.</summary>
-    public ulong InterceptValue { get; set; }
 
     /// <summary>
     /// The clock at the instruction whose intercept is being handled (<see cref="Cycles"/> is only
@@ -253,18 +266,13 @@ public sealed unsafe partial class Processor
     private DeliveredEvent _eventInDelivery;
     private bool _hasEventInDelivery;
 
-    /// <summary>The event whose delivery was under way when the current exception or second-level fault arose.</summary>
-    public DeliveredEvent? EventBeingDelivered => _hasEventInDelivery ? _eventInDelivery : null;
-
-    private ulong _faultAddress;
-
     /// <summary>The linear address of the pending #PF (written to CR2 only when the #PF is delivered).</summary>
-    public ulong PendingFaultAddress => _faultAddress;
+    private ulong _faultAddress;
 
     /// <summary>
     /// Delivers an event through the guest's IDT now, as VM entry injects it: the double- and
     /// triple-fault rules apply, and exceptions during delivery reach the unit with
-    /// <see cref="EventBeingDelivered"/> set. CR2 is left alone.
+    /// <see cref="Intercept.EventInDelivery"/> set. CR2 is left alone.
     /// </summary>
     public void InjectEvent(int vector, EventType type, uint errorCode, bool hasErrorCode, int instructionLength)
     {

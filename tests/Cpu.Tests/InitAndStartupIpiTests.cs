@@ -116,7 +116,7 @@ public sealed class InitAndStartupIpiTests
     public void TheUnitSeesInitAndSipiFirst()
     {
         using var g = LongModeLoop();
-        var hooks = new RecordingHooks { Handler = (_, kind, _, _) => kind == InterceptKind.Init };
+        var hooks = new RecordingHooks { Handler = (Processor _, ref Intercept e) => e.Kind == InterceptKind.Init };
         g.Cpu.Hooks = hooks;
         g.Cpu.RaiseInit();
         g.Run(100);
@@ -130,6 +130,6 @@ public sealed class InitAndStartupIpiTests
         g.Run(100);
         g.Cpu.RaiseStartupIpi(0x12);
         g.Run(100);
-        Assert.AreEqual(0x12UL, hooks.Calls.Single(c => c.Kind == InterceptKind.StartupIpi).Info);
+        Assert.AreEqual(0x12, hooks.Calls.Single(c => c.Kind == InterceptKind.StartupIpi).Vector);
     }
 }

@@ -5,17 +5,19 @@ namespace Sim.Cpu.Tests;
 /// <summary>A virtualization unit for tests: records every intercept and lets a test decide each one.</summary>
 internal sealed class RecordingHooks : IVirtualizationHooks
 {
-    public List<(InterceptKind Kind, ulong Info, ulong Extra, InterceptedInstruction Instruction, DeliveredEvent? During)> Calls { get; } = new();
+    public delegate bool InterceptHandler(Processor cpu, ref Intercept intercept);
+
+    public List<Intercept> Calls { get; } = new();
 
     /// <summary>Decides an intercept; null declines everything.</summary>
-    public Func<Processor, InterceptKind, ulong, ulong, bool>? Handler { get; set; }
+    public InterceptHandler? Handler { get; set; }
 
     public Dictionary<uint, ulong> Msrs { get; } = new();
 
-    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    public bool Intercept(Processor cpu, ref Intercept intercept)
     {
-        Calls.Add((kind, info, extra, cpu.CurrentInstruction, cpu.EventBeingDelivered));
-        return Handler?.Invoke(cpu, kind, info, extra) ?? false;
+        Calls.Add(intercept);
+        return Handler?.Invoke(cpu, ref intercept) ?? false;
     }
 
     public bool TryReadMsr(Processor cpu, uint index, out ulong value) => Msrs.TryGetValue(index, out value);

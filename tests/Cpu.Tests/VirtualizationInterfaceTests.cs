@@ -32,9 +32,9 @@ public sealed class VirtualizationInterfaceTests
         using var g = GuestRunner.Protected(a => { a.cpuid(); a.hlt(); });
         var hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.Cpuid) return false;
+                if (e.Kind != InterceptKind.Cpuid) return false;
                 cpu.Rax = 0x1234;
                 cpu.CompleteInstruction();
                 return true;
@@ -54,9 +54,9 @@ public sealed class VirtualizationInterfaceTests
         g.Code(32, 0x20000, a => a.hlt());
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.Cpuid) return false;
+                if (e.Kind != InterceptKind.Cpuid) return false;
                 cpu.Rip = 0x20000;
                 return true;
             },
@@ -75,10 +75,10 @@ public sealed class VirtualizationInterfaceTests
         InterceptedInstruction info = default;
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.VirtualizationInstruction) return false;
-                info = cpu.CurrentInstruction;
+                if (e.Kind != InterceptKind.VirtualizationInstruction) return false;
+                info = e.Instruction;
                 Assert.AreEqual(0x50008UL, cpu.OperandLinearAddress());
                 if (!cpu.ReadOperand(8, out seen)) return true;
                 cpu.CompleteInstruction();
@@ -101,9 +101,9 @@ public sealed class VirtualizationInterfaceTests
         using var g = GuestRunner.Long(a => { a.mov(rbx, 0x8000_0000_0000_0000); a.vmptrld(__qword_ptr[rbx]); a.hlt(); });
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.VirtualizationInstruction) return false;
+                if (e.Kind != InterceptKind.VirtualizationInstruction) return false;
                 Assert.IsFalse(cpu.ReadOperand(8, out _));
                 return true;
             },
@@ -125,11 +125,11 @@ public sealed class VirtualizationInterfaceTests
         g.Cpu.Cr2 = 0x77;
         var hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, info, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.Exception) return false;
-                Assert.AreEqual((ulong)ExceptionVector.PF, info);
-                Assert.AreEqual(0x4000_0000UL, cpu.PendingFaultAddress);
+                if (e.Kind != InterceptKind.Exception) return false;
+                Assert.AreEqual(ExceptionVector.PF, e.Exception.Vector);
+                Assert.AreEqual(0x4000_0000UL, e.Exception.FaultAddress);
                 cpu.Rip = GuestRunner.CodeAddress + 100;
                 return true;
             },
@@ -138,7 +138,7 @@ public sealed class VirtualizationInterfaceTests
         g.Cpu.Hooks = hooks;
         g.Run();
         Assert.AreEqual(0x77UL, g.Cpu.Cr2, "a VM exit for #PF does not write CR2 (SDM vol. 3, 27.1)");
-        Assert.AreEqual(0UL, hooks.Calls.Single(c => c.Kind == InterceptKind.Exception).Extra, "error code: not present, read, supervisor");
+        Assert.AreEqual(0UL, hooks.Calls.Single(c => c.Kind == InterceptKind.Exception).Exception.ErrorCode, "error code: not present, read, supervisor");
     }
 
     [TestMethod]
@@ -159,14 +159,14 @@ public sealed class VirtualizationInterfaceTests
         g.Cpu.Hooks = hooks;
         Assert.AreEqual(ExceptionVector.GP, g.RunToVector(), "an IDT entry that is no gate raises #GP with the IDT bit (SDM vol. 3, 6.12.1.1)");
         var gp = hooks.Calls.First(c => c.Kind == InterceptKind.Exception);
-        Assert.AreEqual((ulong)ExceptionVector.GP, gp.Info);
-        Assert.AreEqual(0x40UL * 8 + 2, gp.Extra, "error code: IDT bit and the vector");
-        Assert.IsNotNull(gp.During);
-        Assert.AreEqual(0x40, gp.During.Value.Vector);
-        Assert.AreEqual(EventType.SoftwareInterrupt, gp.During.Value.Type);
-        Assert.AreEqual(2, gp.During.Value.InstructionLength);
+        Assert.AreEqual(ExceptionVector.GP, gp.Exception.Vector);
+        Assert.AreEqual(0x40u * 8 + 2, gp.Exception.ErrorCode, "error code: IDT bit and the vector");
+        Assert.IsNotNull(gp.EventInDelivery);
+        Assert.AreEqual(0x40, gp.EventInDelivery.Value.Vector);
+        Assert.AreEqual(EventType.SoftwareInterrupt, gp.EventInDelivery.Value.Type);
+        Assert.AreEqual(2, gp.EventInDelivery.Value.InstructionLength);
         Assert.AreEqual(InterceptKind.SoftwareInterrupt, hooks.Calls[0].Kind);
-        Assert.AreEqual(0x40UL, hooks.Calls[0].Info);
+        Assert.AreEqual(0x40, hooks.Calls[0].Vector);
     }
 
     [TestMethod]
@@ -176,7 +176,9 @@ public sealed class VirtualizationInterfaceTests
         var hooks = new RecordingHooks();
         g.Cpu.Hooks = hooks;
         Assert.AreEqual(ExceptionVector.BP, g.RunToVector());
-        Assert.AreEqual(0x100UL | ExceptionVector.BP, hooks.Calls.Single(c => c.Kind == InterceptKind.Exception).Info);
+        var bp = hooks.Calls.Single(c => c.Kind == InterceptKind.Exception).Exception;
+        Assert.AreEqual(ExceptionVector.BP, bp.Vector);
+        Assert.AreEqual(EventType.SoftwareException, bp.Type);
     }
 
     [TestMethod]
@@ -236,7 +238,7 @@ public sealed class VirtualizationInterfaceTests
         var translator = new OffsetTranslator(0) { RefusedPage = 0x3000 };
         var hooks = new RecordingHooks
         {
-            Handler = (_, kind, _, _) => kind == InterceptKind.SecondLevelFault,
+            Handler = (Processor _, ref Intercept e) => e.Kind == InterceptKind.SecondLevelFault,
         };
         g.Cpu.Hooks = hooks;
         g.Cpu.SecondLevel = translator;
@@ -258,9 +260,9 @@ public sealed class VirtualizationInterfaceTests
         var translator = new OffsetTranslator(0) { RefusedPage = 0x100000 };
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.SecondLevelFault) return false;
+                if (e.Kind != InterceptKind.SecondLevelFault) return false;
                 cpu.RequestStop();
                 return true;
             },
@@ -320,9 +322,9 @@ public sealed class VirtualizationInterfaceTests
         ulong at = 0;
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
+                if (e.Kind != InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
                 at = cpu.Cycles;
                 cpu.EventDeadline = ulong.MaxValue;
                 cpu.RequestStop();
@@ -342,9 +344,9 @@ public sealed class VirtualizationInterfaceTests
         var calls = 0;
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, _, _) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind != InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
+                if (e.Kind != InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
                 calls++;
                 cpu.EventDeadline = ulong.MaxValue;
                 return false;
@@ -405,9 +407,10 @@ public sealed class VirtualizationInterfaceTests
         using var g = GuestRunner.Protected(a => { a.mov(eax, cr0); a.or(eax, 8); a.mov(cr0, eax); a.hlt(); });
         g.Cpu.Hooks = new RecordingHooks
         {
-            Handler = (cpu, kind, info, value) =>
+            Handler = (Processor cpu, ref Intercept e) =>
             {
-                if (kind == InterceptKind.CrWrite && info == 0) cpu.InterceptValue = value & ~8UL;
+                if (e.Kind == InterceptKind.CrWrite && e.ControlRegisterWrite.Register == 0)
+                    e.ControlRegisterWrite = e.ControlRegisterWrite with { Value = e.ControlRegisterWrite.Value & ~8UL };
                 return false;
             },
         };

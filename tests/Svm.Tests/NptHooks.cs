@@ -16,10 +16,10 @@ internal sealed class NptHooks(NestedPageTranslator npt, NptTables tables, ulong
 
     public List<InterceptKind> Kinds { get; } = new();
 
-    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    public bool Intercept(Processor cpu, ref Intercept intercept)
     {
-        Kinds.Add(kind);
-        if (kind != InterceptKind.SecondLevelFault) return false;
+        Kinds.Add(intercept.Kind);
+        if (intercept.Kind != InterceptKind.SecondLevelFault) return false;
         var fault = npt.LastFault;
         Faults.Add(fault);
         var page = fault.ExitInfo2 & ~0xFFFUL;

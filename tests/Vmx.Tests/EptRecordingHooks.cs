@@ -14,11 +14,11 @@ internal sealed class EptRecordingHooks(EptTranslator translator, Action<EptFaul
 
     public List<InterceptKind> OtherIntercepts { get; } = new();
 
-    public bool Intercept(Processor cpu, InterceptKind kind, ulong info, ulong extra)
+    public bool Intercept(Processor cpu, ref Intercept intercept)
     {
-        if (kind != InterceptKind.SecondLevelFault)
+        if (intercept.Kind != InterceptKind.SecondLevelFault)
         {
-            OtherIntercepts.Add(kind);
+            OtherIntercepts.Add(intercept.Kind);
             return false;
         }
         Faults.Add((translator.LastFault, cpu.Rip));

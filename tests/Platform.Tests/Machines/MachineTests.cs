@@ -319,9 +319,9 @@ public sealed class MachineTests
     {
         public int Calls { get; private set; }
 
-        public bool Intercept(Sim.Cpu.Processor cpu, Sim.Cpu.Virtualization.InterceptKind kind, ulong info, ulong extra)
+        public bool Intercept(Sim.Cpu.Processor cpu, ref Sim.Cpu.Virtualization.Intercept intercept)
         {
-            if (kind != Sim.Cpu.Virtualization.InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
+            if (intercept.Kind != Sim.Cpu.Virtualization.InterceptKind.EventWindow || cpu.Cycles < cpu.EventDeadline) return false;
             Calls++;
             cpu.EventDeadline = ulong.MaxValue;
             cpu.Activity = Sim.Cpu.ActivityState.Active;

@@ -1,7 +1,7 @@
-namespace Sim.Cpu;
+namespace Sim.Cpu.Virtualization;
 
 /// <summary>What started a task switch; it decides the busy flags, NT and the back link (SDM vol. 3, table 7-2).</summary>
-internal enum TaskSwitchSource : byte
+public enum TaskSwitchSource : byte
 {
     Call,
     Jump,
