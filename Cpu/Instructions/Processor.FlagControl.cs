@@ -59,7 +59,7 @@ public sealed unsafe partial class Processor
         if ((_flags & Rflags.IF) == 0)
         {
             _flags |= Rflags.IF;
-            ArmInterruptShadow();
+            ArmInterruptShadow(movSs: false);
         }
         _eventsPending = true;
         return Next(ref op);

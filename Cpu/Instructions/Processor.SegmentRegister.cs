@@ -11,14 +11,14 @@ public sealed unsafe partial class Processor
         if (!ReadFarPointer(ref op, out var selector, out var offset)) return false;
         if (!LoadDataSegment(op.Sub, selector)) return false;
         SetReg(op.R, op.Size, offset);
-        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow();
+        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(movSs: false);
         return Next(ref op);
     }
 
     private bool MoveToSegment(ref DecodedOp op, ushort selector)
     {
         if (!LoadDataSegment(op.R, selector)) return false;
-        if (op.R == (int)SegmentIndex.SS) ArmInterruptShadow();
+        if (op.R == (int)SegmentIndex.SS) ArmInterruptShadow(movSs: true);
         return Next(ref op);
     }
 
@@ -27,7 +27,7 @@ public sealed unsafe partial class Processor
         if (!PeekStack(0, op.Size, out var v)) return false;
         if (!LoadDataSegment(op.Sub, (ushort)v)) return false;
         SetStackPointer(_r[4] + op.Size);
-        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow();
+        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(movSs: true);
         return Next(ref op);
     }
 

@@ -159,15 +159,18 @@ public sealed unsafe partial class Processor
                 var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
                 value |= ReadPhysical(pa, 1) << (8 * i);
             }
+            if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: false);
             return true;
         }
         if (!Translate(linear, SoftwareTlb.Kind.Read, supervisor, out var phys)) return false;
         value = ReadPhysical(phys, size);
+        if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: false);
         return true;
     }
 
     private bool WriteLinearSlow(ulong linear, int size, ulong value, bool supervisor)
     {
+        if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: true);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
             var firstLen = (int)(4096 - (linear & 0xFFF));
