@@ -60,8 +60,7 @@ public sealed unsafe partial class Processor
             Cpl = cpl;
             Tlb.SelectPrivilege(cpl == 3);
         }
-        _tlbRead = Tlb.Read;
-        _tlbWrite = Tlb.Write;
+        UpdateAlignmentCheck();
         _tlbFetch = Tlb.Fetch;
         _ripMask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFFFFFFUL : 0xFFFFUL;
         _stackMask = bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
@@ -148,6 +147,7 @@ public sealed unsafe partial class Processor
     private bool ReadLinearSlow(ulong linear, int size, out ulong value, bool supervisor)
     {
         value = 0;
+        if (_alignmentCheck && !supervisor && Misaligned(linear, size)) return RaiseFault(ExceptionVector.AC, 0);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
             var firstLen = (int)(4096 - (linear & 0xFFF));
@@ -170,6 +170,7 @@ public sealed unsafe partial class Processor
 
     private bool WriteLinearSlow(ulong linear, int size, ulong value, bool supervisor)
     {
+        if (_alignmentCheck && !supervisor && Misaligned(linear, size)) return RaiseFault(ExceptionVector.AC, 0);
         if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: true);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
