@@ -96,6 +96,25 @@ public sealed class DebugRegisterTests
     }
 
     [TestMethod]
+    public void DataBreakpointInARepeatedStringStopsAfterItsIterationWithRfSaved_17_3_1_1()
+    {
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.mov(esi, (uint)Data);
+            a.mov(edi, (uint)Data + 0x100);
+            a.mov(ecx, 8);
+            a.rep.movsd();
+            a.nop();
+        });
+        Breakpoint(g, 0, Data + 0x108, Dr7(0, DebugControl.Write, 3));
+        Assert.AreEqual(ExceptionVector.DB, g.RunToVector());
+        Assert.AreEqual(GuestRunner.CodeAddress + 15, g.Stack(0), "the trap of an iteration but the last leaves EIP on the instruction");
+        Assert.AreEqual(5UL, g.Cpu.Rcx, "three iterations done");
+        Assert.AreNotEqual(0UL, g.Stack(2) & Rflags.RF, "RF = 1 for a trap of any iteration but the last");
+        Assert.AreEqual(DebugStatus.B0, g.Cpu.GetDebugRegister(6) & 0xF);
+    }
+
+    [TestMethod]
     public void DisabledBreakpointsThatMatchAreReportedWithAnEnabledOne_17_2_3()
     {
         using var g = GuestRunner.Protected(a =>
