@@ -81,7 +81,7 @@ public sealed unsafe partial class Processor
             var trap = (debugFlags & Rflags.TF) != 0;
             var limit = _eventDeadline > Cycles && _eventDeadline < cycleLimit ? _eventDeadline : cycleLimit;
             var remaining = limit - Cycles;
-            var budget = _singleStep || shadow || debugFlags != 0 || _watchEventWindows || (_instructionBreakpointsArmed && InstructionBreakpointOnPage(LinearRip))
+            var budget = _singleStep || shadow || debugFlags != 0 || _watchEventWindows || (_instructionBreakpointsArmed && InstructionBreakpointOnPage())
                 ? 1
                 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
             // RF is cleared once the instruction has passed its instruction-breakpoint check (SDM vol. 3, 17.3.1.1).

@@ -106,9 +106,11 @@ public sealed unsafe partial class Processor
         _stopBlock = true;
     }
 
-    /// <summary>Whether an enabled instruction breakpoint lies on the linear page of <paramref name="linear"/>.</summary>
-    private bool InstructionBreakpointOnPage(ulong linear)
+    /// <summary>Whether an enabled instruction breakpoint lies on the linear page of CS:RIP, whose block then runs one instruction at a time.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool InstructionBreakpointOnPage()
     {
+        var linear = LinearRip;
         var dr7 = _dr[7];
         for (var n = 0; n < 4; n++)
             if (DebugControl.Type(dr7, n) == DebugControl.Execute && DebugControl.Enabled(dr7, n) && ((_dr[n] ^ linear) & ~0xFFFUL) == 0)
@@ -126,6 +128,7 @@ public sealed unsafe partial class Processor
     /// 17.3.1.1), unless RF is set or MOV SS blocks debug exceptions; true when a #DB was delivered.
     /// The saved RF stays as it was: the handler sets it to resume past the breakpoint.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool InstructionBreakpointFault()
     {
         if ((_flags & Rflags.RF) != 0 || DebugExceptionsBlocked) return false;
@@ -143,6 +146,7 @@ public sealed unsafe partial class Processor
     /// with the B bits of instruction breakpoints at the next instruction merged in as Bochs does; held
     /// while MOV SS blocks, and dropped when only disabled breakpoints matched.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReportDebugTraps()
     {
         if (_pendingVector >= 0 || DebugExceptionsBlocked) return;
