@@ -92,6 +92,7 @@ public sealed unsafe partial class Processor : IDisposable
         else efer &= ~Registers.Efer.LMA;
         Efer = efer;
         UpdateTlbContext();
+        BreakpointsChanged();
         if (PaePaging(Cr0, Cr4, Efer) && _secondLevel == null) TryLoadPdptes(cr3);
         if (flush) FlushTranslations();
         _stopBlock = true;
@@ -142,8 +143,11 @@ public sealed unsafe partial class Processor : IDisposable
         _dr[6] = 0xFFFF0FF0;
         _pendingDebugStatus = 0;
         _dr[7] = 0x400;
+        _debugTrapStatus = 0;
+        BreakpointsChanged();
         Activity = ActivityState.Active;
         _interruptShadow = false;
+        _shadowByMovSs = false;
         _nmiPending = false;
         _nmiBlocked = false;
         _pendingVector = -1;

@@ -61,6 +61,12 @@ public sealed unsafe partial class Processor
                 return stop;
             }
             if (Cycles >= cycleLimit) return StopReason.CycleLimit;
+            // Instruction breakpoints come after interrupts and before the fetch's own faults (SDM vol. 3, table 6-2).
+            if (_instructionBreakpointsArmed && InstructionBreakpointFault())
+            {
+                if (_singleStep) return StopReason.CycleLimit;
+                continue;
+            }
 
             var block = LookupBlock();
             if (block == null)
@@ -71,27 +77,27 @@ public sealed unsafe partial class Processor
                 continue;
             }
             var shadow = _interruptShadow;
-            var trap = (_flags & Rflags.TF) != 0;
+            var debugFlags = _flags & (Rflags.TF | Rflags.RF);
+            var trap = (debugFlags & Rflags.TF) != 0;
             var limit = _eventDeadline > Cycles && _eventDeadline < cycleLimit ? _eventDeadline : cycleLimit;
             var remaining = limit - Cycles;
-            var budget = _singleStep || shadow || trap || _watchEventWindows ? 1 : remaining < (ulong)block.Count ? (int)remaining : block.Count;
+            var budget = _singleStep || shadow || debugFlags != 0 || _watchEventWindows || (_instructionBreakpointsArmed && InstructionBreakpointOnPage())
+                ? 1
+                : remaining < (ulong)block.Count ? (int)remaining : block.Count;
+            // RF is cleared once the instruction has passed its instruction-breakpoint check (SDM vol. 3, 17.3.1.1).
+            if ((debugFlags & Rflags.RF) != 0) _flags &= ~Rflags.RF;
             if (_performanceCounting) budget = Math.Max(1, InstructionsUntilOverflow(budget));
             _shadowLoaded = false;
             var retired = ExecuteBlock(block, budget);
             if (shadow && !_shadowLoaded)
             {
                 _interruptShadow = false;
+                _shadowByMovSs = false;
                 _eventsPending = true;
             }
             _shadowLoaded = false;
-            // MOV SS and POP SS hold their single step until the next instruction has executed (SDM vol. 3, 6.8.3).
-            if (trap && retired > 0 && _pendingVector < 0 && !BlockingByMovSs)
-            {
-                _pendingDebugStatus |= DebugStatusSingleStep;
-                RaiseFault(ExceptionVector.DB, 0);
-                DeliverPendingException();
-                _eventsPending = true;
-            }
+            if (trap && retired > 0 && _pendingVector < 0) _debugTrapStatus |= DebugStatus.BS;
+            if (_debugTrapStatus != 0) ReportDebugTraps();
             if (_singleStep) return StopReason.CycleLimit;
         }
     }
@@ -128,6 +134,8 @@ public sealed unsafe partial class Processor
             ref var op = ref Unsafe.Add(ref first, i);
             if (!op.Execute(this, ref op))
             {
+                // An instruction that faults (or exits to a unit) met none of its trap conditions.
+                _debugTrapStatus = 0;
                 if (_pendingVector >= 0) DeliverPendingException();
                 _eventsPending = true;
                 break;

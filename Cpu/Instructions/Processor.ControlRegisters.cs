@@ -109,6 +109,8 @@ public sealed unsafe partial class Processor
                 if (PaePaging(Cr0, value, Efer) && !TryLoadPdptes(Cr3)) return RaiseFault(ExceptionVector.GP, 0);
                 Cr4 = value;
                 UpdateTlbContext();
+                // CR4.DE turns R/W = 10b into I/O breakpoints.
+                BreakpointsChanged();
                 FlushTranslations();
                 break;
             }

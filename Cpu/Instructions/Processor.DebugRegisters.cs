@@ -38,6 +38,7 @@ public sealed unsafe partial class Processor
         var fault = DebugRegisterFault(ref op, out var n);
         if (Hooks != null && DebugRegisterAccessIntercepted(ref op, write: false, fault, op.R)) return _hookRetired;
         if (fault >= 0) return RaiseFault(fault, 0);
+        if ((_dr[7] & DebugControl.GD) != 0) return GeneralDetect();
         _r[op.R] = _bitness == 64 ? _dr[n] : (uint)_dr[n];
         return Next(ref op);
     }
@@ -48,15 +49,26 @@ public sealed unsafe partial class Processor
         var fault = DebugRegisterFault(ref op, out var n);
         if (Hooks != null && DebugRegisterAccessIntercepted(ref op, write: true, fault, op.Rm)) return _hookRetired;
         if (fault >= 0) return RaiseFault(fault, 0);
+        if ((_dr[7] & DebugControl.GD) != 0) return GeneralDetect();
         var value = _bitness == 64 ? _r[op.Rm] : (uint)_r[op.Rm];
         if (n is 6 or 7 && (value >> 32) != 0) return RaiseFault(ExceptionVector.GP, 0);
         _dr[n] = n switch
         {
-            6 => (value & 0x1E00F) | 0xFFFF0FF0,
-            7 => (value & 0xFFFF2BFF) | 0x400,
+            6 => (value & DebugStatus.Writable) | DebugStatus.ReadAsOne,
+            7 => (value & DebugControl.Writable) | DebugControl.ReadAsOne,
             _ => value,
         };
+        if (n != 6) BreakpointsChanged();
         return Next(ref op);
     }
 
+    /// <summary>
+    /// General detect: with DR7.GD set, MOV DR raises a #DB fault before it executes, with DR6.BD set;
+    /// delivery clears GD so that the handler can use the debug registers (SDM vol. 3, 17.2.4, 17.3.1.2).
+    /// </summary>
+    private bool GeneralDetect()
+    {
+        _pendingDebugStatus = DebugStatus.BD;
+        return RaiseFault(ExceptionVector.DB, 0);
+    }
 }

@@ -22,7 +22,11 @@ public sealed unsafe partial class Processor
         var updated = (old & ~changeable) | (value & changeable);
         _flags = (updated & Rflags.Implemented) | Rflags.Reserved1;
         _lazyMask = 0;
-        if (((old ^ _flags) & Rflags.AC) != 0) Tlb.FlushAll();
+        if (((old ^ _flags) & Rflags.AC) != 0)
+        {
+            Tlb.FlushAll();
+            UpdateAlignmentCheck();
+        }
         _eventsPending = true;
         _stopBlock = true;
     }
@@ -59,7 +63,7 @@ public sealed unsafe partial class Processor
         if ((_flags & Rflags.IF) == 0)
         {
             _flags |= Rflags.IF;
-            ArmInterruptShadow();
+            ArmInterruptShadow(movSs: false);
         }
         _eventsPending = true;
         return Next(ref op);

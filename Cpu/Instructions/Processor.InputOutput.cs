@@ -28,6 +28,7 @@ public sealed unsafe partial class Processor
         if (Hooks != null && Intercepted(ref op, new Intercept(InterceptKind.IoIn) { Io = new(port, op.Size, In: true, String: false) })) return _hookRetired;
         SyncClock(ref op);
         SetReg(0, op.Size, _io.Read(port, op.Size));
+        if (_ioBreakpointsArmed) MatchIoBreakpoints(port, op.Size);
         return Next(ref op);
     }
 
@@ -39,6 +40,7 @@ public sealed unsafe partial class Processor
         SyncClock(ref op);
         Next(ref op);
         _io.Write(port, op.Size, value);
+        if (_ioBreakpointsArmed) MatchIoBreakpoints(port, op.Size);
         return true;
     }
 }

@@ -65,6 +65,7 @@ public sealed unsafe partial class Processor
             var mask = size == 2 ? 0xFFFFUL : Rflags.Implemented;
             var merged = (MaterializeFlags() & ~mask) | (fl & mask);
             _flags = ((merged & ~(Rflags.IOPL | Rflags.VM | Rflags.VIF | Rflags.VIP)) | keep) & Rflags.Implemented | Rflags.Reserved1;
+            UpdateAlignmentCheck();
             _eventsPending = true;
             LoadRealModeCode((ushort)cs, ip & 0xFFFF);
             return true;
@@ -102,12 +103,14 @@ public sealed unsafe partial class Processor
                 if ((ss & 0xFFFC) == 0 && !(code.Long && rpl != 3))
                 {
                     _flags = flagsBefore;
+                    UpdateAlignmentCheck();
                     return RaiseFault(ExceptionVector.GP, 0);
                 }
             }
             if (!ReturnToOuterLevel(selector, desc, code, target, (ushort)ss, sp, size))
             {
                 _flags = flagsBefore;
+                UpdateAlignmentCheck();
                 return false;
             }
             return true;

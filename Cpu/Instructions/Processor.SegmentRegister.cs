@@ -11,14 +11,14 @@ public sealed unsafe partial class Processor
         if (!ReadFarPointer(ref op, out var selector, out var offset)) return false;
         if (!LoadDataSegment(op.Sub, selector)) return false;
         SetReg(op.R, op.Size, offset);
-        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(byMovSs: true);
+        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(movSs: false);
         return Next(ref op);
     }
 
     private bool MoveToSegment(ref DecodedOp op, ushort selector)
     {
         if (!LoadDataSegment(op.R, selector)) return false;
-        if (op.R == (int)SegmentIndex.SS) ArmInterruptShadow(byMovSs: true);
+        if (op.R == (int)SegmentIndex.SS) ArmInterruptShadow(movSs: true);
         return Next(ref op);
     }
 
@@ -30,7 +30,7 @@ public sealed unsafe partial class Processor
         var sp = (_r[4] & ~mask) | ((_r[4] + op.Size) & mask);
         if (!LoadDataSegment(op.Sub, (ushort)v)) return false;
         _r[4] = sp;
-        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(byMovSs: true);
+        if (op.Sub == (int)SegmentIndex.SS) ArmInterruptShadow(movSs: true);
         return Next(ref op);
     }
 

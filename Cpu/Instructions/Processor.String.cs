@@ -73,6 +73,7 @@ public sealed unsafe partial class Processor
                     if (!ToLinear((int)SegmentIndex.ES, di, size, AccessWrite, out var linear) || !ProbeWrite(linear, size)) return false;
                     var v = _io.Read(port, size);
                     if (!WriteLinear(linear, size, v)) return false;
+                    if (_ioBreakpointsArmed) MatchIoBreakpoints(port, size);
                     Advance(7, step, amask);
                     break;
                 }
@@ -80,6 +81,7 @@ public sealed unsafe partial class Processor
                 {
                     if (!ReadMem(op.Segment, si, size, out var v)) return false;
                     _io.Write(port, size, (uint)v);
+                    if (_ioBreakpointsArmed) MatchIoBreakpoints(port, size);
                     Advance(6, step, amask);
                     break;
                 }
@@ -96,7 +98,9 @@ public sealed unsafe partial class Processor
             // A unit watching instruction boundaries sees each iteration's (the monitor trap flag's per-iteration exits).
             if (++iterations >= RepChunk || kind is 5 or 6 || _stopBlock || _watchEventWindows)
             {
-                // Leave RIP on the instruction: it continues after pending events are handled.
+                // Leave RIP on the instruction: it continues after pending events are handled. An event taken
+                // between iterations saves RF = 1, so that the rest does not hit an instruction breakpoint (SDM vol. 3, 17.3.1.1).
+                _flags |= Rflags.RF;
                 _stopBlock = true;
                 return true;
             }

@@ -42,6 +42,7 @@ public sealed unsafe partial class Processor
 
         // Read the whole new state first, so that nothing is changed when the new TSS is unreadable.
         var n = _taskScratch;
+        ulong debugTrap = 0;
         if (new32)
         {
             if (!ReadSystem(newTss.Base + 0x1C, 4, out n[0])) return false;
@@ -49,6 +50,7 @@ public sealed unsafe partial class Processor
                 if (!ReadSystem(newTss.Base + 0x20 + (ulong)(i * 4), 4, out n[1 + i])) return false;
             for (var i = 0; i < 7; i++)
                 if (!ReadSystem(newTss.Base + 0x48 + (ulong)(i * 4), 2, out n[11 + i])) return false;
+            if (!ReadSystem(newTss.Base + 0x64, 2, out debugTrap)) return false;
         }
         else
         {
@@ -100,6 +102,18 @@ public sealed unsafe partial class Processor
         newTss.Attributes |= 2;
         Tr = newTss;
         Cr0 |= Registers.Cr0.TS;
+        // The local breakpoint enables belong to the old task (SDM vol. 3, 17.2.4).
+        if ((_dr[7] & DebugControl.LocalEnables) != 0)
+        {
+            _dr[7] &= ~DebugControl.LocalEnables;
+            BreakpointsChanged();
+        }
+        // The T flag of a 32-bit TSS: a #DB with BT once the switch is complete, before the new task's first instruction (17.3.1.5).
+        if ((debugTrap & 1) != 0)
+        {
+            _debugTrapStatus |= DebugStatus.BT;
+            _stopBlock = true;
+        }
 
         if (new32 && PagingEnabled && n[0] != Cr3)
         {

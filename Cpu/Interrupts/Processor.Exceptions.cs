@@ -52,10 +52,15 @@ public sealed unsafe partial class Processor
             if (vector == ExceptionVector.DB) _pendingDebugStatus = 0;
             return;
         }
+        // A fault's saved EFLAGS has RF set, so that the instruction can resume without an instruction breakpoint (17.3.1.1).
+        if (SetsResumeFlag(vector)) _flags |= Rflags.RF;
         if (vector == ExceptionVector.DB)
         {
-            _dr[6] |= _pendingDebugStatus;
+            // B0-B3 report this #DB's breakpoints only, as Bochs does; BD, BS and BT stay until software clears them (17.2.3).
+            _dr[6] = (_dr[6] & ~DebugStatus.Breakpoints) | _pendingDebugStatus;
             _pendingDebugStatus = 0;
+            // The handler may access the debug registers (17.2.4).
+            _dr[7] &= ~DebugControl.GD;
         }
         // Delivering a fault takes a cycle: a handler that faults at once (a real-mode IVT whose stack
         // wraps, an unfetchable handler) would otherwise loop without the clock reaching any limit.
@@ -64,8 +69,6 @@ public sealed unsafe partial class Processor
         DeliverEvent(vector, EventKind.Exception, error, ExceptionVector.HasErrorCode(vector));
     }
 
-    /// <summary>DR6.BS: the #DB of a single-step trap (SDM vol. 3, "Debug Status Register (DR6)").</summary>
-    private const ulong DebugStatusSingleStep = 1UL << 14;
     private ulong _pendingDebugStatus;
 
     /// <summary>

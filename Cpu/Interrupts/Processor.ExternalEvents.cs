@@ -66,11 +66,14 @@ public sealed unsafe partial class Processor
     /// <summary>Whether the processor would accept a maskable interrupt now (IF set, no interrupt shadow).</summary>
     public bool InterruptsEnabled => (_flags & Rflags.IF) != 0;
 
-    /// <summary>Sets the one-instruction interrupt shadow of STI and MOV SS / POP SS (the latter also blocks debug exceptions).</summary>
-    private void ArmInterruptShadow(bool byMovSs = false)
+    /// <summary>
+    /// Sets the one-instruction interrupt shadow of STI, or of MOV SS / POP SS (<paramref name="movSs"/>),
+    /// which also holds debug exceptions (SDM vol. 3, 6.8.3).
+    /// </summary>
+    private void ArmInterruptShadow(bool movSs)
     {
         _interruptShadow = true;
-        _shadowByMovSs = byMovSs;
+        _shadowByMovSs = movSs;
         _stopBlock = true;
     }
 
@@ -86,6 +89,8 @@ public sealed unsafe partial class Processor
             return true;
         }
         if (_pendingVector >= 0) DeliverPendingException();
+        // The trap of a task switch through a task gate comes before the new task's first instruction.
+        if (_debugTrapStatus != 0) ReportDebugTraps();
         if ((_initPending || _sipiVector >= 0) && HandleInitAndSipi()) return false;
         if (Activity == ActivityState.Shutdown)
         {

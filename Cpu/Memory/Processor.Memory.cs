@@ -60,8 +60,7 @@ public sealed unsafe partial class Processor
             Cpl = cpl;
             Tlb.SelectPrivilege(cpl == 3);
         }
-        _tlbRead = Tlb.Read;
-        _tlbWrite = Tlb.Write;
+        UpdateAlignmentCheck();
         _tlbFetch = Tlb.Fetch;
         _ripMask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFFFFFFUL : 0xFFFFUL;
         _stackMask = bitness == 64 ? ulong.MaxValue : _seg[(int)SegmentIndex.SS].DefaultBig ? 0xFFFFFFFFUL : 0xFFFFUL;
@@ -148,6 +147,7 @@ public sealed unsafe partial class Processor
     private bool ReadLinearSlow(ulong linear, int size, out ulong value, bool supervisor)
     {
         value = 0;
+        if (_alignmentCheck && !supervisor && Misaligned(linear, size)) return RaiseFault(ExceptionVector.AC, 0);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
             var firstLen = (int)(4096 - (linear & 0xFFF));
@@ -159,15 +159,19 @@ public sealed unsafe partial class Processor
                 var pa = i < firstLen ? p1 + (ulong)i : p2 + (ulong)(i - firstLen);
                 value |= ReadPhysical(pa, 1) << (8 * i);
             }
+            if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: false);
             return true;
         }
         if (!Translate(linear, SoftwareTlb.Kind.Read, supervisor, out var phys)) return false;
         value = ReadPhysical(phys, size);
+        if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: false);
         return true;
     }
 
     private bool WriteLinearSlow(ulong linear, int size, ulong value, bool supervisor)
     {
+        if (_alignmentCheck && !supervisor && Misaligned(linear, size)) return RaiseFault(ExceptionVector.AC, 0);
+        if (_dataBreakpointsArmed) MatchDataBreakpoints(linear, size, write: true);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
             var firstLen = (int)(4096 - (linear & 0xFFF));

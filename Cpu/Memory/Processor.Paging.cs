@@ -148,6 +148,8 @@ public sealed unsafe partial class Processor
     private void Fill(SoftwareTlb.Kind kind, bool user, ulong linear, ulong physical)
     {
         if (!_memory.IsRam(physical) || IsApicPage(physical)) return;
+        // A page holding a data breakpoint is left to the slow path, which compares every access.
+        if (_dataBreakpointsArmed && kind != SoftwareTlb.Kind.Fetch && DataBreakpointOnPage(linear)) return;
         if (kind == SoftwareTlb.Kind.Write && _memory.IsCodePage(physical >> PhysicalMemory.PageShift))
         {
             Tlb.InsertCodeWrite(user, linear, physical, _tlbContext);

@@ -19,7 +19,7 @@ namespace Sim.Cpu.Memory;
 internal sealed unsafe class SoftwareTlb : IDisposable
 {
     public const int EntryCount = 512;
-    private const int Arrays = 8;
+    private const int Arrays = 9;
     /// <summary>Bit 63 set with bit 47 clear and all PCID bits: no canonical page XOR a context gives it.</summary>
     private const ulong Invalid = 0x8000_0000_0000_0FFFUL;
 
@@ -63,6 +63,9 @@ internal sealed unsafe class SoftwareTlb : IDisposable
 
     /// <summary>The write entries of pages that held decoded code when they were made, for supervisor or user accesses.</summary>
     public Entry* CodeWrite(bool user) => _entries + (3 * 2 + (user ? 1 : 0)) * EntryCount;
+
+    /// <summary>An array no translation is ever entered in: every access through it takes the slow path.</summary>
+    public Entry* Unfilled => _entries + 8 * EntryCount;
 
     /// <summary>Selects the supervisor or the user arrays for the current privilege level.</summary>
     public void SelectPrivilege(bool user)

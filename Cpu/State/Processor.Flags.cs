@@ -29,10 +29,8 @@ public sealed unsafe partial class Processor
             _flags = (value & Rflags.Implemented) | Rflags.Reserved1;
             _lazyMask = 0;
             _eventsPending = true;
-            if (vmChanged)
-            {
-                AllSegmentsChanged();
-            }
+            if (vmChanged) AllSegmentsChanged();
+            else UpdateAlignmentCheck();
         }
     }
 

@@ -105,5 +105,9 @@ public sealed unsafe partial class Processor
 
     public ulong GetDebugRegister(int n) => _dr[n];
 
-    public void SetDebugRegister(int n, ulong value) => _dr[n] = value;
+    public void SetDebugRegister(int n, ulong value)
+    {
+        _dr[n] = value;
+        if (n != 6) BreakpointsChanged();
+    }
 }

@@ -67,7 +67,7 @@ public sealed class InterruptTests
         g.Cpu.Rax = 0x10;
         g.Cpu.Flags |= Rflags.TF;
         Assert.AreEqual(ExceptionVector.DB, g.RunToVector());
-        // MOV SS, AX is 66 8E D0 at +4: the first NOP is at +7, and the trap comes after it.
+        // MOV SS, AX is 66 8E D0 at +4; the NOP after it is at +7, so the held trap returns to +8.
         Assert.AreEqual(GuestRunner.CodeAddress + 8, g.Stack(0), "the trap comes after the instruction following MOV SS");
     }
 
