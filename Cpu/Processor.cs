@@ -157,6 +157,7 @@ public sealed unsafe partial class Processor : IDisposable
         {
             ResetMsrs();
             ResetFpuState();
+            ResetRandomNumbers();
         }
         UpdateTlbContext();
         FlushTranslations();

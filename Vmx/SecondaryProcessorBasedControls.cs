@@ -22,8 +22,9 @@ public static class SecondaryProcessorBasedControls
     public const uint EnableXsavesXrstors = 1u << 20;
 
     /// <summary>
-    /// What this processor offers: the core has INVPCID and RDTSCP but no RDRAND, RDSEED or XSAVES
-    /// (CPUID does not announce them), and no APIC virtualization, so those controls stay 0.
+    /// What this processor offers: the core has INVPCID, RDTSCP, RDRAND and RDSEED but no XSAVES
+    /// (CPUID does not announce it), and no APIC virtualization, so those controls stay 0.
     /// </summary>
-    public const uint Allowed1 = EnableEpt | DescriptorTableExiting | EnableRdtscp | EnableVpid | WbinvdExiting | UnrestrictedGuest | EnableInvpcid;
+    public const uint Allowed1 = EnableEpt | DescriptorTableExiting | EnableRdtscp | EnableVpid | WbinvdExiting | UnrestrictedGuest
+        | RdrandExiting | EnableInvpcid | RdseedExiting;
 }

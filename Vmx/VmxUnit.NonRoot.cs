@@ -87,6 +87,8 @@ public sealed partial class VmxUnit
                 BeginExit();
                 Exit(VmExitReason.StartupIpi, e.Vector);
                 return true;
+            case InterceptKind.Rdrand: return Has(_proc2, SecondaryProcessorBasedControls.RdrandExiting) && RandomNumberExit(VmExitReason.Rdrand);
+            case InterceptKind.Rdseed: return Has(_proc2, SecondaryProcessorBasedControls.RdseedExiting) && RandomNumberExit(VmExitReason.Rdseed);
             case InterceptKind.SecondLevelFault: return SecondLevelFault();
             case InterceptKind.EventWindow: return EventWindow();
             default: return false;
@@ -99,6 +101,19 @@ public sealed partial class VmxUnit
         BeginExit();
         _current![VmcsField.VmExitInstructionLength] = (ulong)_intercept.Instruction.Length;
         Exit(reason, qualification);
+        return true;
+    }
+
+    /// <summary>RDRAND or RDSEED exiting: the instruction information names the destination register (bits 6:3) and operand size (bits 12:11); the qualification is 0 (SDM vol. 3, 28.2.5).</summary>
+    private bool RandomNumberExit(VmExitReason reason)
+    {
+        var ii = _intercept.Instruction;
+        BeginExit();
+        var v = _current!;
+        v[VmcsField.VmExitInstructionLength] = (ulong)ii.Length;
+        var size = ii.OperandSize switch { 2 => 0u, 4 => 1u, _ => 2u };
+        v[VmcsField.VmExitInstructionInformation] = ((uint)Math.Max(ii.Register, 0) << 3) | (size << 11);
+        Exit(reason, 0);
         return true;
     }
 

@@ -21,5 +21,5 @@ internal enum Handler : ushort
     Lmsw, SmswR, SmswM, Invlpg, Invpcid, Wbinvd, Invd, Lgdt, Lidt, Sgdt, Sidt, LldtR, LldtM, SldtR, SldtM,
     LtrR, LtrM, StrR, StrM, LarLsl, VerrVerw, ArplR, ArplM, Syscall, Sysret, Sysenter, Sysexit, Swapgs,
     ReadSegmentBase, WriteSegmentBase, Pause, Fence, Xgetbv, Xsetbv, MonitorMwait, VirtualizationInstruction,
-    Clac, Stac, Rsm,
+    Clac, Stac, Rsm, RandomNumber,
 }

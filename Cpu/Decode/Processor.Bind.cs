@@ -450,6 +450,12 @@ public sealed unsafe partial class Processor
                 op.Size = (byte)OperandSize(in instr, 0);
                 op.R = Gpr(instr.GetOpRegister(0));
                 return true;
+            case Mnemonic.Rdrand or Mnemonic.Rdseed:
+                op.Handler = Handler.RandomNumber;
+                op.Sub = (byte)(m == Mnemonic.Rdseed ? 1 : 0);
+                op.Size = (byte)OperandSize(in instr, 0);
+                op.R = Gpr(instr.GetOpRegister(0));
+                return true;
             case Mnemonic.Pause: op.Handler = Handler.Pause; return true;
             case Mnemonic.Lfence or Mnemonic.Sfence or Mnemonic.Mfence:
                 op.Handler = Handler.Fence;

@@ -209,6 +209,7 @@ public sealed unsafe partial class Processor
             case Handler.Cpuid: return ExecuteCpuid(ref op);
             case Handler.Rdtsc: return ReadTimeStampCounter(ref op);
             case Handler.Rdtscp: return ReadTimeStampCounterAndProcessorId(ref op);
+            case Handler.RandomNumber: return ReadRandomNumber(ref op);
             case Handler.Rdmsr: return ReadMsr(ref op);
             case Handler.Wrmsr: return WriteMsr(ref op);
             case Handler.Rdpmc: return ReadPerformanceMonitoringCounter(ref op);

@@ -67,7 +67,7 @@ public sealed unsafe partial class Processor
                 // extended 0Ah), model 01h, stepping 1 (Zen 3 class, which has every feature announced here).
                 eax = Vendor == CpuVendor.Intel ? 0x000306A9u : 0x00A00F11u;
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
-                ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | ExtraFeatureEcx;
+                ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 30) | ExtraFeatureEcx;
                 edx = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)
                     | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
                 // With a local APIC: APIC on chip (EDX.9, present only while IA32_APIC_BASE.EN is set), x2APIC (ECX.21) and TSC-deadline (ECX.24).
@@ -86,8 +86,8 @@ public sealed unsafe partial class Processor
             case 7:
                 if (subleaf == 0)
                 {
-                    // FSGSBASE, SMEP, INVPCID, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
-                    ebx = (1u << 0) | (1u << 7) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
+                    // FSGSBASE, SMEP, INVPCID, RDSEED, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
+                    ebx = (1u << 0) | (1u << 7) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
                     ecx = 1u << 2;
                 }
                 break;

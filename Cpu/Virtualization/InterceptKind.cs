@@ -76,6 +76,9 @@ public enum InterceptKind : byte
     /// <summary>INIT, not blocked (<see cref="Processor.InitBlocked"/>, GIF); declining performs <see cref="Processor.Init"/>.</summary>
     Init,
 
+    Rdrand,
+    Rdseed,
+
     /// <summary>A startup IPI reaching a processor in the wait-for-SIPI state; <see cref="Intercept.Vector"/>.</summary>
     StartupIpi,
 }

@@ -606,4 +606,29 @@ public sealed class VmExitTests
         Assert.AreEqual(0xFFFF_FFFF_FFFF_FFF8UL, exit.ExitQualification);
         Assert.AreEqual(1u, (exit.InstructionInformation >> 7) & 7, "32-bit address size");
     }
+
+    [TestMethod]
+    public void RdrandAndRdseedExitWithTheirExitingControls()
+    {
+        // RDRAND exiting and RDSEED exiting (SDM vol. 3, 26.1.3; table 25-7 bits 11 and 16); exit reasons 57 and 61;
+        // the instruction information names the destination register in bits 6:3 and the operand size in 12:11 (28.2.5).
+        using var m = Guest(a => { a.rdrand(r9d); a.rdseed(cx); a.hlt(); }, 0,
+            SecondaryProcessorBasedControls.RdrandExiting | SecondaryProcessorBasedControls.RdseedExiting);
+        m.Cpu.SetGpr(9, 0x77);
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Rdrand, 0, 4, G);
+        Assert.AreEqual((9UL << 3) | (1UL << 11), m.Read(VmcsField.VmExitInstructionInformation) & 0x1878);
+        Assert.AreEqual(0x77UL, m.Cpu.GetGpr(9), "RDRAND did not execute");
+        m.Write(VmcsField.GuestRip, G + 4);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
+        AssertExit(m, m.RunToExit(), VmExitReason.Rdseed, 0, 4, G + 4);
+        Assert.AreEqual(1UL << 3, m.Read(VmcsField.VmExitInstructionInformation) & 0x1878, "CX: register 1, 16-bit");
+    }
+
+    [TestMethod]
+    public void WithoutTheControlsRdrandRunsInTheGuest()
+    {
+        using var m = Guest(a => { a.xor(eax, eax); a.rdrand(eax); a.cpuid(); });
+        AssertExit(m, m.LaunchAndRun(), VmExitReason.Cpuid, 0, 2, G + 5);
+        Assert.AreNotEqual(0UL, m.Read(VmcsField.GuestRflags) & 1, "CF = 1: a number was returned");
+    }
 }
