@@ -235,6 +235,8 @@ public sealed partial class SvmUnit
         cpu.Gdtr = c.Gdtr;
         cpu.Idtr = c.Idtr;
         cpu.LoadControlState(c.Cr0, c.Cr3, c.Cr4, c.Efer, flush: false);
+        // The guest's CPL is the VMCB's CPL field, not CS.DPL or SS.DPL (15.5.1); real and virtual-8086 mode force 0 and 3.
+        cpu.LoadCpl(c.Cpl);
         if (c.NpEnable) LoadNestedPdptes();
         cpu.Rip = m.Read(v + VmcbLayout.Rip, 8);
         cpu.Rsp = m.Read(v + VmcbLayout.Rsp, 8);

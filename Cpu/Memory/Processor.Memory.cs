@@ -29,6 +29,26 @@ public sealed unsafe partial class Processor
     private bool WriteLinearAs(ulong linear, int size, ulong value, int cpl) =>
         cpl == 3 && Cpl == 3 ? WriteLinear(linear, size, value) : cpl < 3 ? WriteSupervisor(linear, size, value) : WriteLinearSlow(linear, size, value, false);
 
+    /// <summary>
+    /// CPL as a virtualization unit loaded it (<see cref="LoadCpl"/>), kept until CS is loaded again or
+    /// the mode changes: until then CPL need not follow CS and SS.
+    /// </summary>
+    private bool _cplLoaded;
+
+    /// <summary>
+    /// Makes <paramref name="cpl"/> the current privilege level in protected mode, whatever CS.DPL and
+    /// SS.DPL say, as VMRUN loads the VMCB's CPL field (AMD APM vol. 2, 15.5.1); the next CS load (a far
+    /// transfer, an event, IRET, a fast system call, a task switch) derives CPL from CS again.
+    /// </summary>
+    public void LoadCpl(int cpl)
+    {
+        if (!InProtectedMode || InVirtual8086Mode) return;
+        Cpl = cpl & 3;
+        _cplLoaded = true;
+        ModeChanged();
+        Tlb.SelectPrivilege(Cpl == 3);
+    }
+
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
     private void ModeChanged()
     {
@@ -41,11 +61,13 @@ public sealed unsafe partial class Processor
         {
             bitness = 16;
             cpl = 0;
+            _cplLoaded = false;
         }
         else if (virtual8086)
         {
             bitness = 16;
             cpl = 3;
+            _cplLoaded = false;
         }
         else
         {
@@ -53,6 +75,7 @@ public sealed unsafe partial class Processor
             cpl = _seg[(int)SegmentIndex.SS].Dpl;
             // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
             if (!cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
+            if (_cplLoaded) cpl = Cpl;
         }
         _bitness = bitness;
         if (cpl != Cpl)

@@ -26,6 +26,7 @@ public sealed unsafe partial class Processor
     /// <summary>Recomputes the access-check cache of segment register <paramref name="index"/>, and the mode for CS and SS.</summary>
     private void SegmentChanged(int index)
     {
+        if (index == (int)SegmentIndex.CS) _cplLoaded = false;
         UpdateSegmentCheck(index);
         if (index is (int)SegmentIndex.CS or (int)SegmentIndex.SS) ModeChanged();
     }
@@ -33,6 +34,7 @@ public sealed unsafe partial class Processor
     /// <summary>Recomputes the access-check cache of every segment register, then the mode once.</summary>
     private void AllSegmentsChanged()
     {
+        _cplLoaded = false;
         for (var i = 0; i < 6; i++) UpdateSegmentCheck(i);
         ModeChanged();
     }

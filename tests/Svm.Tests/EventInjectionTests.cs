@@ -163,6 +163,8 @@ public sealed class EventInjectionTests
             using var m = Machine(injected);
             m.Vmcb.Segment(VmcbLayout.Cs, SvmTestMachine.Code32 | 3, 0xCFB, 0xFFFFFFFF, 0);
             m.Vmcb.Segment(VmcbLayout.Ss, SvmTestMachine.Data | 3, 0xCF3, 0xFFFFFFFF, 0);
+            // The guest's CPL is the VMCB's CPL field (15.5.1), not CS.DPL or SS.DPL.
+            m.Vmcb.Write(VmcbLayout.Cpl, 1, 3);
             m.Memory.Write(SvmTestMachine.GuestIdt32 + (ulong)vector * 8, 8, SvmTestMachine.Gate(SvmTestMachine.Code32, SvmTestMachine.GuestStubs + (ulong)vector * 4, 0xE, 0));
             m.Vmcb.InterceptException(ExceptionVector.GP);
             var v = m.RunToExit(SvmExitCode.Exception + ExceptionVector.GP);
