@@ -15,29 +15,6 @@ public sealed class GuestStateSaveTests
 {
     private const ulong G = VmxMachine.GuestCode;
 
-    /// <summary>A 32-bit guest with paging off under an identity EPT (unrestricted guest), IDT of 8-byte gates at <paramref name="idt"/>.</summary>
-    private static VmxMachine ProtectedModeGuest(ulong idt = 0)
-    {
-        var m = new VmxMachine().Ready();
-        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
-        ept.Map(0, 0, level: 3);
-        m.Write(VmcsField.EptPointer, ept.Eptp());
-        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.ActivateSecondaryControls);
-        m.Write(VmcsField.SecondaryProcessorBasedVmExecutionControls, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
-        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
-        m.Write(VmcsField.GuestCr0, Cr0.PE | Cr0.NE | Cr0.ET);
-        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
-        m.Write(VmcsField.GuestIa32Efer, 0);
-        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
-        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
-        if (idt != 0)
-        {
-            m.Write(VmcsField.GuestIdtrBase, idt);
-            m.Write(VmcsField.GuestIdtrLimit, 0x7FF);
-        }
-        return m;
-    }
-
     [TestMethod]
     public void PdptesInUseUnderEptAreSavedOnExit()
     {
@@ -106,7 +83,7 @@ public sealed class GuestStateSaveTests
     public void SoftwareInterruptThroughATaskGateIsIdtVectoring()
     {
         const ulong idt = 0x7000;
-        using var m = ProtectedModeGuest(idt);
+        using var m = VmxMachine.ProtectedModeGuest(idt);
         m.Memory.Write(VmxMachine.GdtAddress + 0x30, 8, 0x0000890000000067UL | (0x6000UL << 16));
         m.Write(VmcsField.GuestGdtrLimit, 0x37);
         // A task gate (type 5, DPL 3) to TSS selector 30h for vector 30h.
@@ -126,7 +103,7 @@ public sealed class GuestStateSaveTests
     public void ExceptionThroughATaskGateIsIdtVectoringWithItsErrorCode()
     {
         const ulong idt = 0x7000;
-        using var m = ProtectedModeGuest(idt);
+        using var m = VmxMachine.ProtectedModeGuest(idt);
         m.Memory.Write(VmxMachine.GdtAddress + 0x30, 8, 0x0000890000000067UL | (0x6000UL << 16));
         m.Write(VmcsField.GuestGdtrLimit, 0x37);
         m.Memory.Write(idt + 13 * 8, 8, (0x30UL << 16) | (0x85UL << 40));

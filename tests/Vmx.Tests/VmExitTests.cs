@@ -402,18 +402,7 @@ public sealed class VmExitTests
     public void TaskSwitchExitsWithSelectorAndSource()
     {
         // A 32-bit protected-mode guest with paging off (unrestricted guest under an identity EPT) jumps to a TSS.
-        using var m = new VmxMachine().Ready();
-        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
-        ept.Map(0, 0, level: 3);
-        m.Write(VmcsField.EptPointer, ept.Eptp());
-        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.ActivateSecondaryControls);
-        m.Write(VmcsField.SecondaryProcessorBasedVmExecutionControls, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
-        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
-        m.Write(VmcsField.GuestCr0, Cr0.PE | Cr0.NE | Cr0.ET);
-        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
-        m.Write(VmcsField.GuestIa32Efer, 0);
-        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
-        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        using var m = VmxMachine.ProtectedModeGuest();
         m.Memory.Write(VmxMachine.GdtAddress + 0x30, 8, 0x0000890000000067UL | (0x6000UL << 16));
         m.Write(VmcsField.GuestGdtrLimit, 0x37);
         m.Code(a => a.jmp(0x30, 0), G, 32);

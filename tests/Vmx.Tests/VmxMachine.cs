@@ -182,6 +182,29 @@ public sealed class VmxMachine : IDisposable
         return Exits[^1];
     }
 
+    /// <summary>A 32-bit guest with paging off under an identity EPT (unrestricted guest), IDT of 8-byte gates at <paramref name="idt"/>.</summary>
+    public static VmxMachine ProtectedModeGuest(ulong idt = 0)
+    {
+        var m = new VmxMachine().Ready();
+        var ept = new EptTables(m.Memory, VmxMachine.EptPool);
+        ept.Map(0, 0, level: 3);
+        m.Write(VmcsField.EptPointer, ept.Eptp());
+        m.SetControl(VmcsField.PrimaryProcessorBasedVmExecutionControls, ProcessorBasedControls.ActivateSecondaryControls);
+        m.Write(VmcsField.SecondaryProcessorBasedVmExecutionControls, SecondaryProcessorBasedControls.EnableEpt | SecondaryProcessorBasedControls.UnrestrictedGuest);
+        m.SetControl(VmcsField.VmEntryControls, 0, VmEntryControls.Ia32eModeGuest);
+        m.Write(VmcsField.GuestCr0, Cr0.PE | Cr0.NE | Cr0.ET);
+        m.Write(VmcsField.GuestCr4, Cr4.VMXE);
+        m.Write(VmcsField.GuestIa32Efer, 0);
+        m.Write(VmcsField.GuestCsSelector, VmxMachine.Code32Selector);
+        m.Write(VmcsField.GuestCsAccessRights, 0xC09B);
+        if (idt != 0)
+        {
+            m.Write(VmcsField.GuestIdtrBase, idt);
+            m.Write(VmcsField.GuestIdtrLimit, 0x7FF);
+        }
+        return m;
+    }
+
     public void Dispose()
     {
         foreach (var c in Cpus) c.Dispose();
