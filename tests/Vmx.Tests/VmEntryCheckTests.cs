@@ -126,7 +126,8 @@ public sealed class VmEntryCheckTests
         ["usable LDTR of type 3", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestLdtrAccessRights, 0x83)), 0UL],
         ["GDTR limit above FFFFh", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestGdtrLimit, 0x10000)), 0UL],
         ["IDTR base not canonical", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestIdtrBase, 0x0000_8000_0000_0000)), 0UL],
-        ["RIP not canonical in 64-bit mode", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRip, 0x0000_8000_0000_0000)), 0UL],
+        // 27.3.1.4: bits 63:48 must be identical; bit 47 may differ from them (a non-canonical RIP faults on the fetch instead).
+        ["RIP bits 63:48 not identical in 64-bit mode", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRip, 0x0001_0000_0000_0000)), 0UL],
         ["RFLAGS bit 1 clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRflags, 0)), 0UL],
         ["RFLAGS reserved bit 15 set", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRflags, 0x8002)), 0UL],
         ["RFLAGS.VM in an IA-32e guest", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRflags, 0x20002)), 0UL],
