@@ -1,6 +1,7 @@
 using System.Globalization;
 using Iced.Intel;
 using Sim.Images.Guests;
+using Sim.Vmx;
 
 namespace Sim.Differential.Tests;
 
@@ -18,6 +19,22 @@ public static class OracleDeviations
         new(GuestMode.Long64, null, "rsi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, "rdi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
     ];
+
+    /// <summary>Probe cases (<see cref="VmcsOracleTests"/>) whose line Bochs gets wrong.</summary>
+    public static readonly ProbeDeviation[] Probes =
+    [
+        new("vmx", VmxCapabilities, VmxCapabilityDifference.Explains),
+        new("vmx", GuestRipAboveLinearWidth, o => o.Value((uint)VmcsField.GuestRip) is { } rip && (rip >> 48) is not (0 or 0xFFFF)
+            && o.Sim == "exit 80000021 q 0" && ProbeOutcome.Of(o.Bochs) > ProbeOutcome.Stage.GuestState),
+    ];
+
+    private const string GuestRipAboveLinearWidth =
+        "Bochs 2.7: VM entry to a 64-bit guest (IA-32e mode guest, CS.L = 1) does not check that bits 63:48 of the guest RIP are identical; "
+        + "the SDM (vol. 3, 26.3.1.4) requires it (\"bits 63:N must be identical\", N = 48 linear-address bits) and fails the entry with reason 33, as sim does; Bochs goes on to the MSR-load list and enters, and the fetch faults";
+
+    private const string VmxCapabilities =
+        "CPU model: Bochs' corei7_skylake_x and sim report different VMX capabilities (IA32_VMX_*_CTLS allowed settings, IA32_VMX_CR4_FIXED1, IA32_VMX_MISC[30], "
+        + "the physical-address width), so a value within one model's capabilities and outside the other's is checked differently by design (SDM vol. 3, 26.2.1, A.3-A.8)";
 
     /// <summary>Lines of the built-in guests' output that a reference emulator gets wrong.</summary>
     public static readonly GuestOutputDeviation[] GuestOutput =
