@@ -325,7 +325,8 @@ public sealed partial class VmxUnit
         var link = v[VmcsField.VmcsLinkPointer];
         if (link != ulong.MaxValue)
         {
-            if ((link & 0xFFF) != 0 || !IsValidPhysicalAddress(link) || _memory.Read(link, 4) != VmxCapability.VmcsRevisionId)
+            // Outside SMM the link pointer must also differ from the current-VMCS pointer (27.3.1.5).
+            if ((link & 0xFFF) != 0 || !IsValidPhysicalAddress(link) || _memory.Read(link, 4) != VmxCapability.VmcsRevisionId || link == v.Address)
             {
                 qualification = 4;
                 return false;

@@ -142,6 +142,7 @@ public sealed class VmEntryCheckTests
         ["wait-for-SIPI with an event injected", (Action<VmxMachine>)(m => { m.Write(VmcsField.GuestActivityState, 3); Inject(m, 0x80000000u | 0x800 | (3u << 8) | 13); }), 0UL],
         ["NMI injected while blocked by STI", (Action<VmxMachine>)(m => { m.Write(VmcsField.GuestRflags, 0x202); m.Write(VmcsField.GuestInterruptibilityState, 1); Inject(m, 0x80000000u | (2u << 8) | 2); }), 3UL],
         ["VMCS link pointer not FFFFFFFF_FFFFFFFFh and not aligned", (Action<VmxMachine>)(m => m.Write(VmcsField.VmcsLinkPointer, VmxMachine.SecondVmcs + 8)), 4UL],
+        ["VMCS link pointer equal to the current-VMCS pointer outside SMM", (Action<VmxMachine>)(m => m.Write(VmcsField.VmcsLinkPointer, VmxMachine.VmcsRegion)), 4UL],
         ["PAE paging with a PDPTE reserved bit set (without EPT)", (Action<VmxMachine>)(PaeGuestWithBadPdpte), 2UL],
         // 27.8: qualification 2 is a problem with the PDPTEs of 27.3.1.6, which with EPT are the VMCS fields.
         ["PAE paging under EPT with a PDPTE field reserved bit set", (Action<VmxMachine>)(m =>
