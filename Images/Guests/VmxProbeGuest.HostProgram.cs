@@ -68,6 +68,7 @@ public sealed partial class VmxProbeGuest
             _hostCr4 = a.CreateLabel();
 
             code.InitSerial();
+            code.MaskPic();
             _vmx = new VmxSetup(code, _vmFail, _fail);
             _vmx.EnableVmx("no VMX\n", VmxonRegion, Vmcs);
             _vmx.SetUpHostDescriptors(HostGdt, HostTss);

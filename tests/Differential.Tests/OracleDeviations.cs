@@ -26,7 +26,24 @@ public static class OracleDeviations
         new("vmx", VmxCapabilities, VmxCapabilityDifference.Explains),
         new("vmx", GuestRipAboveLinearWidth, o => o.Value((uint)VmcsField.GuestRip) is { } rip && (rip >> 48) is not (0 or 0xFFFF)
             && o.Sim == "exit 80000021 q 0" && ProbeOutcome.Of(o.Bochs) > ProbeOutcome.Stage.GuestState),
+        new("vmx", NullSsBaseUnchecked, o => (o.Value((uint)VmcsField.GuestSsSelector) & 0xFFFC) == 0 && (o.Value((uint)VmcsField.GuestSsBase) >> 32) is > 0
+            && o.Sim == "exit 80000021 q 0" && ProbeOutcome.Of(o.Bochs) > ProbeOutcome.Stage.GuestState),
+        new("vmx", PendingDebugNotDelivered, o => (o.Value((uint)VmcsField.GuestPendingDebugExceptions) & 0x5000) is > 0
+            && o.Sim.StartsWith("exit 0 ", StringComparison.Ordinal) && o.Sim.EndsWith(" info 80000301", StringComparison.Ordinal) && o.Bochs == "exit c q 0"),
     ];
+
+    private const string PendingDebugNotDelivered =
+        "Bochs 2.7: valid pending debug exceptions (the enabled-breakpoint bit 12 of the pending debug exceptions field) are not delivered before the guest's first instruction; "
+        + "the SDM (vol. 3, 26.7.3: valid if bit 12 or BS is 1, then a #DB after VM entry unless blocked by MOV SS) has the #DB first, here a VM exit through the exception bitmap, as sim does";
+
+    private const string NullSsBaseUnchecked =
+        "Bochs 2.7: with a null SS selector (and SS usable, access-rights bit 16 clear) VM entry does not check that bits 63:32 of the SS base are 0; "
+        + "the SDM (vol. 3, 26.3.1.2) ties the check to usability, which is the access-rights bit alone, and fails the entry with reason 33, as sim does (Bochs checks DS and ES alike)";
+
+    /// <summary>Why the generated VMCSs inject no event of type 7.</summary>
+    public const string BochsPanicsOnInjectionType7 =
+        "Bochs 2.7: VM entry with a valid VM-entry interruption-information field of type 7 (other event) on a model without the monitor trap flag ends the emulator "
+        + "(\"VMENTER: unsupported event injection type 7 !\"); the SDM (vol. 3, 26.2.1.3) makes type 7 a reserved type there, so the entry fails with VMfailValid(7), as in sim";
 
     private const string GuestRipAboveLinearWidth =
         "Bochs 2.7: VM entry to a 64-bit guest (IA-32e mode guest, CS.L = 1) does not check that bits 63:48 of the guest RIP are identical; "

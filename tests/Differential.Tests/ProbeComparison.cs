@@ -86,7 +86,9 @@ public sealed class ProbeComparison(
         return ([.. shrunk.Concat(unexplained.Skip(shrinkLimit))], explained);
     }
 
-    private ulong Baseline(ProbeWrite w) => mutations.First(m => m.Target == w.Target && m.Size == w.Size).Baseline;
+    private ProbeMutation MutationOf(ProbeWrite w) => mutations.First(m => m.Target == w.Target && m.Size == w.Size);
+
+    private ulong Baseline(ProbeWrite w) => MutationOf(w).Baseline;
 
     /// <summary>How far a case is from the baseline: its writes, then the bits its values change, then the values.</summary>
     private (int, int, ulong) Complexity(ProbeWrite[] c) =>
@@ -102,7 +104,7 @@ public sealed class ProbeComparison(
             var w = c[i];
             var baseline = Baseline(w);
             var diff = w.Value ^ baseline;
-            if (BitOperations.PopCount(diff) <= 1) continue;
+            if (BitOperations.PopCount(diff) <= 1 || !MutationOf(w).ShrinkValues) continue;
             var candidates = new List<ulong> { baseline ^ (diff & 0xFFFFFFFF), baseline ^ (diff & ~0xFFFFFFFFUL), 0 };
             for (var b = 0; b < 64; b++)
                 if ((diff >> b & 1) != 0) candidates.Add(baseline ^ (1UL << b));

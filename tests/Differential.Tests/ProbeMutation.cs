@@ -5,8 +5,9 @@ namespace Sim.Differential.Tests;
 /// <summary>
 /// A field the generated cases change: where it is (<see cref="ProbeWrite.Target"/>, <see cref="ProbeWrite.Size"/>),
 /// its value in the probe's valid baseline, and the values a case writes to it (random, bit flips of the baseline, edge values).
+/// Shrinking simplifies a value only where <see cref="ShrinkValues"/>: the fields restricted to values the probe survives keep theirs.
 /// </summary>
-public sealed record ProbeMutation(string Name, uint Target, int Size, ulong Baseline, Gen<ulong> Values)
+public sealed record ProbeMutation(string Name, uint Target, int Size, ulong Baseline, Gen<ulong> Values, bool ShrinkValues = true)
 {
     public ProbeWrite Write(ulong value) => new(Target, Size, value, Name);
 
