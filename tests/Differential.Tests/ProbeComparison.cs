@@ -11,10 +11,11 @@ namespace Sim.Differential.Tests;
 /// that emulator: several checks failed and each processor reported one of them, as the SDM allows. So each multi-write case
 /// also runs as its single writes, in the same boot. A case that still differs, and matches no <see cref="ProbeDeviation"/>,
 /// is shrunk: fewer writes and values closer to the baseline, each round of candidates in one more boot, to the simplest
-/// case that still differs.
+/// case that still differs. <c>normalize</c> drops what a line holds that the architecture leaves undefined.
 /// </summary>
 public sealed class ProbeComparison(
-    string probe, IReadOnlyList<ProbeMutation> mutations, Func<IReadOnlyList<ProbeWrite[]>, BuiltInGuest> guest, CpuVendor vendor, string bochsModel, Action<string> log)
+    string probe, IReadOnlyList<ProbeMutation> mutations, Func<IReadOnlyList<ProbeWrite[]>, BuiltInGuest> guest, CpuVendor vendor, string bochsModel, Action<string> log,
+    Func<string, string>? normalize = null)
 {
     public sealed record Divergence(ProbeWrite[] Case, string Sim, string Bochs);
 
@@ -46,7 +47,8 @@ public sealed class ProbeComparison(
             var stuck = Enumerable.Range(0, batch.Count).First(i => result.Sim.Line(i) is "" or "(none)" || result.Bochs.Line(i) is "" or "(none)");
             log($"{probe}: a run did not reach the end, case {stuck:x} [{string.Join(", ", batch[stuck])}]; sim:\n{Tail(result.Sim.Text)}\nBochs:\n{Tail(result.Bochs.Text)}");
         }
-        for (var i = 0; i < batch.Count; i++) _outcomes[Key(batch[i])] = (result.Sim.Line(i), result.Bochs.Line(i));
+        var n = normalize ?? (line => line);
+        for (var i = 0; i < batch.Count; i++) _outcomes[Key(batch[i])] = (n(result.Sim.Line(i)), n(result.Bochs.Line(i)));
     }
 
     private static string Tail(string text) => string.Join("\n", text.Split('\n').TakeLast(8));

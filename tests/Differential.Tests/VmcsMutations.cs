@@ -93,7 +93,7 @@ public static class VmcsMutations
         // Guest control registers, debug registers and MSRs (26.3.1.1).
         M(VmcsField.GuestCr0, Cr0, Mixed(Cr0, 0, 63, 64, Cr0 & ~1UL, Cr0 & ~(1UL << 31), Cr0 | 1 << 29, Cr0 | 3UL << 29, Cr0 & ~0x20UL)),
         M(VmcsField.GuestCr4, Cr4, Mixed(Cr4, 0, 31, 64, Cr4 & ~0x20UL, Cr4 | 1 << 17, Cr4 & ~0x2000UL, Cr4 | 1 << 12)),
-        M(VmcsField.GuestCr3, Cr3, Gen.Frequency((3, Flips(Cr3, 0, 1, 2, 3, 4, 5, 11, 40, 46, 47, 51, 52, 63)), (1, Gen.ULong))),
+        M(VmcsField.GuestCr3, Cr3, Gen.Frequency((3, Flips(Cr3, 0, 1, 2, 3, 4, 5, 11, 40, 46, 47, 51, 52, 63)), (1, Gen.ULong.Uniform))),
         M(VmcsField.GuestDr7, 0x400, Mixed(0x400, 0, 63, 64, 0, 1UL << 32)),
         M(VmcsField.GuestIa32Debugctl, 0, Mixed(0, 0, 63, 64, 2, 1, 0x1000)),
         M(VmcsField.GuestIa32Efer, Efer, Mixed(Efer, 0, 63, 64, 0x501, 0x400, 0x100, 0xD00, 0)),
@@ -114,11 +114,12 @@ public static class VmcsMutations
         M(VmcsField.GuestIdtrLimit, 0, Mixed(0, 0, 31, 32, 0xFFFF, 0x10000)),
 
         // RIP and RFLAGS (26.3.1.4); non-register state (26.3.1.5), the VMCS link pointer.
-        M(VmcsField.GuestRip, VmxProbeGuest.GuestRip, Gen.Frequency(
+        // A random RIP is uniform (mostly beyond the checks) and is not shrunk: at a small address the guest would run whatever is there, in the probe's memory.
+        new(nameof(VmcsField.GuestRip), (uint)VmcsField.GuestRip, 8, VmxProbeGuest.GuestRip, Gen.Frequency(
             (3, Gen.Int[0, 10].Select(b => VmxProbeGuest.GuestRip ^ (1UL << b))),
             (3, Gen.Int[47, 63].Select(b => VmxProbeGuest.GuestRip ^ (1UL << b))),
             (2, Gen.OneOfConst([.. NonCanonical, 1UL << 32 | VmxProbeGuest.GuestRip])),
-            (1, Gen.ULong))),
+            (1, Gen.ULong.Uniform)), ShrinkValues: false),
         M(VmcsField.GuestRflags, 2, Mixed(2, 0, 31, 64, 0, 0x202, 0x102, 0x20002, 0x10002, 0x302)),
         // Not wait-for-SIPI (3), in which nothing but a SIPI ends the guest (26.5.1), nor shutdown (2): see KnownDivergences.VmxShutdownActivity.
         M(VmcsField.GuestActivityState, 0, Only(0, 1, 4, 5, 0xFFFFFFFF)),

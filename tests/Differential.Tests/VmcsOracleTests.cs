@@ -5,7 +5,7 @@ using Sim.Images.Guests;
 namespace Sim.Differential.Tests;
 
 /// <summary>
-/// Generated VMCSs (<see cref="VmcsMutations"/>) entered on sim and on Bochs by
+/// Generated VMCSs (<see cref="VmcsMutations"/>) and VMCBs (<see cref="VmcbMutations"/>) entered on sim and on Bochs by
 /// the probe guests, which print for each case what VM entry reported: both must print the same line, except where the
 /// SDM lets the processor choose (<see cref="ProbeComparison"/>) or a deviation explains it. A divergence is reported
 /// shrunk to the simplest case that still shows it.
@@ -28,6 +28,22 @@ public sealed class VmcsOracleTests
         var comparison = new ProbeComparison("vmx", VmcsMutations.All,
             batch => new VmxProbeGuest([.. batch.Select(c => (IReadOnlyList<VmxProbeGuest.Write>)[.. c.Select(w => new VmxProbeGuest.Write(w.Target, w.Value))])]),
             CpuVendor.Intel, BochsRunner.IntelModel, TestContext.WriteLine);
+        Check(comparison, cases);
+    }
+
+    [TestMethod]
+    public void GeneratedVmcbsRunAlikeOnSimAndBochs() => CheckSvm(20261203, 300);
+
+    [TestMethod]
+    [TestCategory("Long")]
+    public void ManyGeneratedVmcbsRunAlikeOnSimAndBochs() => CheckSvm(77, 3000);
+
+    private void CheckSvm(ulong seed, int count)
+    {
+        var cases = ProbeCases.Sample(VmcbMutations.All, seed, count);
+        var comparison = new ProbeComparison("svm", VmcbMutations.All,
+            batch => new SvmProbeGuest([.. batch.Select(c => (IReadOnlyList<SvmProbeGuest.Write>)[.. c.Select(w => new SvmProbeGuest.Write(w.Target, w.Size, w.Value))])]),
+            CpuVendor.Amd, BochsRunner.AmdModel, TestContext.WriteLine, SvmProbeLine.Normalize);
         Check(comparison, cases);
     }
 
