@@ -161,9 +161,10 @@ public sealed partial class SvmUnit
         if (longMode && (c.Cr4 & Cr4.PAE) != 0 && c.Cs.Long && c.Cs.DefaultBig) return VmcbConsistencyCheck.LongModeWithCsLAndD;
         if (!c.Intercepts(SvmIntercept.Vmrun)) return VmcbConsistencyCheck.VmrunInterceptClear;
         if (c.Asid == 0) return VmcbConsistencyCheck.AsidZero;
-        // Compared as base > limit - size so that a base near 2^64 cannot wrap past the check.
-        if (c.Intercepts(SvmIntercept.MsrProt) && c.MsrpmBasePa > MaxPhysicalAddress - MsrpmSize) return VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress;
-        if (c.Intercepts(SvmIntercept.IoioProt) && c.IopmBasePa > MaxPhysicalAddress - IopmSize) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
+        // Whether or not the MSR and IOIO intercepts are on, the tables must end below the maximum physical address (15.5.1);
+        // compared as base > limit - size so that a base near 2^64 cannot wrap past the check.
+        if (c.MsrpmBasePa > MaxPhysicalAddress - MsrpmSize) return VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress;
+        if (c.IopmBasePa > MaxPhysicalAddress - IopmSize) return VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress;
         var eventInj = _memory.Read(v + VmcbLayout.EventInj, 8);
         if ((eventInj & SvmEventInjection.Valid) != 0 && !SvmEventInjection.IsLegal(eventInj)) return VmcbConsistencyCheck.IllegalEventInjection;
         // An event impossible in the guest's mode fails too (15.20): #BR, whose BOUND does not exist in 64-bit mode.

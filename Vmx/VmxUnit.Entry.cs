@@ -225,13 +225,16 @@ public sealed partial class VmxUnit
         NoteEventDelivered();
     }
 
-    /// <summary>Pending debug exceptions (27.7.3): B0–B3 or BS deliver a #DB before the first guest instruction, unless the entry is vectoring.</summary>
+    /// <summary>
+    /// Pending debug exceptions (27.7.3): valid only with BS (bit 14) or enabled breakpoint (bit 12) set, and then B0–B3 and BS
+    /// deliver a #DB before the first guest instruction, unless the entry is vectoring; B0–B3 alone are no pending exception.
+    /// </summary>
     private void DeliverPendingDebugExceptions(Vmcs v)
     {
         var injection = v[VmcsField.VmEntryInterruptionInformation];
         if ((injection & 0x80000000) != 0 && ((injection >> 8) & 7) != 7) return;
         var pending = v[VmcsField.GuestPendingDebugExceptions];
-        if ((pending & 0x400F) == 0 || _cpu.BlockingByMovSs || _cpu.Activity != ActivityState.Active) return;
+        if ((pending & 0x5000) == 0 || _cpu.BlockingByMovSs || _cpu.Activity != ActivityState.Active) return;
         // A pending MTF VM exit comes first (26.6.3); the debug exceptions are still pending when it happens.
         if (_pendingMtf)
         {

@@ -57,6 +57,9 @@ public sealed partial class VmxUnit
 
     private const ulong MaxMsrListEntries = 512;
 
+    /// <summary>The processor's linear-address width, CPUID.80000008H:EAX[15:8]: 4-level paging.</summary>
+    private const int LinearAddressBits = 48;
+
     private static bool MsrAreaOk(ulong address, ulong count) =>
         count == 0 || ((address & 0xF) == 0 && IsValidPhysicalAddress(address) && IsValidPhysicalAddress(address + count * 16 - 1));
 
@@ -271,7 +274,9 @@ public sealed partial class VmxUnit
         var rip = v[VmcsField.GuestRip];
         var csLong = (v[VmcsField.GuestCsAccessRights] & 0x2000) != 0;
         if ((!ia32e || !csLong) && (rip >> 32) != 0) return false;
-        if (ia32e && csLong && !Processor.IsCanonical(rip)) return false;
+        // Only bits 63:N (N = 48 linear-address bits) must be identical: "the guest RIP value is not required to be canonical;
+        // the value of bit N-1 may differ from that of bit 63" (26.3.1.4). A non-canonical RIP faults on the first fetch instead.
+        if (ia32e && csLong && (rip >> LinearAddressBits) is not (0 or (1UL << (64 - LinearAddressBits)) - 1)) return false;
         if ((rflags & ~0x3F7FD7UL) != 0 || (rflags & Rflags.Reserved1) == 0) return false;
         if (v86 && (ia32e || (cr0 & Cr0.PE) == 0)) return false;
         var injection = (uint)v[VmcsField.VmEntryInterruptionInformation];
@@ -320,7 +325,8 @@ public sealed partial class VmxUnit
         var link = v[VmcsField.VmcsLinkPointer];
         if (link != ulong.MaxValue)
         {
-            if ((link & 0xFFF) != 0 || !IsValidPhysicalAddress(link) || _memory.Read(link, 4) != VmxCapability.VmcsRevisionId)
+            // Outside SMM the link pointer must also differ from the current-VMCS pointer (27.3.1.5).
+            if ((link & 0xFFF) != 0 || !IsValidPhysicalAddress(link) || _memory.Read(link, 4) != VmxCapability.VmcsRevisionId || link == v.Address)
             {
                 qualification = 4;
                 return false;

@@ -181,6 +181,14 @@ internal sealed class GuestCode
         Asm.call(printHexCompact);
     }
 
+    /// <summary>Masks every IRQ at both 8259 PICs, so that no timer interrupt the firmware left running reaches a guest that sets IF.</summary>
+    public void MaskPic()
+    {
+        Asm.mov(al, 0xFF);
+        Asm.@out(0x21, al);
+        Asm.@out(0xA1, al);
+    }
+
     /// <summary>Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.</summary>
     public void InitSerial()
     {

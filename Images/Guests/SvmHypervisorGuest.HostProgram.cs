@@ -31,10 +31,8 @@ public sealed partial class SvmHypervisorGuest
         private const uint InterceptCpuid = 1u << 18, InterceptHlt = 1u << 24, InterceptIoio = 1u << 27, InterceptShutdown = 1u << 31;
         private const uint InterceptVmrun = 1u << 0;
 
-        private const int VmCr = unchecked((int)0xC0010114), VmCrSvmDisable = 4;
-
-        // CPUID Fn8000_000A EDX: nested paging (0), NRIP save (3) (15.25.1, 15.7.1).
-        private const int NestedPagingBit = 0, NripSaveBit = 3;
+        // CPUID Fn8000_000A EDX: NRIP save (3) (15.7.1).
+        private const int NripSaveBit = 3;
 
         /// <summary>CPUID (0F A2) is two bytes: without NRIP save the hypervisor advances RIP by that (15.7.1).</summary>
         private const int CpuidLength = 2;
@@ -51,53 +49,14 @@ public sealed partial class SvmHypervisorGuest
             var run = a.CreateLabel();
             code.InitSerial();
 
-            // CPUID Fn8000_0001 ECX[2]: SVM; Fn8000_000A EDX[0]: nested paging (15.4, 15.25.1).
-            var haveSvm = a.CreateLabel();
-            var haveNp = a.CreateLabel();
+            var svm = new SvmSetup(code, _noSvm, _fail);
             var noNripSave = a.CreateLabel();
-            a.mov(eax, 0x80000000);
-            a.cpuid();
-            a.cmp(eax, 0x8000000A);
-            a.jb(_noSvm);
-            a.mov(eax, 0x80000001);
-            a.cpuid();
-            a.bt(ecx, 2);
-            a.jc(haveSvm);
-            a.jmp(_noSvm);
-            a.Label(ref haveSvm);
-            code.Print("SVM\n");
-            a.mov(eax, 0x8000000A);
-            a.cpuid();
-            a.bt(edx, NestedPagingBit);
-            a.jc(haveNp);
-            code.Print("no nested paging\n");
-            a.jmp(_fail);
-            a.Label(ref haveNp);
-            code.Print("NP\n");
+            svm.RequireSvmAndNestedPaging();
             a.bt(edx, NripSaveBit);
             a.jnc(noNripSave);
             a.mov(__byte_ptr[_nripSave], 1);
             a.Label(ref noNripSave);
-
-            // VM_CR.SVMDIS: firmware may have disabled SVM, and then EFER.SVME cannot be set (15.4, 15.30.1).
-            var svmEnabled = a.CreateLabel();
-            a.mov(ecx, VmCr);
-            a.rdmsr();
-            a.bt(eax, VmCrSvmDisable);
-            a.jnc(svmEnabled);
-            code.Print("SVM disabled by firmware\n");
-            a.jmp(_fail);
-            a.Label(ref svmEnabled);
-
-            // EFER.SVME, then VM_HSAVE_PA (15.4, 15.30.4).
-            a.mov(ecx, 0xC0000080);
-            a.rdmsr();
-            a.bts(eax, 12);
-            a.wrmsr();
-            a.mov(ecx, 0xC0010117);
-            a.mov(eax, (uint)HostSaveArea);
-            a.xor(edx, edx);
-            a.wrmsr();
+            svm.EnableSvm(HostSaveArea);
 
             code.CopyBlob(RealGuest(), RealGuestCode);
             code.CopyBlob(LongGuest(), LongGuestCode);

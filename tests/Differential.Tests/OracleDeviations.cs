@@ -1,6 +1,7 @@
 using System.Globalization;
 using Iced.Intel;
 using Sim.Images.Guests;
+using Sim.Vmx;
 
 namespace Sim.Differential.Tests;
 
@@ -19,6 +20,84 @@ public static class OracleDeviations
         new(GuestMode.Long64, null, "rdi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, null, Frame16In64BitMode, Oracle.Bochs, HasFrame16),
     ];
+
+    /// <summary>Probe cases (<see cref="VmcsOracleTests"/>) whose line Bochs gets wrong.</summary>
+    public static readonly ProbeDeviation[] Probes =
+    [
+        new("vmx", VmxCapabilities, VmxCapabilityDifference.Explains),
+        new("svm", SvmCapabilities, SvmCapabilityDifference.Explains),
+        new("svm", PermissionMapExtent, o => o.Case.Any(w => w is { Target: 0x040 or 0x048, Size: 8 } && (w.Value & ~0xFFFUL) < 1UL << 40
+            && (w.Value & ~0xFFFUL) + (w.Target == 0x040 ? 0x3000UL : 0x2000UL) > 1UL << 40) && o.Sim == "exit ffffffffffffffff"),
+        new("svm", NestedPagingEnableBit, o => o.Value(0x090) is { } np && (np & 1) == 0 && np != 0 && o.Sim != o.Bochs),
+        new("svm", LongAndDefaultBigSystemCs, o => o.Value(0x412) is { } cs && (cs & 0x600) == 0x600 && (cs & 0x10) == 0
+            && o.Sim == "exit ffffffffffffffff" && o.Bochs != o.Sim),
+        new("svm", BochsUncheckedGuestCr3, o => (o.Value(0x550) >> 40) is > 0 && o.Sim == "exit ffffffffffffffff" && o.Bochs != o.Sim),
+        new("vmx", GuestRipAboveLinearWidth, o => o.Value((uint)VmcsField.GuestRip) is { } rip && (rip >> 48) is not (0 or 0xFFFF)
+            && o.Sim == "exit 80000021 q 0" && ProbeOutcome.Of(o.Bochs) > ProbeOutcome.Stage.GuestState),
+        new("vmx", NullSsBaseUnchecked, o => (o.Value((uint)VmcsField.GuestSsSelector) & 0xFFFC) == 0 && (o.Value((uint)VmcsField.GuestSsBase) >> 32) is > 0
+            && o.Sim == "exit 80000021 q 0" && ProbeOutcome.Of(o.Bochs) > ProbeOutcome.Stage.GuestState),
+        new("vmx", PendingDebugNotDelivered, o => (o.Value((uint)VmcsField.GuestPendingDebugExceptions) & 0x5000) is > 0
+            && o.Sim.StartsWith("exit 0 ", StringComparison.Ordinal) && o.Sim.EndsWith(" info 80000301", StringComparison.Ordinal) && o.Bochs == "exit c q 0"),
+    ];
+
+    private const string PendingDebugNotDelivered =
+        "Bochs 2.7: valid pending debug exceptions (the enabled-breakpoint bit 12 of the pending debug exceptions field) are not delivered before the guest's first instruction; "
+        + "the SDM (vol. 3, 26.7.3: valid if bit 12 or BS is 1, then a #DB after VM entry unless blocked by MOV SS) has the #DB first, here a VM exit through the exception bitmap, as sim does";
+
+    private const string NullSsBaseUnchecked =
+        "Bochs 2.7: with a null SS selector (and SS usable, access-rights bit 16 clear) VM entry does not check that bits 63:32 of the SS base are 0; "
+        + "the SDM (vol. 3, 26.3.1.2) ties the check to usability, which is the access-rights bit alone, and fails the entry with reason 33, as sim does (Bochs checks DS and ES alike)";
+
+    private const string NestedPagingEnableBit =
+        "Bochs 2.7 (phenom_8650_toliman): any nonzero NP_ENABLE quadword (VMCB offset 090h) turns nested paging on; the APM (vol. 2, table B-1) gives bit 0 that meaning "
+        + "and other bits to other features (SEV, SEV-ES, ...), so with bit 0 clear the guest runs without nested paging and G_PAT is not checked, as in sim";
+
+    private const string LongAndDefaultBigSystemCs =
+        "Bochs 2.7 (phenom_8650_toliman): VMRUN does not fail on CS.L and CS.D both set (with EFER.LME, CR0.PG and CR4.PAE) when the CS attributes describe a system segment (S = 0); "
+        + "the APM (vol. 2, 15.5.1) makes that combination VMEXIT_INVALID whatever the segment type, as sim does";
+
+    private const string PermissionMapExtent =
+        "Bochs 2.7 (phenom_8650_toliman): VMRUN checks only the IOPM and MSRPM base addresses against the 40-bit physical-address width, not the end of the 12-KiB or 8-KiB table; "
+        + "the APM (vol. 2, 15.5.1: \"the MSR or IOIO intercept tables extend to a physical address that is greater than or equal to the maximum supported physical address\") "
+        + "makes a table that crosses it VMEXIT_INVALID, as sim does";
+
+    /// <summary>Also why the generated VMCBs leave CR3 bits 51:41 alone: with them Bochs walks beyond its memory and the run ends.</summary>
+    public const string BochsUncheckedGuestCr3 =
+        "Bochs 2.7 (phenom_8650_toliman): VMRUN does not check the guest CR3 for MBZ bits (bits 63:52, and the bits beyond the 40-bit physical-address width) in long mode "
+        + "and enters the guest, whose first fetch walks from that address; the APM (vol. 2, 15.5.1, \"CR3 ... any MBZ bit set\"; 3.1.2) makes it VMEXIT_INVALID, as sim does";
+
+    /// <summary>Why the generated VMCBs never set CR0.PG without CR0.PE.</summary>
+    public const string BochsPagingWithoutProtection =
+        "Bochs 2.7 (phenom_8650_toliman): VMRUN with EFER.LME and CR0.PG set and CR0.PE clear ends the emulator (\"change_cpu_mode: EFER.LMA is set when CR0.PE=0 !\"); "
+        + "the APM (vol. 2, 15.5.1: \"EFER.LME and CR0.PG are both non-zero and CR0.PE is zero\") makes it VMEXIT_INVALID, as sim does";
+
+    /// <summary>Why the generated VMCBs keep #DF intercepted.</summary>
+    public const string BochsShutdownIntercept =
+        "Bochs 2.7 (phenom_8650_toliman): a guest that triple-faults with the shutdown intercept set (intercept vector 4, bit 31) shuts the emulator down; "
+        + "the APM (vol. 2, 15.12: the shutdown intercept) has it end in #VMEXIT(SHUTDOWN, 7Fh), as sim does";
+
+    /// <summary>Why the generated VMCBs keep RFLAGS.TF clear.</summary>
+    public const string BochsGuestSingleStepLeaks =
+        "Bochs 2.7 (phenom_8650_toliman): a guest entered with RFLAGS.TF set whose first instruction (HLT) is intercepted leaves a single-step #DB pending across the #VMEXIT, "
+        + "which the host then takes (here a triple fault that ends the run); the APM (vol. 2, 15.9: the HLT intercept is checked before the instruction executes, 15.6: "
+        + "the host's RFLAGS comes from the host save area) leaves no trap pending, as in sim";
+
+    /// <summary>Why the generated VMCSs inject no event of type 7.</summary>
+    public const string BochsPanicsOnInjectionType7 =
+        "Bochs 2.7: VM entry with a valid VM-entry interruption-information field of type 7 (other event) on a model without the monitor trap flag ends the emulator "
+        + "(\"VMENTER: unsupported event injection type 7 !\"); the SDM (vol. 3, 26.2.1.3) makes type 7 a reserved type there, so the entry fails with VMfailValid(7), as in sim";
+
+    private const string GuestRipAboveLinearWidth =
+        "Bochs 2.7: VM entry to a 64-bit guest (IA-32e mode guest, CS.L = 1) does not check that bits 63:48 of the guest RIP are identical; "
+        + "the SDM (vol. 3, 26.3.1.4) requires it (\"bits 63:N must be identical\", N = 48 linear-address bits) and fails the entry with reason 33, as sim does; Bochs goes on to the MSR-load list and enters, and the fetch faults";
+
+    private const string SvmCapabilities =
+        "CPU model: Bochs' phenom_8650_toliman and sim report different CPUID features (CR4 and EFER bits) and physical-address widths, so a VMCB value that one model "
+        + "accepts and the other rejects is checked differently by design (APM vol. 2, 15.5.1: MBZ bits of CR4 and EFER, addresses beyond the maximum physical address)";
+
+    private const string VmxCapabilities =
+        "CPU model: Bochs' corei7_skylake_x and sim report different VMX capabilities (IA32_VMX_*_CTLS allowed settings, IA32_VMX_CR4_FIXED1, IA32_VMX_MISC[30], "
+        + "the physical-address width), so a value within one model's capabilities and outside the other's is checked differently by design (SDM vol. 3, 26.2.1, A.3-A.8)";
 
     /// <summary>Lines of the built-in guests' output that a reference emulator gets wrong.</summary>
     public static readonly GuestOutputDeviation[] GuestOutput =

@@ -43,6 +43,9 @@ public sealed class ConsistencyCheckTests
         // 15.5.1: a map that would extend past the top of the 64-bit address space extends beyond the maximum physical address too.
         new(VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress, v => { v.Intercept(SvmIntercept.MsrProt); v.Write(VmcbLayout.MsrpmBasePa, 8, 0xFFFFFFFFFFFFF000UL); }),
         new(VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress, v => { v.Intercept(SvmIntercept.IoioProt); v.Write(VmcbLayout.IopmBasePa, 8, 0xFFFFFFFFFFFFE000UL); }),
+        // 15.5.1 checks the tables' extent whether or not the MSR and IOIO intercepts use them.
+        new(VmcbConsistencyCheck.MsrpmBeyondMaxPhysicalAddress, v => v.Write(VmcbLayout.MsrpmBasePa, 8, 0xFFFFFFFFFFFFF000UL)),
+        new(VmcbConsistencyCheck.IopmBeyondMaxPhysicalAddress, v => v.Write(VmcbLayout.IopmBasePa, 8, (1UL << Processor.MaxPhysicalAddressBits) - 0x2000)),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Valid | (1UL << 8) | 0x20)),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Valid | (5UL << 8) | 0x20)),
         new(VmcbConsistencyCheck.IllegalEventInjection, v => v.Write(VmcbLayout.EventInj, 8, SvmEventInjection.Encode(ExceptionVector.NMI, SvmEventInjection.TypeException, 0, false))),

@@ -47,8 +47,9 @@ public sealed class VmcbFuzzTests
         var badEvent = (eventInj & (1UL << 31)) != 0 && (type is 1 or 5 or 6 or 7 || (type == 3 && (vector == 2 || vector > 31))
             || (type == 3 && vector == 5 && longMode && (cs & 0x200) != 0));
         var maxPa = 1UL << Processor.MaxPhysicalAddressBits;
-        var badMap = ((misc1 & (1UL << 28)) != 0 && (v.Read(VmcbLayout.MsrpmBasePa, 8) & ~0xFFFUL) > maxPa - 0x2000)
-            || ((misc1 & (1UL << 27)) != 0 && (v.Read(VmcbLayout.IopmBasePa, 8) & ~0xFFFUL) > maxPa - 0x3000);
+        // The permission maps' extent is checked whether or not the MSR and IOIO intercepts are on (15.5.1).
+        var badMap = (v.Read(VmcbLayout.MsrpmBasePa, 8) & ~0xFFFUL) > maxPa - 0x2000
+            || (v.Read(VmcbLayout.IopmBasePa, 8) & ~0xFFFUL) > maxPa - 0x3000;
         var np = (v.Read(VmcbLayout.NpEnable, 8) & 1) != 0;
         var pat = v.Read(VmcbLayout.GPat, 8);
         var badPat = np && Enumerable.Range(0, 8).Any(i => ((pat >> (8 * i)) & 0xFF) is not (0 or 1 or 4 or 5 or 6 or 7));

@@ -267,10 +267,19 @@ public sealed class EventTests
     public void PendingDebugExceptionDeliversDb()
     {
         using var m = Guest(a => a.hlt());
-        m.Write(VmcsField.GuestPendingDebugExceptions, 1);
+        m.Write(VmcsField.GuestPendingDebugExceptions, 1 | 1 << 12);
         m.LaunchAndRun();
-        Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip), "B0 pending: #DB before the first instruction (27.7.3)");
+        Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip), "B0 and enabled breakpoint pending: #DB before the first instruction (27.7.3)");
         Assert.AreEqual(1UL, m.Cpu.GetDebugRegister(6) & 1);
+    }
+
+    [TestMethod]
+    public void PendingB0WithoutEnabledBreakpointIsNoDebugException()
+    {
+        // 27.7.3: pending debug exceptions are valid only with BS (bit 14) or enabled breakpoint (bit 12) set.
+        using var m = Guest(a => a.hlt());
+        m.Write(VmcsField.GuestPendingDebugExceptions, 1);
+        Assert.AreEqual(VmExitReason.Hlt, m.LaunchAndRun().BasicReason);
     }
 
     /// <summary>An IRETQ to CS 40h, beyond the GDT limit: #GP(40h) during the IRET.</summary>
@@ -420,7 +429,7 @@ public sealed class EventTests
         // 26.7.2: with no event injected, a pending event (here the #DB of the pending debug exceptions, 27.7.3)
         // delivered before an instruction executes makes the MTF VM exit pending after its delivery.
         using var m = MtfGuest(a => { a.nop(); a.hlt(); });
-        m.Write(VmcsField.GuestPendingDebugExceptions, 1);
+        m.Write(VmcsField.GuestPendingDebugExceptions, 1 | 1 << 12);
         var exit = m.LaunchAndRun();
         Assert.AreEqual(VmExitReason.MonitorTrapFlag, exit.BasicReason);
         Assert.AreEqual(Stub(1), m.Read(VmcsField.GuestRip));

@@ -126,7 +126,8 @@ public sealed class VmEntryCheckTests
         ["usable LDTR of type 3", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestLdtrAccessRights, 0x83)), 0UL],
         ["GDTR limit above FFFFh", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestGdtrLimit, 0x10000)), 0UL],
         ["IDTR base not canonical", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestIdtrBase, 0x0000_8000_0000_0000)), 0UL],
-        ["RIP not canonical in 64-bit mode", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRip, 0x0000_8000_0000_0000)), 0UL],
+        // 27.3.1.4: bits 63:48 must be identical; bit 47 may differ from them (a non-canonical RIP faults on the fetch instead).
+        ["RIP bits 63:48 not identical in 64-bit mode", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRip, 0x0001_0000_0000_0000)), 0UL],
         ["RFLAGS bit 1 clear", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRflags, 0)), 0UL],
         ["RFLAGS reserved bit 15 set", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRflags, 0x8002)), 0UL],
         ["RFLAGS.VM in an IA-32e guest", (Action<VmxMachine>)(m => m.Write(VmcsField.GuestRflags, 0x20002)), 0UL],
@@ -141,6 +142,7 @@ public sealed class VmEntryCheckTests
         ["wait-for-SIPI with an event injected", (Action<VmxMachine>)(m => { m.Write(VmcsField.GuestActivityState, 3); Inject(m, 0x80000000u | 0x800 | (3u << 8) | 13); }), 0UL],
         ["NMI injected while blocked by STI", (Action<VmxMachine>)(m => { m.Write(VmcsField.GuestRflags, 0x202); m.Write(VmcsField.GuestInterruptibilityState, 1); Inject(m, 0x80000000u | (2u << 8) | 2); }), 3UL],
         ["VMCS link pointer not FFFFFFFF_FFFFFFFFh and not aligned", (Action<VmxMachine>)(m => m.Write(VmcsField.VmcsLinkPointer, VmxMachine.SecondVmcs + 8)), 4UL],
+        ["VMCS link pointer equal to the current-VMCS pointer outside SMM", (Action<VmxMachine>)(m => m.Write(VmcsField.VmcsLinkPointer, VmxMachine.VmcsRegion)), 4UL],
         ["PAE paging with a PDPTE reserved bit set (without EPT)", (Action<VmxMachine>)(PaeGuestWithBadPdpte), 2UL],
         // 27.8: qualification 2 is a problem with the PDPTEs of 27.3.1.6, which with EPT are the VMCS fields.
         ["PAE paging under EPT with a PDPTE field reserved bit set", (Action<VmxMachine>)(m =>
