@@ -34,6 +34,7 @@ public sealed unsafe partial class Processor
     /// the mode changes: until then CPL need not follow CS and SS.
     /// </summary>
     private bool _cplLoaded;
+    private int _loadedCpl;
 
     /// <summary>
     /// Makes <paramref name="cpl"/> the current privilege level in protected mode, whatever CS.DPL and
@@ -43,10 +44,9 @@ public sealed unsafe partial class Processor
     public void LoadCpl(int cpl)
     {
         if (!InProtectedMode || InVirtual8086Mode) return;
-        Cpl = cpl & 3;
+        _loadedCpl = cpl & 3;
         _cplLoaded = true;
         ModeChanged();
-        Tlb.SelectPrivilege(Cpl == 3);
     }
 
     /// <summary>Recomputes what depends on CR0, CR4, EFER, CS and RFLAGS.VM: code size, CPL and the TLB arrays in use.</summary>
@@ -54,7 +54,7 @@ public sealed unsafe partial class Processor
     {
         ref var cs = ref _seg[(int)SegmentIndex.CS];
         var protectedMode = (Cr0 & Registers.Cr0.PE) != 0;
-        var virtual8086 = (_flags & Rflags.VM) != 0;
+        var virtual8086 = InVirtual8086Mode;
         int bitness;
         int cpl;
         if (!protectedMode)
@@ -75,7 +75,7 @@ public sealed unsafe partial class Processor
             cpl = _seg[(int)SegmentIndex.SS].Dpl;
             // A conforming segment's DPL may lie below CPL; CS.RPL carries CPL there (SDM vol. 3, 5.8.1.2).
             if (!cs.Unusable && cs.IsCode) cpl = (cs.Type & 4) != 0 ? cs.Selector & 3 : cs.Dpl;
-            if (_cplLoaded) cpl = Cpl;
+            if (_cplLoaded) cpl = _loadedCpl;
         }
         _bitness = bitness;
         if (cpl != Cpl)

@@ -44,7 +44,7 @@ public sealed unsafe partial class Processor
         ref var s = ref _seg[index];
         ref var c = ref _segCheck[index];
         c.Base = s.Base;
-        if ((Cr0 & Registers.Cr0.PE) == 0 || (_flags & Rflags.VM) != 0)
+        if ((Cr0 & Registers.Cr0.PE) == 0 || InVirtual8086Mode)
         {
             c.Low = 0;
             c.High = s.Limit;

@@ -67,7 +67,8 @@ public sealed unsafe partial class Processor
 
     public bool InProtectedMode => (Cr0 & Registers.Cr0.PE) != 0;
 
-    public bool InVirtual8086Mode => (_flags & Rflags.VM) != 0;
+    /// <summary>Virtual-8086 mode: RFLAGS.VM in legacy protected mode; in IA-32e mode RFLAGS.VM has no effect (SDM vol. 3, 20.1; AMD APM vol. 2, 8.4).</summary>
+    public bool InVirtual8086Mode => (_flags & Rflags.VM) != 0 && (Efer & Registers.Efer.LMA) == 0;
 
     /// <summary>The code size the processor decodes with now: 16, 32 or 64.</summary>
     public int CodeBitness => _bitness;
