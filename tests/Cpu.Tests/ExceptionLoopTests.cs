@@ -128,11 +128,17 @@ public sealed class ExceptionLoopTests
     {
         using var g = new ExceptionLoopGuest(bitness, kind, stackOnCodePage);
         Assert.AreEqual(StopReason.Halted, g.Run(Turns));
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var stop = g.Run(Turns);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.AreEqual(StopReason.Halted, stop);
-        Assert.AreEqual((ulong)Turns, g.Cpu.Rbx & 0xFFFFFFFF);
-        Assert.AreEqual(0L, allocated, $"{allocated} bytes allocated by {Turns} events");
+        // An allocation per event shows in every round; the runtime's own occasional one (seen once in a
+        // while under a loaded full-suite run, a few KiB) does not repeat, so the best of three rounds counts.
+        var allocated = long.MaxValue;
+        for (var round = 0; round < 3 && allocated != 0; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var stop = g.Run(Turns);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.AreEqual(StopReason.Halted, stop);
+            Assert.AreEqual((ulong)Turns, g.Cpu.Rbx & 0xFFFFFFFF);
+        }
+        Assert.AreEqual(0L, allocated, $"{allocated} bytes allocated by {Turns} events in each of three rounds");
     }
 }
