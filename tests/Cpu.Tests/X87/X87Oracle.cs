@@ -51,6 +51,42 @@ internal static class X87Oracle
         return responses;
     }
 
+    /// <summary>What the host left after running one sequence: where its code and data were, and the data.</summary>
+    public readonly record struct SequenceResult(ulong CodeAddress, ulong DataAddress, byte[] Data);
+
+    /// <summary>Runs machine code on the host, each with RDI pointing to a copy of its data (the oracle's "sequence" mode).</summary>
+    public static SequenceResult[] RunSequences(IReadOnlyList<(byte[] Code, byte[] Data)> sequences)
+    {
+        var psi = new ProcessStartInfo(Executable.Value, ["sequence"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the x87 oracle");
+        var writer = Task.Run(() =>
+        {
+            var sb = new StringBuilder();
+            foreach (var (code, data) in sequences)
+                sb.Append(Convert.ToHexString(code)).Append(' ').Append(Convert.ToHexString(data)).Append('\n');
+            process.StandardInput.Write(sb.ToString());
+            process.StandardInput.Close();
+        });
+        var output = process.StandardOutput.ReadToEnd();
+        writer.Wait();
+        process.WaitForExit();
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(sequences.Count, lines.Length, $"the x87 oracle answered a different number of sequences: {output}");
+        var results = new SequenceResult[lines.Length];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var parts = lines[i].Split(' ');
+            Assert.AreEqual(3, parts.Length, $"the x87 oracle rejected sequence {i}: {lines[i]}");
+            results[i] = new(Convert.ToUInt64(parts[0], 16), Convert.ToUInt64(parts[1], 16), Convert.FromHexString(parts[2]));
+        }
+        return results;
+    }
+
     private static string Build()
     {
         if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))

@@ -6,10 +6,17 @@
  * operands narrower than 80 bits use the low digits. ST(0) = a and ST(1) = b for two-operand operations.
  * The FPU is reinitialized before every request so the status word reflects that request alone. The control word is
  * loaded as given, so a request may unmask exceptions; the two-operand operations read their result without waiting.
+ *
+ * With the argument "sequence" it runs machine code instead, one request a line: <code, hex> <data, hex>. The code is
+ * called as a function with the address of a copy of the data in RDI (a RET is appended); the answer is
+ * <code address, hex> <data address, hex> <data after the call, hex>, so that FSAVE images with their pointers can be
+ * compared with the simulator running the same code.
  */
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 
 typedef struct { uint64_t lo; uint16_t hi; } __attribute__((packed)) t80;
 
@@ -151,8 +158,52 @@ static const struct { const char *name; opfn fn; } ops[] = {
     {"ild32", op_ild32}, {"ild64", op_ild64}, {"bld", op_bld},
 };
 
-int main(void)
+static int hexval(int c)
 {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+static size_t parsehex(const char *s, unsigned char *out, size_t max)
+{
+    size_t n = 0;
+    while (s[0] && s[1] && n < max) {
+        out[n++] = (unsigned char)(hexval(s[0]) << 4 | hexval(s[1]));
+        s += 2;
+    }
+    return n;
+}
+
+#define DATA_SIZE 4096
+
+static int run_sequences(void)
+{
+    static char code_hex[65536], data_hex[2 * DATA_SIZE + 2];
+    static unsigned char data[DATA_SIZE] __attribute__((aligned(4096)));
+    unsigned char *code = mmap(0, 65536, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (code == MAP_FAILED) {
+        printf("error mmap\n");
+        return 1;
+    }
+    while (scanf("%65535s %8193s", code_hex, data_hex) == 2) {
+        size_t n = parsehex(code_hex, code, 65535);
+        code[n] = 0xC3;
+        memset(data, 0, sizeof data);
+        size_t d = parsehex(data_hex, data, DATA_SIZE);
+        /* Empty registers keep their contents, which FSAVE shows: start from zeros, as the simulator's power-up state. */
+        __asm__ volatile("fninit\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfninit");
+        ((void (*)(unsigned char *))code)(data);
+        __asm__ volatile("fninit");
+        printf("%llX %llX ", (unsigned long long)(uintptr_t)code, (unsigned long long)(uintptr_t)data);
+        for (size_t i = 0; i < d; i++) printf("%02X", data[i]);
+        printf("\n");
+        fflush(stdout);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "sequence") == 0) return run_sequences();
     char name[16], cws[8], as[32], bs[32];
     while (scanf("%15s %7s %31s %31s", name, cws, as, bs) == 4) {
         unsigned int cw;
