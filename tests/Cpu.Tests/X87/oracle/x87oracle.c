@@ -67,6 +67,30 @@ BINARY(op_scale, "fscale")
 BINARY(op_com, "fcom %%st(1)")
 BINARY(op_ucom, "fucom %%st(1)")
 BINARY(op_xam, "fxam")
+BINARY(op_sin, "fsin")
+BINARY(op_cos, "fcos")
+BINARY(op_patan, "fpatan")
+BINARY(op_2xm1, "f2xm1")
+BINARY(op_yl2x, "fyl2x")
+BINARY(op_yl2xp1, "fyl2xp1")
+
+/* Two results: ST(0) and ST(1) after the instruction (FPTAN: 1.0 and the tangent; FSINCOS: the cosine and the sine). */
+#define BINARY2(name, insn)                                                             \
+    static uint16_t name(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 *r2)    \
+    {                                                                                   \
+        uint16_t sw;                                                                    \
+        unsigned char image[108];                                                       \
+        __asm__ volatile(PRE "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\tfnstsw %[sw]\n\t"   \
+                         "fnsave %[image]"                                              \
+                         : [sw] "=m"(sw), [image] "=m"(image)                           \
+                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw));                     \
+        memcpy(r1, image + 28, 10);                                                     \
+        memcpy(r2, image + 38, 10);                                                     \
+        return sw;                                                                      \
+    }
+
+BINARY2(op_ptan, "fptan")
+BINARY2(op_sincos, "fsincos")
 
 static uint16_t op_xtract(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 *r2)
 {
@@ -155,7 +179,9 @@ static const struct { const char *name; opfn fn; } ops[] = {
     {"st32", op_st32}, {"st64", op_st64}, {"ist16", op_ist16}, {"ist32", op_ist32},
     {"ist64", op_ist64}, {"istt16", op_istt16}, {"istt32", op_istt32}, {"istt64", op_istt64},
     {"bstp", op_bstp}, {"ld32", op_ld32}, {"ld64", op_ld64}, {"ild16", op_ild16},
-    {"ild32", op_ild32}, {"ild64", op_ild64}, {"bld", op_bld},
+    {"ild32", op_ild32}, {"ild64", op_ild64}, {"bld", op_bld}, {"sin", op_sin}, {"cos", op_cos},
+    {"patan", op_patan}, {"2xm1", op_2xm1}, {"yl2x", op_yl2x}, {"yl2xp1", op_yl2xp1}, {"ptan", op_ptan},
+    {"sincos", op_sincos},
 };
 
 static int hexval(int c)
