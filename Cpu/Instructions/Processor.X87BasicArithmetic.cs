@@ -54,9 +54,16 @@ public sealed unsafe partial class Processor
             X87Sub.Divide => BasicArithmetic.Divide(a, b, cw),
             _ => BasicArithmetic.Divide(b, a, cw),
         };
-        if (loadExceptions != FpuExceptions.None) r = r with { Exceptions = r.Exceptions | loadExceptions };
+        if (loadExceptions != FpuExceptions.None) r = r with { Exceptions = r.Exceptions | FpuSourceExceptions(loadExceptions, a) };
         return FpuComplete(ref op, r, destination, form == X87Sub.FormStiSt0Pop);
     }
+
+    /// <summary>
+    /// The exceptions of loading a memory operand that the operation reports: a NaN or unsupported register operand
+    /// takes precedence over the denormal exception of a denormal memory operand.
+    /// </summary>
+    private static FpuExceptions FpuSourceExceptions(FpuExceptions loadExceptions, ExtendedReal register) =>
+        register.IsNaN || register.IsUnsupported ? loadExceptions & ~FpuExceptions.Denormal : loadExceptions;
 
     /// <summary>Writes a result to ST(<paramref name="destination"/>) unless an unmasked #IA, #Z or #D stops it, reports its exceptions and C1, and pops.</summary>
     private bool FpuComplete(ref DecodedOp op, FpuResult r, int destination, bool pop)
@@ -86,7 +93,11 @@ public sealed unsafe partial class Processor
     {
         var two = op.Sub is X87Sub.Scale or X87Sub.PartialRemainder or X87Sub.PartialRemainder1;
         if (op.Sub == X87Sub.ExtractExponent) return FpuExtract(ref op);
-        if (FpuIsEmpty(0) || (two && FpuIsEmpty(1))) return FpuUnderflowInto(ref op, 0, false);
+        if (FpuIsEmpty(0) || (two && FpuIsEmpty(1)))
+        {
+            if (op.Sub is X87Sub.PartialRemainder or X87Sub.PartialRemainder1) _fpuStatus &= unchecked((ushort)~FswC2);
+            return FpuUnderflowInto(ref op, 0, false);
+        }
         var a = St(0);
         var cw = FpuCw;
         switch (op.Sub)
@@ -110,7 +121,9 @@ public sealed unsafe partial class Processor
                     FpuSignal(FpuResult.StoppingExceptions(r.Exceptions, cw));
                     return Next(ref op);
                 }
-                FpuSetConditionCodes(r.ConditionCodes);
+                // A NaN result (an invalid or NaN operand) leaves C0 and C3 alone and clears C1 and C2.
+                if (r.Value.IsNaN) _fpuStatus &= unchecked((ushort)~(FswC1 | FswC2));
+                else FpuSetConditionCodes(r.ConditionCodes);
                 FpuSignal(r.Exceptions);
                 St(0) = r.Value;
                 return Next(ref op);
@@ -123,7 +136,7 @@ public sealed unsafe partial class Processor
     {
         if (FpuIsEmpty(0) || FpuPushOverflows)
         {
-            FpuStackFault(FpuPushOverflows);
+            FpuStackFault(!FpuIsEmpty(0));
             if (FpuCw.IsMasked(FpuExceptions.Invalid))
             {
                 FpuSetSt(0, ExtendedReal.RealIndefinite);

@@ -6,7 +6,7 @@ namespace Sim.Cpu;
 /// <summary>
 /// The x87 comparison and classification instructions (SDM vol. 1, 5.2.3): FCOM, FCOMP, FCOMPP, FUCOM, FUCOMP, FUCOMPP,
 /// FICOM, FICOMP, FCOMI, FCOMIP, FUCOMI, FUCOMIP, FTST and FXAM. The relation goes to C3, C2, C0 (C1 cleared) or, for
-/// FCOMI, to ZF, PF, CF with OF, SF and AF cleared; an unmasked #IA or #D leaves them and the stack alone.
+/// FCOMI, to ZF, PF, CF with OF, SF and AF cleared (C1 untouched); an unmasked #IA or #D leaves them and the stack alone.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -43,7 +43,7 @@ public sealed unsafe partial class Processor
         else
         {
             var r = (op.Sub & X87Sub.Unordered) != 0 ? Comparison.CompareUnordered(St(0), b) : Comparison.Compare(St(0), b);
-            var exceptions = r.Exceptions | loadExceptions;
+            var exceptions = r.Exceptions | FpuSourceExceptions(loadExceptions, St(0));
             var stopping = FpuResult.StoppingExceptions(exceptions, cw);
             if (stopping != FpuExceptions.None)
             {
@@ -59,7 +59,7 @@ public sealed unsafe partial class Processor
             MaterializeFlags();
             _flags = (_flags & ~(Rflags.ZF | Rflags.PF | Rflags.CF | Rflags.OF | Rflags.SF | Rflags.AF))
                 | (codes.C3 ? Rflags.ZF : 0) | (codes.C2 ? Rflags.PF : 0) | (codes.C0 ? Rflags.CF : 0);
-            _fpuStatus &= unchecked((ushort)~FswC1);
+            // The SDM has C1 cleared; the hardware leaves it alone unless the stack underflowed.
         }
         else
         {

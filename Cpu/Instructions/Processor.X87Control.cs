@@ -30,7 +30,9 @@ public sealed unsafe partial class Processor
                         _fpuStatus &= unchecked((ushort)~FswC1);
                         break;
                     case X87Sub.Free or X87Sub.FreeAndPop:
+                        // C1 is undefined by the SDM; the hardware clears it, as FINCSTP does.
                         _fpuAbridgedTag &= (byte)~(1 << FpuPhysical(op.Rm));
+                        _fpuStatus &= unchecked((ushort)~FswC1);
                         if (op.Sub == X87Sub.FreeAndPop) FpuPop();
                         break;
                 }

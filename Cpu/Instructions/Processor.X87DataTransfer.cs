@@ -19,13 +19,14 @@ public sealed unsafe partial class Processor
         {
             case X87Sub.LoadRegister:
             {
-                if (FpuPushOverflows) return FpuStackOverflow(ref op);
+                // An empty source is reported before a full destination, as an underflow.
                 if (FpuIsEmpty(op.Rm))
                 {
                     if (FpuStackUnderflow()) return Next(ref op);
                     FpuPush(ExtendedReal.RealIndefinite);
                     return Next(ref op);
                 }
+                if (FpuPushOverflows) return FpuStackOverflow(ref op);
                 var value = St(op.Rm);
                 FpuReport(FpuExceptions.None, false);
                 FpuPush(value);
@@ -70,7 +71,7 @@ public sealed unsafe partial class Processor
                     if (!FpuStackUnderflow()) FpuSetSt(0, ExtendedReal.RealIndefinite);
                     return Next(ref op);
                 }
-                FpuReport(FpuExceptions.None, false);
+                // C1 is left alone here; only an underflow clears it.
                 if (Condition(op.R)) St(0) = St(op.Rm);
                 return Next(ref op);
             case X87Sub.LoadConstant:

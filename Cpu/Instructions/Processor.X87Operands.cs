@@ -28,7 +28,8 @@ public sealed unsafe partial class Processor
 
     /// <summary>
     /// Reads a memory source of an arithmetic or comparison instruction in its format (an <see cref="X87Sub"/> form: 1 real32,
-    /// 2 real64, 3 int16, 4 int32) as an extended real, with the #IA of an SNaN and the #D of a denormal the load detects.
+    /// 2 real64, 3 int16, 4 int32) as an extended real, with the #D of a denormal the load detects. An SNaN stays
+    /// signaling, so that the operation raises #IA for it and chooses between two NaNs as for register operands.
     /// </summary>
     private bool FpuReadSource(ref DecodedOp op, int format, out ExtendedReal value, out FpuExceptions exceptions)
     {
@@ -40,17 +41,13 @@ public sealed unsafe partial class Processor
             case 1:
             {
                 if (!ReadMem(op.Segment, ea, 4, out var bits)) return false;
-                var r = RealConversion.FromBinary32((uint)bits);
-                value = r.Value;
-                exceptions = r.Exceptions;
+                FpuSignalingSource(RealConversion.FromBinary32((uint)bits), out value, out exceptions);
                 return true;
             }
             case 2:
             {
                 if (!ReadMem(op.Segment, ea, 8, out var bits)) return false;
-                var r = RealConversion.FromBinary64(bits);
-                value = r.Value;
-                exceptions = r.Exceptions;
+                FpuSignalingSource(RealConversion.FromBinary64(bits), out value, out exceptions);
                 return true;
             }
             case 3:
@@ -65,6 +62,18 @@ public sealed unsafe partial class Processor
                 value = IntegerConversion.FromInt32((int)bits);
                 return true;
             }
+        }
+    }
+
+    /// <summary>A load that quieted an SNaN (and reported #IA for it) gives back the SNaN, without the #IA.</summary>
+    private static void FpuSignalingSource(FpuResult loaded, out ExtendedReal value, out FpuExceptions exceptions)
+    {
+        value = loaded.Value;
+        exceptions = loaded.Exceptions;
+        if (value.IsNaN && (exceptions & FpuExceptions.Invalid) != 0)
+        {
+            value = new ExtendedReal(value.SignExponent, value.Significand & ~ExtendedReal.QuietBit);
+            exceptions &= ~FpuExceptions.Invalid;
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed unsafe partial class Processor
             {
                 if (FpuIsEmpty(0) || FpuPushOverflows)
                 {
-                    FpuStackFault(FpuPushOverflows);
+                    FpuStackFault(!FpuIsEmpty(0));
                     if (cw.IsMasked(FpuExceptions.Invalid))
                     {
                         FpuSetSt(0, ExtendedReal.RealIndefinite);

@@ -44,6 +44,13 @@ internal sealed record X87Sequence(string Name, Action<Assembler> Body, byte[] O
     /// <summary>Runs every sequence on the host in one oracle process and on the simulator, and compares.</summary>
     public static void AssertAllMatchHost(IReadOnlyList<X87Sequence> sequences)
     {
+        var failures = Differences(sequences);
+        Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+    }
+
+    /// <summary>The sequences whose results differ from the host's, each with its first difference.</summary>
+    public static List<string> Differences(IReadOnlyList<X87Sequence> sequences)
+    {
         var codes = sequences.Select(s => s.Code()).ToArray();
         var host = X87Oracle.RunSequences(sequences.Select((s, i) => (codes[i], s.Data())).ToArray());
         var failures = new List<string>();
@@ -53,7 +60,7 @@ internal sealed record X87Sequence(string Name, Action<Assembler> Body, byte[] O
             var difference = stop ?? Compare(host[i], sim, sequences[i].Environments);
             if (difference != null) failures.Add($"{sequences[i].Name}: {difference}");
         }
-        Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+        return failures;
     }
 
     private static byte[] RunOnSimulator(byte[] code, byte[] data, out string? failure)
