@@ -66,6 +66,59 @@ public sealed class X87FaultTests
         Assert.AreEqual(0x037BUL, g.Memory.Read(0x9020, 2), "FNSTENV stores FCW as it was before masking");
     }
 
+    [TestMethod]
+    public void WaitingControlFormsFaultAndNonWaitingOnesDoNot()
+    {
+        foreach (var (waiting, expected) in new[] { (true, ExceptionVector.MF), (false, -1) })
+        {
+            using var g = GuestRunner.Protected(a =>
+            {
+                a.fninit();
+                a.mov(__word_ptr[0x9000], 0x037B);
+                a.fldcw(__word_ptr[0x9000]);
+                a.fldz();
+                a.fld1();
+                a.fdiv(st0, st1);
+                a.fnstsw(ax);
+                if (waiting) a.fclex();
+                else a.fnclex();
+                a.hlt();
+            });
+            g.Cpu.LoadControlState(g.Cpu.Cr0 | Cr0.NE, 0, 0, 0);
+            Assert.AreEqual(expected, g.RunToVector(), waiting ? "FCLEX waits" : "FNCLEX does not");
+            Assert.AreEqual(waiting ? 0x80UL : 0, g.Cpu.FpuStatusWord & 0x80UL);
+        }
+    }
+
+    [TestMethod]
+    public void FisttpIsUndefinedWithoutSse3()
+    {
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.fninit();
+            a.fld1();
+            a.fisttp(__dword_ptr[0x9000]);
+        });
+        Assert.AreEqual(ExceptionVector.UD, g.RunToVector());
+    }
+
+    [TestMethod]
+    public void FisttpTruncatesWhenSse3IsAnnounced()
+    {
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.fninit();
+            a.mov(__dword_ptr[0x9000], unchecked((int)0xC0300000));
+            a.mov(__dword_ptr[0x9004], 0);
+            a.fld(__dword_ptr[0x9000]);
+            a.fisttp(__dword_ptr[0x9004]);
+            a.hlt();
+        });
+        g.Cpu.CpuidExtension = (leaf, _) => leaf == 1 ? (0x306A9u, 0u, 1u, 1u) : null;
+        Assert.AreEqual(-1, g.RunToVector());
+        Assert.AreEqual(unchecked((uint)-2), (uint)g.Memory.Read(0x9004, 4), "−2.75 truncates to −2");
+    }
+
     private sealed class Ferr : IFpuErrorSignal
     {
         public int Count;

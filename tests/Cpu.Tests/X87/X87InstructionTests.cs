@@ -411,6 +411,35 @@ public sealed class X87InstructionTests
                 a.fldcw(__word_ptr[rdi + 162]);
                 a.fnstsw(__word_ptr[rdi + R]);
             }),
+            S("waiting forms", a =>
+            {
+                a.finit();
+                a.fldpi();
+                a.fstcw(__word_ptr[rdi + R]);
+                a.fstsw(__word_ptr[rdi + R + 2]);
+                a.fstsw(ax);
+                a.mov(__word_ptr[rdi + R + 4], ax);
+                a.fstenv(__[rdi + R + 8]);
+                a.fclex();
+                a.fsave(__[rdi + R + 40]);
+                a.wait();
+            }, R + 8, R + 40),
+            new("16-bit environment and state", a =>
+            {
+                LoadAll(a);
+                // 66 D9 /6 and 66 DD /6: FNSTENV m14 and FNSAVE m94; 66 DD /4: FRSTOR m94.
+                a.db(0x66, 0xD9, 0xB7);
+                a.dd(R);
+                a.db(0x66, 0xDD, 0xB7);
+                a.dd(R + 16);
+                a.fld1();
+                a.db(0x66, 0xDD, 0xA7);
+                a.dd(R + 16);
+                a.db(0x66, 0xD9, 0xA7);
+                a.dd(R);
+                // The loaded 16-bit pointers cannot be compared with the host's; an instruction with a memory operand replaces them.
+                a.fadd(__qword_ptr[rdi + 8]);
+            }, Operands(), [], [R, R + 16]),
             S("ffreep and fninit", a =>
             {
                 LoadAll(a);
