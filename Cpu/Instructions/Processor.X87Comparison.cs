@@ -6,7 +6,8 @@ namespace Sim.Cpu;
 /// <summary>
 /// The x87 comparison and classification instructions (SDM vol. 1, 5.2.3): FCOM, FCOMP, FCOMPP, FUCOM, FUCOMP, FUCOMPP,
 /// FICOM, FICOMP, FCOMI, FCOMIP, FUCOMI, FUCOMIP, FTST and FXAM. The relation goes to C3, C2, C0 (C1 cleared) or, for
-/// FCOMI, to ZF, PF, CF with OF, SF and AF cleared (C1 untouched); an unmasked #IA or #D leaves them and the stack alone.
+/// FCOMI, to ZF, PF, CF with OF, SF and AF cleared (C1 untouched). With an unmasked #IA or #D the relation is still
+/// reported, as the host's x87 does, but nothing is popped.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -37,7 +38,8 @@ public sealed unsafe partial class Processor
         ComparisonRelation relation;
         if (FpuIsEmpty(0) || emptySource)
         {
-            if (FpuStackUnderflow()) return Next(ref op);
+            // Masked or not, the relation is "unordered"; unmasked, the stack is not popped.
+            if (FpuStackUnderflow()) pops = 0;
             relation = ComparisonRelation.Unordered;
         }
         else
@@ -47,10 +49,14 @@ public sealed unsafe partial class Processor
             var stopping = FpuResult.StoppingExceptions(exceptions, cw);
             if (stopping != FpuExceptions.None)
             {
+                // An unmasked #IA or #D still reports the relation ("unordered" for #IA), but nothing is popped.
                 FpuSignal(stopping);
-                return Next(ref op);
+                pops = 0;
             }
-            FpuSignal(exceptions);
+            else
+            {
+                FpuSignal(exceptions);
+            }
             relation = r.Relation;
         }
         var codes = new ComparisonResult(relation, FpuExceptions.None).ConditionCodes;

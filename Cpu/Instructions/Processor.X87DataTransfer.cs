@@ -133,9 +133,10 @@ public sealed unsafe partial class Processor
         }
         if (FpuPushOverflows) return FpuStackOverflow(ref op);
         var cw = FpuCw;
-        if (loaded.StopsInstruction(cw))
+        // FLD m32/m64 of a denormal completes even with #D unmasked (as the host's x87 does); an unmasked #IA stops it.
+        if ((loaded.Exceptions & ~cw.Masks & FpuExceptions.Invalid) != 0)
         {
-            FpuSignal(FpuResult.StoppingExceptions(loaded.Exceptions, cw));
+            FpuSignal(FpuExceptions.Invalid);
             return Next(ref op);
         }
         FpuReport(loaded.Exceptions, false);

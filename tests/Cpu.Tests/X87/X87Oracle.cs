@@ -51,8 +51,8 @@ internal static class X87Oracle
         return responses;
     }
 
-    /// <summary>What the host left after running one sequence: where its code and data were, and the data.</summary>
-    public readonly record struct SequenceResult(ulong CodeAddress, ulong DataAddress, byte[] Data);
+    /// <summary>What the host left after running one sequence: where its code and data were, the data, and for a sequence that took #MF the faulting RIP and the FXSAVE image of the fault.</summary>
+    public readonly record struct SequenceResult(ulong CodeAddress, ulong DataAddress, byte[] Data, ulong? FaultRip, byte[]? FaultState);
 
     /// <summary>Runs machine code on the host, each with RDI pointing to a copy of its data (the oracle's "sequence" mode).</summary>
     public static SequenceResult[] RunSequences(IReadOnlyList<(byte[] Code, byte[] Data)> sequences)
@@ -81,8 +81,10 @@ internal static class X87Oracle
         for (var i = 0; i < lines.Length; i++)
         {
             var parts = lines[i].Split(' ');
-            Assert.AreEqual(3, parts.Length, $"the x87 oracle rejected sequence {i}: {lines[i]}");
-            results[i] = new(Convert.ToUInt64(parts[0], 16), Convert.ToUInt64(parts[1], 16), Convert.FromHexString(parts[2]));
+            Assert.AreEqual(4, parts.Length, $"the x87 oracle rejected sequence {i}: {lines[i]}");
+            var fault = parts[3] == "-" ? null : parts[3].Split(':');
+            results[i] = new(Convert.ToUInt64(parts[0], 16), Convert.ToUInt64(parts[1], 16), Convert.FromHexString(parts[2]),
+                fault == null ? null : Convert.ToUInt64(fault[0], 16), fault == null ? null : Convert.FromHexString(fault[1]));
         }
         return results;
     }

@@ -76,7 +76,7 @@ public sealed class X87RandomSequenceTests
     ];
 
     /// <summary>Operands of every class: normals near and far, denormals, zeros, infinities, NaNs, unsupported encodings, integers.</summary>
-    private static byte[] Operands(Random r)
+    private static byte[] Operands(Random r, bool unmasked)
     {
         var d = new byte[0x100];
         r.NextBytes(d);
@@ -102,22 +102,29 @@ public sealed class X87RandomSequenceTests
         }
         for (var i = 0; i < 8; i++)
         {
-            // Control words: every exception masked, random RC and PC (bits 6 and 12 set or not).
-            var cw = 0x3F | (r.Next(16) << 8) | (r.Next(2) << 6) | (r.Next(2) << 12);
+            // Control words: random RC and PC (bits 6 and 12 set or not), every exception masked or random masks.
+            var masks = unmasked ? r.Next(64) : 0x3F;
+            var cw = masks | (r.Next(16) << 8) | (r.Next(2) << 6) | (r.Next(2) << 12);
             BitConverter.GetBytes((ushort)cw).CopyTo(d, 0xF0 + 2 * i);
         }
         return d;
     }
 
     [TestMethod]
-    public void RandomSequencesMatchHost()
+    public void RandomSequencesMatchHost() => RunRandom(387, unmasked: false);
+
+    /// <summary>With unmasked exceptions: both must take #MF at the same waiting instruction with the same state.</summary>
+    [TestMethod]
+    public void RandomSequencesWithUnmaskedExceptionsMatchHost() => RunRandom(1987, unmasked: true);
+
+    private static void RunRandom(int seed, bool unmasked)
     {
-        var random = new Random(387);
+        var random = new Random(seed);
         var list = new List<X87Sequence>();
         var steps_ = new List<(Action<Assembler, Random>, int)[]>();
         for (var s = 0; s < Sequences; s++)
         {
-            var operands = Operands(random);
+            var operands = Operands(random, unmasked);
             var picks = Enumerable.Range(0, Length).Select(_ => (Instructions[random.Next(Instructions.Length)], random.Next())).ToArray();
             steps_.Add(picks);
             list.Add(new X87Sequence($"sequence {s}", a =>

@@ -56,25 +56,80 @@ internal sealed record X87Sequence(string Name, Action<Assembler> Body, byte[] O
         var failures = new List<string>();
         for (var i = 0; i < sequences.Count; i++)
         {
-            var sim = RunOnSimulator(codes[i], sequences[i].Data(), out var stop);
-            var difference = stop ?? Compare(host[i], sim, sequences[i].Environments, sequences[i].Environments16 ?? []);
+            var sim = RunOnSimulator(codes[i], sequences[i].Data(), out var faultRip, out var faultState, out var stop);
+            var difference = host[i].FaultRip is { } hostRip
+                ? CompareFault(host[i], hostRip, faultRip, faultState) ?? Compare(host[i], sim, [], [])
+                : stop ?? Compare(host[i], sim, sequences[i].Environments, sequences[i].Environments16 ?? []);
             if (difference != null) failures.Add($"{sequences[i].Name}: {difference}");
         }
         return failures;
     }
 
-    private static byte[] RunOnSimulator(byte[] code, byte[] data, out string? failure)
+    /// <summary>
+    /// Runs the code with CR0.NE set, so that a pending unmasked exception raises #MF: then the faulting RIP and the
+    /// x87 state in the layout of FXSAVE's first 160 bytes, as the host's kernel saves it at the fault.
+    /// </summary>
+    private static byte[] RunOnSimulator(byte[] code, byte[] data, out ulong? faultRip, out byte[]? faultState, out string? failure)
     {
         using var g = GuestRunner.Long(_ => { });
         g.Load(GuestRunner.CodeAddress, [.. code, 0xF4]);
         g.Memory.WriteBytes(SimDataAddress, data);
         g.Cpu.Rdi = SimDataAddress;
+        g.Cpu.LoadControlState(g.Cpu.Cr0 | Registers.Cr0.NE, g.Cpu.Cr3, g.Cpu.Cr4, g.Cpu.Efer);
         var stop = g.Run(1_000_000);
         var expectedHlt = GuestRunner.CodeAddress + (ulong)code.Length + 1;
+        faultRip = null;
+        faultState = null;
         failure = stop == StopReason.Halted && g.Cpu.Rip == expectedHlt ? null : $"the simulator stopped with {stop} at {g.Cpu.Rip:x} (vector {g.HaltedVector})";
+        if (stop == StopReason.Halted && g.HaltedVector == Registers.ExceptionVector.MF)
+        {
+            faultRip = g.Stack(0, 8);
+            faultState = FxsaveImage(g.Cpu);
+        }
         var result = new byte[data.Length];
         for (var i = 0; i < result.Length; i++) result[i] = (byte)g.Memory.Read(SimDataAddress + (ulong)i, 1);
         return result;
+    }
+
+    private static byte[] FxsaveImage(Processor cpu)
+    {
+        var image = new byte[160];
+        BinaryPrimitives.WriteUInt16LittleEndian(image, cpu.FpuControlWord);
+        BinaryPrimitives.WriteUInt16LittleEndian(image.AsSpan(2), cpu.FpuStatusWord);
+        image[4] = cpu.FpuAbridgedTagWord;
+        BinaryPrimitives.WriteUInt16LittleEndian(image.AsSpan(6), cpu.FpuOpcode);
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(8), cpu.FpuInstructionPointer);
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(16), cpu.FpuDataPointer);
+        var top = (cpu.FpuStatusWord >> 11) & 7;
+        for (var i = 0; i < 8; i++) cpu.GetFpuRegister((top + i) & 7).Write(image.AsSpan(32 + 16 * i));
+        return image;
+    }
+
+    /// <summary>Both took #MF at the same instruction with the same x87 state (FIP and FDP relative to the code and data; MXCSR left out).</summary>
+    private static string? CompareFault(X87Oracle.SequenceResult host, ulong hostRip, ulong? simRip, byte[]? simState)
+    {
+        if (simRip is not { } rip || simState == null) return $"the host took #MF at code offset {hostRip - host.CodeAddress:X}, the simulator did not";
+        if (rip - GuestRunner.CodeAddress != hostRip - host.CodeAddress)
+            return $"#MF at code offset {hostRip - host.CodeAddress:X} on the host, {rip - GuestRunner.CodeAddress:X} on the simulator";
+        var expected = (byte[])host.FaultState!.Clone();
+        var actual = (byte[])simState.Clone();
+        Array.Clear(expected, 24, 8);
+        Array.Clear(actual, 24, 8);
+        foreach (var (d, code, data) in new[] { (expected, host.CodeAddress, host.DataAddress), (actual, GuestRunner.CodeAddress, SimDataAddress) })
+        {
+            var ip = BinaryPrimitives.ReadUInt64LittleEndian(d.AsSpan(8));
+            var dp = BinaryPrimitives.ReadUInt64LittleEndian(d.AsSpan(16));
+            BinaryPrimitives.WriteUInt64LittleEndian(d.AsSpan(8), ip == 0 ? 0 : ip - code);
+            BinaryPrimitives.WriteUInt64LittleEndian(d.AsSpan(16), dp == 0 ? 0 : dp - data);
+            // The bytes between the 80-bit registers are reserved.
+            for (var i = 0; i < 8; i++) Array.Clear(d, 32 + 16 * i + 10, 6);
+        }
+        for (var i = 0; i < expected.Length; i++)
+        {
+            if (expected[i] != actual[i])
+                return $"#MF state differs at FXSAVE offset {i}: host {Convert.ToHexString(expected)} simulator {Convert.ToHexString(actual)}";
+        }
+        return null;
     }
 
     private static string? Compare(X87Oracle.SequenceResult host, byte[] sim, int[] environments, int[] environments16)

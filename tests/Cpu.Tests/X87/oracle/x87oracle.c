@@ -9,14 +9,19 @@
  *
  * With the argument "sequence" it runs machine code instead, one request a line: <code, hex> <data, hex>. The code is
  * called as a function with the address of a copy of the data in RDI (a RET is appended); the answer is
- * <code address, hex> <data address, hex> <data after the call, hex>, so that FSAVE images with their pointers can be
- * compared with the simulator running the same code.
+ * <code address, hex> <data address, hex> <data after the call, hex> <fault>, so that FSAVE images with their pointers
+ * can be compared with the simulator running the same code. <fault> is "-", or for code that took #MF (SIGFPE) the
+ * faulting RIP and the first 160 bytes of the FXSAVE image the kernel saved at the fault, as <rip, hex>:<image, hex>.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <ucontext.h>
 
 typedef struct { uint64_t lo; uint16_t hi; } __attribute__((packed)) t80;
 
@@ -201,6 +206,20 @@ static size_t parsehex(const char *s, unsigned char *out, size_t max)
 
 #define DATA_SIZE 4096
 
+static sigjmp_buf fault_jump;
+static unsigned char fault_state[160];
+static unsigned long long fault_rip;
+
+static void on_fpe(int sig, siginfo_t *info, void *context)
+{
+    ucontext_t *uc = context;
+    (void)sig;
+    (void)info;
+    memcpy(fault_state, uc->uc_mcontext.fpregs, sizeof fault_state);
+    fault_rip = (unsigned long long)uc->uc_mcontext.gregs[REG_RIP];
+    siglongjmp(fault_jump, 1);
+}
+
 static int run_sequences(void)
 {
     static char code_hex[65536], data_hex[2 * DATA_SIZE + 2];
@@ -210,6 +229,11 @@ static int run_sequences(void)
         printf("error mmap\n");
         return 1;
     }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_fpe;
+    action.sa_flags = SA_SIGINFO;
+    sigaction(SIGFPE, &action, 0);
     while (scanf("%65535s %8193s", code_hex, data_hex) == 2) {
         size_t n = parsehex(code_hex, code, 65535);
         code[n] = 0xC3;
@@ -217,11 +241,18 @@ static int run_sequences(void)
         size_t d = parsehex(data_hex, data, DATA_SIZE);
         /* Empty registers keep their contents, which FSAVE shows: start from zeros, as the simulator's power-up state. */
         __asm__ volatile("fninit\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfninit");
-        ((void (*)(unsigned char *))code)(data);
+        int faulted = sigsetjmp(fault_jump, 1);
+        if (!faulted) ((void (*)(unsigned char *))code)(data);
         __asm__ volatile("fninit");
         printf("%llX %llX ", (unsigned long long)(uintptr_t)code, (unsigned long long)(uintptr_t)data);
         for (size_t i = 0; i < d; i++) printf("%02X", data[i]);
-        printf("\n");
+        if (faulted) {
+            printf(" %llX:", fault_rip);
+            for (size_t i = 0; i < sizeof fault_state; i++) printf("%02X", fault_state[i]);
+            printf("\n");
+        } else {
+            printf(" -\n");
+        }
         fflush(stdout);
     }
     return 0;
