@@ -8,6 +8,7 @@ namespace Sim.Cpu.X87;
 /// </summary>
 public static class Transcendental
 {
+    /// <summary>A series stops after the first term this many bits below the sum, which it still adds: its sign tells the rounding which way the rest lies.</summary>
     private const int SeriesPrecision = 132;
 
     /// <summary>FSIN, FCOS and FPTAN leave an operand of magnitude 2^63 or more alone and set C2.</summary>
@@ -82,7 +83,10 @@ public static class Transcendental
         if (x.IsInfinity) return new(x.Sign ? ExtendedReal.One.Negate() : x, FpuExceptions.None);
         var flags = Denormal(x);
         var value = WideReal.From(x);
-        if (WideReal.CompareMagnitude(value, WideReal.One) > 0) return new(x, flags);
+        var magnitude = WideReal.CompareMagnitude(value, WideReal.One);
+        if (magnitude > 0) return new(x, flags);
+        // 2^1 − 1 and 2^-1 − 1 are exact; the hardware still reports #P for them.
+        if (magnitude == 0) return new(x.Sign ? new ExtendedReal(true, ExtendedReal.ExponentBias - 1, ExtendedReal.IntegerBit) : x, FpuExceptions.Precision);
         return ExponentialMinus1(value * WideConstants.Ln2).ToExtended(cw, flags);
     }
 
@@ -188,16 +192,16 @@ public static class Transcendental
         for (uint k = 1; ; k++)
         {
             term = (term * r2).DivideBy((2 * k) * (2 * k + 1)).Negate();
-            if (term.IsZero || term.Exponent < sin.Exponent - SeriesPrecision) break;
             sin += term;
+            if (term.IsZero || term.Exponent < sin.Exponent - SeriesPrecision) break;
         }
         var cos = WideReal.One;
         term = WideReal.One;
         for (uint k = 1; ; k++)
         {
             term = (term * r2).DivideBy((2 * k - 1) * (2 * k)).Negate();
-            if (term.IsZero || term.Exponent < cos.Exponent - SeriesPrecision) break;
             cos += term;
+            if (term.IsZero || term.Exponent < cos.Exponent - SeriesPrecision) break;
         }
         return (sin, cos, quadrant);
     }
@@ -288,8 +292,8 @@ public static class Transcendental
         {
             power = (power * t2).Negate();
             var term = power.DivideBy(2 * k + 1);
-            if (term.IsZero || term.Exponent < sum.Exponent - SeriesPrecision) break;
             sum += term;
+            if (term.IsZero || term.Exponent < sum.Exponent - SeriesPrecision) break;
         }
         return sum;
     }
@@ -305,8 +309,8 @@ public static class Transcendental
         {
             power *= s2;
             var term = power.DivideBy(2 * k + 1);
-            if (term.IsZero || term.Exponent < sum.Exponent - SeriesPrecision) break;
             sum += term;
+            if (term.IsZero || term.Exponent < sum.Exponent - SeriesPrecision) break;
         }
         return sum;
     }
@@ -336,8 +340,8 @@ public static class Transcendental
         for (uint n = 2; ; n++)
         {
             term = (term * y).DivideBy(n);
-            if (term.IsZero || term.Exponent < sum.Exponent - SeriesPrecision) break;
             sum += term;
+            if (term.IsZero || term.Exponent < sum.Exponent - SeriesPrecision) break;
         }
         return sum;
     }

@@ -82,7 +82,7 @@ internal readonly struct WideReal(bool sign, int exponent, UInt128 significand)
             carry = (remainder >> 127) != UInt128.Zero;
             remainder <<= 1;
         }
-        return Normalized(a.Sign != b.Sign, a.Exponent - b.Exponent + 127 - 127, quotient);
+        return Normalized(a.Sign != b.Sign, a.Exponent - b.Exponent, quotient);
     }
 
     /// <summary>Division by a small positive integer, keeping the bits a plain shift would lose.</summary>
@@ -103,13 +103,17 @@ internal readonly struct WideReal(bool sign, int exponent, UInt128 significand)
         if (CompareMagnitude(a, b) < 0) (a, b) = (b, a);
         var shift = a.Exponent - b.Exponent;
         var smaller = shift >= 128 ? UInt128.Zero : b.Significand >> shift;
+        // Bits of the smaller operand shifted out still say which way the exact sum lies: they set the sticky low bit
+        // of a sum and borrow one from a difference.
+        var lost = shift >= 128 || (shift > 0 && (b.Significand << (128 - shift)) != UInt128.Zero);
+        var sticky = lost ? UInt128.One : UInt128.Zero;
         if (a.Sign == b.Sign)
         {
             // One bit of headroom takes the carry.
             var sum = (a.Significand >> 1) + (smaller >> 1) + (a.Significand & smaller & UInt128.One);
-            return Normalized(a.Sign, a.Exponent + 1, sum);
+            return Normalized(a.Sign, a.Exponent + 1, sum | sticky);
         }
-        return Normalized(a.Sign, a.Exponent, a.Significand - smaller);
+        return Normalized(a.Sign, a.Exponent, a.Significand - smaller - sticky);
     }
 
     public static WideReal operator -(WideReal a, WideReal b) => a + b.Negate();

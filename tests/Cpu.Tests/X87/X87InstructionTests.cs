@@ -360,6 +360,99 @@ public sealed class X87InstructionTests
     }
 
     [TestMethod]
+    public void TranscendentalStackEffectsMatchHost()
+    {
+        // Operands whose results are exact or unambiguous, so that the values agree bit for bit as well.
+        var list = new List<X87Sequence>
+        {
+            S("fsin, fcos, fptan, fsincos of 0", a =>
+            {
+                a.fldz();
+                a.fsin();
+                a.fcos();
+                a.fnstsw(__word_ptr[rdi + R]);
+                a.fldz();
+                a.fptan();
+                a.fldz();
+                a.fsincos();
+                a.fnstsw(__word_ptr[rdi + R + 2]);
+            }),
+            S("out of range", a =>
+            {
+                a.fld(__qword_ptr[rdi + 88]);
+                a.fsin();
+                a.fnstsw(__word_ptr[rdi + R]);
+                a.fcos();
+                a.fptan();
+                a.fsincos();
+                a.fnstsw(__word_ptr[rdi + R + 2]);
+                a.fldz();
+                a.fsin();
+                a.fnstsw(__word_ptr[rdi + R + 4]);
+            }),
+            S("f2xm1 of 0, 1 and -1", a =>
+            {
+                a.fldz();
+                a.f2xm1();
+                a.fld1();
+                a.f2xm1();
+                a.fld1();
+                a.fchs();
+                a.f2xm1();
+            }),
+            S("fyl2x and fyl2xp1, exact", a =>
+            {
+                a.fild(__word_ptr[rdi + 120]);
+                a.fld(__qword_ptr[rdi + 112]);
+                a.fld(__qword_ptr[rdi + 112]);
+                a.fmulp(st1, st0);
+                a.fyl2x();
+                a.fild(__word_ptr[rdi + 120]);
+                a.fldz();
+                a.fyl2xp1();
+            }),
+            S("fpatan of zeros and infinities", a =>
+            {
+                a.fldz();
+                a.fld1();
+                a.fpatan();
+                a.fld1();
+                a.fld1();
+                a.fdiv(__qword_ptr[rdi + 96]);
+                a.fpatan();
+            }),
+            S("specials", a =>
+            {
+                a.fld(__dword_ptr[rdi + 104]);
+                a.fsin();
+                a.fld1();
+                a.fldz();
+                a.fdivp(st1, st0);
+                a.fcos();
+                a.fldz();
+                a.fld1();
+                a.fchs();
+                a.fyl2x();
+                a.fld1();
+                a.fldz();
+                a.fyl2x();
+            }),
+            S("stack faults", a =>
+            {
+                a.fsin();
+                a.fptan();
+                a.fpatan();
+                a.fyl2x();
+                a.f2xm1();
+                for (var i = 0; i < 8; i++) a.fldz();
+                a.fsincos();
+                a.fptan();
+            }),
+        };
+        X87Sequence.AssertAllMatchHost(list);
+    }
+
+    [TestMethod]
     public void ControlMatchesHost()
     {
         var list = new List<X87Sequence>
@@ -440,6 +533,18 @@ public sealed class X87InstructionTests
                 // The loaded 16-bit pointers cannot be compared with the host's; an instruction with a memory operand replaces them.
                 a.fadd(__qword_ptr[rdi + 8]);
             }, Operands(), [], [R, R + 16]),
+            S("undocumented aliases", a =>
+            {
+                LoadAll(a);
+                // FSTP1, FXCH4, FXCH7, FCOM2, FCOMP3, FCOMP5, FSTP8, FSTP9 and FFREEP, each on ST(1).
+                foreach (var (first, second) in new (byte, byte)[] { (0xD9, 0xD9), (0xDD, 0xC9), (0xDF, 0xC9), (0xDC, 0xD1), (0xDC, 0xD9), (0xDE, 0xD1), (0xDF, 0xD1), (0xDF, 0xD9) })
+                {
+                    a.db(first, second);
+                    a.fnstsw(__word_ptr[rdi + R + 2 * first - 0x1B0 + (second & 0x38) / 4]);
+                    a.fld1();
+                }
+                a.db(0xDF, 0xC1);
+            }),
             S("ffreep and fninit", a =>
             {
                 LoadAll(a);
