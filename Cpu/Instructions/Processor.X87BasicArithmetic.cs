@@ -118,6 +118,8 @@ public sealed unsafe partial class Processor
                 var r = op.Sub == X87Sub.PartialRemainder ? PartialRemainder.Fprem(a, St(1), cw) : PartialRemainder.Fprem1(a, St(1), cw);
                 if (r.StopsInstruction(cw))
                 {
+                    // As for a NaN result, C1 and C2 are cleared (the host's x87 does so) and C0, C3 left alone.
+                    _fpuStatus &= unchecked((ushort)~(FswC1 | FswC2));
                     FpuSignal(FpuResult.StoppingExceptions(r.Exceptions, cw));
                     return Next(ref op);
                 }
