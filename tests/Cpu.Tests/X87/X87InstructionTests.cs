@@ -533,6 +533,20 @@ public sealed class X87InstructionTests
                 // The loaded 16-bit pointers cannot be compared with the host's; an instruction with a memory operand replaces them.
                 a.fadd(__qword_ptr[rdi + 8]);
             }, Operands(), [], [R, R + 16]),
+            S("REX.W environment and state", a =>
+            {
+                LoadAll(a);
+                // 48 D9 /6, 48 DD /6, 48 DD /4, 48 D9 /4: REX.W FNSTENV, FNSAVE, FRSTOR, FLDENV.
+                a.db(0x48, 0xD9, 0xB7);
+                a.dd(R);
+                a.db(0x48, 0xDD, 0xB7);
+                a.dd(R + 32);
+                a.fld1();
+                a.db(0x48, 0xDD, 0xA7);
+                a.dd(R + 32);
+                a.db(0x48, 0xD9, 0xA7);
+                a.dd(R);
+            }, R, R + 32),
             S("undocumented aliases", a =>
             {
                 LoadAll(a);
