@@ -17,5 +17,8 @@ internal sealed class FetchCodeReader : CodeReader
         _end = end;
     }
 
+    /// <summary>Byte <paramref name="index"/> of the instruction of <paramref name="length"/> bytes that was just decoded.</summary>
+    public byte InstructionByte(int length, int index) => _data[Position - length + index];
+
     public override int ReadByte() => Position < _end ? _data[Position++] : -1;
 }

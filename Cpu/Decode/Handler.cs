@@ -22,4 +22,6 @@ internal enum Handler : ushort
     LtrR, LtrM, StrR, StrM, LarLsl, VerrVerw, ArplR, ArplM, Syscall, Sysret, Sysenter, Sysexit, Swapgs,
     ReadSegmentBase, WriteSegmentBase, Pause, Fence, Xgetbv, Xsetbv, MonitorMwait, VirtualizationInstruction,
     Clac, Stac, Rsm, RandomNumber,
+
+    X87Transfer, X87Arithmetic, X87Comparison, X87Transcendental, X87Control,
 }

@@ -784,7 +784,7 @@ public sealed unsafe partial class Processor
             op.Handler = Handler.Ud;
             op.Flags |= OpFlags.EndsBlock;
         }
-        else if (!BindCore(in instr, ref op))
+        else if (!(IsX87(in instr) ? BindX87(in instr, ref op) : BindCore(in instr, ref op)))
         {
             op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
             op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
@@ -803,7 +803,8 @@ public sealed unsafe partial class Processor
 
     /// <summary>x87 instructions (CR0.EM makes them raise #NM rather than #UD).</summary>
     private static bool IsX87(in Instruction instr) =>
-        instr.Mnemonic.ToString().StartsWith('F') && instr.Mnemonic is not (Mnemonic.Fxsave or Mnemonic.Fxsave64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64);
+        instr.Mnemonic == Mnemonic.Wait
+        || (instr.Mnemonic.ToString().StartsWith('F') && instr.Mnemonic is not (Mnemonic.Fxsave or Mnemonic.Fxsave64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64 or Mnemonic.Femms));
 
     private static bool IsFpuOrSimd(in Instruction instr)
     {

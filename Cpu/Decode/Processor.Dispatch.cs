@@ -73,6 +73,8 @@ public sealed unsafe partial class Processor
         t[(int)Handler.Nop] = nop;
         var setcc = BySize(&SetccR, &SetccR, &SetccR, &SetccR);
         t[(int)Handler.SetccR] = setcc;
+        t[(int)Handler.X87Transfer] = BySize(&X87Transfer, &X87Transfer, &X87Transfer, &X87Transfer);
+        t[(int)Handler.X87Arithmetic] = BySize(&X87Arithmetic, &X87Arithmetic, &X87Arithmetic, &X87Arithmetic);
         return t;
     }
 
@@ -245,6 +247,9 @@ public sealed unsafe partial class Processor
             case Handler.MonitorMwait: return MonitorOrMwait(ref op);
             case Handler.Rsm: return ResumeFromSystemManagementMode(ref op);
             case Handler.VirtualizationInstruction: return VirtualizationInstruction(ref op);
+            case Handler.X87Comparison: return ExecuteX87Comparison(ref op);
+            case Handler.X87Transcendental: return ExecuteX87Transcendental(ref op);
+            case Handler.X87Control: return ExecuteX87Control(ref op);
             default: return RaiseFault(ExceptionVector.UD, 0);
         }
     }

@@ -72,10 +72,10 @@ public readonly struct ExtendedReal : IEquatable<ExtendedReal>
 
     public bool IsSignalingNaN => Class == ExtendedRealClass.SignalingNaN;
 
-    public bool IsInfinity => Class == ExtendedRealClass.Infinity;
+    public bool IsInfinity => Exponent == MaxExponent && Significand == IntegerBit;
 
     /// <summary>Pseudo-NaN, pseudo-infinity and unnormal: operands the arithmetic rejects with #IA.</summary>
-    public bool IsUnsupported => Class is ExtendedRealClass.PseudoNaN or ExtendedRealClass.PseudoInfinity or ExtendedRealClass.Unnormal;
+    public bool IsUnsupported => Exponent != 0 && !HasIntegerBit;
 
     /// <summary>Denormal or pseudo-denormal: an operand that raises #D.</summary>
     public bool IsDenormal => Exponent == 0 && Significand != 0;

@@ -9,6 +9,12 @@ internal static class NaNPropagation
 {
     public static bool TryPropagate(ExtendedReal a, ExtendedReal b, out FpuResult result)
     {
+        // The common case first: two finite operands of supported encodings.
+        if (a.Exponent != ExtendedReal.MaxExponent && b.Exponent != ExtendedReal.MaxExponent && !a.IsUnsupported && !b.IsUnsupported)
+        {
+            result = default;
+            return false;
+        }
         if (a.IsUnsupported || b.IsUnsupported)
         {
             result = FpuResult.Invalid;

@@ -129,6 +129,9 @@ public sealed class Machine : IDisposable
         Io.Register(KeyboardController8042.DataPort, 1, KeyboardController);
         Io.Register(KeyboardController8042.StatusPort, 1, KeyboardController);
         Io.Register(PostCodePort.Port, 1, PostCodes);
+        CoprocessorError = new CoprocessorErrorLatch(level => IsaInterrupts.SetLevel(CoprocessorErrorLatch.Irq, level));
+        foreach (var cpu in processors) cpu.FpuErrorSignal = CoprocessorError;
+        Io.Register(CoprocessorErrorLatch.Port, 1, CoprocessorError);
         Io.Register(SystemControlPortA.Port, 1, new SystemControlPortA(A20, Control));
         Io.Register(DebugConsolePort.Port, 1, new DebugConsolePort(config.DebugConsole ?? config.Console));
         Io.Register(DebugExitPort.Port, 1, new DebugExitPort(Control));
@@ -189,6 +192,9 @@ public sealed class Machine : IDisposable
     public MachineControl Control { get; }
 
     public CascadedPic8259A Pic { get; }
+
+    /// <summary>FERR# to IRQ 13, cleared by a write to port F0h.</summary>
+    public CoprocessorErrorLatch CoprocessorError { get; }
 
     public Pit8254 Pit { get; }
 

@@ -51,6 +51,44 @@ internal static class X87Oracle
         return responses;
     }
 
+    /// <summary>What the host left after running one sequence: where its code and data were, the data, and for a sequence that took #MF the faulting RIP and the FXSAVE image of the fault.</summary>
+    public readonly record struct SequenceResult(ulong CodeAddress, ulong DataAddress, byte[] Data, ulong? FaultRip, byte[]? FaultState);
+
+    /// <summary>Runs machine code on the host, each with RDI pointing to a copy of its data (the oracle's "sequence" mode).</summary>
+    public static SequenceResult[] RunSequences(IReadOnlyList<(byte[] Code, byte[] Data)> sequences)
+    {
+        var psi = new ProcessStartInfo(Executable.Value, ["sequence"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the x87 oracle");
+        var writer = Task.Run(() =>
+        {
+            var sb = new StringBuilder();
+            foreach (var (code, data) in sequences)
+                sb.Append(Convert.ToHexString(code)).Append(' ').Append(Convert.ToHexString(data)).Append('\n');
+            process.StandardInput.Write(sb.ToString());
+            process.StandardInput.Close();
+        });
+        var output = process.StandardOutput.ReadToEnd();
+        writer.Wait();
+        process.WaitForExit();
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(sequences.Count, lines.Length, $"the x87 oracle answered a different number of sequences: {output}");
+        var results = new SequenceResult[lines.Length];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var parts = lines[i].Split(' ');
+            Assert.AreEqual(4, parts.Length, $"the x87 oracle rejected sequence {i}: {lines[i]}");
+            var fault = parts[3] == "-" ? null : parts[3].Split(':');
+            results[i] = new(Convert.ToUInt64(parts[0], 16), Convert.ToUInt64(parts[1], 16), Convert.FromHexString(parts[2]),
+                fault == null ? null : Convert.ToUInt64(fault[0], 16), fault == null ? null : Convert.FromHexString(fault[1]));
+        }
+        return results;
+    }
+
     private static string Build()
     {
         if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))

@@ -6,10 +6,22 @@
  * operands narrower than 80 bits use the low digits. ST(0) = a and ST(1) = b for two-operand operations.
  * The FPU is reinitialized before every request so the status word reflects that request alone. The control word is
  * loaded as given, so a request may unmask exceptions; the two-operand operations read their result without waiting.
+ *
+ * With the argument "sequence" it runs machine code instead, one request a line: <code, hex> <data, hex>. The code is
+ * called as a function with the address of a copy of the data in RDI (a RET is appended); the answer is
+ * <code address, hex> <data address, hex> <data after the call, hex> <fault>, so that FSAVE images with their pointers
+ * can be compared with the simulator running the same code. <fault> is "-", or for code that took #MF (SIGFPE) the
+ * faulting RIP and the first 160 bytes of the FXSAVE image the kernel saved at the fault, as <rip, hex>:<image, hex>.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <ucontext.h>
 
 typedef struct { uint64_t lo; uint16_t hi; } __attribute__((packed)) t80;
 
@@ -60,6 +72,30 @@ BINARY(op_scale, "fscale")
 BINARY(op_com, "fcom %%st(1)")
 BINARY(op_ucom, "fucom %%st(1)")
 BINARY(op_xam, "fxam")
+BINARY(op_sin, "fsin")
+BINARY(op_cos, "fcos")
+BINARY(op_patan, "fpatan")
+BINARY(op_2xm1, "f2xm1")
+BINARY(op_yl2x, "fyl2x")
+BINARY(op_yl2xp1, "fyl2xp1")
+
+/* Two results: ST(0) and ST(1) after the instruction (FPTAN: 1.0 and the tangent; FSINCOS: the cosine and the sine). */
+#define BINARY2(name, insn)                                                             \
+    static uint16_t name(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 *r2)    \
+    {                                                                                   \
+        uint16_t sw;                                                                    \
+        unsigned char image[108];                                                       \
+        __asm__ volatile(PRE "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\tfnstsw %[sw]\n\t"   \
+                         "fnsave %[image]"                                              \
+                         : [sw] "=m"(sw), [image] "=m"(image)                           \
+                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw));                     \
+        memcpy(r1, image + 28, 10);                                                     \
+        memcpy(r2, image + 38, 10);                                                     \
+        return sw;                                                                      \
+    }
+
+BINARY2(op_ptan, "fptan")
+BINARY2(op_sincos, "fsincos")
 
 static uint16_t op_xtract(uint16_t cw, const t80 *a, const t80 *b, t80 *r1, t80 *r2)
 {
@@ -148,11 +184,83 @@ static const struct { const char *name; opfn fn; } ops[] = {
     {"st32", op_st32}, {"st64", op_st64}, {"ist16", op_ist16}, {"ist32", op_ist32},
     {"ist64", op_ist64}, {"istt16", op_istt16}, {"istt32", op_istt32}, {"istt64", op_istt64},
     {"bstp", op_bstp}, {"ld32", op_ld32}, {"ld64", op_ld64}, {"ild16", op_ild16},
-    {"ild32", op_ild32}, {"ild64", op_ild64}, {"bld", op_bld},
+    {"ild32", op_ild32}, {"ild64", op_ild64}, {"bld", op_bld}, {"sin", op_sin}, {"cos", op_cos},
+    {"patan", op_patan}, {"2xm1", op_2xm1}, {"yl2x", op_yl2x}, {"yl2xp1", op_yl2xp1}, {"ptan", op_ptan},
+    {"sincos", op_sincos},
 };
 
-int main(void)
+static int hexval(int c)
 {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+static size_t parsehex(const char *s, unsigned char *out, size_t max)
+{
+    size_t n = 0;
+    while (s[0] && s[1] && n < max) {
+        out[n++] = (unsigned char)(hexval(s[0]) << 4 | hexval(s[1]));
+        s += 2;
+    }
+    return n;
+}
+
+#define DATA_SIZE 4096
+
+static sigjmp_buf fault_jump;
+static unsigned char fault_state[160];
+static unsigned long long fault_rip;
+
+static void on_fpe(int sig, siginfo_t *info, void *context)
+{
+    ucontext_t *uc = context;
+    (void)sig;
+    (void)info;
+    memcpy(fault_state, uc->uc_mcontext.fpregs, sizeof fault_state);
+    fault_rip = (unsigned long long)uc->uc_mcontext.gregs[REG_RIP];
+    siglongjmp(fault_jump, 1);
+}
+
+static int run_sequences(void)
+{
+    static char code_hex[65536], data_hex[2 * DATA_SIZE + 2];
+    static unsigned char data[DATA_SIZE] __attribute__((aligned(4096)));
+    unsigned char *code = mmap(0, 65536, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (code == MAP_FAILED) {
+        printf("error mmap\n");
+        return 1;
+    }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_fpe;
+    action.sa_flags = SA_SIGINFO;
+    sigaction(SIGFPE, &action, 0);
+    while (scanf("%65535s %8193s", code_hex, data_hex) == 2) {
+        size_t n = parsehex(code_hex, code, 65535);
+        code[n] = 0xC3;
+        memset(data, 0, sizeof data);
+        size_t d = parsehex(data_hex, data, DATA_SIZE);
+        /* Empty registers keep their contents, which FSAVE shows: start from zeros, as the simulator's power-up state. */
+        __asm__ volatile("fninit\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfninit");
+        int faulted = sigsetjmp(fault_jump, 1);
+        if (!faulted) ((void (*)(unsigned char *))code)(data);
+        __asm__ volatile("fninit");
+        printf("%llX %llX ", (unsigned long long)(uintptr_t)code, (unsigned long long)(uintptr_t)data);
+        for (size_t i = 0; i < d; i++) printf("%02X", data[i]);
+        if (faulted) {
+            printf(" %llX:", fault_rip);
+            for (size_t i = 0; i < sizeof fault_state; i++) printf("%02X", fault_state[i]);
+            printf("\n");
+        } else {
+            printf(" -\n");
+        }
+        fflush(stdout);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "sequence") == 0) return run_sequences();
     char name[16], cws[8], as[32], bs[32];
     while (scanf("%15s %7s %31s %31s", name, cws, as, bs) == 4) {
         unsigned int cw;
