@@ -17,10 +17,14 @@ public static class BochsRun
     /// <summary>Bochs boots its BIOS per guest, so guests hold many cases; 16-bit guests are limited by their 64 KiB code segment.</summary>
     public static int CasesPerGuest(GuestMode mode) => mode.Bitness() == 16 ? 350 : 1000;
 
-    public static Result Run(GuestMode mode, int seed, int totalCases, bool bochsOnly)
+    public static Result Run(GuestMode mode, int seed, int totalCases, bool bochsOnly) =>
+        Run(mode, seed, totalCases, bochsOnly ? (g, i) => g.GenerateBochsOnly(i) : (g, i) => g.Generate(i),
+            bochsOnly ? CaseGenerator.BochsOnlyOptions(mode) : default, withQemu: !bochsOnly);
+
+    /// <summary>Cases from <paramref name="generate"/> in guests built with <paramref name="options"/>; QEMU's results are listed, never decide.</summary>
+    public static Result Run(GuestMode mode, int seed, int totalCases, Func<CaseGenerator, int, TestCase> generate, GuestOptions options, bool withQemu)
     {
         BochsRunner.EnsureInstalled();
-        var withQemu = !bochsOnly;
         if (withQemu) QemuRunner.EnsureInstalled();
         var watch = Stopwatch.StartNew();
         var unknown = new List<Divergence>();
@@ -32,13 +36,12 @@ public static class BochsRun
         var faults = 0;
         var perGuest = CasesPerGuest(mode);
         var guests = (totalCases + perGuest - 1) / perGuest;
-        var options = bochsOnly ? CaseGenerator.BochsOnlyOptions(mode) : default;
         for (var g = 0; g < guests; g++)
         {
             var generator = new CaseGenerator(mode, seed * 1000 + g);
             var first = g * perGuest;
             var cases = Enumerable.Range(first, Math.Min(perGuest, totalCases - first))
-                .Select(i => bochsOnly ? generator.GenerateBochsOnly(i) : generator.Generate(i)).ToList();
+                .Select(i => generate(generator, i)).ToList();
             var guest = GuestBuilder.Build(mode, cases, generator.Pristine, options);
             var bochsTask = Task.Run(() => BochsRunner.Run(guest, TimeSpan.FromSeconds(60)));
             var qemuTask = withQemu ? Task.Run(() => QemuRunner.Run(guest, TimeSpan.FromSeconds(60))) : null;
