@@ -11,7 +11,8 @@ public sealed partial class CaseGenerator
     /// Debug-register cases for 32-bit protected mode, in a guest built with <see cref="DebugOptions"/>:
     /// data breakpoints (write and read/write, every length, aligned and overlapping accesses, L/G
     /// enables or none), instruction breakpoints (resumed with RF), I/O breakpoints under CR4.DE,
-    /// general detect, single step, the MOV SS / POP SS hold, DR6 and DR7 reads and writes. The
+    /// general detect, single step, the MOV SS / POP SS hold, DR6 and DR7 reads and writes, and at
+    /// CPL 3 alignment checks and MOV DR (<see cref="UserModeTemplate"/>). The
     /// guest's #DB handler logs DR6, DR7, EIP, RF and TF of each #DB (<see cref="GuestBuilder.DebugLog"/>)
     /// and resumes; EBP and EDX hold the last entry, so cases use the other registers only.
     /// </summary>
@@ -27,11 +28,12 @@ public sealed partial class CaseGenerator
             draft.Force(5, 0);
             var ok = _rng.Next(100) switch
             {
-                < 35 => DataBreakpointTemplate(draft),
-                < 50 => InstructionBreakpointTemplate(draft),
-                < 60 => IoBreakpointTemplate(draft),
-                < 70 => GeneralDetectTemplate(draft),
-                < 85 => SingleStepTemplate(draft),
+                < 28 => DataBreakpointTemplate(draft),
+                < 40 => InstructionBreakpointTemplate(draft),
+                < 48 => IoBreakpointTemplate(draft),
+                < 56 => GeneralDetectTemplate(draft),
+                < 68 => SingleStepTemplate(draft),
+                < 90 => UserModeTemplate(draft),
                 _ => DebugRegisterAccessTemplate(draft),
             };
             if (!ok || draft.Steps.Count == 0 || !CheckWrites(draft)) continue;
@@ -42,7 +44,7 @@ public sealed partial class CaseGenerator
     }
 
     /// <summary>The guest options the debug cases need.</summary>
-    public static GuestOptions DebugOptions => new(ExecuteOnlyCode: false, ReloadSegments: false, DebugHandler: true);
+    public static GuestOptions DebugOptions => new(ExecuteOnlyCode: false, ReloadSegments: false, DebugHandler: true, UserMode: true);
 
     private static uint ScratchLinear(uint offset) => DataLayout.DataBase + DataLayout.Scratch + offset;
 

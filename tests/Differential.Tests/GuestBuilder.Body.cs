@@ -27,6 +27,12 @@ public static partial class GuestBuilder
         var emit = a.CreateLabel();
         var vectorLabels = new Label[32];
         var end = a.CreateLabel();
+        if (options.UserMode)
+        {
+            if (mode != GuestMode.Protected32) throw new ArgumentException("user mode is 32-bit only");
+            a.mov(ax, DataLayout.TssSelector);
+            a.ltr(ax);
+        }
         a.jmp(cases.Count > 0 ? caseLabels[0] : end);
 
         if (mode != GuestMode.Compat32) EmitHandlers(a, mode, vectorLabels, emit, options);
@@ -264,6 +270,7 @@ public static partial class GuestBuilder
         else if (mode is GuestMode.Protected32 or GuestMode.Protected16)
         {
             if (options.DebugHandler) EmitDebugReset(a);
+            if (options.UserMode) EmitUserModeReset(a);
             // Stack-segment cases leave SS of the other size behind; every case starts on the mode's own.
             a.mov(ax, mode == GuestMode.Protected32 ? DataLayout.Data32Selector : DataLayout.Data16Selector);
             a.mov(ss, ax);

@@ -19,6 +19,8 @@ public static class OracleDeviations
         new(GuestMode.Long64, null, "rdi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, null, Frame16In64BitMode, Oracle.Bochs, HasFrame16),
         new(GuestMode.Protected32, null, "edx", DebugFaultResumeFlag, Oracle.Bochs, c => c.Kind.StartsWith("debug", StringComparison.Ordinal), OnlyResumeFlag),
+        new(GuestMode.Protected32, Mnemonic.Mov, "vector", MovDebugFaultOrder, Oracle.Bochs, c => c.Kind.StartsWith("user mov dr4", StringComparison.Ordinal)),
+        new(GuestMode.Protected32, Mnemonic.Mov, null, MovDebugFaultOrder, Oracle.Bochs, c => c.Kind.StartsWith("user mov dr gd", StringComparison.Ordinal)),
     ];
 
     /// <summary>Lines of the built-in guests' output that a reference emulator gets wrong.</summary>
@@ -56,6 +58,11 @@ public static class OracleDeviations
     private const string DebugFaultResumeFlag =
         "Bochs 2.7 never sets RF in the EFLAGS image of a #DB; the SDM (vol. 3, 17.3.1.1) sets it for the general-detect #DB, a fault like all faults but the instruction breakpoint, "
         + "and for a data breakpoint's trap between iterations of a REP string instruction, as sim does (the debug guest's #DB handler leaves the saved RF in EDX bit 16)";
+
+    private const string MovDebugFaultOrder =
+        "Bochs 2.7 checks MOV DR at CPL 3 for #UD (DR4/DR5 with CR4.DE) and then for general detect (#DB with BD, GD cleared) before the privilege check (#GP(0)); "
+        + "the SDM (vol. 2, MOV—Move to/from Debug Registers, Protected Mode Exceptions) lists the three without an order; sim, like KVM's instruction emulator, "
+        + "checks the privilege of the instruction first, so at CPL 3 it raises #GP(0) alone";
 
     /// <summary>The debug guest's EDX differs only in the saved RF (bit 16), and sim's is the set one.</summary>
     private static bool OnlyResumeFlag(Divergence d) => (d.Sim ^ d.Reference) == 0x10000 && (d.Sim & 0x10000) != 0;
