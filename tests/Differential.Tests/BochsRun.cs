@@ -12,7 +12,11 @@ public static class BochsRun
 {
     public sealed record Result(
         int Cases, int Faults, List<Divergence> Unknown, List<(Divergence, KnownDivergences.Entry)> Known,
-        List<string> Failures, List<Divergence> QemuOnly, List<Divergence> ThreeWay, List<(TestCase Case, CaseRecord Bochs)> Records, TimeSpan Elapsed);
+        List<string> Failures, List<Divergence> QemuOnly, List<Divergence> ThreeWay, List<(TestCase Case, CaseRecord Bochs)> Records, TimeSpan Elapsed)
+    {
+        /// <summary>What QEMU did not run: its results only inform, so a short run is noted, not failed.</summary>
+        public List<string> Notes { get; } = [];
+    }
 
     /// <summary>Bochs boots its BIOS per guest, so guests hold many cases; 16-bit guests are limited by their 64 KiB code segment.</summary>
     public static int CasesPerGuest(GuestMode mode) => mode.Bitness() == 16 ? 350 : 1000;
@@ -33,6 +37,7 @@ public static class BochsRun
         var qemuOnly = new List<Divergence>();
         var threeWay = new List<Divergence>();
         var records = new List<(TestCase, CaseRecord)>();
+        var notes = new List<string>();
         var faults = 0;
         var perGuest = CasesPerGuest(mode);
         var guests = (totalCases + perGuest - 1) / perGuest;
@@ -50,6 +55,8 @@ public static class BochsRun
             var simRecords = CaseRecord.Parse(mode, sim.DebugPortBytes);
             var bochsRecords = CaseRecord.Parse(mode, bochs.DebugPortBytes);
             var qemuRecords = qemuTask is null ? null : CaseRecord.Parse(mode, qemuTask.Result.DebugPortBytes);
+            if (qemuRecords != null && qemuRecords.Count < cases.Count)
+                notes.Add($"{mode} guest {g}: QEMU ran {qemuRecords.Count} of {cases.Count} cases ({qemuTask!.Result.Diagnostics}); next case: {CaseFormatter.Describe(cases[qemuRecords.Count])}");
             if (!bochs.Exited || bochsRecords.Count != cases.Count)
             {
                 var next = bochsRecords.Count < cases.Count ? CaseFormatter.Describe(cases[bochsRecords.Count]) : "";
@@ -90,7 +97,9 @@ public static class BochsRun
             if (!sim.Exited && simRecords.Count == cases.Count)
                 failures.Add($"{mode} guest {g}: sim did not reach the exit port after the last case ({sim.Diagnostics})");
         }
-        return new Result(totalCases, faults, unknown, known, failures, qemuOnly, threeWay, records, watch.Elapsed);
+        var result = new Result(totalCases, faults, unknown, known, failures, qemuOnly, threeWay, records, watch.Elapsed);
+        result.Notes.AddRange(notes);
+        return result;
     }
 
     public static string Report(GuestMode mode, Result r, int limit = 25)
@@ -106,6 +115,7 @@ public static class BochsRun
         foreach (var group in r.Known.GroupBy(k => k.Item2.Description))
             sb.Append($"  known ({group.Count()}x): {group.Key}\n");
         foreach (var f in r.Failures) sb.Append(f).Append('\n');
+        foreach (var n in r.Notes) sb.Append(n).Append('\n');
         sb.Append(CaseFormatter.Describe(r.Unknown.GroupBy(d => d.Case).Take(limit).SelectMany(g => g)));
         if (r.ThreeWay.Count > 0)
         {

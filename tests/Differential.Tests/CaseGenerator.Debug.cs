@@ -78,6 +78,7 @@ public sealed partial class CaseGenerator
     /// </summary>
     private bool DataBreakpointTemplate(CaseDraft d)
     {
+        if (_rng.Next(8) == 0) return DeliveryPushTemplate(d);
         var count = _rng.Next(4) == 0 ? 2 : 1;
         uint dr7Value = 0;
         var used = new HashSet<int>();
@@ -111,6 +112,22 @@ public sealed partial class CaseGenerator
             d.Add(DataAccess(form, size, at));
         }
         d.Kind = $"debug data x{count}";
+        return true;
+    }
+
+    /// <summary>
+    /// A write breakpoint on the case stack's top, where a PUSH writes or where delivering a #UD
+    /// pushes its frame (at CPL 0 on the same stack): the delivery's pushes are accesses too.
+    /// </summary>
+    private bool DeliveryPushTemplate(CaseDraft d)
+    {
+        var slot = 4u + 4u * (uint)_rng.Next(3);
+        SetBreakpoint(d, 1, ScratchLinear(DataLayout.CaseStack - DataLayout.Scratch - slot));
+        SetDr7(d, Dr7For(1, _rng.Next(2) == 0 ? 1 : 3, 3, out _) | 4);
+        var push = _rng.Next(3) == 0;
+        if (push) d.Add(One(a => a.push(ebx)));
+        else d.Add(Decode([0x0F, 0x0B]), raw: [0x0F, 0x0B]);
+        d.Kind = push ? "debug data push" : "debug data delivery";
         return true;
     }
 
