@@ -34,8 +34,32 @@ public sealed partial class CaseGenerator
         return [0xE8, 0, 0, 0, 0, 0x58, 0x05, distance[0], distance[1], distance[2], distance[3], .. tail];
     }
 
+    /// <summary>Accesses whose address is not in the instruction: PUSH and POP on a stack pointer off by 1–3, and string instructions.</summary>
+    private bool ImplicitAccess(CaseDraft d, uint at)
+    {
+        switch (_rng.Next(4))
+        {
+            case 0:
+                d.Add(One(a => a.lea(esp, __[esp - _rng.Next(1, 4)])));
+                d.Add(One(a => a.push(ebx)));
+                return true;
+            case 1:
+                d.Add(One(a => a.lea(esp, __[esp - _rng.Next(1, 4)])));
+                d.Add(One(a => a.pop(ecx)));
+                return true;
+            case 2:
+                if (!d.Force(6, at) || !d.Force(7, ScratchLinear(0xA0) + (uint)_rng.Next(0, 4))) return false;
+                d.Add(_rng.Next(2) == 0 ? Instruction.CreateMovsw(32) : Instruction.CreateMovsd(32));
+                return true;
+            default:
+                if (!d.Force(7, at) || !d.Force(Rcx, (ulong)_rng.Next(1, 3))) return false;
+                d.Add(Instruction.CreateStosd(32, RepPrefixKind.Repe));
+                return true;
+        }
+    }
+
     /// <summary>
-    /// At CPL 3 with CR0.AM = 1: 2-, 4- and 8-byte accesses (CMPXCHG8B) at aligned and misaligned
+    /// At CPL 3 with CR0.AM = 1: 2-, 4- and 8-byte accesses (CMPXCHG8B), stack and string accesses, at aligned and misaligned
     /// addresses, with EFLAGS.AC set or clear (#AC(0) only when set, SDM vol. 3, 6.15); MOV DR at
     /// CPL 3 (#GP(0)), also of DR4 under CR4.DE and with DR7.GD set; a data breakpoint hit from
     /// ring 3. The case ends in UD2, since the record is written at CPL 0.
@@ -57,8 +81,13 @@ public sealed partial class CaseGenerator
             var accesses = 1 + _rng.Next(2);
             for (var k = 0; k < accesses; k++)
             {
-                var size = new[] { 2, 4, 8 }[_rng.Next(3)];
+                var size = new[] { 2, 4, 8, 0 }[_rng.Next(4)];
                 if (size == 8) d.Add(One(a => a.cmpxchg8b(__qword_ptr[at])));
+                else if (size == 0)
+                {
+                    if (!ImplicitAccess(d, at)) return false;
+                    break;
+                }
                 else d.Add(DataAccess(_rng.Next(5), size, at));
                 at = ScratchLinear(0x80 + (uint)_rng.Next(0, 8));
             }

@@ -5,7 +5,7 @@ namespace Sim.Differential.Tests;
 
 public static partial class GuestBuilder
 {
-    /// <summary>Scratch offset of the #DB log: <see cref="DebugLogEntries"/> entries of DR6, DR7, and EIP | (EFLAGS image &amp; TF) &lt;&lt; 14.</summary>
+    /// <summary>Scratch offset of the #DB log: <see cref="DebugLogEntries"/> entries of DR6 (B0–B3 of enabled breakpoints), DR7, and EIP | (EFLAGS image &amp; TF) &lt;&lt; 14.</summary>
     public const uint DebugLog = 0x1C0;
 
     public const int DebugLogEntries = 5;
@@ -18,9 +18,9 @@ public static partial class GuestBuilder
 
     /// <summary>
     /// The #DB handler of a debug guest (32-bit protected mode): logs DR6, DR7, the return EIP and
-    /// the image's TF; leaves DR6 in EBP and count | TF | RF | EIP[7:0] &lt;&lt; 24 in EDX (the image's
-    /// RF, the processor's choice); returns with RF set exactly when an instruction breakpoint
-    /// matched, so the instruction runs (SDM vol. 3, 17.3.1.1); clears DR6, which the processor
+    /// the image's TF; leaves all of DR6 in EBP and count | TF | RF | EIP[7:0] &lt;&lt; 24 in EDX (the image's
+    /// RF, the processor's choice); returns with RF set exactly when an enabled instruction
+    /// breakpoint matched, so the instruction runs (SDM vol. 3, 17.3.1.1); clears DR6, which the processor
     /// never clears; and resumes.
     /// </summary>
     private static void EmitDebugHandler(Assembler a, ref Label entry)
@@ -37,9 +37,20 @@ public static partial class GuestBuilder
         a.cmp(edx, DebugLogEntries);
         a.jae(full);
         a.imul(edx, edx, 12);
+        // The log keeps B0–B3 of enabled breakpoints only: those of disabled ones are the implementation's (SDM vol. 3, 17.2.3).
+        a.mov(__dword_ptr[temp + 4], ecx);
+        a.mov(ecx, dr7);
+        for (var n = 0; n < 4; n++)
+        {
+            var enabled = a.CreateLabel();
+            a.test(ecx, 3 << (2 * n));
+            a.jnz(enabled);
+            a.and(eax, ~(1 << n));
+            a.Label(ref enabled);
+        }
         a.mov(__dword_ptr[edx + log], eax);
-        a.mov(eax, dr7);
-        a.mov(__dword_ptr[edx + log + 4], eax);
+        a.mov(__dword_ptr[edx + log + 4], ecx);
+        a.mov(ecx, __dword_ptr[temp + 4]);
         a.mov(eax, __dword_ptr[esp + 8]);
         a.and(eax, 0x100);
         a.shl(eax, 14);
@@ -61,6 +72,8 @@ public static partial class GuestBuilder
         {
             var skip = a.CreateLabel();
             a.test(ebp, 1 << n);
+            a.jz(skip);
+            a.test(eax, 3 << (2 * n));
             a.jz(skip);
             a.test(eax, 3 << (16 + 4 * n));
             a.jnz(skip);
