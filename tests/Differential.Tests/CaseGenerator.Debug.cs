@@ -220,7 +220,7 @@ public sealed partial class CaseGenerator
         return (int)length;
     }
 
-    /// <summary>I/O breakpoints with CR4.DE = 1 on ports 80h–87h, and OUT/IN of every width; DR4 under DE is #UD.</summary>
+    /// <summary>I/O breakpoints with CR4.DE = 1 on ports 80h–87h, OUT/IN of every width and OUTS; DR4 under DE is #UD.</summary>
     private bool IoBreakpointTemplate(CaseDraft d)
     {
         var de = _rng.Next(5) != 0;
@@ -250,6 +250,15 @@ public sealed partial class CaseGenerator
             });
             // What an unclaimed port reads is the platform's, not the CPU's.
             d.Add(One(a => a.mov(eax, 0)));
+        }
+        // OUTS too, not INS, which would store what the platform reads; not REP OUTS, since the handler writes EDX between iterations.
+        if (_rng.Next(3) == 0)
+        {
+            if (!d.Force(6, ScratchLinear(0x80))) return false;
+            d.Reserved.Add(6);
+            var outsPort = (ushort)(0x80 + _rng.Next(0, 8));
+            d.Add(One(a => a.mov(dx, outsPort)));
+            d.Add(_rng.Next(2) == 0 ? Instruction.CreateOutsb(32) : Instruction.CreateOutsw(32));
         }
         if (_rng.Next(4) == 0) d.Add(One(a => a.mov(ecx, dr4)));
         d.Kind = $"debug io{(de ? "" : " de=0")}";
