@@ -37,6 +37,8 @@ public sealed unsafe partial class Processor
         var ea = EffectiveAddress(ref op);
         if (half == 8 && (ea & 15) != 0) return RaiseFault(ExceptionVector.GP, 0);
         if (!ToLinear(op.Segment, ea, half * 2, AccessWrite | AccessRead, out var linear)) return false;
+        // The operand is one quadword for alignment checking (SDM vol. 3, table 6-7), though it is accessed in halves.
+        if (_alignmentCheck && (linear & (ulong)(half * 2 - 1)) != 0) return RaiseFault(ExceptionVector.AC, 0);
         if (!ProbeWrite(linear, half * 2)) return false;
         var second = _bitness == 64 ? linear + (ulong)half : (uint)(linear + (ulong)half);
         if (!ReadLinear(linear, half, out var lo) || !ReadLinear(second, half, out var hi)) return false;

@@ -152,7 +152,13 @@ public sealed unsafe partial class Processor
         if (_pendingVector >= 0 || DebugExceptionsBlocked) return;
         var status = _debugTrapStatus;
         _debugTrapStatus = 0;
-        if ((status & DebugTrapReported) == 0) return;
+        if ((status & DebugTrapReported) == 0)
+        {
+            // Between iterations of a REP string instruction (RF set by the iteration break), disabled
+            // breakpoints' B bits stay for the rest of the instruction, as Bochs accumulates them.
+            if ((_flags & Rflags.RF) != 0) _debugTrapStatus = status & DebugStatus.Breakpoints;
+            return;
+        }
         if ((_dr[7] & DebugControl.Enables) != 0 && (_flags & Rflags.RF) == 0)
             status |= MatchBreakpoints(LinearRip, 1, DebugControl.Execute, DebugControl.Execute);
         _pendingDebugStatus = status & DebugStatus.Writable;

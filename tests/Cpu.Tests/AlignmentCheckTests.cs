@@ -55,6 +55,15 @@ public sealed class AlignmentCheckTests
     }
 
     [TestMethod]
+    public void Cmpxchg8bChecksItsWholeQuadword_Table6_7()
+    {
+        // Each dword half is aligned at 20004h; the quadword operand is not (found against Bochs).
+        using var g = User(a => a.cmpxchg8b(__qword_ptr[Data + 4]));
+        Assert.AreEqual(ExceptionVector.AC, g.RunToVector());
+        Assert.AreEqual(GuestRunner.CodeAddress, g.Stack(1), "a fault: EIP of CMPXCHG8B");
+    }
+
+    [TestMethod]
     public void AlignedAccessesAndBytesNeverFault_6_15()
     {
         using var g = User(a =>

@@ -131,6 +131,23 @@ public sealed class DebugRegisterTests
     }
 
     [TestMethod]
+    public void DisabledMatchesOfEarlierIterationsRideWithTheTrapOfALaterOne_17_2_3()
+    {
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.mov(edi, (uint)Data);
+            a.mov(ecx, 2);
+            a.rep.stosd();
+            a.nop();
+        });
+        // The first iteration matches only disabled DR3, the second enabled DR2: Bochs reports both (found against it).
+        Breakpoint(g, 3, Data, Dr7(3, DebugControl.Write, 3, enabled: false));
+        Breakpoint(g, 2, Data + 4, Dr7(2, DebugControl.Write, 3));
+        Assert.AreEqual(ExceptionVector.DB, g.RunToVector());
+        Assert.AreEqual(DebugStatus.B2 | DebugStatus.B3, g.Cpu.GetDebugRegister(6) & 0xF);
+    }
+
+    [TestMethod]
     public void OnlyDisabledMatchesRaiseNothing_17_2_4()
     {
         using var g = GuestRunner.Protected(a =>

@@ -12,15 +12,23 @@ public static class BochsRun
 {
     public sealed record Result(
         int Cases, int Faults, List<Divergence> Unknown, List<(Divergence, KnownDivergences.Entry)> Known,
-        List<string> Failures, List<Divergence> QemuOnly, List<Divergence> ThreeWay, List<(TestCase Case, CaseRecord Bochs)> Records, TimeSpan Elapsed);
+        List<string> Failures, List<Divergence> QemuOnly, List<Divergence> ThreeWay, List<(TestCase Case, CaseRecord Bochs)> Records, TimeSpan Elapsed)
+    {
+        /// <summary>What QEMU did not run: its results only inform, so a short run is noted, not failed.</summary>
+        public List<string> Notes { get; } = [];
+    }
 
     /// <summary>Bochs boots its BIOS per guest, so guests hold many cases; 16-bit guests are limited by their 64 KiB code segment.</summary>
     public static int CasesPerGuest(GuestMode mode) => mode.Bitness() == 16 ? 350 : 1000;
 
-    public static Result Run(GuestMode mode, int seed, int totalCases, bool bochsOnly)
+    public static Result Run(GuestMode mode, int seed, int totalCases, bool bochsOnly) =>
+        Run(mode, seed, totalCases, bochsOnly ? (g, i) => g.GenerateBochsOnly(i) : (g, i) => g.Generate(i),
+            bochsOnly ? CaseGenerator.BochsOnlyOptions(mode) : default, withQemu: !bochsOnly);
+
+    /// <summary>Cases from <paramref name="generate"/> in guests built with <paramref name="options"/>; QEMU's results are listed, never decide.</summary>
+    public static Result Run(GuestMode mode, int seed, int totalCases, Func<CaseGenerator, int, TestCase> generate, GuestOptions options, bool withQemu)
     {
         BochsRunner.EnsureInstalled();
-        var withQemu = !bochsOnly;
         if (withQemu) QemuRunner.EnsureInstalled();
         var watch = Stopwatch.StartNew();
         var unknown = new List<Divergence>();
@@ -29,16 +37,16 @@ public static class BochsRun
         var qemuOnly = new List<Divergence>();
         var threeWay = new List<Divergence>();
         var records = new List<(TestCase, CaseRecord)>();
+        var notes = new List<string>();
         var faults = 0;
         var perGuest = CasesPerGuest(mode);
         var guests = (totalCases + perGuest - 1) / perGuest;
-        var options = bochsOnly ? CaseGenerator.BochsOnlyOptions(mode) : default;
         for (var g = 0; g < guests; g++)
         {
             var generator = new CaseGenerator(mode, seed * 1000 + g);
             var first = g * perGuest;
             var cases = Enumerable.Range(first, Math.Min(perGuest, totalCases - first))
-                .Select(i => bochsOnly ? generator.GenerateBochsOnly(i) : generator.Generate(i)).ToList();
+                .Select(i => generate(generator, i)).ToList();
             var guest = GuestBuilder.Build(mode, cases, generator.Pristine, options);
             var bochsTask = Task.Run(() => BochsRunner.Run(guest, TimeSpan.FromSeconds(60)));
             var qemuTask = withQemu ? Task.Run(() => QemuRunner.Run(guest, TimeSpan.FromSeconds(60))) : null;
@@ -47,6 +55,8 @@ public static class BochsRun
             var simRecords = CaseRecord.Parse(mode, sim.DebugPortBytes);
             var bochsRecords = CaseRecord.Parse(mode, bochs.DebugPortBytes);
             var qemuRecords = qemuTask is null ? null : CaseRecord.Parse(mode, qemuTask.Result.DebugPortBytes);
+            if (qemuRecords != null && qemuRecords.Count < cases.Count)
+                notes.Add($"{mode} guest {g}: QEMU ran {qemuRecords.Count} of {cases.Count} cases ({qemuTask!.Result.Diagnostics}); next case: {CaseFormatter.Describe(cases[qemuRecords.Count])}");
             if (!bochs.Exited || bochsRecords.Count != cases.Count)
             {
                 var next = bochsRecords.Count < cases.Count ? CaseFormatter.Describe(cases[bochsRecords.Count]) : "";
@@ -87,7 +97,9 @@ public static class BochsRun
             if (!sim.Exited && simRecords.Count == cases.Count)
                 failures.Add($"{mode} guest {g}: sim did not reach the exit port after the last case ({sim.Diagnostics})");
         }
-        return new Result(totalCases, faults, unknown, known, failures, qemuOnly, threeWay, records, watch.Elapsed);
+        var result = new Result(totalCases, faults, unknown, known, failures, qemuOnly, threeWay, records, watch.Elapsed);
+        result.Notes.AddRange(notes);
+        return result;
     }
 
     public static string Report(GuestMode mode, Result r, int limit = 25)
@@ -103,6 +115,7 @@ public static class BochsRun
         foreach (var group in r.Known.GroupBy(k => k.Item2.Description))
             sb.Append($"  known ({group.Count()}x): {group.Key}\n");
         foreach (var f in r.Failures) sb.Append(f).Append('\n');
+        foreach (var n in r.Notes) sb.Append(n).Append('\n');
         sb.Append(CaseFormatter.Describe(r.Unknown.GroupBy(d => d.Case).Take(limit).SelectMany(g => g)));
         if (r.ThreeWay.Count > 0)
         {

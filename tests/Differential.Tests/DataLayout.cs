@@ -26,6 +26,8 @@ public static class DataLayout
     public const uint FarPointer = 0x110;
     public const uint Record = 0x140;
     public const uint Idt = 0x400;
+    /// <summary>The 32-bit TSS of guests with a user mode: SS0:ESP0 for exceptions from CPL 3.</summary>
+    public const uint Tss = 0x800;
     public const uint Scratch = 0x1000;
     public const uint ScratchSize = 0x200;
     public const uint CaseStack = Scratch + 0x100;
@@ -46,6 +48,11 @@ public static class DataLayout
     public const ushort Code64Selector = 0x18;
     public const ushort Code16Selector = 0x28;
     public const ushort Data16Selector = 0x30;
+
+    /// <summary>Flat 32-bit code and data at DPL 3, and the TSS, in guests with a user mode (selectors without RPL).</summary>
+    public const ushort UserCode32Selector = 0x70;
+    public const ushort UserData32Selector = 0x78;
+    public const ushort TssSelector = 0x80;
 
     public const int RecordHeaderSlots = 7;
 

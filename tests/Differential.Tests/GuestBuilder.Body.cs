@@ -27,9 +27,15 @@ public static partial class GuestBuilder
         var emit = a.CreateLabel();
         var vectorLabels = new Label[32];
         var end = a.CreateLabel();
+        if (options.UserMode)
+        {
+            if (mode != GuestMode.Protected32) throw new ArgumentException("user mode is 32-bit only");
+            a.mov(ax, DataLayout.TssSelector);
+            a.ltr(ax);
+        }
         a.jmp(cases.Count > 0 ? caseLabels[0] : end);
 
-        if (mode != GuestMode.Compat32) EmitHandlers(a, mode, vectorLabels, emit);
+        if (mode != GuestMode.Compat32) EmitHandlers(a, mode, vectorLabels, emit, options);
 
         a.Label(ref done);
         if (wide)
@@ -53,6 +59,7 @@ public static partial class GuestBuilder
         a.mov(S(ripSlot), 0);
 
         a.Label(ref emit);
+        if (options.DebugHandler) EmitDebugDisarm(a);
         var sum = a.CreateLabel();
         var recordBytes = (DataLayout.RecordHeaderSlots + mode.RegisterCount()) * slot;
         if (wide)
@@ -154,8 +161,9 @@ public static partial class GuestBuilder
     }
 
     /// <summary>Per-vector stubs that note the vector, and the handler that records the frame and registers and goes on to <paramref name="emit"/>.</summary>
-    private static void EmitHandlers(Assembler a, GuestMode mode, Label[] vectorLabels, Label emit)
+    private static void EmitHandlers(Assembler a, GuestMode mode, Label[] vectorLabels, Label emit, GuestOptions options)
     {
+        if (options.DebugHandler && mode != GuestMode.Protected32) throw new ArgumentException("the #DB handler that resumes is 32-bit only");
         var wide = mode == GuestMode.Long64;
         var slot = mode.SlotBytes();
         uint A(uint offset) => DataLayout.Address(mode, offset);
@@ -167,6 +175,11 @@ public static partial class GuestBuilder
         for (var v = 0; v < 32; v++)
         {
             vectorLabels[v] = a.CreateLabel();
+            if (v == 1 && options.DebugHandler)
+            {
+                EmitDebugHandler(a, ref vectorLabels[v]);
+                continue;
+            }
             a.Label(ref vectorLabels[v]);
             if (wide)
             {
@@ -256,6 +269,8 @@ public static partial class GuestBuilder
         }
         else if (mode is GuestMode.Protected32 or GuestMode.Protected16)
         {
+            if (options.DebugHandler) EmitDebugReset(a);
+            if (options.UserMode) EmitUserModeReset(a);
             // Stack-segment cases leave SS of the other size behind; every case starts on the mode's own.
             a.mov(ax, mode == GuestMode.Protected32 ? DataLayout.Data32Selector : DataLayout.Data16Selector);
             a.mov(ss, ax);

@@ -227,6 +227,17 @@ public static partial class GuestBuilder
         foreach (var (selector, @base, limit, access, flags) in TestSegments.All)
             Q(DataLayout.Gdt + selector, Descriptor(@base, limit, access, flags));
         W(DataLayout.GdtrPointer, TestSegments.GdtLimit);
+        if (options.UserMode)
+        {
+            Q(DataLayout.Gdt + DataLayout.UserCode32Selector, Descriptor(0, 0xFFFFF, 0xFB, 0xC));
+            Q(DataLayout.Gdt + DataLayout.UserData32Selector, Descriptor(0, 0xFFFFF, 0xF3, 0xC));
+            Q(DataLayout.Gdt + DataLayout.TssSelector, Descriptor(DataLayout.DataBase + DataLayout.Tss, 0x67, 0x89, 0));
+            W(DataLayout.GdtrPointer, DataLayout.TssSelector + 7);
+            // ESP0 below the handler stack's top, away from the scratch area; no I/O bitmap.
+            BitConverter.TryWriteBytes(blob.AsSpan((int)DataLayout.Tss + 4), DataLayout.DataBase + DataLayout.HandlerStackTop - 0x200);
+            BitConverter.TryWriteBytes(blob.AsSpan((int)DataLayout.Tss + 8), (uint)DataLayout.Data32Selector);
+            W(DataLayout.Tss + 0x66, 0x68);
+        }
         Q(DataLayout.GdtrPointer + 2, DataLayout.DataBase + DataLayout.Gdt);
 
         var gate = mode.IsLongMode() ? 16u : 8u;

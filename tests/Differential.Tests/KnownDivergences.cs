@@ -14,7 +14,9 @@ public static class KnownDivergences
     /// <param name="Field">Start of the divergent field's name ("flags", "vector", "eax" ...); null for any.</param>
     /// <param name="Against">The oracle it shows against; null for any.</param>
     /// <param name="When">A further condition on the case; null for none.</param>
-    public sealed record Entry(GuestMode? Mode, Mnemonic? Mnemonic, string? Field, string Description, Oracle? Against = null, Func<TestCase, bool>? When = null);
+    /// <param name="Values">A condition on the two values; null for none.</param>
+    public sealed record Entry(GuestMode? Mode, Mnemonic? Mnemonic, string? Field, string Description, Oracle? Against = null, Func<TestCase, bool>? When = null,
+        Func<Divergence, bool>? Values = null);
 
     public static readonly Entry[] All = [];
 
@@ -57,6 +59,7 @@ public static class KnownDivergences
             if (e.Field != null && !d.Field.StartsWith(e.Field, StringComparison.Ordinal)) continue;
             if (e.Mnemonic is { } mn && !d.Case.Steps.Any(s => s.Instruction.Mnemonic == mn)) continue;
             if (e.When is { } when && !when(d.Case)) continue;
+            if (e.Values is { } values && !values(d)) continue;
             return e;
         }
         return null;

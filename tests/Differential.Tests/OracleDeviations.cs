@@ -19,6 +19,10 @@ public static class OracleDeviations
         new(GuestMode.Long64, null, "rsi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, "rdi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, null, Frame16In64BitMode, Oracle.Bochs, HasFrame16),
+        new(GuestMode.Protected32, null, "edx", DebugFaultResumeFlag, Oracle.Bochs, c => c.Kind.StartsWith("debug", StringComparison.Ordinal), OnlyResumeFlag),
+        new(GuestMode.Protected32, null, "ebp", StaleDisabledBreakpoints, Oracle.Bochs, c => c.Kind.StartsWith("debug", StringComparison.Ordinal), OnlyMoreBreakpointBits),
+        new(GuestMode.Protected32, Mnemonic.Mov, "vector", MovDebugFaultOrder, Oracle.Bochs, c => c.Kind.StartsWith("user mov dr4", StringComparison.Ordinal)),
+        new(GuestMode.Protected32, Mnemonic.Mov, null, MovDebugFaultOrder, Oracle.Bochs, c => c.Kind.StartsWith("user mov dr gd", StringComparison.Ordinal)),
     ];
 
     /// <summary>Probe cases (<see cref="VmcsOracleTests"/>) whose line Bochs gets wrong.</summary>
@@ -130,6 +134,26 @@ public static class OracleDeviations
     private const string Frame16In64BitMode =
         "Bochs 2.7: in 64-bit mode ENTER and LEAVE with a 66h prefix run with a 64-bit operand size (quadword pushes and pops of RBP and the frame pointers); "
         + "the SDM (vol. 2, ENTER and LEAVE: in 64-bit mode the operand size is 64 bits by default and 16 bits with 66H; ENTER, OperandSize = 16: Push(BP), BP := FrameTemp[15:0]; LEAVE, OperandSize = 16: BP := Pop()) uses words, as sim and QEMU do";
+
+    private const string DebugFaultResumeFlag =
+        "Bochs 2.7 never sets RF in the EFLAGS image of a #DB; the SDM (vol. 3, 17.3.1.1) sets it for the general-detect #DB, a fault like all faults but the instruction breakpoint, "
+        + "and for a data breakpoint's trap between iterations of a REP string instruction, as sim does (the debug guest's #DB handler leaves the saved RF in EDX bit 16)";
+
+    private const string StaleDisabledBreakpoints =
+        "Bochs 2.7 keeps the B0–B3 bits of disabled breakpoints that earlier instructions matched (of earlier cases too, across writes of DR0–DR3 and DR7) and adds them to the DR6 of the next #DB; "
+        + "the SDM (vol. 3, 17.2.3) has B0–B3 tell the conditions met when the debug exception was generated, and allows bits of disabled breakpoints then; sim sets those of the instruction's own matches "
+        + "(the debug guest's log, which keeps the bits of enabled breakpoints only, agrees; EBP holds all of DR6)";
+
+    /// <summary>The debug guest's DR6 (EBP) has, on the oracle, only further B0–B3 bits.</summary>
+    private static bool OnlyMoreBreakpointBits(Divergence d) => (d.Sim & ~d.Reference) == 0 && ((d.Reference & ~d.Sim) & ~0xFUL) == 0;
+
+    private const string MovDebugFaultOrder =
+        "Bochs 2.7 checks MOV DR at CPL 3 for #UD (DR4/DR5 with CR4.DE) and then for general detect (#DB with BD, GD cleared) before the privilege check (#GP(0)); "
+        + "the SDM (vol. 2, MOV—Move to/from Debug Registers, Protected Mode Exceptions) lists the three without an order; sim, like KVM's instruction emulator, "
+        + "checks the privilege of the instruction first, so at CPL 3 it raises #GP(0) alone";
+
+    /// <summary>The debug guest's EDX differs only in the saved RF (bit 16), and sim's is the set one.</summary>
+    private static bool OnlyResumeFlag(Divergence d) => (d.Sim ^ d.Reference) == 0x10000 && (d.Sim & 0x10000) != 0;
 
     private static bool HasFrame16(TestCase c) => c.Steps.Any(s => s.Instruction.Code is Code.Enterw_imm16_imm8 or Code.Leavew);
 
