@@ -22,4 +22,7 @@ internal enum Handler : ushort
     LtrR, LtrM, StrR, StrM, LarLsl, VerrVerw, ArplR, ArplM, Syscall, Sysret, Sysenter, Sysexit, Swapgs,
     ReadSegmentBase, WriteSegmentBase, Pause, Fence, Xgetbv, Xsetbv, MonitorMwait, VirtualizationInstruction,
     Clac, Stac, Rsm,
+
+    /// <summary>SIMD operations: op.Imm16 indexes <see cref="Processor"/>'s SIMD operation table; the name says which checks the operation makes.</summary>
+    Sse, Mmx, SimdState,
 }
