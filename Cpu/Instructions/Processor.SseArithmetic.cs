@@ -23,8 +23,8 @@ public sealed unsafe partial class Processor
     private struct FloatMinimum : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.Minimum(a, b, d, m, ref f); }
     private struct FloatMaximum : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.Maximum(a, b, d, m, ref f); }
     private struct FloatSquareRoot : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.SquareRoot(b, d, m, ref f); }
-    private struct FloatReciprocal : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.Reciprocal((uint)b); }
-    private struct FloatReciprocalSquareRoot : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.ReciprocalSquareRoot((uint)b); }
+    private struct FloatReciprocal : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.Reciprocal(b, m); }
+    private struct FloatReciprocalSquareRoot : IFloatOperation { public static ulong Apply(ulong a, ulong b, bool d, uint m, ref uint f) => SimdFloat.ReciprocalSquareRoot(b, m); }
 
     private static bool PackedSingle<T>(Processor p, ref DecodedOp op) where T : struct, IFloatOperation
     {

@@ -10,32 +10,30 @@ namespace Sim.Cpu;
 /// </summary>
 public sealed unsafe partial class Processor
 {
-    private static ulong IntegerLanes(ulong source, bool fromDouble, bool truncate, uint mxcsr, ref uint flags) =>
+    private static ulong IntegerLanes(ulong source, bool truncate, uint mxcsr, ref uint flags) =>
         SimdFloat.ToInteger((uint)source, false, 32, truncate, mxcsr, ref flags)
         | (SimdFloat.ToInteger(source >> 32, false, 32, truncate, mxcsr, ref flags) << 32);
 
-    /// <summary>CVTPI2PS xmm, mm/m64: the low two lanes; an MMX register source enters the MMX state.</summary>
+    /// <summary>CVTPI2PS xmm, mm/m64: the low two lanes. With either source it enters the MMX state (SDM vol. 2, CVTPI2PS).</summary>
     private static bool ConvertPackedInt32ToSingleMmx(Processor p, ref DecodedOp op)
     {
-        var register = (op.Flags & OpFlags.Memory) == 0;
-        if (!(register ? p.SseWithMmxAvailable() : p.SseAvailable()) || !p.MmSource(ref op, out var v)) return false;
+        if (!p.SseWithMmxAvailable() || !p.MmSource(ref op, out var v)) return false;
         uint flags = 0;
         var m = p._mxcsr;
         var r = SimdFloat.FromInteger((int)v, false, m, ref flags) | (SimdFloat.FromInteger((int)(v >> 32), false, m, ref flags) << 32);
         if (!p.SimdExceptions(flags)) return false;
-        if (register) p.EnterMmxState();
+        p.EnterMmxState();
         p.XmmQword(op.R, 0) = r;
         return p.Next(ref op);
     }
 
-    /// <summary>CVTPI2PD xmm, mm/m64: exact.</summary>
+    /// <summary>CVTPI2PD xmm, mm/m64: exact; it enters the MMX state with either source.</summary>
     private static bool ConvertPackedInt32ToDoubleMmx(Processor p, ref DecodedOp op)
     {
-        var register = (op.Flags & OpFlags.Memory) == 0;
-        if (!(register ? p.SseWithMmxAvailable() : p.SseAvailable()) || !p.MmSource(ref op, out var v)) return false;
+        if (!p.SseWithMmxAvailable() || !p.MmSource(ref op, out var v)) return false;
         uint flags = 0;
         var m = p._mxcsr;
-        if (register) p.EnterMmxState();
+        p.EnterMmxState();
         p.Xmm(op.R) = Vector128.Create(SimdFloat.FromInteger((int)v, true, m, ref flags), SimdFloat.FromInteger((int)(v >> 32), true, m, ref flags)).AsByte();
         return p.Next(ref op);
     }
@@ -48,7 +46,7 @@ public sealed unsafe partial class Processor
     {
         if (!SseWithMmxAvailable() || !XmmScalarSource(ref op, 8, out var v)) return false;
         uint flags = 0;
-        var r = IntegerLanes(v, false, truncate, _mxcsr, ref flags);
+        var r = IntegerLanes(v, truncate, _mxcsr, ref flags);
         if (!SimdExceptions(flags)) return false;
         SetMm(op.R, r);
         return Next(ref op);
@@ -181,7 +179,7 @@ public sealed unsafe partial class Processor
         if (!SseAvailable() || !XmmSource(ref op, 16, out var v)) return false;
         uint flags = 0;
         var q = v.AsUInt64();
-        var r = Vector128.Create(IntegerLanes(q.GetElement(0), false, truncate, _mxcsr, ref flags), IntegerLanes(q.GetElement(1), false, truncate, _mxcsr, ref flags));
+        var r = Vector128.Create(IntegerLanes(q.GetElement(0), truncate, _mxcsr, ref flags), IntegerLanes(q.GetElement(1), truncate, _mxcsr, ref flags));
         if (!SimdExceptions(flags)) return false;
         Xmm(op.R) = r.AsByte();
         return Next(ref op);

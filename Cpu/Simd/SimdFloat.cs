@@ -394,27 +394,31 @@ internal static class SimdFloat
     }
 
     /// <summary>
-    /// RCPSS/RCPPS: 1/x to at least 11 bits (here correctly rounded, as QEMU gives it), no exceptions; a denormal source
-    /// counts as zero and a tiny result is flushed to zero (SDM vol. 2, RCPSS).
+    /// RCPSS/RCPPS: an approximation of 1/x (SDM vol. 2, RCPSS: relative error at most 1.5 × 2^−12, no exceptions). Here
+    /// 1/x rounded per MXCSR.RC, as QEMU computes it, with the manual's rules where QEMU differs: a denormal source
+    /// counts as zero (∞ of its sign) and a tiny result is flushed to zero.
     /// </summary>
-    public static uint Reciprocal(uint x)
+    public static ulong Reciprocal(ulong x, uint mxcsr)
     {
-        if (IsNaN(x, false)) return (uint)Quiet(x, false);
+        if (IsNaN(x, false)) return Quiet(x, false);
         var sign = Negative(x, false);
-        if (IsZero(x, false) || IsDenormal(x, false)) return (uint)Infinity(sign, false);
-        if (IsInfinity(x, false)) return (uint)Zero(sign, false);
-        var r = BitConverter.SingleToUInt32Bits(1.0f / BitConverter.UInt32BitsToSingle(x));
-        return IsDenormal(r, false) ? (uint)Zero(sign, false) : r;
+        if (IsZero(x, false) || IsDenormal(x, false)) return Infinity(sign, false);
+        if (IsInfinity(x, false)) return Zero(sign, false);
+        uint ignored = 0;
+        var r = Divide(0x3F80_0000, x, false, mxcsr & ~Daz, ref ignored);
+        return IsDenormal(r, false) ? Zero(sign, false) : r;
     }
 
-    /// <summary>RSQRTSS/RSQRTPS: 1/sqrt(x), no exceptions; a negative source gives the default QNaN, a denormal counts as zero.</summary>
-    public static uint ReciprocalSquareRoot(uint x)
+    /// <summary>RSQRTSS/RSQRTPS: 1/sqrt(x) as QEMU computes it (a rounded square root, then a rounded division), no exceptions; a negative source gives the default QNaN, a denormal counts as zero.</summary>
+    public static ulong ReciprocalSquareRoot(ulong x, uint mxcsr)
     {
-        if (IsNaN(x, false)) return (uint)Quiet(x, false);
+        if (IsNaN(x, false)) return Quiet(x, false);
         var sign = Negative(x, false);
-        if (IsZero(x, false) || IsDenormal(x, false)) return (uint)Infinity(sign, false);
-        if (sign) return (uint)DefaultNaN(false);
+        if (IsZero(x, false) || IsDenormal(x, false)) return Infinity(sign, false);
+        if (sign) return DefaultNaN(false);
         if (IsInfinity(x, false)) return 0;
-        return BitConverter.SingleToUInt32Bits((float)(1.0 / Math.Sqrt(BitConverter.UInt32BitsToSingle(x))));
+        uint ignored = 0;
+        var root = SquareRoot(x, false, mxcsr & ~Daz, ref ignored);
+        return Divide(0x3F80_0000, root, false, mxcsr & ~Daz, ref ignored);
     }
 }

@@ -1,0 +1,25 @@
+using System.Text;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Sim.Differential.Tests;
+
+/// <summary>sim's MMX, SSE and SSE2 against QEMU's TCG on generated cases (<see cref="SimdCaseGenerator"/>).</summary>
+[TestClass]
+public sealed class SimdDifferentialTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public void Sse2Qemu() => Check(1, 1500);
+
+    [TestMethod]
+    [TestCategory("Long")]
+    public void Sse2QemuSweep() => Check(100, 30000);
+
+    private void Check(int seed, int count)
+    {
+        var r = SimdDifferentialRun.Run(seed, count);
+        TestContext.WriteLine(r.Report);
+        if (r.Unknown > 0 || r.Failures.Count > 0) Assert.Fail(r.Report);
+    }
+}
