@@ -114,6 +114,7 @@ internal static class SimdFloat
 
     private static ulong AddSigned(ulong a, ulong b, bool d, uint mxcsr, ref uint flags, bool subtract)
     {
+        if (HostFastPath.Applies(a, b, d, mxcsr) && HostFastPath.TryBinary(a, b, d, subtract ? 1 : 0, ref flags, out var fast)) return fast;
         a = Source(a, d, mxcsr);
         b = Source(b, d, mxcsr);
         if (PropagateNaN(a, b, d, ref flags, out var nan)) return nan;
@@ -159,6 +160,7 @@ internal static class SimdFloat
 
     public static ulong Multiply(ulong a, ulong b, bool d, uint mxcsr, ref uint flags)
     {
+        if (HostFastPath.Applies(a, b, d, mxcsr) && HostFastPath.TryBinary(a, b, d, 2, ref flags, out var fast)) return fast;
         a = Source(a, d, mxcsr);
         b = Source(b, d, mxcsr);
         if (PropagateNaN(a, b, d, ref flags, out var nan)) return nan;
@@ -183,6 +185,7 @@ internal static class SimdFloat
 
     public static ulong Divide(ulong a, ulong b, bool d, uint mxcsr, ref uint flags)
     {
+        if (HostFastPath.Applies(a, b, d, mxcsr) && HostFastPath.TryBinary(a, b, d, 3, ref flags, out var fast)) return fast;
         a = Source(a, d, mxcsr);
         b = Source(b, d, mxcsr);
         if (PropagateNaN(a, b, d, ref flags, out var nan)) return nan;
@@ -212,6 +215,7 @@ internal static class SimdFloat
 
     public static ulong SquareRoot(ulong a, bool d, uint mxcsr, ref uint flags)
     {
+        if (HostFastPath.TrySquareRoot(a, d, mxcsr, ref flags, out var fast)) return fast;
         a = Source(a, d, mxcsr);
         if (IsNaN(a, d))
         {
@@ -320,6 +324,14 @@ internal static class SimdFloat
     public static ulong ToInteger(ulong x, bool d, int bits, bool truncate, uint mxcsr, ref uint flags)
     {
         var indefinite = 1UL << (bits - 1);
+        // Truncation of a normal value well inside the range is the host's conversion; inexact when a fraction was dropped.
+        if (truncate && bits == 32 && (d ? (x & 0x7FF0_0000_0000_0000) is > 0 and < 0x41D0_0000_0000_0000 : (x & 0x7F80_0000) is > 0 and < 0x4E80_0000))
+        {
+            var v = d ? BitConverter.UInt64BitsToDouble(x) : BitConverter.UInt32BitsToSingle((uint)x);
+            var t = (int)v;
+            if (t != v) flags |= PE;
+            return (uint)t;
+        }
         x = Source(x, d, mxcsr);
         if (IsNaN(x, d) || IsInfinity(x, d))
         {
@@ -369,6 +381,10 @@ internal static class SimdFloat
     public static ulong FromInteger(long value, bool d, uint mxcsr, ref uint flags)
     {
         if (value == 0) return 0;
+        // Within 2^24 (2^53) the conversion is exact whatever the rounding mode.
+        var exactLimit = d ? 1L << 53 : 1L << 24;
+        if (value > -exactLimit && value < exactLimit)
+            return d ? BitConverter.DoubleToUInt64Bits(value) : BitConverter.SingleToUInt32Bits(value);
         var sign = value < 0;
         var magnitude = sign ? 0UL - (ulong)value : (ulong)value;
         return Round(sign, ExtendedReal.ExponentBias + 127, magnitude, d, mxcsr, ref flags);
