@@ -23,6 +23,13 @@ public sealed unsafe partial class Processor
         if (instr.Encoding != EncodingKind.Legacy) return false;
         var entry = SimdOperationIndex[(int)instr.Code];
         if (entry == 0) return false;
+        if (instr.HasLockPrefix)
+        {
+            // LOCK is #UD for every SIMD instruction, ahead of the CR0/CR4 checks.
+            op.Handler = Handler.Ud;
+            op.Flags |= OpFlags.EndsBlock;
+            return true;
+        }
         op.Handler = SimdOperations[entry - 1].Handler;
         op.Imm16 = (ushort)(entry - 1);
         var info = instr.Code.ToOpCode();

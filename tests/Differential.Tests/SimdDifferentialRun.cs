@@ -32,9 +32,12 @@ public static class SimdDifferentialRun
         for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", 544 + 8 * q, 8);
     }
 
-    public static Result Run(int seed, int count)
+    /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim.</summary>
+    public static Result Run(int seed, int count, bool bochs = false)
     {
-        QemuRunner.EnsureInstalled();
+        if (bochs) BochsRunner.EnsureInstalled();
+        else QemuRunner.EnsureInstalled();
+        var oracleName = bochs ? "Bochs" : "QEMU";
         var report = new StringBuilder();
         var known = new Dictionary<string, int>();
         var failures = new List<string>();
@@ -46,12 +49,12 @@ public static class SimdDifferentialRun
             var n = Math.Min(CasesPerGuest, count - g * CasesPerGuest);
             var cases = Enumerable.Range(0, n).Select(i => generator.Generate(i, SimdGuestBuilder.MemoryAddress(i))).ToList();
             var guest = SimdGuestBuilder.Build(cases);
-            var qemuTask = Task.Run(() => QemuRunner.Run(guest, TimeSpan.FromSeconds(120)));
+            var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n) : QemuRunner.Run(guest, TimeSpan.FromSeconds(120)));
             var sim = SimRunner.Run(guest, 500_000_000);
             var qemu = qemuTask.Result;
             if (!qemu.Exited || qemu.DebugPortBytes.Length != n * SimdGuestBuilder.RecordBytes)
             {
-                failures.Add($"guest {g}: QEMU wrote {qemu.DebugPortBytes.Length / SimdGuestBuilder.RecordBytes} of {n} records. {qemu.Diagnostics}");
+                failures.Add($"guest {g}: {oracleName} wrote {qemu.DebugPortBytes.Length / SimdGuestBuilder.RecordBytes} of {n} records. {qemu.Diagnostics}");
                 continue;
             }
             if (!sim.Exited || sim.DebugPortBytes.Length != n * SimdGuestBuilder.RecordBytes)
@@ -68,11 +71,11 @@ public static class SimdDifferentialRun
                 foreach (var (name, offset, size) in Fields())
                 {
                     var (sv, qv) = Values(s, q, name, offset, size);
-                    if (sv != qv) differences.Add($"{name}: sim {sv:x} qemu {qv:x}");
+                    if (sv != qv) differences.Add($"{name}: sim {sv:x} {oracleName} {qv:x}");
                 }
                 if (differences.Count == 0) continue;
                 var c = cases[i];
-                if (SimdOracleDeviations.Match(c, s, q) is { } reason)
+                if ((bochs ? SimdOracleDeviations.MatchBochs(c, s, q) : SimdOracleDeviations.Match(c, s, q)) is { } reason)
                 {
                     known[reason] = known.GetValueOrDefault(reason) + 1;
                     continue;
@@ -81,10 +84,21 @@ public static class SimdDifferentialRun
                 if (shown++ < 20) report.Append(c.Describe()).Append("\n  ").Append(string.Join("; ", differences)).Append('\n');
             }
         }
-        var head = $"SIMD: {count} cases, {unknown} divergences\n";
+        var head = $"SIMD against {oracleName}: {count} cases, {unknown} divergences\n";
         foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
         foreach (var f in failures) head += f + "\n";
         return new Result(count, unknown, known, failures, head + report);
+    }
+
+    /// <summary>Bochs boots the guest from a floppy; its records follow the relocator's marker in its standard output.</summary>
+    private static GuestOutput RunBochs(Guest guest, int cases)
+    {
+        var run = BochsRunner.RunFloppy(BochsFloppy.Create(guest), BochsRunner.IntelModel, TimeSpan.FromSeconds(300));
+        var start = run.Stdout.AsSpan().IndexOf(BochsFloppy.RecordsMarker);
+        if (start < 0) return new GuestOutput([], false, run.Diagnostics);
+        start += BochsFloppy.RecordsMarker.Length;
+        var length = Math.Min(cases * SimdGuestBuilder.RecordBytes, run.Stdout.Length - start);
+        return new GuestOutput(run.Stdout.AsSpan(start, length).ToArray(), run.Exited, run.Diagnostics);
     }
 
     /// <summary>A field of both records; of EFLAGS only the status flags count (an SSE instruction changes no other).</summary>

@@ -3,7 +3,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Sim.Differential.Tests;
 
-/// <summary>sim's MMX, SSE and SSE2 against QEMU's TCG on generated cases (<see cref="SimdCaseGenerator"/>).</summary>
+/// <summary>sim's MMX, SSE and SSE2 against QEMU's TCG (and Bochs) on generated cases (<see cref="SimdCaseGenerator"/>).</summary>
 [TestClass]
 public sealed class SimdDifferentialTests
 {
@@ -16,9 +16,14 @@ public sealed class SimdDifferentialTests
     [TestCategory("Long")]
     public void Sse2QemuSweep() => Check(100, 30000);
 
-    private void Check(int seed, int count)
+    /// <summary>The same cases on Bochs, which decides the QEMU deviations of <see cref="SimdOracleDeviations"/>.</summary>
+    [TestMethod]
+    [TestCategory("Bochs")]
+    public void Sse2Bochs() => Check(1, 500, bochs: true);
+
+    private void Check(int seed, int count, bool bochs = false)
     {
-        var r = SimdDifferentialRun.Run(seed, count);
+        var r = SimdDifferentialRun.Run(seed, count, bochs);
         TestContext.WriteLine(r.Report);
         if (r.Unknown > 0 || r.Failures.Count > 0) Assert.Fail(r.Report);
     }

@@ -61,6 +61,13 @@ public static class SimdGuestBuilder
         }
         a.mov(al, 0);
         a.@out(0xF4, al);
+        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
+        a.mov(dx, 0x8900);
+        foreach (var ch in "Shutdown")
+        {
+            a.mov(al, (byte)ch);
+            a.@out(dx, al);
+        }
         var halt = a.CreateLabel();
         a.Label(ref halt);
         a.hlt();
