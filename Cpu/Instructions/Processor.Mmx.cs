@@ -53,10 +53,11 @@ public sealed unsafe partial class Processor
         return p.Next(ref op);
     }
 
-    /// <summary>EMMS: every tag empty (SDM vol. 2, EMMS); TOP stays.</summary>
+    /// <summary>EMMS: every tag empty (SDM vol. 2, EMMS) and, as for every MMX instruction, TOP = 0 (vol. 3, 12.2, table 12-2).</summary>
     private static bool Emms(Processor p, ref DecodedOp op)
     {
         if (!p.MmxAvailable()) return false;
+        p._fpuStatus &= 0xC7FF;
         p._fpuAbridgedTag = 0;
         return p.Next(ref op);
     }

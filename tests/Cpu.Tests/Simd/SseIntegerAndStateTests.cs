@@ -79,15 +79,17 @@ public sealed class SseIntegerAndStateTests
     }
 
     [TestMethod]
-    public void EmmsEmptiesTheTags()
+    public void EmmsEmptiesTheTagsAndClearsTop()
     {
         using var g = SimdGuest.Long(a =>
         {
             a.paddd(mm0, mm1);
             a.emms();
         });
+        g.Cpu.FpuStatusWord = 4 << 11;
         RunToEnd(g);
         Assert.AreEqual(0, g.Cpu.FpuAbridgedTagWord);
+        Assert.AreEqual(0, (g.Cpu.FpuStatusWord >> 11) & 7, "TOP = 000B (vol. 3, table 12-2)");
     }
 
     [TestMethod]
