@@ -10,7 +10,11 @@ public sealed class SimdCase
 {
     public required int Index { get; init; }
     public required byte[] Image { get; init; }
-    public required uint[] Registers { get; init; }
+    /// <summary>EAX/RAX, ECX, EDX, EBX and in 64-bit mode R8–R10.</summary>
+    public required ulong[] Registers { get; init; }
+
+    /// <summary>Whether the case runs in 64-bit mode (FXSAVE64 records, XMM8–15, REX.W forms).</summary>
+    public bool Long64 { get; init; }
     public required uint Flags { get; init; }
     public required byte[] Memory { get; init; }
     public required List<Instruction> Instructions { get; init; }
@@ -30,9 +34,9 @@ public sealed class SimdCase
             formatter.Format(i, output);
             lines.Add(output.ToStringAndReset());
         }
-        var xmm = string.Join(" ", Enumerable.Range(0, 8).Select(r => $"xmm{r}={BitConverter.ToUInt64(Image, 168 + 16 * r):x16}_{BitConverter.ToUInt64(Image, 160 + 16 * r):x16}"));
+        var xmm = string.Join(" ", Enumerable.Range(0, Long64 ? 16 : 8).Select(r => $"xmm{r}={BitConverter.ToUInt64(Image, 168 + 16 * r):x16}_{BitConverter.ToUInt64(Image, 160 + 16 * r):x16}"));
         var mm = string.Join(" ", Enumerable.Range(0, 8).Select(r => $"mm{r}={BitConverter.ToUInt64(Image, 32 + 16 * r):x16}"));
         var mem = string.Join(" ", Enumerable.Range(0, 8).Select(q => BitConverter.ToUInt64(Memory, q * 8).ToString("x16")));
-        return $"case {Index}: {string.Join("; ", lines)}\n  mxcsr={Mxcsr:x4} eflags={Flags:x} eax={Registers[0]:x} ecx={Registers[1]:x} edx={Registers[2]:x} ebx={Registers[3]:x}\n  {xmm}\n  {mm}\n  mem@{MemoryAddress:x}: {mem}";
+        return $"case {Index}: {string.Join("; ", lines)}\n  mxcsr={Mxcsr:x4} eflags={Flags:x} gprs={string.Join(",", Registers.Select(r => r.ToString("x")))}\n  {xmm}\n  {mm}\n  mem@{MemoryAddress:x}: {mem}";
     }
 }

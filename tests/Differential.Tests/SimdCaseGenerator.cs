@@ -8,7 +8,7 @@ namespace Sim.Differential.Tests;
 /// filled with edge values (quiet and signalling NaNs, infinities, denormals, both zeros, integer boundaries) and
 /// random ones, under every MXCSR rounding mode with DAZ and FTZ on and off, exceptions masked.
 /// </summary>
-public sealed class SimdCaseGenerator(int seed)
+public sealed class SimdCaseGenerator(int seed, bool long64 = false)
 {
     private readonly Random _random = new(seed);
 
@@ -20,25 +20,40 @@ public sealed class SimdCaseGenerator(int seed)
         Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2,
     ];
 
-    public static readonly Code[] Pool = Enum.GetValues<Code>().Where(Eligible).ToArray();
+    public static readonly Code[] Pool32 = Enum.GetValues<Code>().Where(c => Eligible(c, false)).ToArray();
 
-    private static bool Eligible(Code code)
+    /// <summary>The 64-bit mode pool adds the REX.W forms (MOVQ r64, CVTSI2SS r64, PEXTRW r64 ...).</summary>
+    public static readonly Code[] Pool64 = Enum.GetValues<Code>().Where(c => Eligible(c, true)).ToArray();
+
+    private Code[] Pool => long64 ? Pool64 : Pool32;
+
+    private static bool Eligible(Code code, bool long64)
     {
         if (code == Code.INVALID || code.Encoding() != EncodingKind.Legacy) return false;
         var info = code.ToOpCode();
-        if (!info.IsInstruction || !info.Mode32 || Excluded.Contains(code.Mnemonic())) return false;
+        if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || Excluded.Contains(code.Mnemonic())) return false;
         var features = code.CpuidFeatures();
         if (features.Length != 1 || features[0] is not (CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2)) return false;
         for (var i = 0; i < info.OpCount; i++)
             if (info.GetOpKind(i) is not (OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem
                 or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem
                 or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.mem
-                or OpCodeOperandKind.imm8))
+                or OpCodeOperandKind.imm8)
+                && !(long64 && info.GetOpKind(i) is OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_or_mem))
                 return false;
         return info.OpCount > 0 || code == Code.Emms;
     }
 
-    private static readonly Register[] Gprs = [Register.EAX, Register.ECX, Register.EDX, Register.EBX];
+    /// <summary>The general registers a case uses, in the record's order: EAX, ECX, EDX, EBX, and in 64-bit mode R8, R9, R10 too.</summary>
+    public static int GprCount(bool long64) => long64 ? 7 : 4;
+
+    private static readonly Register[] Gprs32 = [Register.EAX, Register.ECX, Register.EDX, Register.EBX, Register.R8D, Register.R9D, Register.R10D];
+
+    private Register Gpr32() => Gprs32[_random.Next(GprCount(long64))];
+
+    private Register Gpr64() => Gprs32[_random.Next(GprCount(long64))].GetFullRegister();
+
+    private int VectorRegisters => long64 ? 16 : 8;
 
     public SimdCase Generate(int index, uint memoryAddress)
     {
@@ -57,16 +72,16 @@ public sealed class SimdCaseGenerator(int seed)
             BitConverter.TryWriteBytes(image.AsSpan(32 + 16 * r), Integer64());
             BitConverter.TryWriteBytes(image.AsSpan(40 + 16 * r), (ushort)0xFFFF);
         }
-        for (var r = 0; r < 8; r++) FillVector(image.AsSpan(160 + 16 * r));
+        for (var r = 0; r < VectorRegisters; r++) FillVector(image.AsSpan(160 + 16 * r));
         var memory = new byte[64];
         for (var q = 0; q < 4; q++) FillVector(memory.AsSpan(16 * q));
-        var registers = new uint[4];
-        for (var i = 0; i < 4; i++) registers[i] = (uint)Integer64();
+        var registers = new ulong[GprCount(long64)];
+        for (var i = 0; i < registers.Length; i++) registers[i] = long64 ? Integer64() : (uint)Integer64();
         var count = 1 + _random.Next(4);
         var instructions = new List<Instruction>();
         for (var i = 0; i < count; i++) instructions.Add(Pick(memoryAddress));
         var flags = 0x2u | ((uint)_random.Next(0x100) & 0xD5) | (_random.Next(2) == 0 ? 0x800u : 0);
-        return new SimdCase { Index = index, Image = image, Registers = registers, Flags = flags, Memory = memory, Instructions = instructions, MemoryAddress = memoryAddress };
+        return new SimdCase { Index = index, Image = image, Registers = registers, Flags = flags, Memory = memory, Instructions = instructions, MemoryAddress = memoryAddress, Long64 = long64 };
     }
 
     private Instruction Pick(uint memoryAddress)
@@ -81,17 +96,24 @@ public sealed class SimdCaseGenerator(int seed)
             switch (info.GetOpKind(k))
             {
                 case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm:
-                    SetRegister(ref i, k, Register.XMM0 + _random.Next(8));
+                    SetRegister(ref i, k, Register.XMM0 + _random.Next(VectorRegisters));
                     break;
                 case OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm:
                     SetRegister(ref i, k, Register.MM0 + _random.Next(8));
                     break;
                 case OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm:
-                    SetRegister(ref i, k, Gprs[_random.Next(4)]);
+                    SetRegister(ref i, k, Gpr32());
+                    break;
+                case OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm:
+                    SetRegister(ref i, k, Gpr64());
+                    break;
+                case OpCodeOperandKind.r64_or_mem:
+                    if (_random.Next(4) == 0) SetMemory(ref i, k, memory);
+                    else SetRegister(ref i, k, Gpr64());
                     break;
                 case OpCodeOperandKind.xmm_or_mem:
                     if (_random.Next(4) == 0) SetMemory(ref i, k, memory);
-                    else SetRegister(ref i, k, Register.XMM0 + _random.Next(8));
+                    else SetRegister(ref i, k, Register.XMM0 + _random.Next(VectorRegisters));
                     break;
                 case OpCodeOperandKind.mm_or_mem:
                     if (_random.Next(4) == 0) SetMemory(ref i, k, memory);
@@ -99,7 +121,7 @@ public sealed class SimdCaseGenerator(int seed)
                     break;
                 case OpCodeOperandKind.r32_or_mem:
                     if (_random.Next(4) == 0) SetMemory(ref i, k, memory);
-                    else SetRegister(ref i, k, Gprs[_random.Next(4)]);
+                    else SetRegister(ref i, k, Gpr32());
                     break;
                 case OpCodeOperandKind.mem:
                     SetMemory(ref i, k, memory);

@@ -19,21 +19,19 @@ public static class SimdDifferentialRun
         yield return ("mxcsr", 24, 4);
         yield return ("mxcsr_mask", 28, 4);
         for (var r = 0; r < 8; r++) yield return ($"st{r}", 32 + 16 * r, 10);
-        for (var r = 0; r < 8; r++)
+        for (var r = 0; r < 16; r++)
         {
             yield return ($"xmm{r}.lo", 160 + 16 * r, 8);
             yield return ($"xmm{r}.hi", 168 + 16 * r, 8);
         }
-        yield return ("eflags", 512, 4);
-        yield return ("eax", 516, 4);
-        yield return ("ecx", 520, 4);
-        yield return ("edx", 524, 4);
-        yield return ("ebx", 528, 4);
-        for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", 544 + 8 * q, 8);
+        yield return ("eflags", SimdGuestBuilder.FlagsOffset, 8);
+        string[] gprs = ["rax", "rcx", "rdx", "rbx", "r8", "r9", "r10"];
+        for (var r = 0; r < gprs.Length; r++) yield return (gprs[r], SimdGuestBuilder.RegistersOffset + 8 * r, 8);
+        for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", SimdGuestBuilder.MemoryOffset + 8 * q, 8);
     }
 
     /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim.</summary>
-    public static Result Run(int seed, int count, bool bochs = false)
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false)
     {
         if (bochs) BochsRunner.EnsureInstalled();
         else QemuRunner.EnsureInstalled();
@@ -45,10 +43,10 @@ public static class SimdDifferentialRun
         var shown = 0;
         for (var g = 0; g * CasesPerGuest < count; g++)
         {
-            var generator = new SimdCaseGenerator(seed * 1000 + g);
+            var generator = new SimdCaseGenerator(seed * 1000 + g, long64);
             var n = Math.Min(CasesPerGuest, count - g * CasesPerGuest);
             var cases = Enumerable.Range(0, n).Select(i => generator.Generate(i, SimdGuestBuilder.MemoryAddress(i))).ToList();
-            var guest = SimdGuestBuilder.Build(cases);
+            var guest = SimdGuestBuilder.Build(cases, long64);
             var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n) : QemuRunner.Run(guest, TimeSpan.FromSeconds(120)));
             var sim = SimRunner.Run(guest, 500_000_000);
             var qemu = qemuTask.Result;
@@ -84,7 +82,7 @@ public static class SimdDifferentialRun
                 if (shown++ < 20) report.Append(c.Describe()).Append("\n  ").Append(string.Join("; ", differences)).Append('\n');
             }
         }
-        var head = $"SIMD against {oracleName}: {count} cases, {unknown} divergences\n";
+        var head = $"SIMD ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
         foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
         foreach (var f in failures) head += f + "\n";
         return new Result(count, unknown, known, failures, head + report);

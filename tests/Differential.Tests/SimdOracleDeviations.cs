@@ -61,7 +61,7 @@ public static class SimdOracleDeviations
         {
             var (s, b) = SimdDifferentialRun.Values(sim, bochs, name, offset, size);
             if (s == b) continue;
-            if (reciprocal && (name.StartsWith("xmm") || name.StartsWith("mem") || name is "eax" or "ecx" or "edx" or "ebx")) reason ??= ReciprocalApproximation;
+            if (reciprocal && (name.StartsWith("xmm") || name.StartsWith("mem") || name is "rax" or "rcx" or "rdx" or "rbx" or "r8" or "r9" or "r10")) reason ??= ReciprocalApproximation;
             else if (convertFromMemory && (name is "fsw" or "ftw" || name.StartsWith("st"))) reason = BochsConvertFromMemory;
             else return null;
         }
@@ -82,7 +82,7 @@ public static class SimdOracleDeviations
             if (s == q) continue;
             var vector = name.StartsWith("xmm") || name.StartsWith("mem");
             // A result can travel on to a general register (MOVD, PEXTRW, MOVMSKPS ...).
-            var data = vector || name is "eax" or "ecx" or "edx" or "ebx";
+            var data = vector || name is "rax" or "rcx" or "rdx" or "rbx" or "r8" or "r9" or "r10";
             if (name == "mxcsr" && (s ^ q) == 2 && (s & 2) != 0) reason ??= DenormalFlag;
             else if (emms && ((name == "fsw" && ((s ^ q) & ~0x3800UL) == 0) || name.StartsWith("st"))) reason = EmmsTop;
             else if (vector && BothNaNs(s, q)) reason ??= NaNSelection;
