@@ -13,6 +13,21 @@ public sealed unsafe partial class Processor
         public delegate*<Processor, ref DecodedOp, bool> Execute { get; } = execute;
     }
 
+    /// <summary>For each Iced operand kind, whether it is encoded in ModRM.r/m (the "_rm" and "_or_mem" kinds), computed once.</summary>
+    private static readonly bool[] IsModRmRm = CreateIsModRmRm();
+
+    private static bool[] CreateIsModRmRm()
+    {
+        var kinds = Enum.GetValues<OpCodeOperandKind>();
+        var table = new bool[kinds.Max(k => (int)k) + 1];
+        foreach (var k in kinds)
+        {
+            var name = k.ToString();
+            table[(int)k] = name.EndsWith("_rm", StringComparison.Ordinal) || name.EndsWith("_or_mem", StringComparison.Ordinal);
+        }
+        return table;
+    }
+
     /// <summary>
     /// Binds the legacy-encoded (not VEX/EVEX) MMX, SSE and SSE2 instructions that have an entry in the SIMD operation
     /// table. Operand registers follow the ModRM fields: op.R the reg field (XMM, MM or GPR number), op.Rm the r/m
@@ -41,8 +56,7 @@ public sealed unsafe partial class Processor
                 {
                     var r = instr.GetOpRegister(i);
                     var number = r.IsXMM() ? (byte)(r - IcedRegister.XMM0) : r.IsMM() ? (byte)(r - IcedRegister.MM0) : Gpr(r);
-                    var kind = info.GetOpKind(i).ToString();
-                    if (kind.EndsWith("_rm") || kind.EndsWith("_or_mem")) op.Rm = number;
+                    if (IsModRmRm[(int)info.GetOpKind(i)]) op.Rm = number;
                     else op.R = number;
                     if (r.IsGPR()) op.Size = (byte)r.GetSize();
                     break;
