@@ -117,6 +117,44 @@ public sealed class SseFaultTests
     }
 
     [TestMethod]
+    public void PageCrossingLoadAndFxrstorFaultWithoutChangingState()
+    {
+        const ulong boundary = 0x21000;
+        using var g = new GuestRunner();
+        var t = new PageTableBuilder(g.Memory, PagingMode.FourLevel);
+        t.IdentityMap(0, boundary, PageTableBuilder.RW);
+        t.IdentityMap(boundary + 0x1000, 0x100000 - boundary - 0x1000, PageTableBuilder.RW);
+        g.Code(64, GuestRunner.CodeAddress, a =>
+        {
+            a.mov(rdi, boundary - 8);
+            a.movdqu(xmm0, __xmmword_ptr[rdi]);
+            a.hlt();
+        });
+        g.StartPaged(GuestRunner.CodeAddress, t, cr4Extra: Cr4.OSFXSR);
+        g.InstallIdt(64);
+        SetXmm(g.Cpu, 0, 0x1234, 0x5678);
+        Assert.AreEqual((int)ExceptionVector.PF, g.RunToVector());
+        Assert.AreEqual(boundary, g.Cpu.Cr2);
+        Assert.AreEqual(0x1234UL, Qword(g.Cpu, 0, 0), "XMM0 unchanged");
+
+        using var h = new GuestRunner();
+        var u = new PageTableBuilder(h.Memory, PagingMode.FourLevel);
+        u.IdentityMap(0, boundary, PageTableBuilder.RW);
+        u.IdentityMap(boundary + 0x1000, 0x100000 - boundary - 0x1000, PageTableBuilder.RW);
+        h.Code(64, GuestRunner.CodeAddress, a =>
+        {
+            a.mov(rdi, boundary - 256);
+            a.fxrstor(__[rdi]);
+            a.hlt();
+        });
+        h.StartPaged(GuestRunner.CodeAddress, u, cr4Extra: Cr4.OSFXSR);
+        h.InstallIdt(64);
+        h.Memory.Write(boundary - 256, 2, 0x0000);
+        Assert.AreEqual((int)ExceptionVector.PF, h.RunToVector());
+        Assert.AreEqual(0x0040, h.Cpu.FpuControlWord, "FCW as it was: the image is read whole before anything changes");
+    }
+
+    [TestMethod]
     public void PageCrossingStoreFaultsBeforeWritingTheFirstPage()
     {
         const ulong boundary = 0x21000;
