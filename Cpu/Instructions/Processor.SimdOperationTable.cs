@@ -6,7 +6,7 @@ public sealed unsafe partial class Processor
 {
     /// <summary>
     /// The MMX, SSE and SSE2 operations by Iced encoding, in the SDM's groups: data movement, cacheability control,
-    /// arithmetic, comparison, logical, shuffle and unpack, conversion, integer, MMX state, MXCSR and FXSAVE state.
+    /// arithmetic, comparison, logical, shuffle and unpack, conversion, integer, MMX state, SSE3, MXCSR and FXSAVE state.
     /// </summary>
     private static readonly SimdOperation[] SimdOperations =
     [
@@ -291,6 +291,16 @@ public sealed unsafe partial class Processor
         new(Code.Pinsrw_xmm_r32m16_imm8, Handler.Sse, &InsertWordXmm),
         new(Code.Pinsrw_xmm_r64m16_imm8, Handler.Sse, &InsertWordXmm),
         new(Code.Emms, Handler.Mmx, &Emms),
+        new(Code.Addsubps_xmm_xmmm128, Handler.Sse, &AddSubtractPackedSingle),
+        new(Code.Addsubpd_xmm_xmmm128, Handler.Sse, &AddSubtractPackedDouble),
+        new(Code.Haddps_xmm_xmmm128, Handler.Sse, &HorizontalPackedSingle<FloatAdd>),
+        new(Code.Hsubps_xmm_xmmm128, Handler.Sse, &HorizontalPackedSingle<FloatSubtract>),
+        new(Code.Haddpd_xmm_xmmm128, Handler.Sse, &HorizontalPackedDouble<FloatAdd>),
+        new(Code.Hsubpd_xmm_xmmm128, Handler.Sse, &HorizontalPackedDouble<FloatSubtract>),
+        new(Code.Movshdup_xmm_xmmm128, Handler.Sse, &MoveHighDuplicate),
+        new(Code.Movsldup_xmm_xmmm128, Handler.Sse, &MoveLowDuplicate),
+        new(Code.Movddup_xmm_xmmm64, Handler.Sse, &MoveDoubleDuplicate),
+        new(Code.Lddqu_xmm_m128, Handler.Sse, &MoveXmmUnalignedLoad),
         new(Code.Ldmxcsr_m32, Handler.SimdState, &LoadMxcsr),
         new(Code.Stmxcsr_m32, Handler.SimdState, &StoreMxcsr),
         new(Code.Fxsave_m512byte, Handler.SimdState, &Fxsave),

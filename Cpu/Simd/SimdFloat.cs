@@ -196,14 +196,15 @@ internal static class SimdFloat
             flags |= IE;
             return DefaultNaN(d);
         }
-        DenormalOperands(a, b, d, ref flags);
-        if (ai) return Infinity(sign, d);
-        if (bi) return Zero(sign, d);
-        if (bz)
+        if (bz && !ai)
         {
+            // Divide-by-zero outranks a denormal dividend (SDM vol. 1, 4.9.2): DE is not reported with it.
             flags |= ZE;
             return Infinity(sign, d);
         }
+        DenormalOperands(a, b, d, ref flags);
+        if (ai) return Infinity(sign, d);
+        if (bi) return Zero(sign, d);
         if (az) return Zero(sign, d);
         Unpack(a, d, out _, out var ea, out var ma);
         Unpack(b, d, out _, out var eb, out var mb);

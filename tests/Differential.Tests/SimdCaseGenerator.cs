@@ -3,7 +3,7 @@ using Iced.Intel;
 namespace Sim.Differential.Tests;
 
 /// <summary>
-/// Generates SIMD cases for 32-bit protected mode: one to four MMX/SSE/SSE2 instructions drawn from every legacy
+/// Generates SIMD cases for 32-bit protected or 64-bit mode: one to four MMX/SSE/SSE2/SSE3 instructions drawn from every legacy
 /// encoding Iced knows for those extensions (bar the state, fence, cache and implicit-operand ones), over registers
 /// filled with edge values (quiet and signalling NaNs, infinities, denormals, both zeros, integer boundaries) and
 /// random ones, under every MXCSR rounding mode with DAZ and FTZ on and off, exceptions masked.
@@ -17,7 +17,7 @@ public sealed class SimdCaseGenerator(int seed, bool long64 = false)
     [
         Mnemonic.Ldmxcsr, Mnemonic.Stmxcsr, Mnemonic.Fxsave, Mnemonic.Fxrstor, Mnemonic.Fxsave64, Mnemonic.Fxrstor64,
         Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence, Mnemonic.Clflush, Mnemonic.Pause, Mnemonic.Maskmovq, Mnemonic.Maskmovdqu,
-        Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2,
+        Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Monitor, Mnemonic.Mwait, Mnemonic.Fisttp,
     ];
 
     public static readonly Code[] Pool32 = Enum.GetValues<Code>().Where(c => Eligible(c, false)).ToArray();
@@ -33,7 +33,7 @@ public sealed class SimdCaseGenerator(int seed, bool long64 = false)
         var info = code.ToOpCode();
         if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || Excluded.Contains(code.Mnemonic())) return false;
         var features = code.CpuidFeatures();
-        if (features.Length != 1 || features[0] is not (CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2)) return false;
+        if (features.Length != 1 || features[0] is not (CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3)) return false;
         for (var i = 0; i < info.OpCount; i++)
             if (info.GetOpKind(i) is not (OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem
                 or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem

@@ -39,6 +39,10 @@ public static class SimdOracleDeviations
         return true;
     }
 
+    public const string ConfirmedByBochs =
+        "QEMU 7.2 differs and Bochs gives sim's result: one of the deviations above carried on by a later instruction (a NaN QEMU chose by the x87 rule, "
+        + "then shifted or masked by integer SIMD, or a missing DE flag), decided by the second oracle";
+
     public const string EmmsTop =
         "QEMU 7.2's EMMS empties the tags but leaves TOP; the SDM (vol. 3, 12.2 and table 12-2) sets TOP to 000B on every MMX instruction, EMMS included, as Bochs does "
         + "(FXSAVE stores the registers in stack order, so the ST slots differ by the rotation too)";

@@ -68,6 +68,31 @@ public sealed class SseFloatingPointTests
     }
 
     [TestMethod]
+    public void DivideByZeroOutranksADenormalDividend()
+    {
+        using var g = Run(DefaultMxcsr, a => a.divss(xmm0, xmm1), c => { SetXmm(c, 0, 0x8000_8000, 0); SetXmm(c, 1, 0, 0); });
+        Assert.AreEqual(0xFF80_0000u, Dword(g.Cpu, 0, 0), "−∞");
+        Assert.AreEqual(4u, g.Cpu.Mxcsr & 0x3F, "ZE alone (SDM vol. 1, 4.9.2: class 3 before the denormal operand)");
+    }
+
+    [TestMethod]
+    public void Sse3HorizontalAndAddSubtract()
+    {
+        using var g = Run(DefaultMxcsr, a => { a.haddps(xmm0, xmm1); a.addsubpd(xmm2, xmm3); a.movshdup(xmm4, xmm1); }, c =>
+        {
+            SetSingles(c, 0, 1, 2, 3, 4);
+            SetSingles(c, 1, 10, 20, 30, 40);
+            SetXmm(c, 2, BitConverter.DoubleToUInt64Bits(5), BitConverter.DoubleToUInt64Bits(5));
+            SetXmm(c, 3, BitConverter.DoubleToUInt64Bits(1), BitConverter.DoubleToUInt64Bits(1));
+        });
+        Assert.AreEqual(Pair(3, 7), Qword(g.Cpu, 0, 0));
+        Assert.AreEqual(Pair(30, 70), Qword(g.Cpu, 0, 1));
+        Assert.AreEqual(BitConverter.DoubleToUInt64Bits(4), Qword(g.Cpu, 2, 0));
+        Assert.AreEqual(BitConverter.DoubleToUInt64Bits(6), Qword(g.Cpu, 2, 1));
+        Assert.AreEqual(Pair(20, 20), Qword(g.Cpu, 4, 0));
+    }
+
+    [TestMethod]
     public void TinyResultUnderFtzIsZeroWithUnderflowAndPrecision()
     {
         using (var g = Run(DefaultMxcsr | 0x8000, a => a.mulss(xmm0, xmm1), c => { SetSingles(c, 0, 1e-30f); SetSingles(c, 1, -1e-10f); }))
