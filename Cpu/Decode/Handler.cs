@@ -24,4 +24,7 @@ internal enum Handler : ushort
     Clac, Stac, Rsm, RandomNumber,
 
     X87Transfer, X87Arithmetic, X87Comparison, X87Transcendental, X87Control,
+
+    /// <summary>SIMD operations: op.Imm16 indexes <see cref="Processor"/>'s SIMD operation table; the name says which checks the operation makes.</summary>
+    Sse, Mmx, SimdState,
 }

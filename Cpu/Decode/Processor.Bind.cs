@@ -784,7 +784,7 @@ public sealed unsafe partial class Processor
             op.Handler = Handler.Ud;
             op.Flags |= OpFlags.EndsBlock;
         }
-        else if (!(IsX87(in instr) ? BindX87(in instr, ref op) : BindCore(in instr, ref op)))
+        else if (!(IsX87(in instr) ? BindX87(in instr, ref op) : BindCore(in instr, ref op) || BindSimd(in instr, ref op)))
         {
             op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
             op.Sub = (byte)(IsX87(in instr) ? 1 : 0);

@@ -69,7 +69,8 @@ public sealed unsafe partial class Processor
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
                 ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 30) | ExtraFeatureEcx;
                 edx = 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)
-                    | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
+                    | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19)
+                    | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
                 // With a local APIC: APIC on chip (EDX.9, present only while IA32_APIC_BASE.EN is set), x2APIC (ECX.21) and TSC-deadline (ECX.24).
                 if (_localApic != null)
                 {

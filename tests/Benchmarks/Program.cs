@@ -5,7 +5,7 @@ using Sim.Benchmarks;
 
 // Quick measurements in one process without BenchmarkDotNet, in processor time of this process
 // (not wall time), so that other load on the machine distorts less:
-//   "mips [seconds]"     guest instructions per second in each mode, and of an x87 loop;
+//   "mips [seconds]"     guest instructions per second in each mode, of an x87 loop and of an SSE2 loop in 64-bit mode;
 //   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V;
 //   "exceptions [seconds]" guest instructions and events per second of loops that take an exception
 //                        or interrupt every turn, in each mode (and #UD with the stack on the code's page).
@@ -28,6 +28,13 @@ if (mode == "mips")
         x87.Run(5_000_000);
         var (total, cpu, wall) = Measure(() => x87.Run(5_000_000), seconds);
         Console.WriteLine($"x87 loop: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
+    }
+    using (var w = new Sse2Workload())
+    {
+        w.Start();
+        w.Run(5_000_000);
+        var (total, cpu, wall) = Measure(() => w.Run(5_000_000), seconds);
+        Console.WriteLine($"64-bit SSE2 loop: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
     }
     return;
 }

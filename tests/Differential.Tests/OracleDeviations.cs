@@ -8,6 +8,7 @@ namespace Sim.Differential.Tests;
 /// <summary>
 /// Divergences where the reference emulator, not sim, leaves the SDM (or models a different CPU),
 /// decided by the other oracle and the SDM. Matched like <see cref="KnownDivergences"/>, but they stay.
+/// The SIMD cases, whose records differ in shape, have theirs in <see cref="SimdOracleDeviations"/>.
 /// </summary>
 public static class OracleDeviations
 {

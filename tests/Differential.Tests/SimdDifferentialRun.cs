@@ -1,0 +1,147 @@
+using System.Text;
+
+namespace Sim.Differential.Tests;
+
+/// <summary>Runs SIMD guests on QEMU and sim and compares their records field by field.</summary>
+public static class SimdDifferentialRun
+{
+    /// <summary>At most what a Bochs floppy holds in 64-bit mode, so that any guest can be rerun there.</summary>
+    public const int CasesPerGuest = 300;
+
+    public sealed record Result(int Cases, int Unknown, Dictionary<string, int> Known, List<string> Failures, string Report);
+
+    /// <summary>A compared field of a record: its name, offset and size in bytes.</summary>
+    public static IEnumerable<(string Name, int Offset, int Size)> Fields()
+    {
+        yield return ("fcw", 0, 2);
+        yield return ("fsw", 2, 2);
+        yield return ("ftw", 4, 1);
+        // Bytes 6–23 (FOP, FIP, FCS, FDP, FDS): QEMU keeps no x87 pointers and stores zeros; SSE/MMX instructions leave them.
+        yield return ("mxcsr", 24, 4);
+        yield return ("mxcsr_mask", 28, 4);
+        for (var r = 0; r < 8; r++) yield return ($"st{r}", 32 + 16 * r, 10);
+        for (var r = 0; r < 16; r++)
+        {
+            yield return ($"xmm{r}.lo", 160 + 16 * r, 8);
+            yield return ($"xmm{r}.hi", 168 + 16 * r, 8);
+        }
+        yield return ("eflags", SimdGuestBuilder.FlagsOffset, 8);
+        string[] gprs = ["rax", "rcx", "rdx", "rbx", "r8", "r9", "r10"];
+        for (var r = 0; r < gprs.Length; r++) yield return (gprs[r], SimdGuestBuilder.RegistersOffset + 8 * r, 8);
+        for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", SimdGuestBuilder.MemoryOffset + 8 * q, 8);
+    }
+
+    /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim.</summary>
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false)
+    {
+        if (bochs) BochsRunner.EnsureInstalled();
+        else QemuRunner.EnsureInstalled();
+        var oracleName = bochs ? "Bochs" : "QEMU";
+        var report = new StringBuilder();
+        var known = new Dictionary<string, int>();
+        var failures = new List<string>();
+        var unknown = 0;
+        var shown = 0;
+        for (var g = 0; g * CasesPerGuest < count; g++)
+        {
+            var generator = new SimdCaseGenerator(seed * 1000 + g, long64);
+            var n = Math.Min(CasesPerGuest, count - g * CasesPerGuest);
+            var cases = Enumerable.Range(0, n).Select(i => generator.Generate(i, SimdGuestBuilder.MemoryAddress(i))).ToList();
+            var guest = SimdGuestBuilder.Build(cases, long64);
+            var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n) : QemuRunner.Run(guest, TimeSpan.FromSeconds(120)));
+            var sim = SimRunner.Run(guest, 500_000_000);
+            var qemu = qemuTask.Result;
+            byte[]? bochsRecords = null;
+            var bochsTried = false;
+            if (!qemu.Exited || qemu.DebugPortBytes.Length != n * SimdGuestBuilder.RecordBytes)
+            {
+                failures.Add($"guest {g}: {oracleName} wrote {qemu.DebugPortBytes.Length / SimdGuestBuilder.RecordBytes} of {n} records. {qemu.Diagnostics}");
+                continue;
+            }
+            if (!sim.Exited || sim.DebugPortBytes.Length != n * SimdGuestBuilder.RecordBytes)
+            {
+                var next = sim.DebugPortBytes.Length / SimdGuestBuilder.RecordBytes;
+                failures.Add($"guest {g}: sim wrote {next} of {n} records. {sim.Diagnostics}\n{(next < n ? cases[next].Describe() : "")}");
+                continue;
+            }
+            for (var i = 0; i < n; i++)
+            {
+                var s = sim.DebugPortBytes.AsSpan(i * SimdGuestBuilder.RecordBytes, SimdGuestBuilder.RecordBytes);
+                var q = qemu.DebugPortBytes.AsSpan(i * SimdGuestBuilder.RecordBytes, SimdGuestBuilder.RecordBytes);
+                var differences = new List<string>();
+                foreach (var (name, offset, size) in Fields())
+                {
+                    var (sv, qv) = Values(s, q, name, offset, size);
+                    if (sv != qv) differences.Add($"{name}: sim {sv:x} {oracleName} {qv:x}");
+                }
+                if (differences.Count == 0) continue;
+                var c = cases[i];
+                if ((bochs ? SimdOracleDeviations.MatchBochs(c, s, q) : SimdOracleDeviations.Match(c, s, q)) is { } reason)
+                {
+                    known[reason] = known.GetValueOrDefault(reason) + 1;
+                    continue;
+                }
+                if (!bochs && BochsConfirms(guest, n, i, c, s, ref bochsRecords, ref bochsTried) is { } confirmed)
+                {
+                    known[confirmed] = known.GetValueOrDefault(confirmed) + 1;
+                    continue;
+                }
+                unknown++;
+                if (shown++ < 20) report.Append(c.Describe()).Append("\n  ").Append(string.Join("; ", differences)).Append('\n');
+            }
+        }
+        var head = $"SIMD ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
+        foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
+        foreach (var f in failures) head += f + "\n";
+        return new Result(count, unknown, known, failures, head + report);
+    }
+
+    /// <summary>
+    /// A divergence from QEMU that no listed deviation explains is decided by the other oracle: the guest is rerun on
+    /// Bochs (once per guest), and where Bochs gives sim's record the case counts as QEMU's deviation.
+    /// </summary>
+    private static string? BochsConfirms(Guest guest, int cases, int index, SimdCase c, ReadOnlySpan<byte> sim, ref byte[]? records, ref bool tried)
+    {
+        if (!File.Exists(BochsRunner.Binary)) return null;
+        if (!tried)
+        {
+            tried = true;
+            var run = RunBochs(guest, cases);
+            if (run.Exited && run.DebugPortBytes.Length == cases * SimdGuestBuilder.RecordBytes) records = run.DebugPortBytes;
+        }
+        if (records == null) return null;
+        var b = records.AsSpan(index * SimdGuestBuilder.RecordBytes, SimdGuestBuilder.RecordBytes);
+        var differs = false;
+        foreach (var (name, offset, size) in Fields())
+        {
+            var (sv, bv) = Values(sim, b, name, offset, size);
+            differs |= sv != bv;
+        }
+        return !differs || SimdOracleDeviations.MatchBochs(c, sim, b) != null ? SimdOracleDeviations.ConfirmedByBochs : null;
+    }
+
+    /// <summary>Bochs boots the guest from a floppy; its records follow the relocator's marker in its standard output.</summary>
+    private static GuestOutput RunBochs(Guest guest, int cases)
+    {
+        var run = BochsRunner.RunFloppy(BochsFloppy.Create(guest), BochsRunner.IntelModel, TimeSpan.FromSeconds(300));
+        var start = run.Stdout.AsSpan().IndexOf(BochsFloppy.RecordsMarker);
+        if (start < 0) return new GuestOutput([], false, run.Diagnostics);
+        start += BochsFloppy.RecordsMarker.Length;
+        var length = Math.Min(cases * SimdGuestBuilder.RecordBytes, run.Stdout.Length - start);
+        return new GuestOutput(run.Stdout.AsSpan(start, length).ToArray(), run.Exited, run.Diagnostics);
+    }
+
+    /// <summary>A field of both records; of EFLAGS only the status flags count (an SSE instruction changes no other).</summary>
+    public static (ulong Sim, ulong Qemu) Values(ReadOnlySpan<byte> sim, ReadOnlySpan<byte> qemu, string name, int offset, int size)
+    {
+        var mask = name == "eflags" ? 0x8D5UL : ulong.MaxValue;
+        return (Read(sim, offset, size) & mask, Read(qemu, offset, size) & mask);
+    }
+
+    public static ulong Read(ReadOnlySpan<byte> record, int offset, int size)
+    {
+        ulong v = 0;
+        for (var i = 0; i < size && i < 8; i++) v |= (ulong)record[offset + i] << (8 * i);
+        return v;
+    }
+}

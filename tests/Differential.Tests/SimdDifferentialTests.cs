@@ -1,0 +1,42 @@
+using System.Text;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Sim.Differential.Tests;
+
+/// <summary>sim's MMX, SSE and SSE2 against QEMU's TCG (and Bochs) on generated cases (<see cref="SimdCaseGenerator"/>).</summary>
+[TestClass]
+public sealed class SimdDifferentialTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public void Sse2Qemu() => Check(1, 1500);
+
+    [TestMethod]
+    public void Sse2Qemu64() => Check(2, 1000, long64: true);
+
+    [TestMethod]
+    [TestCategory("Long")]
+    public void Sse2QemuSweep()
+    {
+        Check(100, 30000);
+        Check(200, 30000, long64: true);
+    }
+
+    /// <summary>The same cases on Bochs, which decides the QEMU deviations of <see cref="SimdOracleDeviations"/>.</summary>
+    [TestMethod]
+    [TestCategory("Bochs")]
+    public void Sse2Bochs()
+    {
+        Check(1, 500, bochs: true);
+        // A floppy payload holds at most 384 KiB: fewer 64-bit cases fit.
+        Check(2, 350, bochs: true, long64: true);
+    }
+
+    private void Check(int seed, int count, bool bochs = false, bool long64 = false)
+    {
+        var r = SimdDifferentialRun.Run(seed, count, bochs, long64);
+        TestContext.WriteLine(r.Report);
+        if (r.Unknown > 0 || r.Failures.Count > 0) Assert.Fail(r.Report);
+    }
+}

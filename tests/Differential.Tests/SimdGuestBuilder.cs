@@ -1,0 +1,161 @@
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Sim.Differential.Tests;
+
+/// <summary>
+/// Assembles a Multiboot guest that runs SIMD cases in 32-bit protected mode or, entered through its own GDT and
+/// identity-mapping page tables, in 64-bit mode. It sets CR4.OSFXSR and OSXMMEXCPT and clears CR0.EM and TS; each
+/// case loads its state with FXRSTOR (FXRSTOR64), runs, and writes to port E9h a record: the FXSAVE (FXSAVE64) image,
+/// EFLAGS, the general registers the case uses (8 bytes each) and its 64-byte memory block. Port F4h (QEMU, sim) or
+/// "Shutdown" on port 8900h (Bochs) ends the run.
+/// </summary>
+public static class SimdGuestBuilder
+{
+    public const int RecordBytes = 640;
+    public const int FlagsOffset = 512;
+    public const int RegistersOffset = 520;
+    public const int MemoryOffset = 576;
+    private const uint GdtOffset = 0x200;
+    private const uint RecordOffset = 0x1000;
+    private const uint CasesOffset = 0x1400;
+    private const int CaseBytes = 512 + 64;
+    private const uint StackTop = 0x90000;
+
+    public static uint MemoryAddress(int index) => DataLayout.LoadAddress + CasesOffset + (uint)(index * CaseBytes) + 512;
+
+    public static Guest Build(IReadOnlyList<SimdCase> cases, bool long64 = false)
+    {
+        var load = DataLayout.LoadAddress;
+        var record = load + RecordOffset;
+        var tablesOffset = (CasesOffset + (uint)(cases.Count * CaseBytes) + 0xFFF) & ~0xFFFu;
+        var codeOffset = tablesOffset + 0x3000;
+        var stub = new Assembler(32);
+        stub.mov(esp, StackTop);
+        stub.mov(eax, cr0);
+        stub.and(eax, ~0xC);
+        stub.or(eax, 0x22);
+        stub.mov(cr0, eax);
+        stub.mov(eax, cr4);
+        stub.or(eax, long64 ? 0x620 : 0x600);
+        stub.mov(cr4, eax);
+        if (long64)
+        {
+            stub.lgdt(__[load + GdtOffset + 0x20]);
+            stub.mov(eax, load + tablesOffset);
+            stub.mov(cr3, eax);
+            stub.mov(ecx, 0xC0000080);
+            stub.rdmsr();
+            stub.or(eax, 0x100);
+            stub.wrmsr();
+            stub.mov(eax, cr0);
+            stub.or(eax, unchecked((int)0x80000000));
+            stub.mov(cr0, eax);
+            stub.jmp(0x08, load + codeOffset);
+        }
+        else stub.jmp((ulong)(load + codeOffset));
+
+        var a = new Assembler(long64 ? 64 : 32);
+        if (long64)
+        {
+            a.mov(ax, 0x10);
+            a.mov(ss, ax);
+            a.mov(ds, ax);
+            a.mov(es, ax);
+        }
+        var gprs = long64 ? new AssemblerRegister64[] { rax, rcx, rdx, rbx, r8, r9, r10 } : null;
+        var gprs32 = new AssemblerRegister32[] { eax, ecx, edx, ebx };
+        foreach (var c in cases)
+        {
+            var block = load + CasesOffset + (uint)(c.Index * CaseBytes);
+            if (long64) a.fxrstor64(__[(ulong)block]);
+            else a.fxrstor(__[block]);
+            for (var r = 0; r < c.Registers.Length; r++)
+            {
+                if (long64) a.mov(gprs![r], c.Registers[r]);
+                else a.mov(gprs32[r], (uint)c.Registers[r]);
+            }
+            if (long64)
+            {
+                a.push((int)c.Flags);
+                a.popfq();
+            }
+            else
+            {
+                a.push(c.Flags);
+                a.popfd();
+            }
+            foreach (var i in c.Instructions) a.AddInstruction(i);
+            if (long64)
+            {
+                a.pushfq();
+                a.pop(__qword_ptr[(ulong)record + FlagsOffset]);
+                for (var r = 0; r < c.Registers.Length; r++) a.mov(__qword_ptr[(ulong)record + RegistersOffset + (ulong)(8 * r)], gprs![r]);
+                a.fxsave64(__[(ulong)record]);
+                a.mov(esi, block + 512);
+                a.mov(edi, record + MemoryOffset);
+            }
+            else
+            {
+                a.pushfd();
+                a.pop(__dword_ptr[record + FlagsOffset]);
+                for (var r = 0; r < c.Registers.Length; r++) a.mov(__dword_ptr[record + RegistersOffset + (uint)(8 * r)], gprs32[r]);
+                a.fxsave(__[record]);
+                a.mov(esi, block + 512);
+                a.mov(edi, record + MemoryOffset);
+            }
+            a.mov(ecx, 16);
+            a.rep.movsd();
+            a.mov(esi, record);
+            a.mov(ecx, RecordBytes);
+            a.mov(edx, 0xE9);
+            a.rep.outsb();
+        }
+        a.mov(al, 0);
+        a.@out(0xF4, al);
+        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
+        a.mov(dx, 0x8900);
+        foreach (var ch in "Shutdown")
+        {
+            a.mov(al, (byte)ch);
+            a.@out(dx, al);
+        }
+        var halt = a.CreateLabel();
+        a.Label(ref halt);
+        a.hlt();
+        a.jmp(halt);
+        var code = Assemble(a, load + codeOffset);
+        var stubCode = Assemble(stub, load + 0x20);
+        if (stubCode.Length > GdtOffset - 0x20) throw new InvalidOperationException("stub too large");
+
+        var image = new byte[codeOffset + code.Length];
+        const uint magic = 0x1BADB002, flags = 0x00010000;
+        uint[] header = [magic, flags, unchecked(0u - magic - flags), load, load, load + (uint)image.Length, load + (uint)image.Length, load + 0x20];
+        for (var i = 0; i < header.Length; i++) BitConverter.TryWriteBytes(image.AsSpan(i * 4), header[i]);
+        stubCode.CopyTo(image, 0x20);
+        // GDT: 08h 64-bit code, 10h flat data; its pseudo-descriptor at +20h.
+        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 8), 0x00AF9B000000FFFFUL);
+        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 16), 0x00CF93000000FFFFUL);
+        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x20), (ushort)0x17);
+        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x22), load + GdtOffset);
+        // Page tables identity-mapping the first GiB with 2 MiB pages.
+        BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset), (ulong)(load + tablesOffset + 0x1000) | 3);
+        BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset + 0x1000), (ulong)(load + tablesOffset + 0x2000) | 3);
+        for (var i = 0; i < 512; i++) BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset + 0x2000 + 8 * i), ((ulong)i << 21) | 0x83);
+        foreach (var c in cases)
+        {
+            var at = (int)(CasesOffset + c.Index * CaseBytes);
+            c.Image.CopyTo(image, at);
+            c.Memory.CopyTo(image, at + 512);
+        }
+        code.CopyTo(image, codeOffset);
+        return new Guest { Mode = long64 ? GuestMode.Long64 : GuestMode.Protected32, Image = image, EntryPoint = load + 0x20, Cases = [] };
+    }
+
+    private static byte[] Assemble(Assembler a, ulong address)
+    {
+        var stream = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(stream), address);
+        return stream.ToArray();
+    }
+}
