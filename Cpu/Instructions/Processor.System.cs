@@ -136,10 +136,27 @@ public sealed unsafe partial class Processor
         return Next(ref op);
     }
 
+    /// <summary>
+    /// XGETBV and XSETBV (SDM vol. 2): #UD unless CR4.OSXSAVE; XSETBV needs CPL 0 (a privilege fault, ahead of the VMX
+    /// exit and the SVM intercept), then only ECX = 0 and a valid XCR0 value are accepted (#GP(0)).
+    /// </summary>
     private bool ExtendedControlRegister(ref DecodedOp op)
     {
-        // CPUID reports no XSAVE, so CR4.OSXSAVE cannot be set and both raise #UD.
-        return RaiseFault(ExceptionVector.UD, 0);
+        if ((Cr4 & Registers.Cr4.OSXSAVE) == 0) return RaiseFault(ExceptionVector.UD, 0);
+        var index = (uint)_r[1];
+        if (op.Handler == Handler.Xgetbv)
+        {
+            if (index != 0) return RaiseFault(ExceptionVector.GP, 0);
+            _r[0] = (uint)Xcr0;
+            _r[2] = Xcr0 >> 32;
+            return Next(ref op);
+        }
+        if (!RequireCpl0()) return false;
+        if (Hooks != null && Intercepted(ref op, InterceptKind.Xsetbv)) return _hookRetired;
+        var value = ((ulong)(uint)_r[2] << 32) | (uint)_r[0];
+        if (index != 0 || !IsValidXcr0(value)) return RaiseFault(ExceptionVector.GP, 0);
+        Xcr0 = value;
+        return Next(ref op);
     }
 
     private bool ResumeFromSystemManagementMode(ref DecodedOp op)

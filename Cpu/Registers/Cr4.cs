@@ -24,8 +24,8 @@ public static class Cr4
     public const ulong SMAP = 1UL << 21;
 
     /// <summary>
-    /// The CR4 bits this processor implements, matching what CPUID announces (no VME, MCE, SMX or
-    /// XSAVE); setting any other raises #GP. VMXE further needs a VMX unit.
+    /// The CR4 bits this processor implements, matching what CPUID announces (no VME, MCE, SMX,
+    /// PKE or LA57); setting any other raises #GP. VMXE further needs a VMX unit.
     /// </summary>
-    public const ulong Supported = TSD | DE | PSE | PAE | PGE | PCE | OSFXSR | OSXMMEXCPT | UMIP | VMXE | FSGSBASE | PCIDE | SMEP | SMAP;
+    public const ulong Supported = TSD | DE | PSE | PAE | PGE | PCE | OSFXSR | OSXMMEXCPT | OSXSAVE | UMIP | VMXE | FSGSBASE | PCIDE | SMEP | SMAP;
 }

@@ -47,6 +47,7 @@ public sealed unsafe partial class Processor
         _fpuInstructionSelector = _fpuDataSelector = 0;
         NativeMemory.Clear(_vectorRegisters, VectorRegisterCount * VectorRegisterBytes);
         _mxcsr = 0x1F80;
+        Xcr0 = 1;
     }
 
     /// <summary>The FPU control word (FCW).</summary>

@@ -38,7 +38,7 @@ public sealed class VmcbFuzzTests
         var cr3 = v.Read(VmcbLayout.Cr3, 8);
         var cs = v.Read(VmcbLayout.Cs + 2, 2);
         var longMode = (efer & Efer.LME) != 0 && (cr0 & Cr0.PG) != 0;
-        var amdCr4 = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.PGE | Cr4.PCE | Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.FSGSBASE | Cr4.PCIDE | Cr4.SMEP | Cr4.SMAP;
+        var amdCr4 = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.PGE | Cr4.PCE | Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.OSXSAVE | Cr4.UMIP | Cr4.FSGSBASE | Cr4.PCIDE | Cr4.SMEP | Cr4.SMAP;
         var eventInj = v.Read(VmcbLayout.EventInj, 8);
         var type = (eventInj >> 8) & 7;
         var vector = eventInj & 0xFF;

@@ -37,8 +37,8 @@ public sealed class FixedBitsTests
     {
         using var m = new VmxMachine();
         // VMXON "Operation": #GP(0) when CR4 is not within IA32_VMX_CR4_FIXED0/FIXED1.
-        m.Cpu.LoadControlState(VmxMachine.HostCr0, VmxMachine.PageTables, VmxMachine.HostCr4 | Cr4.OSXSAVE, Efer.LME | Efer.LMA);
-        Assert.AreEqual(Gp, m.Unit.Vmxon(VmxMachine.VmxonRegion), "CR4.OSXSAVE is 0 in IA32_VMX_CR4_FIXED1");
+        m.Cpu.LoadControlState(VmxMachine.HostCr0, VmxMachine.PageTables, VmxMachine.HostCr4 | Cr4.SMXE, Efer.LME | Efer.LMA);
+        Assert.AreEqual(Gp, m.Unit.Vmxon(VmxMachine.VmxonRegion), "CR4.SMXE is 0 in IA32_VMX_CR4_FIXED1");
         m.Cpu.LoadControlState(VmxMachine.HostCr0, VmxMachine.PageTables, VmxMachine.HostCr4 | Cr4.SMEP, Efer.LME | Efer.LMA);
         Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmxon(VmxMachine.VmxonRegion), "CR4.SMEP is supported: FIXED1 allows it");
     }
@@ -78,7 +78,7 @@ public sealed class FixedBitsTests
     public void GuestCr4BitOutsideFixed1FailsTheEntry()
     {
         using var m = new VmxMachine().Ready();
-        m.Write(VmcsField.GuestCr4, VmxMachine.HostCr4 | Cr4.OSXSAVE);
+        m.Write(VmcsField.GuestCr4, VmxMachine.HostCr4 | Cr4.SMXE);
         Assert.AreEqual(VmxResult.EntryFailure, m.Unit.Vmlaunch());
         Assert.AreEqual(0x80000021u, m.Exits[^1].ExitReason, "27.3.1.1: CR4 within IA32_VMX_CR4_FIXED1");
     }
@@ -90,8 +90,8 @@ public sealed class FixedBitsTests
         m.Write(VmcsField.HostCr0, VmxMachine.HostCr0 | (1UL << 32));
         Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmEntryWithInvalidHostStateFields), m.Unit.Vmlaunch(), "27.2.2: host CR0 bit 32 is fixed to 0");
         m.Write(VmcsField.HostCr0, VmxMachine.HostCr0);
-        m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.OSXSAVE);
-        Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmEntryWithInvalidHostStateFields), m.Unit.Vmlaunch(), "27.2.2: host CR4.OSXSAVE is fixed to 0");
+        m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.SMXE);
+        Assert.AreEqual(VmxResult.FailValid(VmxInstructionError.VmEntryWithInvalidHostStateFields), m.Unit.Vmlaunch(), "27.2.2: host CR4.SMXE is fixed to 0");
         m.Write(VmcsField.HostCr4, VmxMachine.HostCr4);
         m.Write(VmcsField.HostCr0, VmxMachine.HostCr0 | (1UL << 20));
         m.Code(a => a.hlt());

@@ -77,7 +77,7 @@ public sealed class VmEntryCheckTests
         ["host CR0.PE clear (IA32_VMX_CR0_FIXED0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr0, VmxMachine.HostCr0 & ~Cr0.PE))],
         ["host CR3 bit 63 set (27.2.2: bits 63:52 must be 0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr3, VmxMachine.PageTables | (1UL << 63)))],
         ["host CR4.VMXE clear (IA32_VMX_CR4_FIXED0)", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, Cr4.PAE))],
-        ["host CR4 bit outside IA32_VMX_CR4_FIXED1", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.OSXSAVE))],
+        ["host CR4 bit outside IA32_VMX_CR4_FIXED1", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.SMXE))],
         ["host CR3 beyond the physical-address width", (Action<VmxMachine>)(m => m.Write(VmcsField.HostCr3, 1UL << 41))],
         ["host SYSENTER_EIP not canonical", (Action<VmxMachine>)(m => m.Write(VmcsField.HostIa32SysenterEip, 0x0000_8000_0000_0000))],
         ["host PAT with memory type 2", (Action<VmxMachine>)(m => { m.SetControl(VmcsField.VmExitControls, VmExitControls.LoadIa32Pat); m.Write(VmcsField.HostIa32Pat, 2); })],
