@@ -8,7 +8,7 @@ public sealed unsafe partial class Processor
     /// The MMX, SSE and SSE2 operations by Iced encoding, in the SDM's groups: data movement, cacheability control,
     /// arithmetic, comparison, logical, shuffle and unpack, conversion, integer, MMX state, SSE3, MXCSR and FXSAVE state.
     /// </summary>
-    private static readonly SimdOperation[] SimdOperations =
+    private static SimdOperation[] SseOperations() =>
     [
         new(Code.Movaps_xmm_xmmm128, Handler.Sse, &MoveXmmAlignedLoad),
         new(Code.Movaps_xmmm128_xmm, Handler.Sse, &MoveXmmAlignedStore),
@@ -308,6 +308,12 @@ public sealed unsafe partial class Processor
         new(Code.Fxrstor_m512byte, Handler.SimdState, &Fxrstor),
         new(Code.Fxrstor64_m512byte, Handler.SimdState, &Fxrstor64),
     ];
+
+    /// <summary>
+    /// Every SIMD operation the interpreter binds: each instruction-set extension keeps its own table, a method in its
+    /// group's file (static initializers of one partial class are not ordered across files).
+    /// </summary>
+    private static readonly SimdOperation[] SimdOperations = [.. SseOperations()];
 
     /// <summary>For each Iced code, 1 + its index in <see cref="SimdOperations"/>, or 0 when it has none (after the table: static initializers run in text order).</summary>
     private static readonly ushort[] SimdOperationIndex = CreateSimdOperationIndex();
