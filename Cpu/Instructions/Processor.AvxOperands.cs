@@ -26,6 +26,21 @@ public sealed unsafe partial class Processor
         return true;
     }
 
+    /// <summary>
+    /// For the functions that serve a legacy form and its VEX form alike (VMOVD, VCVTSS2SI, VCOMISS, VLDMXCSR ...):
+    /// the availability check of the operation's encoding, <see cref="AvxAvailable"/> for Handler.Avx, else <see cref="SseAvailable"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool SseOrAvxAvailable(ref DecodedOp op) => op.Handler == Handler.Avx ? AvxAvailable() : SseAvailable();
+
+    /// <summary>Writes an XMM result of a function shared by the legacy and VEX forms: the VEX form zeroes bits 255:128, the legacy one keeps them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetXmmResult(ref DecodedOp op, int index, Vector128<byte> value)
+    {
+        if (op.Handler == Handler.Avx) SetXmmZeroUpper(index, value);
+        else Xmm(index) = value;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref Vector256<byte> Ymm(int index) => ref Unsafe.AsRef<Vector256<byte>>(_vectorRegisters + index * VectorRegisterBytes);
 
