@@ -3,9 +3,9 @@ using System.Runtime.Intrinsics;
 namespace Sim.Cpu;
 
 /// <summary>
-/// The AVX2 broadcasts (SDM vol. 2, VPBROADCASTB/W/D/Q, VBROADCASTI128, and VBROADCASTSS/SD with a register source):
-/// the low element of an XMM register or an element from memory copied to every element of the destination; a
-/// VEX.128 destination has bits 255:128 zeroed.
+/// The AVX2 integer broadcasts (SDM vol. 2, VPBROADCASTB/W/D/Q): the low element of an XMM register or an element from
+/// memory copied to every element of the destination; a VEX.128 destination has bits 255:128 zeroed. VBROADCASTI128 and
+/// the register forms of VBROADCASTSS/SD are AVX's broadcast handlers.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -34,14 +34,6 @@ public sealed unsafe partial class Processor
     {
         if (!p.AvxAvailable() || !p.XmmScalarSource(ref op, 8, out var v)) return false;
         p.SetVector(op.R, op.Size, Vector256.Create(v).AsByte());
-        return p.Next(ref op);
-    }
-
-    /// <summary>VBROADCASTI128 ymm1, m128: the 16 bytes in both halves.</summary>
-    private static bool VexBroadcast128(Processor p, ref DecodedOp op)
-    {
-        if (!p.AvxAvailable() || !p.XmmSource(ref op, 1, out var v)) return false;
-        p.Ymm(op.R) = Vector256.Create(v, v);
         return p.Next(ref op);
     }
 }

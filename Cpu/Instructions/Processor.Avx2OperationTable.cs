@@ -6,8 +6,9 @@ public sealed unsafe partial class Processor
 {
     /// <summary>
     /// AVX2's own operations by Iced encoding (SDM vol. 1, 14.7; vol. 2): the permutes, inserts and extracts, blends,
-    /// broadcasts, variable shifts, masked moves and gathers. The 256-bit forms of the SSE2 integer instructions are in
-    /// <see cref="AvxOperations"/>.
+    /// broadcasts, variable shifts, masked moves and gathers; the integer forms of AVX's VPERM2F128, VINSERTF128,
+    /// VEXTRACTF128, VBROADCASTF128 and VMASKMOVPS/PD share their handlers. The 256-bit forms of the SSE2 integer
+    /// instructions are in <see cref="AvxOperations"/>.
     /// </summary>
     private static SimdOperation[] Avx2Operations() =>
     [
@@ -28,9 +29,9 @@ public sealed unsafe partial class Processor
         new(Code.VEX_Vpbroadcastd_ymm_xmmm32, Handler.Avx, &VexBroadcastDword),
         new(Code.VEX_Vpbroadcastq_xmm_xmmm64, Handler.Avx, &VexBroadcastQword),
         new(Code.VEX_Vpbroadcastq_ymm_xmmm64, Handler.Avx, &VexBroadcastQword),
-        new(Code.VEX_Vbroadcastss_xmm_xmm, Handler.Avx, &VexBroadcastDword),
-        new(Code.VEX_Vbroadcastss_ymm_xmm, Handler.Avx, &VexBroadcastDword),
-        new(Code.VEX_Vbroadcastsd_ymm_xmm, Handler.Avx, &VexBroadcastQword),
+        new(Code.VEX_Vbroadcastss_xmm_xmm, Handler.Avx, &VexBroadcastSingle),
+        new(Code.VEX_Vbroadcastss_ymm_xmm, Handler.Avx, &VexBroadcastSingle),
+        new(Code.VEX_Vbroadcastsd_ymm_xmm, Handler.Avx, &VexBroadcastDouble),
         new(Code.VEX_Vbroadcasti128_ymm_m128, Handler.Avx, &VexBroadcast128),
         new(Code.VEX_Vpsllvd_xmm_xmm_xmmm128, Handler.Avx, &VexInteger<ShiftLeftVariableDwords>),
         new(Code.VEX_Vpsllvd_ymm_ymm_ymmm256, Handler.Avx, &VexInteger<ShiftLeftVariableDwords>),
@@ -42,14 +43,14 @@ public sealed unsafe partial class Processor
         new(Code.VEX_Vpsrlvq_ymm_ymm_ymmm256, Handler.Avx, &VexInteger<ShiftRightVariableQwords>),
         new(Code.VEX_Vpsravd_xmm_xmm_xmmm128, Handler.Avx, &VexInteger<ShiftRightArithmeticVariableDwords>),
         new(Code.VEX_Vpsravd_ymm_ymm_ymmm256, Handler.Avx, &VexInteger<ShiftRightArithmeticVariableDwords>),
-        new(Code.VEX_Vpmaskmovd_xmm_xmm_m128, Handler.Avx, &VexMaskedLoadDwords),
-        new(Code.VEX_Vpmaskmovd_ymm_ymm_m256, Handler.Avx, &VexMaskedLoadDwords),
-        new(Code.VEX_Vpmaskmovq_xmm_xmm_m128, Handler.Avx, &VexMaskedLoadQwords),
-        new(Code.VEX_Vpmaskmovq_ymm_ymm_m256, Handler.Avx, &VexMaskedLoadQwords),
-        new(Code.VEX_Vpmaskmovd_m128_xmm_xmm, Handler.Avx, &VexMaskedStoreDwords),
-        new(Code.VEX_Vpmaskmovd_m256_ymm_ymm, Handler.Avx, &VexMaskedStoreDwords),
-        new(Code.VEX_Vpmaskmovq_m128_xmm_xmm, Handler.Avx, &VexMaskedStoreQwords),
-        new(Code.VEX_Vpmaskmovq_m256_ymm_ymm, Handler.Avx, &VexMaskedStoreQwords),
+        new(Code.VEX_Vpmaskmovd_xmm_xmm_m128, Handler.Avx, &VexMaskedLoadSingle),
+        new(Code.VEX_Vpmaskmovd_ymm_ymm_m256, Handler.Avx, &VexMaskedLoadSingle),
+        new(Code.VEX_Vpmaskmovq_xmm_xmm_m128, Handler.Avx, &VexMaskedLoadDouble),
+        new(Code.VEX_Vpmaskmovq_ymm_ymm_m256, Handler.Avx, &VexMaskedLoadDouble),
+        new(Code.VEX_Vpmaskmovd_m128_xmm_xmm, Handler.Avx, &VexMaskedStoreSingle),
+        new(Code.VEX_Vpmaskmovd_m256_ymm_ymm, Handler.Avx, &VexMaskedStoreSingle),
+        new(Code.VEX_Vpmaskmovq_m128_xmm_xmm, Handler.Avx, &VexMaskedStoreDouble),
+        new(Code.VEX_Vpmaskmovq_m256_ymm_ymm, Handler.Avx, &VexMaskedStoreDouble),
         new(Code.VEX_Vgatherdps_xmm_vm32x_xmm, Handler.Avx, &VexGatherDwordIndexDwords),
         new(Code.VEX_Vgatherdps_ymm_vm32y_ymm, Handler.Avx, &VexGatherDwordIndexDwords),
         new(Code.VEX_Vpgatherdd_xmm_vm32x_xmm, Handler.Avx, &VexGatherDwordIndexDwords),

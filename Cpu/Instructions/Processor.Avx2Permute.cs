@@ -3,9 +3,9 @@ using System.Runtime.Intrinsics;
 namespace Sim.Cpu;
 
 /// <summary>
-/// The AVX2 permutes and blends that cross or select 128-bit lanes (SDM vol. 2, VPERMD, VPERMPS, VPERMQ, VPERMPD,
-/// VPERM2I128, VINSERTI128, VEXTRACTI128, VPBLENDD): moves of whole elements, so the integer and floating-point forms
-/// share one handler each.
+/// The AVX2 permutes and blends (SDM vol. 2, VPERMD, VPERMPS, VPERMQ, VPERMPD, VPBLENDD): moves of whole elements, so
+/// the integer and floating-point forms share one handler each. VPERM2I128, VINSERTI128 and VEXTRACTI128 are AVX's
+/// VPERM2F128, VINSERTF128 and VEXTRACTF128 handlers.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -28,51 +28,6 @@ public sealed unsafe partial class Processor
         var q = source.AsUInt64();
         var imm = (int)op.Immediate;
         p.Ymm(op.R) = Vector256.Create(q.GetElement(imm & 3), q.GetElement((imm >> 2) & 3), q.GetElement((imm >> 4) & 3), q.GetElement((imm >> 6) & 3)).AsByte();
-        return p.Next(ref op);
-    }
-
-    /// <summary>
-    /// VPERM2I128 (and VPERM2F128) ymm1, ymm2, ymm3/m256, imm8: each half of the result is the half of (ymm2, ymm3/m256)
-    /// that imm8[1:0] (low) or imm8[5:4] (high) selects, or zero when imm8[3] (low) or imm8[7] (high) is set.
-    /// </summary>
-    private static bool VexPermute128(Processor p, ref DecodedOp op)
-    {
-        if (!p.AvxAvailable() || !p.VectorSource(ref op, 1, out var b)) return false;
-        var a = p.Ymm(op.Sub);
-        var imm = (int)op.Immediate;
-        p.Ymm(op.R) = Vector256.Create(SelectHalf(a, b, imm), SelectHalf(a, b, imm >> 4));
-        return p.Next(ref op);
-    }
-
-    private static Vector128<byte> SelectHalf(Vector256<byte> a, Vector256<byte> b, int control)
-    {
-        if ((control & 8) != 0) return Vector128<byte>.Zero;
-        return (control & 3) switch
-        {
-            0 => a.GetLower(),
-            1 => a.GetUpper(),
-            2 => b.GetLower(),
-            _ => b.GetUpper(),
-        };
-    }
-
-    /// <summary>VINSERTI128 ymm1, ymm2, xmm3/m128, imm8: ymm2 with the half imm8[0] replaced by xmm3/m128.</summary>
-    private static bool VexInsert128(Processor p, ref DecodedOp op)
-    {
-        if (!p.AvxAvailable() || !p.XmmSource(ref op, 1, out var v)) return false;
-        var a = p.Ymm(op.Sub);
-        p.Ymm(op.R) = (op.Immediate & 1) == 0 ? Vector256.Create(v, a.GetUpper()) : Vector256.Create(a.GetLower(), v);
-        return p.Next(ref op);
-    }
-
-    /// <summary>VEXTRACTI128 xmm1/m128, ymm2, imm8: the half imm8[0] of ymm2; a register destination has bits 255:128 zeroed.</summary>
-    private static bool VexExtract128(Processor p, ref DecodedOp op)
-    {
-        if (!p.AvxAvailable()) return false;
-        var a = p.Ymm(op.R);
-        var half = (op.Immediate & 1) == 0 ? a.GetLower() : a.GetUpper();
-        if ((op.Flags & OpFlags.Memory) == 0) p.SetXmmZeroUpper(op.Rm, half);
-        else if (!p.SimdAddress(ref op, 16, 1, AccessWrite, out var linear) || !p.WriteLinear16(linear, half)) return false;
         return p.Next(ref op);
     }
 

@@ -251,4 +251,12 @@ public sealed class Avx2InstructionTests
         using var g = AvxGuest.Long(a => a.vpgatherdd(ymm0, __dword_ptr[rsi + ymm1 * 4], ymm1));
         Assert.AreEqual((int)ExceptionVector.UD, g.RunToVector());
     }
+
+    [TestMethod]
+    public void CpuidAnnouncesAvx2()
+    {
+        using var g = new GuestRunner();
+        g.Cpu.Cpuid(7, 0, out _, out var ebx, out _, out _);
+        Assert.AreEqual(1u << 5, ebx & (1u << 5), "CPUID.(EAX=07H,ECX=0):EBX.AVX2[5]");
+    }
 }

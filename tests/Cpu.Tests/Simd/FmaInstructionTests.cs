@@ -81,7 +81,7 @@ public sealed class FmaInstructionTests
     {
         using var g = AvxGuest.Long(a =>
         {
-            a.mov(__dword_ptr[rsi], 0x1F80 & ~0x200);
+            a.mov(__dword_ptr[rsi], 0x1F80 & ~0x80);
             a.vldmxcsr(__dword_ptr[rsi]);
             a.vfmadd231ps(ymm0, ymm1, ymm2);
         });
