@@ -5,7 +5,9 @@ namespace Sim.Differential.Tests;
 /// <summary>
 /// Where QEMU 7.2's TCG leaves the SDM on SIMD cases, with the manual's rule; a divergent case is QEMU's when every
 /// differing field is explained by one of these. Bochs (which applies DAZ to the operands before its softfloat and
-/// reports DE) takes sim's side on the first two.
+/// reports DE) takes sim's side on the first two. The VEX forms (the AVX cases, QEMU's <c>-cpu max</c>) show the same
+/// deviations, under the same rules, and no others: QEMU computes them with the helpers of the legacy forms; Bochs 2.7
+/// (corei7_skylake_x, built with AVX) differs from sim on AVX cases only in the RCP/RSQRT approximations.
 /// </summary>
 public static class SimdOracleDeviations
 {
