@@ -225,4 +225,26 @@ public sealed class VexRuleTests
         CollectionAssert.AreEqual(new ulong[] { 1, 2, 0, 0 }, AvxGuest.Ymm(g.Cpu, 7));
         CollectionAssert.AreEqual(new ulong[] { 1, 2, 3, 4 }, AvxGuest.Ymm(g.Cpu, 8));
     }
+
+    [TestMethod]
+    public void Virtual8086ModeVexIsUndefined()
+    {
+        // CPL-0 code enables AVX, then IRETs into v86 code at 2000:0100 that runs VADDPS xmm0, xmm1, xmm2 (C5 F0 58 C2).
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.mov(eax, cr4);
+            a.or(eax, (int)(Cr4.OSFXSR | Cr4.OSXSAVE));
+            a.mov(cr4, eax);
+            a.xor(ecx, ecx);
+            a.xor(edx, edx);
+            a.mov(eax, 7);
+            a.xsetbv();
+            foreach (var value in new[] { 0, 0, 0, 0, 0x3000, 0x0FF0, (int)(Rflags.VM | Rflags.Reserved1), 0x2000, 0x0100 }) a.push(value);
+            a.iretd();
+        });
+        g.Load(0x20100, [0xC5, 0xF0, 0x58, 0xC2, 0xF4]);
+        Assert.AreEqual((int)ExceptionVector.UD, g.RunToVector());
+        Assert.AreEqual(0x100UL, g.Stack(0), "the fault's IP: the VEX instruction in v86 code");
+        Assert.AreEqual(7UL, g.Cpu.Xcr0);
+    }
 }
