@@ -259,4 +259,57 @@ public sealed class Avx2InstructionTests
         g.Cpu.Cpuid(7, 0, out _, out var ebx, out _, out _);
         Assert.AreEqual(1u << 5, ebx & (1u << 5), "CPUID.(EAX=07H,ECX=0):EBX.AVX2[5]");
     }
+
+    [TestMethod]
+    public void Fma3F16cAndAvx2HandlersAllocateNothing_DesignNoAllocationPerInstruction()
+    {
+        // DESIGN.md: no allocation on any per-instruction path: what a run allocates (decoding, the run loop) does not grow with the iterations.
+        static long Allocated(int iterations)
+        {
+            using var g = AvxGuest.Long(a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(ecx, iterations);
+                a.Label(ref loop);
+                a.vfmadd231ps(ymm0, ymm1, ymm2);
+                a.vfnmsub132sd(xmm3, xmm4, __qword_ptr[rsi]);
+                a.vfmaddsub213pd(ymm5, ymm6, ymm7);
+                a.vcvtph2ps(ymm8, xmm9);
+                a.vcvtps2ph(__qword_ptr[rsi + 8], xmm10, 4);
+                a.vpermd(ymm11, ymm12, ymm13);
+                a.vpermq(ymm14, ymm15, 0x1B);
+                a.vpblendd(ymm1, ymm2, ymm3, 0x5A);
+                a.vpbroadcastw(ymm4, xmm5);
+                a.vpsravd(ymm6, ymm7, ymm8);
+                a.vpxor(ymm12, ymm12, ymm12);
+                a.vpcmpeqd(ymm13, ymm13, ymm13);
+                a.vpgatherdd(ymm9, __dword_ptr[rsi + ymm12 * 4], ymm13);
+                a.dec(ecx);
+                a.jnz(loop);
+            });
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            SimdGuest.RunToEnd(g);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        // The least of three runs: the JIT's tiering allocates on the running thread now and then.
+        static long Least(int iterations) => Enumerable.Range(0, 3).Min(_ => Allocated(iterations));
+        var few = Least(2_000);
+        var many = Least(60_000);
+        Assert.IsTrue(many - few < 1_000, $"2000 iterations allocate {few} bytes, 60 000 allocate {many}");
+    }
+
+    [TestMethod]
+    public void Vcvtps2phToANotPresentPageFaultsBeforeSettingMxcsrFlags()
+    {
+        using var g = WithUnmappedPage(a =>
+        {
+            a.mov(rdi, Unmapped - 8);
+            a.vcvtps2ph(__xmmword_ptr[rdi], ymm0, 0);
+        });
+        AvxGuest.SetYmm(g.Cpu, 0, 0x3F80_0001_3F80_0001, 0x3F80_0001_3F80_0001, 0x3F80_0001_3F80_0001, 0x3F80_0001_3F80_0001);
+        g.Memory.Write(Unmapped - 8, 8, Upper);
+        Assert.AreEqual((int)ExceptionVector.PF, g.RunToVector());
+        Assert.AreEqual(0u, g.Cpu.Mxcsr & 0x3F, "no PE from the inexact conversions of the faulting instruction");
+        Assert.AreEqual(Upper, g.Memory.Read(Unmapped - 8, 8), "the store's first page is left as it was");
+    }
 }
