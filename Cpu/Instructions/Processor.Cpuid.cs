@@ -122,6 +122,13 @@ public sealed unsafe partial class Processor
             case 0x80000001:
                 ecx = (1u << 0) | (1u << 5) | ExtraExtendedFeatureEcx;
                 edx = (1u << 11) | (1u << 20) | (OneGigabytePages ? 1u << 26 : 0) | (1u << 27) | (1u << 29);
+                if (Vendor == CpuVendor.Amd)
+                {
+                    // AMD repeats leaf 1's EDX bits 0–9, 12–17, 23 and 24 here (APM vol. 3, CPUID Fn8000_0001_EDX),
+                    // and MmxExt (bit 22): the AMD MMX extensions are SSE's integer instructions on MMX registers.
+                    Cpuid(1, 0, out _, out _, out _, out var basic);
+                    edx |= (basic & 0x0183F3FFu) | (1u << 22);
+                }
                 break;
             case 0x80000002 or 0x80000003 or 0x80000004:
             {
