@@ -80,7 +80,7 @@ public sealed unsafe partial class Processor
         return true;
     }
 
-    /// <summary>VEX-encoded instructions are #UD in real-address and virtual-8086 mode (SDM vol. 2A, 2.3.10; table 2-29, 2-30).</summary>
+    /// <summary>The VEX-encoded GPR instructions are #UD in real-address and virtual-8086 mode (SDM vol. 2A, 2.5.1, table 2-29); CR4.OSXSAVE and XCR0 do not matter.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool VexGeneralPurposeAvailable() =>
         ((Cr0 & Registers.Cr0.PE) != 0 && !InVirtual8086Mode) || RaiseFault(ExceptionVector.UD, 0);

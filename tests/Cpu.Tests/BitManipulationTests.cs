@@ -6,8 +6,8 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Sim.Cpu.Tests;
 
 /// <summary>
-/// BMI1, BMI2, ADX, TZCNT and LZCNT (SDM vol. 2, each instruction's Operation and Flags Affected; vol. 2A, 2.3.10 and
-/// tables 2-29/2-30 for the VEX #UD conditions). Expected values come from the SDM's pseudocode; for the flags it
+/// BMI1, BMI2, ADX, TZCNT and LZCNT (SDM vol. 2, each instruction's Operation and Flags Affected; vol. 2A, 2.5.1 and
+/// table 2-29 for the #UD conditions of VEX-encoded GPR instructions). Expected values come from the SDM's pseudocode; for the flags it
 /// leaves undefined the tests expect AMD Zen 3's values (PF from the result, AF clear; BEXTR: SF clear, AF set;
 /// TZCNT/LZCNT: OF kept, SF, AF and PF clear), which <see cref="BitManipulationHostOracleTests"/> checks on the host.
 /// </summary>

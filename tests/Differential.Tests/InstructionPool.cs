@@ -16,6 +16,9 @@ public sealed class InstructionPool
 
     private static readonly HashSet<Mnemonic> Mnemonics = BuildMnemonics();
 
+    /// <summary>BMI1, BMI2 and ADX: a memory operand is only read, the destination is a register.</summary>
+    public static bool WritesOnlyRegisters(Mnemonic m) => VexGeneralPurpose.Contains(m) || m is Mnemonic.Adcx or Mnemonic.Adox;
+
     /// <summary>Mnemonics whose result and flags the SDM fully defines; used for loop bodies and skipped steps.</summary>
     public static readonly HashSet<Mnemonic> FullyDefined = [Mnemonic.Add, Mnemonic.Sub, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg, Mnemonic.Cmp, Mnemonic.Mov, Mnemonic.Not];
 

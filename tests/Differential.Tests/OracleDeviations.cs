@@ -20,6 +20,7 @@ public static class OracleDeviations
         new(null, null, null, QemuAddCarryFlag32, Oracle.Qemu, HasAddCarryFlag32),
         new(GuestMode.Protected16, null, null, QemuVexIn16BitCode, Oracle.Qemu, HasVexStep),
         new(null, Mnemonic.Adox, null, BochsAdoxSignedOverflow, Oracle.Bochs),
+        new(GuestMode.Real16, null, null, BochsVexInRealMode, Oracle.Bochs, HasVexStep),
         new(GuestMode.Long64, null, "rsi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, "rdi", ZeroCountString, Oracle.Bochs, ZeroCountString32),
         new(GuestMode.Long64, null, null, Frame16In64BitMode, Oracle.Bochs, HasFrame16),
@@ -140,8 +141,12 @@ public static class OracleDeviations
 
     private const string QemuVexIn16BitCode =
         "QEMU 7.2: in a 16-bit code segment of protected mode C4h/C5h are always LES/LDS (its decoder takes VEX only with a 32-bit code segment), so the BMI1/BMI2 instructions raise #UD; "
-        + "the SDM (vol. 2A, 2.3.10 and tables 2-29/2-30) makes VEX #UD only in real-address and virtual-8086 mode (outside 64-bit mode C4h/C5h are VEX when the next byte's bits 7:6 are 11b), "
-        + "as sim and Bochs do";
+        + "the SDM (vol. 2A, 2.5.1, table 2-29, and each instruction: \"not supported in real mode and virtual-8086 mode\") makes them #UD only there "
+        + "(outside 64-bit mode C4h/C5h are VEX when the next byte's bits 7:6 are 11b), as sim and Bochs do";
+
+    private const string BochsVexInRealMode =
+        "Bochs 2.7: in real-address mode it executes the VEX-encoded BMI1/BMI2 instructions; the SDM (vol. 2A, 2.5.1, table 2-29: #UD \"if in real-address mode\"; "
+        + "each instruction: \"not supported in real mode and virtual-8086 mode\") makes them #UD, as sim and QEMU do";
 
     private const string BochsAdoxSignedOverflow =
         "Bochs 2.7: ADOX sets OF from the signed overflow of the addition; the SDM (vol. 2A, ADOX: OF := the carry out of the unsigned addition DEST + SRC + OF) "
