@@ -98,11 +98,19 @@ public sealed unsafe partial class Processor
     }
 
     /// <summary>SF, ZF and PF of <paramref name="result"/>, with CF as given; OF and AF clear.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void SetBitManipulationFlags(int size, ulong result, bool carry)
     {
         result &= SizeMask(size);
-        var f = Parity(result) | (result == 0 ? Rflags.ZF : 0) | ((result & SignBit(size)) != 0 ? Rflags.SF : 0) | (carry ? Rflags.CF : 0);
-        SetStatusFlags(Rflags.Status, f);
+        ReplaceStatusFlags(Parity(result) | (result == 0 ? Rflags.ZF : 0) | ((result & SignBit(size)) != 0 ? Rflags.SF : 0) | (carry ? Rflags.CF : 0));
+    }
+
+    /// <summary>Sets all six status flags at once: none of the lazily kept ones needs computing first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReplaceStatusFlags(ulong flags)
+    {
+        _flags = (_flags & ~Rflags.Status) | flags;
+        _lazyMask = 0;
     }
 
     /// <summary>ANDN: DEST := (NOT SRC1) AND SRC2; SF and ZF from the result, OF and CF cleared.</summary>
@@ -129,7 +137,7 @@ public sealed unsafe partial class Processor
         var result = start >= bits ? 0 : source >> start;
         if (length < 64) result &= (1UL << length) - 1;
         p.SetReg(op.R, op.Size, result);
-        p.SetStatusFlags(Rflags.Status, Parity(result) | Rflags.AF | (result == 0 ? Rflags.ZF : 0));
+        p.ReplaceStatusFlags(Parity(result) | Rflags.AF | (result == 0 ? Rflags.ZF : 0));
         return p.Next(ref op);
     }
 
