@@ -51,7 +51,8 @@ public sealed unsafe partial class Processor
     private bool BindBitManipulation(in Instruction instr, ref DecodedOp op)
     {
         var kind = BitManipulationKind(instr.Mnemonic);
-        if (kind < 0) return false;
+        // AMD's XOP-encoded BEXTR (TBM) is not announced, so it stays #UD.
+        if (kind < 0 || instr.Encoding is not (EncodingKind.Legacy or EncodingKind.VEX)) return false;
         op.Handler = Handler.BitManipulation;
         op.Sub = (byte)kind;
         op.Size = (byte)OperandSize(in instr, 0);

@@ -443,6 +443,16 @@ public sealed class BitManipulationTests
     }
 
     [TestMethod]
+    public void XopEncodedBextrOfTbmIsUndefined()
+    {
+        // XOP.L0.XA.W0 10 /r id (8F EA 78 10 C1 imm32): AMD's TBM form of BEXTR, which CPUID does not announce (8000_0001h:ECX[21]).
+        using var g = GuestRunner.Long(a => a.db(0x8F, 0xEA, 0x78, 0x10, 0xC1, 0x04, 0x04, 0x00, 0x00));
+        g.Cpu.Cpuid(0x80000001, 0, out _, out _, out var ecx, out _);
+        Assert.AreEqual(0u, ecx & (1u << 21), "no TBM");
+        Assert.AreEqual(ExceptionVector.UD, g.RunToVector());
+    }
+
+    [TestMethod]
     public void VexWIsIgnoredOutsideSixtyFourBitMode()
     {
         // ANDN with VEX.W1 (C4 E2 E0 F2 C1) in 32-bit protected mode is the 32-bit ANDN EAX, EBX, ECX.
