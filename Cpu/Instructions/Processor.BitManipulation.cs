@@ -64,10 +64,12 @@ public sealed unsafe partial class Processor
                 case OpKind.Register:
                 {
                     var number = Gpr(instr.GetOpRegister(i));
-                    var encoding = info.GetOpKind(i);
-                    if (encoding is OpCodeOperandKind.r32_vvvv or OpCodeOperandKind.r64_vvvv) op.Imm16 = number;
-                    else if (IsModRmRm[(int)encoding]) op.Rm = number;
-                    else op.R = number;
+                    switch (OperandFields[(int)info.GetOpKind(i)])
+                    {
+                        case OperandField.Vvvv: op.Imm16 = number; break;
+                        case OperandField.Rm: op.Rm = number; break;
+                        default: op.R = number; break;
+                    }
                     break;
                 }
                 case OpKind.Memory:
