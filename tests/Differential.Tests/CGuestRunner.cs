@@ -19,7 +19,7 @@ public static class CGuestRunner
 
     public sealed record Run(string Output, bool Exited, string Diagnostics);
 
-    /// <summary>CPUID.01H:ECX and CPUID.(EAX=07H,ECX=0):EBX of sim's processor, as a guest with CR4.OSXSAVE set reads them.</summary>
+    /// <summary>CPUID.01H:ECX and CPUID.(EAX=07H,ECX=0):EBX of sim's processor after reset: the extensions it announces (OSXSAVE, which mirrors CR4, aside).</summary>
     public static (uint Leaf1Ecx, uint Leaf7Ebx) SimFeatures()
     {
         using var machine = new Machine(new MachineConfig());
