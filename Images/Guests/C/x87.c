@@ -1,8 +1,9 @@
 /*
  * Extended precision on the x87 FPU (-mfpmath=387, long double): pi from Machin's formula, e from
  * its series and sqrt(2) by FSQRT, against the constants FLDPI, FLDL2E and FLDLN2 load; then the
- * transcendental instructions (FPATAN, F2XM1, FYL2X, FYL2XP1, FSCALE, FXTRACT, FPREM1, FRNDINT)
- * through inline assembly, composed into exp and log, and a compound-interest loop built on them.
+ * transcendental instructions (FPATAN, F2XM1, FYL2X, FYL2XP1, FSIN, FCOS, FPTAN, FSCALE, FXTRACT,
+ * FPREM1, FRNDINT) through inline assembly, composed into exp and log, and a compound-interest loop
+ * built on them.
  */
 #include "runtime.h"
 
@@ -61,6 +62,26 @@ static long double fxtract_significand(long double x, long double *exponent)
     __asm__("fxtract" : "=t"(s), "=u"(e) : "0"(x));
     *exponent = e;
     return s;
+}
+
+static long double fsin(long double x)
+{
+    __asm__("fsin" : "+t"(x));
+    return x;
+}
+
+static long double fcos(long double x)
+{
+    __asm__("fcos" : "+t"(x));
+    return x;
+}
+
+/* FPTAN leaves tan x in ST(1) and pushes 1. */
+static long double fptan(long double x)
+{
+    long double one, tangent;
+    __asm__("fptan" : "=t"(one), "=u"(tangent) : "0"(x));
+    return tangent;
 }
 
 static long double constant_pi(void) { long double r; __asm__("fldpi" : "=t"(r)); return r; }
@@ -124,6 +145,10 @@ int main(void)
     line("FYL2X(1, 10)    ", fyl2x(1.0L, 10.0L));
     line("FYL2X(3, 0.7)   ", fyl2x(3.0L, 0.7L));
     line("FYL2XP1(1, 1/8) ", fyl2xp1(1.0L, 0.125L));
+    line("FSIN(1)         ", fsin(1.0L));
+    line("FCOS(1)         ", fcos(1.0L));
+    line("FPTAN(0.5)      ", fptan(0.5L));
+    line("FSIN(0.001)     ", fsin(0.001L));
     line("exp(1)          ", exp_x87(1.0L));
     line("exp(-2.5)       ", exp_x87(-2.5L));
     line("log(10)         ", log_x87(10.0L));
