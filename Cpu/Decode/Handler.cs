@@ -23,6 +23,9 @@ internal enum Handler : ushort
     ReadSegmentBase, WriteSegmentBase, Pause, Fence, Xgetbv, Xsetbv, MonitorMwait, VirtualizationInstruction,
     Clac, Stac, Rsm, RandomNumber,
 
+    /// <summary>BMI1, BMI2 and ADX: op.Sub indexes <see cref="Processor"/>'s bit-manipulation operations.</summary>
+    BitManipulation,
+
     X87Transfer, X87Arithmetic, X87Comparison, X87Transcendental, X87Control,
 
     /// <summary>

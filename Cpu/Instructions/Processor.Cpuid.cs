@@ -9,7 +9,7 @@ namespace Sim.Cpu;
 /// 0, 1, 5 and 7, on Intel also 0Bh (x2APIC topology), 15h and 16h (the TSC frequency), with the
 /// leaves between answering zeros as for a processor without their features; extended leaves
 /// 8000_0000h–8000_0008h; a leaf above the maximum returns the highest basic leaf, as Intel
-/// processors do. Features not announced (FPU, SSE, XSAVE, MONITOR, BMI1) are not executed either.
+/// processors do. Features not announced are not executed either.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -89,8 +89,9 @@ public sealed unsafe partial class Processor
             case 7:
                 if (subleaf == 0)
                 {
-                    // FSGSBASE, AVX2, SMEP, INVPCID, RDSEED, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
-                    ebx = (1u << 0) | (1u << 5) | (1u << 7) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
+                    // FSGSBASE, BMI1, AVX2, SMEP, BMI2, INVPCID, RDSEED, ADX, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
+                    ebx = (1u << 0) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 8) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 19) | (1u << 20)
+                        | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
                     ecx = 1u << 2;
                 }
                 break;
@@ -120,8 +121,16 @@ public sealed unsafe partial class Processor
                 }
                 break;
             case 0x80000001:
+                // LAHF/SAHF in 64-bit mode, LZCNT (Intel's name; AMD's ABM).
                 ecx = (1u << 0) | (1u << 5) | ExtraExtendedFeatureEcx;
                 edx = (1u << 11) | (1u << 20) | (OneGigabytePages ? 1u << 26 : 0) | (1u << 27) | (1u << 29);
+                if (Vendor == CpuVendor.Amd)
+                {
+                    // AMD repeats leaf 1's EDX bits 0–9, 12–17, 23 and 24 here (APM vol. 3, CPUID Fn8000_0001_EDX),
+                    // and MmxExt (bit 22): the AMD MMX extensions are SSE's integer instructions on MMX registers.
+                    Cpuid(1, 0, out _, out _, out _, out var basic);
+                    edx |= (basic & 0x0183F3FFu) | (1u << 22);
+                }
                 break;
             case 0x80000002 or 0x80000003 or 0x80000004:
             {
