@@ -8,10 +8,10 @@ public static class QemuRunner
     public const string Binary = "/usr/bin/qemu-system-x86_64";
 
     /// <summary>
-    /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B) and Intel's
-    /// vendor string; no BMI1, so both run TZCNT as BSF.
+    /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B, SSE3, SSSE3, SSE4.1,
+    /// SSE4.2, AES, PCLMULQDQ) and Intel's vendor string; no BMI1, so both run TZCNT as BSF.
     /// </summary>
-    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16";
+    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16,+sse3,+ssse3,+sse4.1,+sse4.2,+aes,+pclmulqdq";
 
     public static void EnsureInstalled()
     {

@@ -1,0 +1,47 @@
+using Iced.Intel;
+
+namespace Sim.Differential.Tests;
+
+/// <summary>
+/// The SSSE3, SSE4.1, SSE4.2, AES-NI and PCLMULQDQ cases: every legacy encoding of those extensions (CRC32 with its
+/// 8- and 16-bit register and memory sources among them), and for the explicit-length string comparisons EAX and EDX
+/// (RAX and RDX) often near the element counts so that the saturation and negative lengths show.
+/// </summary>
+public sealed partial class SimdCaseGenerator
+{
+    private bool _sse4;
+
+    /// <summary>A generator of cases drawn from the SSSE3 … PCLMULQDQ pools only.</summary>
+    public static SimdCaseGenerator Sse4(int seed, bool long64 = false) => new(seed, long64) { _sse4 = true };
+
+    private static bool IsSse4Extension(CpuidFeature f) =>
+        f is CpuidFeature.SSSE3 or CpuidFeature.SSE4_1 or CpuidFeature.SSE4_2 or CpuidFeature.AES or CpuidFeature.PCLMULQDQ;
+
+    public static readonly Code[] Sse4Pool32 = Enum.GetValues<Code>().Where(c => Eligible(c, false, IsSse4Extension)).ToArray();
+
+    public static readonly Code[] Sse4Pool64 = Enum.GetValues<Code>().Where(c => Eligible(c, true, IsSse4Extension)).ToArray();
+
+    /// <summary>CRC32's byte and word sources: operand kinds the MMX/SSE pools never hold.</summary>
+    private static bool IsNarrowGprOperand(OpCodeOperandKind kind) => kind is OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem;
+
+    private static readonly Register[] Bytes = [Register.AL, Register.CL, Register.DL, Register.BL, Register.R8L, Register.R9L, Register.R10L];
+
+    private Register NarrowGpr(OpCodeOperandKind kind)
+    {
+        var r = Bytes[_random.Next(GprCount(long64))];
+        return kind == OpCodeOperandKind.r8_or_mem ? r : r.GetFullRegister32() - Register.EAX + Register.AX;
+    }
+
+    /// <summary>EAX and EDX (the explicit lengths of PCMPESTRx) a small signed value half of the time, sign-extended to 64 bits.</summary>
+    private void AdjustStringLengths(ulong[] registers)
+    {
+        foreach (var r in new[] { 0, 2 })
+        {
+            if (_random.Next(2) != 0) continue;
+            var value = (long)_random.Next(-20, 21);
+            registers[r] = long64 ? (ulong)value : (uint)value;
+        }
+        // Now and then RAX/RDX beyond 32 bits with small low halves, for the REX.W forms.
+        if (long64 && _random.Next(8) == 0) registers[2] = 0x1_0000_0000UL | (uint)_random.Next(0, 20);
+    }
+}
