@@ -25,6 +25,9 @@ internal enum Handler : ushort
 
     X87Transfer, X87Arithmetic, X87Comparison, X87Transcendental, X87Control,
 
-    /// <summary>SIMD operations: op.Imm16 indexes <see cref="Processor"/>'s SIMD operation table; the name says which checks the operation makes.</summary>
-    Sse, Mmx, SimdState,
+    /// <summary>
+    /// SIMD operations: op.Imm16 indexes <see cref="Processor"/>'s SIMD operation table; the name says which checks the
+    /// operation makes (Avx: the VEX-encoded forms, checked by AvxAvailable).
+    /// </summary>
+    Sse, Mmx, SimdState, Avx,
 }

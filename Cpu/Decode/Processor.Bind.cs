@@ -787,7 +787,7 @@ public sealed unsafe partial class Processor
         else if (!(IsX87(in instr) ? BindX87(in instr, ref op) : BindCore(in instr, ref op) || BindSimd(in instr, ref op)))
         {
             op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
-            op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
+            op.Sub = (byte)(IsX87(in instr) ? 1 : instr.Encoding == EncodingKind.VEX ? 2 : 0);
             op.Flags |= OpFlags.EndsBlock;
         }
         SetHandler(ref op, op.Handler);
