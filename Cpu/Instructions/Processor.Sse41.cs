@@ -132,13 +132,12 @@ public sealed unsafe partial class Processor
     /// </summary>
     private static bool InsertPackedSingle(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable()) return false;
+        if (!p.SseOrAvxAvailable(ref op)) return false;
         uint value;
         if ((op.Flags & OpFlags.Memory) == 0) value = p.XmmDword(op.Rm, (int)(op.Immediate >> 6) & 3);
         else if (!p.ReadMem(op.Segment, p.EffectiveAddress(ref op), 4, out var m)) return false;
         else value = (uint)m;
-        ref var a = ref p.Xmm(op.R);
-        a = InsertSingle(a, value, (byte)op.Immediate);
+        p.SetXmmResult(ref op, op.R, InsertSingle(p.InsertionBase(ref op), value, (byte)op.Immediate));
         return p.Next(ref op);
     }
 
@@ -161,51 +160,59 @@ public sealed unsafe partial class Processor
         return WriteMem(op.Segment, EffectiveAddress(ref op), size, value) && Next(ref op);
     }
 
+    // The extractions and insertions serve their VEX.128 forms too: VPINSRB xmm1, xmm2, r/m8 merges into VEX.vvvv's
+    // register and zeroes bits 255:128 of the destination.
     private static bool ExtractPackedSingle(Processor p, ref DecodedOp op) =>
-        p.SseAvailable() && p.ExtractTo(ref op, 4, p.XmmDword(op.R, (int)op.Immediate & 3));
+        p.SseOrAvxAvailable(ref op) && p.ExtractTo(ref op, 4, p.XmmDword(op.R, (int)op.Immediate & 3));
 
     private static bool ExtractByte(Processor p, ref DecodedOp op) =>
-        p.SseAvailable() && p.ExtractTo(ref op, 1, p.Xmm(op.R).GetElement((int)op.Immediate & 15));
+        p.SseOrAvxAvailable(ref op) && p.ExtractTo(ref op, 1, p.Xmm(op.R).GetElement((int)op.Immediate & 15));
 
     private static bool ExtractWordToMemory(Processor p, ref DecodedOp op) =>
-        p.SseAvailable() && p.ExtractTo(ref op, 2, p.Xmm(op.R).AsUInt16().GetElement((int)op.Immediate & 7));
+        p.SseOrAvxAvailable(ref op) && p.ExtractTo(ref op, 2, p.Xmm(op.R).AsUInt16().GetElement((int)op.Immediate & 7));
 
     private static bool ExtractDword(Processor p, ref DecodedOp op) =>
-        p.SseAvailable() && p.ExtractTo(ref op, 4, p.XmmDword(op.R, (int)op.Immediate & 3));
+        p.SseOrAvxAvailable(ref op) && p.ExtractTo(ref op, 4, p.XmmDword(op.R, (int)op.Immediate & 3));
 
     private static bool ExtractQword(Processor p, ref DecodedOp op) =>
-        p.SseAvailable() && p.ExtractTo(ref op, 8, p.XmmQword(op.R, (int)op.Immediate & 1));
+        p.SseOrAvxAvailable(ref op) && p.ExtractTo(ref op, 8, p.XmmQword(op.R, (int)op.Immediate & 1));
+
+    /// <summary>The register an insertion merges into: the destination, or VEX.vvvv for the VEX form.</summary>
+    private Vector128<byte> InsertionBase(ref DecodedOp op) => Xmm(op.Handler == Handler.Avx ? op.Sub : op.R);
 
     private static bool InsertByte(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.GprSource(ref op, 1, out var v)) return false;
-        ref var a = ref p.Xmm(op.R);
-        a = a.WithElement((int)op.Immediate & 15, (byte)v);
+        if (!p.SseOrAvxAvailable(ref op) || !p.GprSource(ref op, 1, out var v)) return false;
+        p.SetXmmResult(ref op, op.R, p.InsertionBase(ref op).WithElement((int)op.Immediate & 15, (byte)v));
         return p.Next(ref op);
     }
 
     private static bool InsertDword(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.GprSource(ref op, 4, out var v)) return false;
-        p.XmmDword(op.R, (int)op.Immediate & 3) = (uint)v;
+        if (!p.SseOrAvxAvailable(ref op) || !p.GprSource(ref op, 4, out var v)) return false;
+        p.SetXmmResult(ref op, op.R, p.InsertionBase(ref op).AsUInt32().WithElement((int)op.Immediate & 3, (uint)v).AsByte());
         return p.Next(ref op);
     }
 
     private static bool InsertQword(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.GprSource(ref op, 8, out var v)) return false;
-        p.XmmQword(op.R, (int)op.Immediate & 1) = v;
+        if (!p.SseOrAvxAvailable(ref op) || !p.GprSource(ref op, 8, out var v)) return false;
+        p.SetXmmResult(ref op, op.R, p.InsertionBase(ref op).AsUInt64().WithElement((int)op.Immediate & 1, v).AsByte());
         return p.Next(ref op);
     }
 
     private struct BlendDwords : IVectorImmediateOperation
     {
+        public static byte UpperLaneImmediate(byte imm) => (byte)(imm >> 4);
+
         public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b, byte imm) =>
             Vector128.ConditionalSelect(ImmediateMask32(imm), b.AsUInt32(), a.AsUInt32()).AsByte();
     }
 
     private struct BlendQwords : IVectorImmediateOperation
     {
+        public static byte UpperLaneImmediate(byte imm) => (byte)(imm >> 2);
+
         public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b, byte imm)
         {
             var mask = Vector128.Create((imm & 1) != 0 ? ulong.MaxValue : 0, (imm & 2) != 0 ? ulong.MaxValue : 0);
@@ -253,6 +260,9 @@ public sealed unsafe partial class Processor
     /// </summary>
     private struct MultipleSumAbsoluteDifferences : IVectorImmediateOperation
     {
+        /// <summary>VMPSADBW ymm: the upper lane's offsets are imm8[5] and imm8[4:3].</summary>
+        public static byte UpperLaneImmediate(byte imm) => (byte)(imm >> 3);
+
         public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b, byte imm)
         {
             var first = (imm & 4) != 0 ? 4 : 0;

@@ -7,6 +7,9 @@ namespace Sim.Cpu;
 internal interface IVectorImmediateOperation
 {
     static abstract Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b, byte imm);
+
+    /// <summary>The imm8 bits that control the upper 128-bit lane of a VEX.256 form (VBLENDPS ymm: imm8[7:4]); by default the same imm8.</summary>
+    static virtual byte UpperLaneImmediate(byte imm) => imm;
 }
 
 /// <summary>
