@@ -56,19 +56,20 @@ public static class SimdOracleDeviations
         + "takes them from RAX and RDX with REX.W in 64-bit mode, so a value of 2^32 or more saturates to 16 (8) elements, as Bochs does";
 
     public const string BochsDotProductNaN =
-        "Bochs 2.7 forms DPPS's sum with two HADDPS of the products, so the upper lanes get Temp3 + Temp2 where the lower get Temp2 + Temp3: "
-        + "when both are NaNs the lanes hold different NaNs; the SDM (vol. 2, DPPS) writes the one sum Temp4 = Temp2 + Temp3 to every lane imm8[3:0] selects";
+        "Bochs 2.7 adds the partial sums of DPPS and DPPD for the upper lanes in the other order (DPPS: Temp3 + Temp2; "
+        + "DPPD: the upper product plus the lower), so when both are NaNs the lanes hold different NaNs; the SDM (vol. 2, DPPS, DPPD) writes "
+        + "the one sum (Temp2 + Temp3, Temp1[63:0] + Temp1[127:64]) to every lane imm8 selects";
 
     /// <summary>
     /// Bochs implements the hardware's RCP/RSQRT approximation tables, leaves out the MMX transition of
-    /// CVTPI2PS/PD from memory and sums DPPS's lanes in two orders; other differences are not expected.
+    /// CVTPI2PS/PD from memory and sums the upper lanes of DPPS and DPPD in the other order; other differences are not expected.
     /// </summary>
     public static string? MatchBochs(SimdCase c, ReadOnlySpan<byte> sim, ReadOnlySpan<byte> bochs)
     {
         var mnemonics = c.Instructions.Select(i => i.Mnemonic).ToHashSet();
         var reciprocal = mnemonics.Overlaps([Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss]);
         var convertFromMemory = c.Instructions.Any(i => i.Mnemonic is Mnemonic.Cvtpi2ps or Mnemonic.Cvtpi2pd && i.Op1Kind == OpKind.Memory);
-        var dotProduct = mnemonics.Contains(Mnemonic.Dpps);
+        var dotProduct = mnemonics.Overlaps([Mnemonic.Dpps, Mnemonic.Dppd]);
         string? reason = null;
         foreach (var (name, offset, size) in SimdDifferentialRun.Fields())
         {
