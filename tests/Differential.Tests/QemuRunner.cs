@@ -9,9 +9,10 @@ public static class QemuRunner
 
     /// <summary>
     /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B, SSE3, SSSE3, SSE4.1,
-    /// SSE4.2, AES, PCLMULQDQ) and Intel's vendor string; no BMI1, so both run TZCNT as BSF.
+    /// SSE4.2, AES, PCLMULQDQ, XSAVE, AVX) and Intel's vendor string; no BMI1, so both run TZCNT as BSF. XSAVEOPT too:
+    /// without it QEMU 7.2 never finished the guests that set XCR0 (observed, not understood).
     /// </summary>
-    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16,+sse3,+ssse3,+sse4.1,+sse4.2,+aes,+pclmulqdq";
+    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16,+sse3,+ssse3,+sse4.1,+sse4.2,+aes,+pclmulqdq,+xsave,+avx,+xsaveopt";
 
     public static void EnsureInstalled()
     {

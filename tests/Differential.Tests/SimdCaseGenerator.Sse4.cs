@@ -10,16 +10,47 @@ namespace Sim.Differential.Tests;
 public sealed partial class SimdCaseGenerator
 {
     private bool _sse4;
+    private bool _vex;
 
     /// <summary>A generator of cases drawn from the SSSE3 … PCLMULQDQ pools only.</summary>
     public static SimdCaseGenerator Sse4(int seed, bool long64 = false) => new(seed, long64) { _sse4 = true };
 
+    /// <summary>A generator of the VEX.128 forms of the same instructions (VPSHUFB xmm, VBLENDVPS xmm /is4, VPCMPESTRI ...).</summary>
+    public static SimdCaseGenerator Vex128(int seed, bool long64 = false) => new(seed, long64) { _vex = true };
+
     private static bool IsSse4Extension(CpuidFeature f) =>
         f is CpuidFeature.SSSE3 or CpuidFeature.SSE4_1 or CpuidFeature.SSE4_2 or CpuidFeature.AES or CpuidFeature.PCLMULQDQ;
 
-    public static readonly Code[] Sse4Pool32 = Enum.GetValues<Code>().Where(c => Eligible(c, false, IsSse4Extension)).ToArray();
+    // Computed on first use: static initializers of a partial class are not ordered across its files, and these need Excluded.
+    private static Code[]? _sse4Pool32, _sse4Pool64, _vexSse4Pool32, _vexSse4Pool64;
 
-    public static readonly Code[] Sse4Pool64 = Enum.GetValues<Code>().Where(c => Eligible(c, true, IsSse4Extension)).ToArray();
+    public static Code[] Sse4Pool32 => _sse4Pool32 ??= Enum.GetValues<Code>().Where(c => Eligible(c, false, IsSse4Extension)).ToArray();
+
+    public static Code[] Sse4Pool64 => _sse4Pool64 ??= Enum.GetValues<Code>().Where(c => Eligible(c, true, IsSse4Extension)).ToArray();
+
+    /// <summary>The VEX.128 (and VEX.LIG) encodings whose mnemonic is V and a legacy one of the pool.</summary>
+    private static Code[] VexPool(Code[] legacy, bool long64)
+    {
+        var names = legacy.Select(c => c.Mnemonic().ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return Enum.GetValues<Code>().Where(code =>
+        {
+            var mnemonic = code.Mnemonic().ToString();
+            if (code == Code.INVALID || code.Encoding() != EncodingKind.VEX || !mnemonic.StartsWith('V') || !names.Contains(mnemonic[1..])) return false;
+            var info = code.ToOpCode();
+            if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || !(info.IsLIG || info.L == 0)) return false;
+            for (var i = 0; i < info.OpCount; i++)
+                if (info.GetOpKind(i) is not (OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem or OpCodeOperandKind.xmm_vvvv
+                    or OpCodeOperandKind.xmm_is4 or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_or_mem
+                    or OpCodeOperandKind.mem or OpCodeOperandKind.imm8)
+                    && !(long64 && info.GetOpKind(i) is OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_or_mem))
+                    return false;
+            return true;
+        }).ToArray();
+    }
+
+    public static Code[] VexSse4Pool32 => _vexSse4Pool32 ??= VexPool(Sse4Pool32, false);
+
+    public static Code[] VexSse4Pool64 => _vexSse4Pool64 ??= VexPool(Sse4Pool64, true);
 
     /// <summary>CRC32's byte and word sources: operand kinds the MMX/SSE pools never hold.</summary>
     private static bool IsNarrowGprOperand(OpCodeOperandKind kind) => kind is OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem;

@@ -31,8 +31,11 @@ public static class SimdDifferentialRun
         for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", SimdGuestBuilder.MemoryOffset + 8 * q, 8);
     }
 
-    /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim; <paramref name="sse4"/> draws from the SSSE3 … PCLMULQDQ pools.</summary>
-    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool sse4 = false)
+    /// <summary>
+    /// Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim; <paramref name="sse4"/> draws from the SSSE3 …
+    /// PCLMULQDQ pools, <paramref name="vex"/> from their VEX.128 forms.
+    /// </summary>
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool sse4 = false, bool vex = false)
     {
         if (bochs) BochsRunner.EnsureInstalled();
         else QemuRunner.EnsureInstalled();
@@ -44,7 +47,8 @@ public static class SimdDifferentialRun
         var shown = 0;
         for (var g = 0; g * CasesPerGuest < count; g++)
         {
-            var generator = sse4 ? SimdCaseGenerator.Sse4(seed * 1000 + g, long64) : new SimdCaseGenerator(seed * 1000 + g, long64);
+            var generator = vex ? SimdCaseGenerator.Vex128(seed * 1000 + g, long64)
+                : sse4 ? SimdCaseGenerator.Sse4(seed * 1000 + g, long64) : new SimdCaseGenerator(seed * 1000 + g, long64);
             var n = Math.Min(CasesPerGuest, count - g * CasesPerGuest);
             var cases = Enumerable.Range(0, n).Select(i => generator.Generate(i, SimdGuestBuilder.MemoryAddress(i))).ToList();
             var guest = SimdGuestBuilder.Build(cases, long64);

@@ -36,9 +36,18 @@ public static class SimdGuestBuilder
         stub.and(eax, ~0xC);
         stub.or(eax, 0x22);
         stub.mov(cr0, eax);
+        // VEX cases need CR4.OSXSAVE and XCR0 = 7 (x87, SSE and AVX state), as an OS enables AVX (SDM vol. 1, 13.3).
+        var vex = cases.Any(c => c.Instructions.Any(i => i.Encoding == EncodingKind.VEX));
         stub.mov(eax, cr4);
-        stub.or(eax, long64 ? 0x620 : 0x600);
+        stub.or(eax, (long64 ? 0x620 : 0x600) | (vex ? 0x40000 : 0));
         stub.mov(cr4, eax);
+        if (vex)
+        {
+            stub.xor(ecx, ecx);
+            stub.xor(edx, edx);
+            stub.mov(eax, 7);
+            stub.xsetbv();
+        }
         if (long64)
         {
             stub.lgdt(__[load + GdtOffset + 0x20]);

@@ -52,13 +52,13 @@ public static class SimdOracleDeviations
         + "the SDM (vol. 2, CVTPI2PS, CVTPI2PD) says the instruction causes the transition whatever the source, as QEMU does";
 
     public const string ExplicitLengthsWithRexW =
-        "QEMU 7.2's PCMPESTRI/PCMPESTRM with REX.W take the explicit lengths from EAX and EDX; the SDM (vol. 2, 4.1.3 and PCMPESTRI) "
+        "QEMU 7.2's PCMPESTRI/PCMPESTRM with REX.W (and VPCMPESTRI/M with VEX.W1) take the explicit lengths from EAX and EDX; the SDM (vol. 2, 4.1.3 and PCMPESTRI) "
         + "takes them from RAX and RDX with REX.W in 64-bit mode, so a value of 2^32 or more saturates to 16 (8) elements, as Bochs does";
 
     public const string BochsDotProductNaN =
-        "Bochs 2.7 adds the partial sums of DPPS and DPPD for the upper lanes in the other order (DPPS: Temp3 + Temp2; "
-        + "DPPD: the upper product plus the lower), so when both are NaNs the lanes hold different NaNs; the SDM (vol. 2, DPPS, DPPD) writes "
-        + "the one sum (Temp2 + Temp3, Temp1[63:0] + Temp1[127:64]) to every lane imm8 selects";
+        "Bochs 2.7 sums the products of DPPS and DPPD (and their VEX forms) for the upper lanes with the operands of the additions in another order, "
+        + "so where two NaNs meet the upper lanes hold a different NaN than the lower; the SDM (vol. 2, DPPS, DPPD) computes the one sum "
+        + "(Temp2 + Temp3, Temp1[63:0] + Temp1[127:64]) and writes it to every lane imm8 selects";
 
     /// <summary>
     /// Bochs implements the hardware's RCP/RSQRT approximation tables, leaves out the MMX transition of
@@ -69,7 +69,7 @@ public static class SimdOracleDeviations
         var mnemonics = c.Instructions.Select(i => i.Mnemonic).ToHashSet();
         var reciprocal = mnemonics.Overlaps([Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss]);
         var convertFromMemory = c.Instructions.Any(i => i.Mnemonic is Mnemonic.Cvtpi2ps or Mnemonic.Cvtpi2pd && i.Op1Kind == OpKind.Memory);
-        var dotProduct = mnemonics.Overlaps([Mnemonic.Dpps, Mnemonic.Dppd]);
+        var dotProduct = mnemonics.Overlaps([Mnemonic.Dpps, Mnemonic.Dppd, Mnemonic.Vdpps, Mnemonic.Vdppd]);
         string? reason = null;
         foreach (var (name, offset, size) in SimdDifferentialRun.Fields())
         {
@@ -89,7 +89,8 @@ public static class SimdOracleDeviations
         var mnemonics = c.Instructions.Select(i => i.Mnemonic).ToHashSet();
         var reciprocal = mnemonics.Overlaps([Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss]);
         var emms = mnemonics.Contains(Mnemonic.Emms);
-        var explicitLengths64 = c.Instructions.Any(i => i.Code is Code.Pcmpestri64_xmm_xmmm128_imm8 or Code.Pcmpestrm64_xmm_xmmm128_imm8);
+        var explicitLengths64 = c.Instructions.Any(i => i.Code is Code.Pcmpestri64_xmm_xmmm128_imm8 or Code.Pcmpestrm64_xmm_xmmm128_imm8
+            or Code.VEX_Vpcmpestri64_xmm_xmmm128_imm8 or Code.VEX_Vpcmpestrm64_xmm_xmmm128_imm8);
         var minMax = (c.Mxcsr & 0x40) != 0 && mnemonics.Overlaps([Mnemonic.Minps, Mnemonic.Minss, Mnemonic.Minpd, Mnemonic.Minsd,
             Mnemonic.Maxps, Mnemonic.Maxss, Mnemonic.Maxpd, Mnemonic.Maxsd]);
         foreach (var (name, offset, size) in SimdDifferentialRun.Fields())
