@@ -10,13 +10,9 @@ namespace Sim.Differential.Tests;
 public sealed partial class SimdCaseGenerator
 {
     private bool _sse4;
-    private bool _vex;
 
-    /// <summary>A generator of cases drawn from the SSSE3 … PCLMULQDQ pools only.</summary>
+    /// <summary>A generator of cases drawn from the SSSE3 … PCLMULQDQ pools only: <see cref="Generate"/> their legacy forms, <see cref="GenerateAvx"/> their VEX forms.</summary>
     public static SimdCaseGenerator Sse4(int seed, bool long64 = false) => new(seed, long64) { _sse4 = true };
-
-    /// <summary>A generator of the VEX.128 forms of the same instructions (VPSHUFB xmm, VBLENDVPS xmm /is4, VPCMPESTRI ...).</summary>
-    public static SimdCaseGenerator Vex128(int seed, bool long64 = false) => new(seed, long64) { _vex = true };
 
     private static bool IsSse4Extension(CpuidFeature f) =>
         f is CpuidFeature.SSSE3 or CpuidFeature.SSE4_1 or CpuidFeature.SSE4_2 or CpuidFeature.AES or CpuidFeature.PCLMULQDQ;
@@ -28,7 +24,7 @@ public sealed partial class SimdCaseGenerator
 
     public static Code[] Sse4Pool64 => _sse4Pool64 ??= Enum.GetValues<Code>().Where(c => Eligible(c, true, IsSse4Extension)).ToArray();
 
-    /// <summary>The VEX.128 (and VEX.LIG) encodings whose mnemonic is V and a legacy one of the pool.</summary>
+    /// <summary>The VEX.128 and VEX.256 encodings whose mnemonic is V and a legacy one of the pool (VPSHUFB, VBLENDVPS /is4, VPCMPESTRI ...).</summary>
     private static Code[] VexPool(Code[] legacy, bool long64)
     {
         var names = legacy.Select(c => c.Mnemonic().ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -37,10 +33,12 @@ public sealed partial class SimdCaseGenerator
             var mnemonic = code.Mnemonic().ToString();
             if (code == Code.INVALID || code.Encoding() != EncodingKind.VEX || !mnemonic.StartsWith('V') || !names.Contains(mnemonic[1..])) return false;
             var info = code.ToOpCode();
-            if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || !(info.IsLIG || info.L == 0)) return false;
+            // The 256-bit VAES and VPCLMULQDQ are extensions of their own.
+            if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || code.CpuidFeatures().Any(f => f is CpuidFeature.VAES or CpuidFeature.VPCLMULQDQ)) return false;
             for (var i = 0; i < info.OpCount; i++)
                 if (info.GetOpKind(i) is not (OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem or OpCodeOperandKind.xmm_vvvv
-                    or OpCodeOperandKind.xmm_is4 or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_or_mem
+                    or OpCodeOperandKind.xmm_is4 or OpCodeOperandKind.ymm_reg or OpCodeOperandKind.ymm_rm or OpCodeOperandKind.ymm_or_mem
+                    or OpCodeOperandKind.ymm_vvvv or OpCodeOperandKind.ymm_is4 or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_or_mem
                     or OpCodeOperandKind.mem or OpCodeOperandKind.imm8)
                     && !(long64 && info.GetOpKind(i) is OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_or_mem))
                     return false;

@@ -25,7 +25,7 @@ public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
     /// <summary>The 64-bit mode pool adds the REX.W forms (MOVQ r64, CVTSI2SS r64, PEXTRW r64 ...).</summary>
     public static readonly Code[] Pool64 = Enum.GetValues<Code>().Where(c => Eligible(c, true)).ToArray();
 
-    private Code[] Pool => _vex ? (long64 ? VexSse4Pool64 : VexSse4Pool32) : _sse4 ? (long64 ? Sse4Pool64 : Sse4Pool32) : long64 ? Pool64 : Pool32;
+    private Code[] Pool => _sse4 ? (long64 ? Sse4Pool64 : Sse4Pool32) : long64 ? Pool64 : Pool32;
 
     private static bool Eligible(Code code, bool long64) =>
         Eligible(code, long64, f => f is CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3);
@@ -84,7 +84,7 @@ public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
         var count = 1 + _random.Next(4);
         var instructions = new List<Instruction>();
         for (var i = 0; i < count; i++) instructions.Add(Pick(memoryAddress));
-        if (_sse4 || _vex) AdjustStringLengths(registers);
+        if (_sse4) AdjustStringLengths(registers);
         var flags = 0x2u | ((uint)_random.Next(0x100) & 0xD5) | (_random.Next(2) == 0 ? 0x800u : 0);
         return new SimdCase { Index = index, Image = image, Registers = registers, Flags = flags, Memory = memory, Instructions = instructions, MemoryAddress = memoryAddress, Long64 = long64 };
     }
@@ -100,7 +100,7 @@ public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
         {
             switch (info.GetOpKind(k))
             {
-                case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_vvvv or OpCodeOperandKind.xmm_is4:
+                case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm:
                     SetRegister(ref i, k, Register.XMM0 + _random.Next(VectorRegisters));
                     break;
                 case OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm:

@@ -244,4 +244,40 @@ public sealed class AvxInstructionTests
         CollectionAssert.AreEqual(new ulong[] { Pattern, Pattern, Pattern, Pattern }, AvxGuest.Ymm(g.Cpu, 0));
         Assert.AreEqual(4u, g.Cpu.Mxcsr & 0x3F, "ZE flagged");
     }
+
+    [TestMethod]
+    public void VexHandlersAllocateNothing_DesignNoAllocationPerInstruction()
+    {
+        // DESIGN.md: no allocation on any per-instruction path: what a run allocates (decoding, the run loop) does not grow with the iterations.
+        static long Allocated(int iterations)
+        {
+            using var g = AvxGuest.Long(a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(ecx, iterations);
+                a.Label(ref loop);
+                a.vaddps(ymm0, ymm1, ymm2);
+                a.vpaddb(ymm3, ymm4, ymm5);
+                a.vmovups(ymm6, __ymmword_ptr[rsi]);
+                a.vmovups(__ymmword_ptr[rsi + 32], ymm6);
+                a.vcmpps(ymm7, ymm0, ymm1, 0x11);
+                a.vmaskmovps(ymm8, ymm9, __ymmword_ptr[rsi]);
+                a.vpermilps(ymm10, ymm11, 0x1B);
+                a.vcvtpd2ps(xmm12, ymm13);
+                a.vhaddps(ymm14, ymm15, ymm0);
+                a.vmovss(xmm1, xmm2, xmm3);
+                a.vzeroupper();
+                a.dec(ecx);
+                a.jnz(loop);
+            });
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            SimdGuest.RunToEnd(g);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        // The least of three runs: the JIT's tiering allocates on the running thread now and then.
+        static long Least(int iterations) => Enumerable.Range(0, 3).Min(_ => Allocated(iterations));
+        var few = Least(2_000);
+        var many = Least(60_000);
+        Assert.IsTrue(many - few < 1_000, $"2000 iterations allocate {few} bytes, 60 000 allocate {many}");
+    }
 }

@@ -171,4 +171,80 @@ public sealed class VexRuleTests
         using (var g = AvxGuest.Long(a => a.vmovups(ymm0, __ymmword_ptr[rsi + 1])))
             SimdGuest.RunToEnd(g);
     }
+
+    [TestMethod]
+    public void VmaskmovdquStoresTheSelectedBytesAtRdi()
+    {
+        using var g = AvxGuest.Long(a =>
+        {
+            a.mov(rdi, rsi);
+            a.vmaskmovdqu(xmm1, xmm2);
+        });
+        g.Memory.Write(SimdGuest.Data, 8, Upper);
+        g.Memory.Write(SimdGuest.Data + 8, 8, Upper);
+        AvxGuest.SetYmm(g.Cpu, 1, 0xAABB_CCDD_EEFF_0011, 0x2233_4455_6677_8899);
+        AvxGuest.SetYmm(g.Cpu, 2, 0x0000_0000_0000_80FF, 0x8000_0000_0000_0000);
+        SimdGuest.RunToEnd(g);
+        Assert.AreEqual((Upper & ~0xFFFFUL) | 0x0011, g.Memory.Read(SimdGuest.Data, 8), "bytes 0 and 1 (mask bytes FFh and 80h)");
+        Assert.AreEqual((Upper & 0x00FF_FFFF_FFFF_FFFF) | 0x2200_0000_0000_0000, g.Memory.Read(SimdGuest.Data + 8, 8), "byte 15");
+    }
+
+    [TestMethod]
+    public void AnUnimplementedVexInstructionMakesTheVexChecksFirst()
+    {
+        // C4 E2 71 A8 C2: VFMADD213PS xmm0, xmm1, xmm2 (FMA, not part of AVX).
+        using (var g = AvxGuest.Long(a => a.db(0xC4, 0xE2, 0x71, 0xA8, 0xC2), cr4Bits: Cr4.OSFXSR | Cr4.OSXMMEXCPT))
+            Assert.AreEqual((int)ExceptionVector.UD, g.RunToVector(), "no OSXSAVE");
+        using (var g = AvxGuest.Long(a =>
+        {
+            a.mov(rax, cr0);
+            a.or(eax, (int)Cr0.TS);
+            a.mov(cr0, rax);
+            a.db(0xC4, 0xE2, 0x71, 0xA8, 0xC2);
+        }))
+            Assert.AreEqual((int)ExceptionVector.NM, g.RunToVector(), "CR0.TS");
+    }
+
+    [TestMethod]
+    public void VzeroupperOutside64BitModeLeavesYmm8To15()
+    {
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.mov(eax, cr4);
+            a.or(eax, (int)(Cr4.OSFXSR | Cr4.OSXSAVE));
+            a.mov(cr4, eax);
+            a.xor(ecx, ecx);
+            a.xor(edx, edx);
+            a.mov(eax, 7);
+            a.xsetbv();
+            a.vzeroupper();
+            a.hlt();
+        });
+        for (var i = 0; i < 16; i++) AvxGuest.SetYmm(g.Cpu, i, 1, 2, 3, 4);
+        SimdGuest.RunToEnd(g);
+        CollectionAssert.AreEqual(new ulong[] { 1, 2, 0, 0 }, AvxGuest.Ymm(g.Cpu, 7));
+        CollectionAssert.AreEqual(new ulong[] { 1, 2, 3, 4 }, AvxGuest.Ymm(g.Cpu, 8));
+    }
+
+    [TestMethod]
+    public void Virtual8086ModeVexIsUndefined()
+    {
+        // CPL-0 code enables AVX, then IRETs into v86 code at 2000:0100 that runs VADDPS xmm0, xmm1, xmm2 (C5 F0 58 C2).
+        using var g = GuestRunner.Protected(a =>
+        {
+            a.mov(eax, cr4);
+            a.or(eax, (int)(Cr4.OSFXSR | Cr4.OSXSAVE));
+            a.mov(cr4, eax);
+            a.xor(ecx, ecx);
+            a.xor(edx, edx);
+            a.mov(eax, 7);
+            a.xsetbv();
+            foreach (var value in new[] { 0, 0, 0, 0, 0x3000, 0x0FF0, (int)(Rflags.VM | Rflags.Reserved1), 0x2000, 0x0100 }) a.push(value);
+            a.iretd();
+        });
+        g.Load(0x20100, [0xC5, 0xF0, 0x58, 0xC2, 0xF4]);
+        Assert.AreEqual((int)ExceptionVector.UD, g.RunToVector());
+        Assert.AreEqual(0x100UL, g.Stack(0), "the fault's IP: the VEX instruction in v86 code");
+        Assert.AreEqual(7UL, g.Cpu.Xcr0);
+    }
 }
