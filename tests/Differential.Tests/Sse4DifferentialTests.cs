@@ -37,6 +37,14 @@ public sealed class Sse4DifferentialTests
     public void Sse4VexQemu64() => Check(14, 1200, long64: true, vex: true);
 
     [TestMethod]
+    [TestCategory("Long")]
+    public void Sse4VexQemuSweep()
+    {
+        Check(130, 30000, vex: true);
+        Check(140, 30000, long64: true, vex: true);
+    }
+
+    [TestMethod]
     [TestCategory("Bochs")]
     public void Sse4VexBochs()
     {

@@ -192,4 +192,45 @@ public sealed class AvxSse4Tests
         Assert.AreEqual(0x2222_2222_2222_2222UL, c.Rbx);
         CollectionAssert.AreEqual(new ulong[] { 0x1111_1111_1111_1111, 0x1111_1111_2222_2222, 0, 0 }, Ymm(c, 2), "lane 0 of the source to lane 3");
     }
+
+    [TestMethod]
+    public void HandlersAllocateNothing_DesignNoAllocationPerInstruction()
+    {
+        // DESIGN.md: no allocation on any per-instruction path: what a run allocates does not grow with the iterations.
+        static long Allocated(int iterations)
+        {
+            using var g = Long(a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(edi, iterations);
+                a.Label(ref loop);
+                a.pshufb(xmm0, xmm1);
+                a.phaddw(mm0, mm1);
+                a.pcmpestri(xmm2, xmm3, 0x0C);
+                a.pcmpistrm(xmm2, __xmmword_ptr[rsi], 0x44);
+                a.dpps(xmm4, xmm5, 0xFF);
+                a.roundps(xmm6, xmm7, 1);
+                a.aesenc(xmm8, xmm9);
+                a.aeskeygenassist(xmm10, xmm9, 0x1B);
+                a.pclmulqdq(xmm11, xmm12, 0x11);
+                a.crc32(rax, __qword_ptr[rsi]);
+                a.pmovsxbw(xmm13, __qword_ptr[rsi]);
+                a.vpblendvb(ymm14, ymm15, ymm1, ymm2);
+                a.vpmovzxbd(ymm3, xmm4);
+                a.vdpps(ymm5, ymm6, ymm7, 0xF1);
+                a.vmpsadbw(ymm8, ymm9, ymm10, 0x2D);
+                a.vpinsrb(xmm11, xmm12, eax, 5);
+                a.dec(edi);
+                a.jnz(loop);
+            });
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            SimdGuest.RunToEnd(g);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        // The least of three runs: the JIT's tiering allocates on the running thread now and then.
+        static long Least(int iterations) => Enumerable.Range(0, 3).Min(_ => Allocated(iterations));
+        var few = Least(2_000);
+        var many = Least(40_000);
+        Assert.IsTrue(many - few < 1_000, $"2000 iterations allocate {few} bytes, 40 000 allocate {many}");
+    }
 }
