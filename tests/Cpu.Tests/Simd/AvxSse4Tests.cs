@@ -194,6 +194,19 @@ public sealed class AvxSse4Tests
     }
 
     [TestMethod]
+    public void AnUnmaskedExceptionInTheUpperLaneLeavesTheDestination()
+    {
+        using var g = Long(a => a.vroundps(ymm0, ymm1, 0));
+        var c = g.Cpu;
+        SetSingles(c, 1, 1, 2, 3, 4, 5, 6, 7, 7.5f);
+        SetYmm(c, 0, Garbage, Garbage, Garbage, Garbage);
+        c.Mxcsr = 0x1F80 & ~0x1000u;
+        Assert.AreEqual((int)ExceptionVector.XM, g.RunToVector(), "7.5 rounds inexactly with PE unmasked");
+        CollectionAssert.AreEqual(new ulong[] { Garbage, Garbage, Garbage, Garbage }, Ymm(c, 0));
+        Assert.AreEqual(0x20u, c.Mxcsr & 0x3F);
+    }
+
+    [TestMethod]
     public void HandlersAllocateNothing_DesignNoAllocationPerInstruction()
     {
         // DESIGN.md: no allocation on any per-instruction path: what a run allocates does not grow with the iterations.

@@ -197,6 +197,31 @@ public sealed class Sse41Tests
         Assert.AreEqual(SimdFloatPe, c.Mxcsr & 0x3F, "2^24 + 1 is inexact");
     }
 
+    [TestMethod]
+    public void DotProductWithAnUnmaskedInvalidLeavesTheDestination()
+    {
+        using var g = SimdGuest.Long(a => a.dpps(xmm0, xmm1, 0x11));
+        var c = g.Cpu;
+        SetSingles(c, 0, float.PositiveInfinity, 1, 1, 1);
+        SetSingles(c, 1, 0, 1, 1, 1);
+        c.Mxcsr = 0x1F80 & ~0x80u;
+        Assert.AreEqual((int)ExceptionVector.XM, g.RunToVector(), "∞ × 0 with IM clear");
+        Assert.AreEqual(Pair(float.PositiveInfinity, 1), Qword(c, 0, 0));
+        Assert.AreEqual(1u, c.Mxcsr & 0x3F);
+    }
+
+    [TestMethod]
+    public void DotProductOfUnselectedLanesIsPositiveZero()
+    {
+        using var g = SimdGuest.Long(a => a.dpps(xmm0, xmm1, 0x1E));
+        var c = g.Cpu;
+        SetSingles(c, 0, -2, 5, 5, 5);
+        SetSingles(c, 1, 0, 5, 5, 5);
+        RunToEnd(g);
+        Assert.AreEqual(Pair(0, 0), Qword(c, 0, 0), "lane 0 not selected: +0.0; lanes 1–3: (−2 × 0 + +0.0) + (+0.0 + +0.0) = +0 under round to nearest");
+        Assert.AreEqual(Pair(0, 0), Qword(c, 0, 1));
+    }
+
     private const uint SimdFloatPe = 0x20;
 
     [TestMethod]
