@@ -67,7 +67,7 @@ public sealed unsafe partial class Processor
                 // extended 0Ah), model 01h, stepping 1 (Zen 3 class, which has every feature announced here).
                 eax = Vendor == CpuVendor.Intel ? 0x000306A9u : 0x00A00F11u;
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
-                ecx = (1u << 3) | (1u << 12) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 26) | (1u << 28) | (1u << 29) | (1u << 30) | ExtraFeatureEcx;
+                ecx = 1u | (1u << 1) | (1u << 3) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 17) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 25) | (1u << 26) | (1u << 28) | (1u << 29) | (1u << 30) | ExtraFeatureEcx;
                 // AVX (ECX.28): the VEX forms of SSE–SSE3 and AVX's own instructions. OSXSAVE (ECX.27) mirrors CR4.OSXSAVE.
                 if ((Cr4 & Registers.Cr4.OSXSAVE) != 0) ecx |= 1u << 27;
                 edx = 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)

@@ -313,7 +313,11 @@ public sealed unsafe partial class Processor
     /// Every SIMD operation the interpreter binds: each instruction-set extension keeps its own table, a method in its
     /// group's file (static initializers of one partial class are not ordered across files).
     /// </summary>
-    private static readonly SimdOperation[] SimdOperations = [.. SseOperations(), .. AvxOperations(), .. FmaOperations(), .. F16cOperations(), .. Avx2Operations()];
+    private static readonly SimdOperation[] SimdOperations =
+    [
+        .. SseOperations(), .. Ssse3Operations(), .. Sse41Operations(), .. Sse42Operations(), .. AesOperations(),
+        .. AvxOperations(), .. AvxSse4Operations(), .. FmaOperations(), .. F16cOperations(), .. Avx2Operations(),
+    ];
 
     /// <summary>For each Iced code, 1 + its index in <see cref="SimdOperations"/>, or 0 when it has none (after the table: static initializers run in text order).</summary>
     private static readonly ushort[] SimdOperationIndex = CreateSimdOperationIndex();

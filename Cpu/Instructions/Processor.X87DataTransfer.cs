@@ -13,7 +13,6 @@ public sealed unsafe partial class Processor
 
     private bool ExecuteX87Transfer(ref DecodedOp op)
     {
-        if (op.Sub is >= X87Sub.StoreTruncInt16 and <= X87Sub.StoreTruncInt64 && !AnnouncesSse3()) return RaiseFault(ExceptionVector.UD, 0);
         if (!FpuBegin(ref op)) return false;
         switch (op.Sub)
         {
@@ -196,12 +195,5 @@ public sealed unsafe partial class Processor
         if (!empty) FpuReport(r.Exceptions, r.RoundedUp);
         if (pop && written) FpuPop();
         return Next(ref op);
-    }
-
-    /// <summary>FISTTP is an SSE3 instruction: without CPUID.01H:ECX.SSE3 it is undefined.</summary>
-    private bool AnnouncesSse3()
-    {
-        Cpuid(1, 0, out _, out _, out var ecx, out _);
-        return (ecx & 1) != 0;
     }
 }

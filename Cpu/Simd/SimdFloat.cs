@@ -392,6 +392,60 @@ internal static partial class SimdFloat
         return bits == 64 ? value : value & 0xFFFF_FFFFUL;
     }
 
+    /// <summary>
+    /// ROUNDPS/PD/SS/SD (SDM vol. 2): to an integral value in the format, by imm8[1:0] (nearest even, down, up, toward
+    /// zero) or MXCSR.RC when imm8[2] is set; PE unless imm8[3] suppresses it; an SNaN gives IE and is quieted; DAZ
+    /// applies to the source, and a denormal raises no DE.
+    /// </summary>
+    public static ulong RoundToIntegral(ulong x, bool d, int imm, uint mxcsr, ref uint flags)
+    {
+        x = Source(x, d, mxcsr);
+        if (IsNaN(x, d))
+        {
+            if (IsSignalingNaN(x, d)) flags |= IE;
+            return Quiet(x, d);
+        }
+        if (IsInfinity(x, d) || IsZero(x, d)) return x;
+        var rc = (imm & 4) != 0 ? Rc(mxcsr) : (RoundingControl)(imm & 3);
+        var fb = FractionBits(d);
+        var sign = Negative(x, d);
+        var e = (int)((x & ExponentMask(d)) >> fb);
+        var fractionBits = Bias(d) + fb - e;
+        if (fractionBits <= 0) return x;
+        ulong result;
+        if (fractionBits > fb)
+        {
+            // |x| < 1: a zero or a one of x's sign; exactly one half rounds to the even zero.
+            var one = rc switch
+            {
+                RoundingControl.Nearest => e == Bias(d) - 1 && (x & FractionMask(d)) != 0,
+                RoundingControl.Up => !sign,
+                RoundingControl.Down => sign,
+                _ => false,
+            };
+            result = Zero(sign, d) | (one ? (ulong)Bias(d) << fb : 0);
+        }
+        else
+        {
+            // The integral part spans the top bits of the encoding; an increment may carry into the exponent, which is exact.
+            var unit = 1UL << fractionBits;
+            var remainder = x & (unit - 1);
+            if (remainder == 0) return x;
+            var truncated = x & ~(unit - 1);
+            var half = unit >> 1;
+            var up = rc switch
+            {
+                RoundingControl.Nearest => remainder > half || (remainder == half && (truncated & unit) != 0),
+                RoundingControl.Up => !sign,
+                RoundingControl.Down => sign,
+                _ => false,
+            };
+            result = up ? truncated + unit : truncated;
+        }
+        if ((imm & 8) == 0) flags |= PE;
+        return result;
+    }
+
     /// <summary>Converts a signed integer, rounding per MXCSR.RC.</summary>
     public static ulong FromInteger(long value, bool d, uint mxcsr, ref uint flags)
     {

@@ -8,10 +8,10 @@ public static class QemuRunner
     public const string Binary = "/usr/bin/qemu-system-x86_64";
 
     /// <summary>
-    /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B, BMI1, BMI2, ADX)
-    /// and Intel's vendor string.
+    /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B, BMI1, BMI2, ADX, SSE3,
+    /// SSSE3, SSE4.1, SSE4.2, AES, PCLMULQDQ) and Intel's vendor string.
     /// </summary>
-    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16,+bmi1,+bmi2,+adx";
+    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16,+bmi1,+bmi2,+adx,+sse3,+ssse3,+sse4.1,+sse4.2,+aes,+pclmulqdq";
 
     public static void EnsureInstalled()
     {

@@ -72,7 +72,7 @@ public sealed partial class SimdCaseGenerator
 
     private Instruction PickAvx(uint memoryAddress)
     {
-        var pool = long64 ? AvxPool64 : AvxPool32;
+        var pool = _sse4 ? (long64 ? VexSse4Pool64 : VexSse4Pool32) : long64 ? AvxPool64 : AvxPool32;
         var code = pool[_random.Next(pool.Length)];
         var info = code.ToOpCode();
         var i = new Instruction { Code = code };
@@ -83,10 +83,10 @@ public sealed partial class SimdCaseGenerator
         {
             switch (info.GetOpKind(k))
             {
-                case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_vvvv:
+                case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_vvvv or OpCodeOperandKind.xmm_is4:
                     SetRegister(ref i, k, Register.XMM0 + _random.Next(VectorRegisters));
                     break;
-                case OpCodeOperandKind.ymm_reg or OpCodeOperandKind.ymm_rm or OpCodeOperandKind.ymm_vvvv:
+                case OpCodeOperandKind.ymm_reg or OpCodeOperandKind.ymm_rm or OpCodeOperandKind.ymm_vvvv or OpCodeOperandKind.ymm_is4:
                     SetRegister(ref i, k, Register.YMM0 + _random.Next(VectorRegisters));
                     break;
                 case OpCodeOperandKind.xmm_or_mem:

@@ -25,21 +25,25 @@ public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
     /// <summary>The 64-bit mode pool adds the REX.W forms (MOVQ r64, CVTSI2SS r64, PEXTRW r64 ...).</summary>
     public static readonly Code[] Pool64 = Enum.GetValues<Code>().Where(c => Eligible(c, true)).ToArray();
 
-    private Code[] Pool => long64 ? Pool64 : Pool32;
+    private Code[] Pool => _sse4 ? (long64 ? Sse4Pool64 : Sse4Pool32) : long64 ? Pool64 : Pool32;
 
-    private static bool Eligible(Code code, bool long64)
+    private static bool Eligible(Code code, bool long64) =>
+        Eligible(code, long64, f => f is CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3);
+
+    private static bool Eligible(Code code, bool long64, Func<CpuidFeature, bool> extension)
     {
         if (code == Code.INVALID || code.Encoding() != EncodingKind.Legacy) return false;
         var info = code.ToOpCode();
         if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || Excluded.Contains(code.Mnemonic())) return false;
         var features = code.CpuidFeatures();
-        if (features.Length != 1 || features[0] is not (CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3)) return false;
+        if (features.Length != 1 || !extension(features[0])) return false;
         for (var i = 0; i < info.OpCount; i++)
             if (info.GetOpKind(i) is not (OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem
                 or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem
                 or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.mem
                 or OpCodeOperandKind.imm8)
-                && !(long64 && info.GetOpKind(i) is OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_or_mem))
+                && !(long64 && info.GetOpKind(i) is OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_or_mem)
+                && !IsNarrowGprOperand(info.GetOpKind(i)))
                 return false;
         return info.OpCount > 0 || code == Code.Emms;
     }
@@ -80,6 +84,7 @@ public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
         var count = 1 + _random.Next(4);
         var instructions = new List<Instruction>();
         for (var i = 0; i < count; i++) instructions.Add(Pick(memoryAddress));
+        if (_sse4) AdjustStringLengths(registers);
         var flags = 0x2u | ((uint)_random.Next(0x100) & 0xD5) | (_random.Next(2) == 0 ? 0x800u : 0);
         return new SimdCase { Index = index, Image = image, Registers = registers, Flags = flags, Memory = memory, Instructions = instructions, MemoryAddress = memoryAddress, Long64 = long64 };
     }
@@ -125,6 +130,10 @@ public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
                     break;
                 case OpCodeOperandKind.mem:
                     SetMemory(ref i, k, memory);
+                    break;
+                case OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem:
+                    if (_random.Next(4) == 0) SetMemory(ref i, k, memory);
+                    else SetRegister(ref i, k, NarrowGpr(info.GetOpKind(k)));
                     break;
                 case OpCodeOperandKind.imm8:
                     i.SetOpKind(k, OpKind.Immediate8);

@@ -43,9 +43,12 @@ public static class SimdDifferentialRun
         }
     }
 
-    /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim; <paramref name="avx"/> draws VEX-encoded cases.</summary>
-    /// <remarks><paramref name="avx2"/> draws FMA3, F16C and AVX2-own cases (<see cref="SimdCaseGenerator.GenerateAvx2"/>) on the AVX guest.</remarks>
-    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false, bool avx2 = false)
+    /// <summary>
+    /// Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim; <paramref name="avx"/> draws VEX-encoded cases;
+    /// <paramref name="sse4"/> draws from the SSSE3 … PCLMULQDQ pools (with <paramref name="avx"/>, their VEX forms);
+    /// <paramref name="avx2"/> draws FMA3, F16C and AVX2-own cases (<see cref="SimdCaseGenerator.GenerateAvx2"/>) on the AVX guest.
+    /// </summary>
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false, bool avx2 = false, bool sse4 = false)
     {
         avx |= avx2;
         var recordBytes = SimdGuestBuilder.RecordBytesOf(avx);
@@ -60,7 +63,7 @@ public static class SimdDifferentialRun
         var perGuest = avx ? AvxCasesPerGuest : CasesPerGuest;
         for (var g = 0; g * perGuest < count; g++)
         {
-            var generator = new SimdCaseGenerator(seed * 1000 + g, long64);
+            var generator = sse4 ? SimdCaseGenerator.Sse4(seed * 1000 + g, long64) : new SimdCaseGenerator(seed * 1000 + g, long64);
             var n = Math.Min(perGuest, count - g * perGuest);
             var cases = Enumerable.Range(0, n)
                 .Select(i => avx2 ? generator.GenerateAvx2(i, SimdGuestBuilder.MemoryAddress(i, avx))

@@ -75,9 +75,19 @@ public static class SimdOracleDeviations
 
     private static bool IsFusedMultiplyAdd(Mnemonic m) => m.ToString() is var n && (n.StartsWith("Vfmadd") || n.StartsWith("Vfmsub") || n.StartsWith("Vfnm"));
 
+    public const string ExplicitLengthsWithRexW =
+        "QEMU 7.2's PCMPESTRI/PCMPESTRM with REX.W (and VPCMPESTRI/M with VEX.W1) take the explicit lengths from EAX and EDX; the SDM (vol. 2, 4.1.3 and PCMPESTRI) "
+        + "takes them from RAX and RDX with REX.W in 64-bit mode, so a value of 2^32 or more saturates to 16 (8) elements, as Bochs does";
+
+    public const string BochsDotProductNaN =
+        "Bochs 2.7 sums the products of DPPS and DPPD (and their VEX forms) for the upper lanes with the operands of the additions in another order, "
+        + "so where two NaNs meet the upper lanes hold a different NaN than the lower; the SDM (vol. 2, DPPS, DPPD) computes the one sum "
+        + "(Temp2 + Temp3, Temp1[63:0] + Temp1[127:64]) and writes it to every lane imm8 selects";
+
     /// <summary>
     /// Bochs implements the hardware's RCP/RSQRT approximation tables, leaves out the MMX transition of CVTPI2PS/PD
-    /// from memory and DE for a denormal times zero in FMA; other differences are not expected.
+    /// from memory and DE for a denormal times zero in FMA, and sums the upper lanes of DPPS and DPPD in the other order;
+    /// other differences are not expected.
     /// </summary>
     public static string? MatchBochs(SimdCase c, ReadOnlySpan<byte> sim, ReadOnlySpan<byte> bochs)
     {
@@ -86,6 +96,7 @@ public static class SimdOracleDeviations
             Mnemonic.Vrcpps, Mnemonic.Vrcpss, Mnemonic.Vrsqrtps, Mnemonic.Vrsqrtss]);
         var convertFromMemory = c.Instructions.Any(i => i.Mnemonic is Mnemonic.Cvtpi2ps or Mnemonic.Cvtpi2pd && i.Op1Kind == OpKind.Memory);
         var fma = mnemonics.Any(IsFusedMultiplyAdd);
+        var dotProduct = mnemonics.Overlaps([Mnemonic.Dpps, Mnemonic.Dppd, Mnemonic.Vdpps, Mnemonic.Vdppd]);
         string? reason = null;
         foreach (var (name, offset, size) in SimdDifferentialRun.Fields(c.Upper != null))
         {
@@ -94,6 +105,7 @@ public static class SimdOracleDeviations
             if (reciprocal && (name.StartsWith("xmm") || name.StartsWith("ymm") || name.StartsWith("mem") || name is "rax" or "rcx" or "rdx" or "rbx" or "r8" or "r9" or "r10")) reason ??= ReciprocalApproximation;
             else if (convertFromMemory && (name is "fsw" or "ftw" || name.StartsWith("st"))) reason = BochsConvertFromMemory;
             else if (fma && name == "mxcsr" && (s ^ b) == 2 && (s & 2) != 0) reason ??= BochsFmaDenormalTimesZero;
+            else if (dotProduct && (name.StartsWith("xmm") || name.StartsWith("ymm") || name.StartsWith("mem") || name.StartsWith("st") || name is "rax" or "rcx" or "rdx" or "rbx" or "r8" or "r9" or "r10")) reason = BochsDotProductNaN;
             else return null;
         }
         return reason;
@@ -109,6 +121,8 @@ public static class SimdOracleDeviations
         var vsibFour = GathersByXmm4(c);
         var halfUnderDaz = (c.Mxcsr & 0x40) != 0 && mnemonics.Contains(Mnemonic.Vcvtph2ps);
         var halfUnderFtz = (c.Mxcsr & 0x8000) != 0 && mnemonics.Contains(Mnemonic.Vcvtps2ph);
+        var explicitLengths64 = c.Instructions.Any(i => i.Code is Code.Pcmpestri64_xmm_xmmm128_imm8 or Code.Pcmpestrm64_xmm_xmmm128_imm8
+            or Code.VEX_Vpcmpestri64_xmm_xmmm128_imm8 or Code.VEX_Vpcmpestrm64_xmm_xmmm128_imm8);
         var minMax = (c.Mxcsr & 0x40) != 0 && mnemonics.Overlaps([Mnemonic.Minps, Mnemonic.Minss, Mnemonic.Minpd, Mnemonic.Minsd,
             Mnemonic.Maxps, Mnemonic.Maxss, Mnemonic.Maxpd, Mnemonic.Maxsd, Mnemonic.Vminps, Mnemonic.Vminss, Mnemonic.Vminpd, Mnemonic.Vminsd,
             Mnemonic.Vmaxps, Mnemonic.Vmaxss, Mnemonic.Vmaxpd, Mnemonic.Vmaxsd]);
@@ -126,6 +140,7 @@ public static class SimdOracleDeviations
             else if (halfUnderFtz && (data || (name == "mxcsr" && ((s ^ q) & ~0x30UL) == 0))) reason = SingleToHalfUnderFtz;
             else if (vector && BothNaNs(s, q)) reason ??= NaNSelection;
             else if (data && reciprocal) reason = ReciprocalApproximation;
+            else if (explicitLengths64 && (data || name == "eflags")) reason = ExplicitLengthsWithRexW;
             else if (data && minMax) reason = MinMaxUnderDaz;
             else return null;
         }

@@ -40,5 +40,10 @@ internal static class SimdGuest
 
     public static ulong Pair(float a, float b) => BitConverter.SingleToUInt32Bits(a) | ((ulong)BitConverter.SingleToUInt32Bits(b) << 32);
 
+    /// <summary>MMi is the significand of x87 register i; writing it sets the exponent and sign to all ones (SDM vol. 1, 9.5.1).</summary>
+    public static void SetMm(Processor cpu, int mm, ulong value) => cpu.SetFpuRegister(mm, new Sim.Cpu.X87.ExtendedReal(0xFFFF, value));
+
+    public static ulong Mm(Processor cpu, int mm) => cpu.GetFpuRegister(mm).Significand;
+
     public static uint Bits(float f) => BitConverter.SingleToUInt32Bits(f);
 }

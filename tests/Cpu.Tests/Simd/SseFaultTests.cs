@@ -9,13 +9,17 @@ namespace Sim.Cpu.Tests.Simd;
 public sealed class SseFaultTests
 {
     [TestMethod]
-    public void CpuidAnnouncesMmxFxsrSseSse2AndNoSse3()
+    public void CpuidAnnouncesMmxFxsrSseThroughSse42AesAndPclmulqdq()
     {
         using var g = new GuestRunner();
         g.Cpu.Cpuid(1, 0, out _, out _, out var ecx, out var edx);
         Assert.AreEqual(0xFu << 23, edx & (0xFu << 23), "EDX bits 23–26");
-        Assert.AreEqual(0u, ecx & 1, "no SSE3");
-        Assert.AreEqual(0u, ecx & (1u << 9), "no SSSE3");
+        Assert.AreEqual(1u, ecx & 1, "SSE3");
+        Assert.AreEqual(1u << 1, ecx & (1u << 1), "PCLMULQDQ");
+        Assert.AreEqual(1u << 9, ecx & (1u << 9), "SSSE3");
+        Assert.AreEqual(3u << 19, ecx & (3u << 19), "SSE4.1 and SSE4.2");
+        Assert.AreEqual(1u << 23, ecx & (1u << 23), "POPCNT");
+        Assert.AreEqual(1u << 25, ecx & (1u << 25), "AES");
     }
 
     [TestMethod]
