@@ -19,16 +19,6 @@ public static class CGuestRunner
 
     public sealed record Run(string Output, bool Exited, string Diagnostics);
 
-    /// <summary>CPUID.01H:ECX and CPUID.(EAX=07H,ECX=0):EBX of sim's processor after reset: the extensions it announces (OSXSAVE, which mirrors CR4, aside).</summary>
-    public static (uint Leaf1Ecx, uint Leaf7Ebx) SimFeatures()
-    {
-        using var machine = new Machine(new MachineConfig());
-        var cpu = machine.Processors[0];
-        cpu.Cpuid(1, 0, out _, out _, out var ecx, out _);
-        cpu.Cpuid(7, 0, out _, out var ebx, out _, out _);
-        return (ecx, ebx);
-    }
-
     public static Run OnSim(CGuest guest)
     {
         var debug = new CapturedOutput();

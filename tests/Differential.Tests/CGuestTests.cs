@@ -7,14 +7,11 @@ namespace Sim.Differential.Tests;
 /// The freestanding C guests of Images/Guests/C (built with the host's gcc at test time) run on
 /// sim, on QEMU's TCG (-cpu max) and on Bochs (corei7_skylake_x) and must print the same text, bit
 /// for bit, but for the lines listed in <see cref="OracleDeviations.CGuestLines"/>; each output must
-/// also hold what <see cref="CGuestExpectations"/> derives independently. A guest that needs an
-/// extension sim does not announce yet runs on QEMU and Bochs only and ends inconclusive.
+/// also hold what <see cref="CGuestExpectations"/> derives independently.
 /// </summary>
 [TestClass]
 public sealed class CGuestTests
 {
-    private const uint Sse42 = 1u << 20, Fma = 1u << 12, Xsave = 1u << 26, Avx = 1u << 28, Avx2 = 1u << 5;
-
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
@@ -58,39 +55,31 @@ public sealed class CGuestTests
         {
             StringAssert.Contains(output, "\"123456789\" crc32 u8 e3069283\n");
             Assert.AreEqual(CGuestExpectations.Crc32c(), output);
-        }, requires: f => (f.Leaf1Ecx & Sse42) == Sse42 ? null : "SSE4.2 (CPUID.01H:ECX.SSE4_2[bit 20])");
+        });
 
     [TestMethod]
     public void Avx2AndFmaKernels() =>
-        RunEverywhere("avx2fma", output => Assert.AreEqual(CGuestExpectations.Avx2Fma(), output),
-            requires: f => (f.Leaf1Ecx & (Xsave | Avx | Fma)) == (Xsave | Avx | Fma) && (f.Leaf7Ebx & Avx2) == Avx2
-                ? null
-                : "XSAVE, AVX, FMA and AVX2 (CPUID.01H:ECX bits 26, 28, 12; CPUID.07H:EBX bit 5)");
+        RunEverywhere("avx2fma", output => Assert.AreEqual(CGuestExpectations.Avx2Fma(), output));
 
     /// <summary>
     /// Runs the guest on the three emulators; checks both oracles against <paramref name="expect"/>
     /// and each other, then sim against both (and <paramref name="expectOfSim"/>).
     /// </summary>
-    private void RunEverywhere(string name, Action<string> expect, Action<string>? expectOfSim = null,
-        Func<(uint Leaf1Ecx, uint Leaf7Ebx), string?>? requires = null)
+    private void RunEverywhere(string name, Action<string> expect, Action<string>? expectOfSim = null)
     {
         var guest = CGuest.Get(name);
         var qemuRun = Task.Run(() => CGuestRunner.OnQemu(guest));
         var bochsRun = Task.Run(() => CGuestRunner.OnBochs(guest));
-        var missing = requires?.Invoke(CGuestRunner.SimFeatures());
-        var sim = missing is null ? CGuestRunner.OnSim(guest) : null;
+        var sim = CGuestRunner.OnSim(guest);
         var qemu = qemuRun.Result;
         var bochs = bochsRun.Result;
-        TestContext.WriteLine($"sim:\n{sim?.Output}\nQEMU:\n{qemu.Output}\nBochs:\n{bochs.Output}");
+        TestContext.WriteLine($"sim:\n{sim.Output}\nQEMU:\n{qemu.Output}\nBochs:\n{bochs.Output}");
 
         Assert.IsTrue(qemu.Exited, $"QEMU did not reach the exit port: {qemu.Diagnostics}\n{qemu.Output}");
         Assert.IsTrue(bochs.Exited, $"Bochs did not reach the shutdown port: {bochs.Diagnostics}\n{bochs.Output}");
         expect(qemu.Output);
         AssertSameButDeviations(name, qemu.Output, bochs.Output, "QEMU", "Bochs", Oracle.Qemu, Oracle.Bochs);
-        if (missing is not null)
-            Assert.Inconclusive($"sim does not announce {missing} yet: {name} ran on QEMU and Bochs only, which agree and print the expected results");
-
-        Assert.IsTrue(sim!.Exited, $"sim did not reach the shutdown port: {sim.Diagnostics}\n{sim.Output}");
+        Assert.IsTrue(sim.Exited, $"sim did not reach the shutdown port: {sim.Diagnostics}\n{sim.Output}");
         AssertSameButDeviations(name, sim.Output, qemu.Output, "sim", "QEMU", Oracle.Qemu);
         AssertSameButDeviations(name, sim.Output, bochs.Output, "sim", "Bochs", Oracle.Bochs);
         expect(sim.Output);
