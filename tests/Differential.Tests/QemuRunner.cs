@@ -20,7 +20,7 @@ public static class QemuRunner
                 $"QEMU is not installed ({Binary} is missing). The differential tests need it: apt-get install -y qemu-system-x86");
     }
 
-    public static GuestOutput Run(Guest guest, TimeSpan timeout)
+    public static GuestOutput Run(Guest guest, TimeSpan timeout, string cpuModel = CpuModel)
     {
         EnsureInstalled();
         var file = Path.Combine(Path.GetTempPath(), $"sim-diff-{Guid.NewGuid():N}.bin");
@@ -37,7 +37,7 @@ public static class QemuRunner
             foreach (var arg in new[]
             {
                 "-kernel", file, "-display", "none", "-monitor", "none", "-debugcon", "stdio",
-                "-device", "isa-debug-exit,iobase=0xf4", "-serial", "null", "-no-reboot", "-m", "64", "-cpu", CpuModel,
+                "-device", "isa-debug-exit,iobase=0xf4", "-serial", "null", "-no-reboot", "-m", "64", "-cpu", cpuModel,
             })
                 psi.ArgumentList.Add(arg);
             using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start QEMU");
