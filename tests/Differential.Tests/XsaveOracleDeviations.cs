@@ -18,6 +18,23 @@ public static class XsaveOracleDeviations
         + "whenever MXCSR ≠ 1F80H, where XINUSE[1] pertains to the XMM registers only (13.7) — permitted, since the XMM registers are then in "
         + "their initial configuration";
 
+    public const string BochsXsavecAvxOffset =
+        "Bochs 2.7's XSAVEC stores the AVX state right after the XMM registers, at byte 416, and so over the XSAVE header, while its compacted XRSTOR "
+        + "reads it at 576 as the SDM's compacted format has it (vol. 1, 13.4.3: the first extended component follows the 64-byte header); "
+        + "XSAVEC cases run on Bochs without AVX in their mask, and AVX's compacted offset is checked by the unit tests";
+
+    public const string BochsXsavecMxcsr =
+        "Bochs 2.7's XSAVEC writes MXCSR and MXCSR_MASK whenever RFBM[1] = 1; the SDM (vol. 2, XSAVEC Operation) stores them as part of SSE state, "
+        + "only when SSE state is saved (XINUSE[1] = 1 or MXCSR ≠ 1F80H)";
+
+    public const string BochsFcsFdsDeprecation =
+        "Bochs's corei7_skylake_x model deprecates FCS and FDS (CPUID.(EAX=07H,ECX=0):EBX[13] = 1) and saves them as 0000H in the 32-bit x87 format; "
+        + "sim does not announce the deprecation and saves the selectors, as the SDM (vol. 1, 13.5.1) has it for that CPUID value";
+
+    public const string X87Format32Reserved =
+        "In the 32-bit x87 format (XSAVE without REX.W) bytes 15:14 and 23:22 are not used (SDM vol. 1, 13.5.1); Bochs writes zeros there, "
+        + "sim leaves them, so they are not compared";
+
     public const string QemuMxcsrWithAvx =
         "QEMU 7.2's XSAVE, XSAVEOPT and XRSTOR store and load MXCSR only with SSE state (RFBM[1]); the SDM's standard form (vol. 1, 13.7, 13.8.1; "
         + "vol. 2, XSAVE and XRSTOR Operation) stores and loads MXCSR and MXCSR_MASK when RFBM[1] = 1 or RFBM[2] = 1, so with AVX alone too";
