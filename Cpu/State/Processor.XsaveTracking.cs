@@ -121,6 +121,13 @@ public sealed unsafe partial class Processor
     /// <summary>An XSAVEOPT or XSAVES that matched XRSTOR_INFO wrote <paramref name="components"/>: tracked as modified until the next XRSTOR.</summary>
     private void NoteComponentsSaved(ulong components) => _xmodifiedSticky |= components;
 
+    /// <summary>
+    /// Makes XRSTOR_INFO match no later XSAVEOPT or XSAVES, so that they save in full until the next XRSTOR: for events the
+    /// SDM's 4-tuple does not tell apart: an SVM world switch (guest and host may use the same CPL and linear address), or
+    /// host software (a kernel model) switching the register state of one guest for another's.
+    /// </summary>
+    public void ResetXrstorInfo() => _xrstorInfoValid = false;
+
     /// <summary>An image of the state went to memory outside the modified optimization: XSAVEOPT and XSAVES save in full until the next XRSTOR.</summary>
     private void NoteStateImageWritten() => _xrstorInfoValid = false;
 

@@ -88,4 +88,43 @@ public sealed class XsaveInterceptTests
         Assert.AreEqual(0x1FA0u, m.Cpu.Mxcsr);
         for (var b = 0; b < 32; b++) Assert.AreEqual((byte)(b + 1), m.Cpu.VectorRegister(5)[b], $"YMM5 byte {b}");
     }
+
+    [TestMethod]
+    public void XsaveoptAfterAWorldSwitchSavesWhatTheGuestRestored()
+    {
+        // The guest's XRSTOR and the host's XSAVEOPT use the same CPL and linear address, and SVM has no VMX non-root bit
+        // to tell them apart: #VMEXIT ends XRSTOR_INFO's match, so XSAVEOPT writes XMM0 over what the host put there.
+        const ulong area = 0x60000;
+        using var m = new SvmTestMachine();
+        m.Vmcb.Write(VmcbLayout.Cr4, 8, Cr4.OSFXSR | Cr4.OSXSAVE);
+        m.GuestProgram(a =>
+        {
+            a.mov(esi, (uint)area);
+            a.mov(eax, 3);
+            a.xor(edx, edx);
+            a.xrstor(__[esi]);
+            a.hlt();
+        });
+        m.Vmcb.Intercept(SvmIntercept.Hlt);
+        m.Code(64, SvmTestMachine.HostCode, a =>
+        {
+            a.mov(esi, (uint)area);
+            a.mov(eax, 3);
+            a.xor(edx, edx);
+            a.xsaveopt64(__[rsi]);
+            a.hlt();
+        });
+        m.Cpu.LoadControlState(m.Cpu.Cr0, m.Cpu.Cr3, m.Cpu.Cr4 | Cr4.OSFXSR | Cr4.OSXSAVE, m.Cpu.Efer);
+        m.Cpu.Xcr0 = 3;
+        m.Memory.WriteBytes(area, new byte[576]);
+        m.Memory.Write(area, 2, 0x037F);
+        m.Memory.Write(area + 24, 4, 0x1F80);
+        m.Memory.Write(area + 160, 8, 0x1234);
+        m.Memory.Write(area + 512, 8, 3);
+        m.RunToExit(SvmExitCode.Hlt);
+        Assert.AreEqual(0x1234UL, BitConverter.ToUInt64(m.Cpu.VectorRegister(0)[..8]), "the guest's XRSTOR loaded XMM0");
+        m.Memory.Write(area + 160, 8, 0xEEEE);
+        m.Cpu.Run(m.Cpu.Cycles + 1000);
+        Assert.AreEqual(0x1234UL, m.Memory.Read(area + 160, 8), "the host's XSAVEOPT saved XMM0");
+    }
 }

@@ -179,4 +179,39 @@ public sealed class XsaveExitTests
         for (var b = 0; b < 32; b++) Assert.AreEqual((byte)(0x80 + b), m.Cpu.VectorRegister(9)[b], $"YMM9 byte {b}");
         Assert.IsFalse(m.Cpu.InVmxNonRootOperation, "XRSTOR_INFO's VMX non-root bit follows the unit");
     }
+
+    [TestMethod]
+    public void XsaveoptInTheHostAfterTheGuestsXrstorSavesInFull()
+    {
+        // XRSTOR_INFO records VMX non-root operation (SDM vol. 1, 13.6): the host's XSAVEOPT to the address the guest's XRSTOR
+        // used, at the same CPL, does not match it, so it writes XMM0 over what the host put there.
+        using var m = Guest(a =>
+        {
+            a.mov(rsi, Area);
+            a.mov(eax, 3);
+            a.xor(edx, edx);
+            a.xrstor64(__[rsi]);
+            a.cpuid();
+        });
+        m.Code(a =>
+        {
+            a.mov(rsi, Area);
+            a.mov(eax, 3);
+            a.xor(edx, edx);
+            a.xsaveopt64(__[rsi]);
+            a.hlt();
+        }, VmxMachine.HostCode);
+        m.Write(VmcsField.HostCr4, VmxMachine.HostCr4 | Cr4.OSFXSR | Cr4.OSXSAVE);
+        m.Cpu.Xcr0 = 3;
+        m.Memory.WriteBytes(Area, new byte[576]);
+        m.Memory.Write(Area, 2, 0x037F);
+        m.Memory.Write(Area + 24, 4, 0x1F80);
+        m.Memory.Write(Area + 160, 8, 0x1234);
+        m.Memory.Write(Area + 512, 8, 3);
+        Assert.AreEqual(VmExitReason.Cpuid, m.LaunchAndRun().BasicReason);
+        Assert.AreEqual(0x1234UL, BitConverter.ToUInt64(m.Cpu.VectorRegister(0)[..8]), "the guest's XRSTOR loaded XMM0");
+        m.Memory.Write(Area + 160, 8, 0xEEEE);
+        m.Cpu.Run(m.Cpu.Cycles + 1000);
+        Assert.AreEqual(0x1234UL, m.Memory.Read(Area + 160, 8), "the host's XSAVEOPT saved XMM0");
+    }
 }
