@@ -23,8 +23,14 @@ internal enum Handler : ushort
     ReadSegmentBase, WriteSegmentBase, Pause, Fence, Xgetbv, Xsetbv, MonitorMwait, VirtualizationInstruction,
     Clac, Stac, Rsm, RandomNumber,
 
+    /// <summary>BMI1, BMI2 and ADX: op.Sub indexes <see cref="Processor"/>'s bit-manipulation operations.</summary>
+    BitManipulation,
+
     X87Transfer, X87Arithmetic, X87Comparison, X87Transcendental, X87Control,
 
-    /// <summary>SIMD operations: op.Imm16 indexes <see cref="Processor"/>'s SIMD operation table; the name says which checks the operation makes.</summary>
-    Sse, Mmx, SimdState,
+    /// <summary>
+    /// SIMD operations: op.Imm16 indexes <see cref="Processor"/>'s SIMD operation table; the name says which checks the
+    /// operation makes (Avx: the VEX-encoded forms, checked by AvxAvailable).
+    /// </summary>
+    Sse, Mmx, SimdState, Avx,
 }

@@ -288,13 +288,17 @@ public sealed unsafe partial class Processor
                 return true;
 
             case Mnemonic.Bsf or Mnemonic.Bsr or Mnemonic.Tzcnt or Mnemonic.Lzcnt or Mnemonic.Popcnt:
-                // CPUID announces no BMI1, so TZCNT executes as BSF, as on processors without it.
-                op.Sub = (byte)(m switch { Mnemonic.Bsf or Mnemonic.Tzcnt => 0, Mnemonic.Bsr => 1, Mnemonic.Lzcnt => 3, _ => 4 });
+                // CPUID announces BMI1 and LZCNT (ABM) for both vendors, so F3 0F BC/BD are TZCNT and LZCNT, not BSF/BSR.
+                op.Sub = (byte)(m switch { Mnemonic.Bsf => 0, Mnemonic.Bsr => 1, Mnemonic.Tzcnt => 2, Mnemonic.Lzcnt => 3, _ => 4 });
                 op.Size = (byte)OperandSize(in instr, 0);
                 op.R = Gpr(instr.GetOpRegister(0));
                 if (IsReg(in instr, 1)) { op.Handler = Handler.BitScanR; op.Rm = Gpr(instr.GetOpRegister(1)); }
                 else { op.Handler = Handler.BitScanM; BindMemory(in instr, ref op); }
                 return true;
+
+            case Mnemonic.Andn or Mnemonic.Bextr or Mnemonic.Blsi or Mnemonic.Blsmsk or Mnemonic.Blsr or Mnemonic.Bzhi or Mnemonic.Mulx
+                or Mnemonic.Pdep or Mnemonic.Pext or Mnemonic.Rorx or Mnemonic.Sarx or Mnemonic.Shlx or Mnemonic.Shrx or Mnemonic.Adcx or Mnemonic.Adox:
+                return BindBitManipulation(in instr, ref op);
 
             case Mnemonic.Cmpxchg:
                 op.Size = (byte)OperandSize(in instr, 0);
@@ -787,7 +791,7 @@ public sealed unsafe partial class Processor
         else if (!(IsX87(in instr) ? BindX87(in instr, ref op) : BindCore(in instr, ref op) || BindSimd(in instr, ref op)))
         {
             op.Handler = IsFpuOrSimd(in instr) ? Handler.FpuSse : Handler.Ud;
-            op.Sub = (byte)(IsX87(in instr) ? 1 : 0);
+            op.Sub = (byte)(IsX87(in instr) ? 1 : instr.Encoding == EncodingKind.VEX ? 2 : 0);
             op.Flags |= OpFlags.EndsBlock;
         }
         SetHandler(ref op, op.Handler);

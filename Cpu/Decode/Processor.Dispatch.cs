@@ -30,7 +30,8 @@ public sealed unsafe partial class Processor
             Handler.AluRI => AluOperations[1][size][op.Sub],
             Handler.AluRM => AluOperations[2][size][op.Sub],
             Handler.Jcc => JccOperations[op.Sub],
-            Handler.Sse or Handler.Mmx or Handler.SimdState => SimdOperations[op.Imm16].Execute,
+            Handler.Sse or Handler.Mmx or Handler.SimdState or Handler.Avx => SimdOperations[op.Imm16].Execute,
+            Handler.BitManipulation => BitManipulationOperations[op.Sub],
             _ => SizedOperations[(int)op.Handler] is { } sized ? sized[size] : &Rare,
         };
     }

@@ -9,7 +9,7 @@ namespace Sim.Cpu;
 /// 0, 1, 5, 7, 0Bh (x2APIC topology) and 0Dh (the XSAVE feature set), on Intel also 15h and 16h (the TSC frequency), with the
 /// leaves between answering zeros as for a processor without their features; extended leaves
 /// 8000_0000h–8000_0008h; a leaf above the maximum returns the highest basic leaf, as Intel
-/// processors do. Features not announced (FPU, SSE, XSAVE, MONITOR, BMI1) are not executed either.
+/// processors do. Features not announced are not executed either.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -68,8 +68,8 @@ public sealed unsafe partial class Processor
                 // extended 0Ah), model 01h, stepping 1 (Zen 3 class, which has every feature announced here).
                 eax = Vendor == CpuVendor.Intel ? 0x000306A9u : 0x00A00F11u;
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
-                ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 26) | (1u << 30) | ExtraFeatureEcx;
-                // OSXSAVE (ECX.27) mirrors CR4.OSXSAVE.
+                ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 26) | (1u << 28) | (1u << 30) | ExtraFeatureEcx;
+                // AVX (ECX.28): the VEX forms of SSE–SSE3 and AVX's own instructions. OSXSAVE (ECX.27) mirrors CR4.OSXSAVE.
                 if ((Cr4 & Registers.Cr4.OSXSAVE) != 0) ecx |= 1u << 27;
                 edx = 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)
                     | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19)
@@ -90,8 +90,9 @@ public sealed unsafe partial class Processor
             case 7:
                 if (subleaf == 0)
                 {
-                    // FSGSBASE, SMEP, INVPCID, RDSEED, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
-                    ebx = (1u << 0) | (1u << 7) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 20) | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
+                    // FSGSBASE, BMI1, SMEP, BMI2, INVPCID, RDSEED, ADX, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
+                    ebx = (1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 19) | (1u << 20)
+                        | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
                     ecx = 1u << 2;
                 }
                 break;
@@ -124,8 +125,16 @@ public sealed unsafe partial class Processor
                 }
                 break;
             case 0x80000001:
+                // LAHF/SAHF in 64-bit mode, LZCNT (Intel's name; AMD's ABM).
                 ecx = (1u << 0) | (1u << 5) | ExtraExtendedFeatureEcx;
                 edx = (1u << 11) | (1u << 20) | (OneGigabytePages ? 1u << 26 : 0) | (1u << 27) | (1u << 29);
+                if (Vendor == CpuVendor.Amd)
+                {
+                    // AMD repeats leaf 1's EDX bits 0–9, 12–17, 23 and 24 here (APM vol. 3, CPUID Fn8000_0001_EDX),
+                    // and MmxExt (bit 22): the AMD MMX extensions are SSE's integer instructions on MMX registers.
+                    Cpuid(1, 0, out _, out _, out _, out var basic);
+                    edx |= (basic & 0x0183F3FFu) | (1u << 22);
+                }
                 break;
             case 0x80000002 or 0x80000003 or 0x80000004:
             {

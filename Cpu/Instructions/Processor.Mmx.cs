@@ -115,7 +115,7 @@ public sealed unsafe partial class Processor
 
     private static bool MoveMaskBytesXmm(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable()) return false;
+        if (!p.SseOrAvxAvailable(ref op)) return false;
         p.SetReg(op.R, 8, Vector128.ExtractMostSignificantBits(p.Xmm(op.Rm)));
         return p.Next(ref op);
     }
@@ -130,7 +130,7 @@ public sealed unsafe partial class Processor
 
     private static bool ExtractWordXmm(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable()) return false;
+        if (!p.SseOrAvxAvailable(ref op)) return false;
         p.SetReg(op.R, 8, p.Xmm(op.Rm).AsUInt16().GetElement((int)(op.Immediate & 7)));
         return p.Next(ref op);
     }
@@ -172,7 +172,7 @@ public sealed unsafe partial class Processor
 
     private static bool MaskedMoveXmm(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.MaskedMove(ref op, p.Xmm(op.R), p.Xmm(op.Rm), 16)) return false;
+        if (!p.SseOrAvxAvailable(ref op) || !p.MaskedMove(ref op, p.Xmm(op.R), p.Xmm(op.Rm), 16)) return false;
         return p.Next(ref op);
     }
 

@@ -91,8 +91,8 @@ public sealed unsafe partial class Processor
     /// <summary>MOVDDUP xmm, xmm/m64: the low quadword in both halves (the memory form reads 8 bytes, unaligned).</summary>
     private static bool MoveDoubleDuplicate(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.XmmScalarSource(ref op, 8, out var v)) return false;
-        p.Xmm(op.R) = Vector128.Create(v, v).AsByte();
+        if (!p.SseOrAvxAvailable(ref op) || !p.XmmScalarSource(ref op, 8, out var v)) return false;
+        p.SetXmmResult(ref op, op.R, Vector128.Create(v, v).AsByte());
         return p.Next(ref op);
     }
 }

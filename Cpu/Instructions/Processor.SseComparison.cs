@@ -81,7 +81,7 @@ public sealed unsafe partial class Processor
 
     private bool CompareToFlags(ref DecodedOp op, bool d, bool signalQuiet)
     {
-        if (!SseAvailable() || !XmmScalarSource(ref op, d ? 8 : 4, out var b)) return false;
+        if (!SseOrAvxAvailable(ref op) || !XmmScalarSource(ref op, d ? 8 : 4, out var b)) return false;
         uint flags = 0;
         var a = d ? XmmQword(op.R, 0) : XmmDword(op.R, 0);
         var outcome = SimdFloat.Compare(a, b, d, _mxcsr, signalQuiet, ref flags);

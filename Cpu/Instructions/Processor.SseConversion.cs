@@ -103,7 +103,7 @@ public sealed unsafe partial class Processor
 
     private bool ScalarToInteger(ref DecodedOp op, bool d, int size, bool truncate)
     {
-        if (!SseAvailable() || !XmmScalarSource(ref op, d ? 8 : 4, out var v)) return false;
+        if (!SseOrAvxAvailable(ref op) || !XmmScalarSource(ref op, d ? 8 : 4, out var v)) return false;
         uint flags = 0;
         var r = SimdFloat.ToInteger(v, d, size * 8, truncate, _mxcsr, ref flags);
         if (!SimdExceptions(flags)) return false;

@@ -37,8 +37,8 @@ public sealed unsafe partial class Processor
 
     private bool MoveScalarLoad(ref DecodedOp op, int size)
     {
-        if (!SseAvailable() || !XmmScalarSource(ref op, size, out var v)) return false;
-        if ((op.Flags & OpFlags.Memory) != 0) Xmm(op.R) = Vector128<byte>.Zero;
+        if (!SseOrAvxAvailable(ref op) || !XmmScalarSource(ref op, size, out var v)) return false;
+        if ((op.Flags & OpFlags.Memory) != 0) SetXmmResult(ref op, op.R, Vector128<byte>.Zero);
         if (size == 4) XmmDword(op.R, 0) = (uint)v;
         else XmmQword(op.R, 0) = v;
         return Next(ref op);
@@ -50,7 +50,7 @@ public sealed unsafe partial class Processor
 
     private bool MoveScalarStore(ref DecodedOp op, int size)
     {
-        if (!SseAvailable()) return false;
+        if (!SseOrAvxAvailable(ref op)) return false;
         var v = size == 4 ? XmmDword(op.R, 0) : XmmQword(op.R, 0);
         if ((op.Flags & OpFlags.Memory) != 0)
         {
@@ -79,7 +79,7 @@ public sealed unsafe partial class Processor
 
     private bool MoveHalfStore(ref DecodedOp op, int lane)
     {
-        if (!SseAvailable() || !WriteMem(op.Segment, EffectiveAddress(ref op), 8, XmmQword(op.R, lane))) return false;
+        if (!SseOrAvxAvailable(ref op) || !WriteMem(op.Segment, EffectiveAddress(ref op), 8, XmmQword(op.R, lane))) return false;
         return Next(ref op);
     }
 
@@ -99,14 +99,14 @@ public sealed unsafe partial class Processor
 
     private static bool MoveMaskSingle(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable()) return false;
+        if (!p.SseOrAvxAvailable(ref op)) return false;
         p.SetReg(op.R, 8, Vector128.ExtractMostSignificantBits(p.Xmm(op.Rm).AsUInt32()));
         return p.Next(ref op);
     }
 
     private static bool MoveMaskDouble(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable()) return false;
+        if (!p.SseOrAvxAvailable(ref op)) return false;
         p.SetReg(op.R, 8, Vector128.ExtractMostSignificantBits(p.Xmm(op.Rm).AsUInt64()));
         return p.Next(ref op);
     }
@@ -118,8 +118,8 @@ public sealed unsafe partial class Processor
 
     private bool MoveGprToXmm(ref DecodedOp op, int size)
     {
-        if (!SseAvailable() || !GprSource(ref op, size, out var v)) return false;
-        Xmm(op.R) = Vector128.CreateScalar(v).AsByte();
+        if (!SseOrAvxAvailable(ref op) || !GprSource(ref op, size, out var v)) return false;
+        SetXmmResult(ref op, op.R, Vector128.CreateScalar(v).AsByte());
         return Next(ref op);
     }
 
@@ -129,7 +129,7 @@ public sealed unsafe partial class Processor
 
     private bool MoveXmmToGpr(ref DecodedOp op, int size)
     {
-        if (!SseAvailable() || !GprStore(ref op, size, XmmQword(op.R, 0))) return false;
+        if (!SseOrAvxAvailable(ref op) || !GprStore(ref op, size, XmmQword(op.R, 0))) return false;
         return Next(ref op);
     }
 
@@ -144,21 +144,21 @@ public sealed unsafe partial class Processor
     /// <summary>MOVQ xmm, xmm/m64 (F3 0F 7E): the low quadword, the high one zeroed.</summary>
     private static bool MoveQuadwordLoad(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.XmmScalarSource(ref op, 8, out var v)) return false;
-        p.Xmm(op.R) = Vector128.CreateScalar(v).AsByte();
+        if (!p.SseOrAvxAvailable(ref op) || !p.XmmScalarSource(ref op, 8, out var v)) return false;
+        p.SetXmmResult(ref op, op.R, Vector128.CreateScalar(v).AsByte());
         return p.Next(ref op);
     }
 
     /// <summary>MOVQ xmm/m64, xmm (66 0F D6): a register destination has its high quadword zeroed.</summary>
     private static bool MoveQuadwordStore(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable()) return false;
+        if (!p.SseOrAvxAvailable(ref op)) return false;
         var v = p.XmmQword(op.R, 0);
         if ((op.Flags & OpFlags.Memory) != 0)
         {
             if (!p.WriteMem(op.Segment, p.EffectiveAddress(ref op), 8, v)) return false;
         }
-        else p.Xmm(op.Rm) = Vector128.CreateScalar(v).AsByte();
+        else p.SetXmmResult(ref op, op.Rm, Vector128.CreateScalar(v).AsByte());
         return p.Next(ref op);
     }
 

@@ -10,7 +10,7 @@ public sealed unsafe partial class Processor
 
     private static bool LoadMxcsr(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.ReadMem(op.Segment, p.EffectiveAddress(ref op), 4, out var v)) return false;
+        if (!p.SseOrAvxAvailable(ref op) || !p.ReadMem(op.Segment, p.EffectiveAddress(ref op), 4, out var v)) return false;
         if ((v & ~(ulong)MxcsrMask) != 0) return p.RaiseFault(ExceptionVector.GP, 0);
         p._mxcsr = (uint)v;
         return p.Next(ref op);
@@ -18,7 +18,7 @@ public sealed unsafe partial class Processor
 
     private static bool StoreMxcsr(Processor p, ref DecodedOp op)
     {
-        if (!p.SseAvailable() || !p.WriteMem(op.Segment, p.EffectiveAddress(ref op), 4, p._mxcsr)) return false;
+        if (!p.SseOrAvxAvailable(ref op) || !p.WriteMem(op.Segment, p.EffectiveAddress(ref op), 4, p._mxcsr)) return false;
         return p.Next(ref op);
     }
 

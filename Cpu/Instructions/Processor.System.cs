@@ -33,9 +33,13 @@ public sealed unsafe partial class Processor
     /// <summary>The time-stamp counter: the cycle clock plus IA32_TSC_ADJUST-style offset.</summary>
     public ulong TimeStampCounter => Cycles + (ulong)TscOffset;
 
-    /// <summary>x87, MMX, SSE and AVX are not implemented yet: #NM when CR0 says the FPU is unavailable, else #UD.</summary>
+    /// <summary>
+    /// An x87, MMX, SSE or AVX instruction the interpreter does not implement: #NM when CR0 says the FPU is unavailable,
+    /// else #UD; a VEX one (op.Sub = 2) makes the VEX checks first, which fault as the instruction would.
+    /// </summary>
     private bool FpuUnavailable(ref DecodedOp op)
     {
+        if (op.Sub == 2) return AvxAvailable() && RaiseFault(ExceptionVector.UD, 0);
         if (op.Sub == 1)
         {
             if ((Cr0 & (Registers.Cr0.EM | Registers.Cr0.TS)) != 0) return RaiseFault(ExceptionVector.NM, 0);

@@ -302,8 +302,11 @@ internal static class SimdFloat
         return Order(a, b, d);
     }
 
-    /// <summary>Whether the comparison predicate 0–7 of CMPPS (SDM vol. 2, table 3-7) holds for a <see cref="Compare"/> outcome.</summary>
-    public static bool Predicate(int predicate, int outcome) => predicate switch
+    /// <summary>
+    /// Whether the comparison predicate of CMPPS (0–7, SDM vol. 2, table 3-7) or VCMPPS (0–31, table 3-1; bit 4 changes
+    /// only the signalling) holds for a <see cref="Compare"/> outcome.
+    /// </summary>
+    public static bool Predicate(int predicate, int outcome) => (predicate & 15) switch
     {
         0 => outcome == 0,
         1 => outcome == -1,
@@ -312,11 +315,22 @@ internal static class SimdFloat
         4 => outcome != 0,
         5 => outcome is not -1,
         6 => outcome is not (-1 or 0),
-        _ => outcome != 2,
+        7 => outcome != 2,
+        8 => outcome is 0 or 2,
+        9 => outcome is -1 or 2,
+        10 => outcome is not 1,
+        11 => false,
+        12 => outcome is -1 or 1,
+        13 => outcome is 0 or 1,
+        14 => outcome == 1,
+        _ => true,
     };
 
-    /// <summary>Predicates LT, LE, NLT and NLE signal on a QNaN as well.</summary>
-    public static bool SignalsOnQuietNaN(int predicate) => (predicate & 3) is 1 or 2;
+    /// <summary>
+    /// Whether a predicate signals IE on a QNaN too (the _S/_OS/_US ones of table 3-1): LT, LE, NLT, NLE and for VCMPPS
+    /// also NGE, NGT, GE, GT among 0–15, and for 16–31 exactly the others.
+    /// </summary>
+    public static bool SignalsOnQuietNaN(int predicate) => ((predicate & 3) is 1 or 2) != ((predicate & 16) != 0);
 
     /// <summary>
     /// Converts to a signed integer of <paramref name="bits"/> bits, rounding per MXCSR.RC or toward zero; NaN,

@@ -7,7 +7,7 @@ namespace Sim.Benchmarks;
 public class InterpreterBenchmarks
 {
     public const ulong Instructions = 10_000_000;
-    private InterpreterWorkload _workload = null!;
+    private GuestLoop _workload = null!;
 
     [Params(16, 32, 64)]
     public int Bitness { get; set; }
@@ -15,7 +15,7 @@ public class InterpreterBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _workload = new InterpreterWorkload(Bitness);
+        _workload = InterpreterWorkload.Create(Bitness);
         _workload.Start();
     }
 

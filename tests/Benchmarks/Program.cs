@@ -5,7 +5,8 @@ using Sim.Benchmarks;
 
 // Quick measurements in one process without BenchmarkDotNet, in processor time of this process
 // (not wall time), so that other load on the machine distorts less:
-//   "mips [seconds]"     guest instructions per second in each mode, of an x87 loop and of an SSE2 loop in 64-bit mode;
+//   "mips [seconds]"     guest instructions per second in each mode, of an x87 loop, and of an SSE2 and an AVX2 loop
+//                        in 64-bit mode (the AVX2 one where the processor announces AVX2 and FMA);
 //   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V;
 //   "exceptions [seconds]" guest instructions and events per second of loops that take an exception
 //                        or interrupt every turn, in each mode (and #UD with the stack on the code's page).
@@ -16,25 +17,15 @@ if (mode == "mips")
 {
     foreach (var bitness in new[] { 16, 32, 64 })
     {
-        using var w = new InterpreterWorkload(bitness);
-        w.Start();
-        w.Run(20_000_000);
-        var (total, cpu, wall) = Measure(() => w.Run(10_000_000), seconds);
-        Console.WriteLine($"{bitness}-bit: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
+        using var w = InterpreterWorkload.Create(bitness);
+        Report($"{bitness}-bit", w, 20_000_000, 10_000_000);
     }
-    using (var x87 = new X87Workload())
+    using (var w = X87Workload.Create()) Report("x87 loop", w, 5_000_000, 5_000_000);
+    using (var w = Sse2Workload.Create()) Report("64-bit SSE2 loop", w, 5_000_000, 5_000_000);
+    using (var w = Avx2Workload.Create())
     {
-        x87.Start();
-        x87.Run(5_000_000);
-        var (total, cpu, wall) = Measure(() => x87.Run(5_000_000), seconds);
-        Console.WriteLine($"x87 loop: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
-    }
-    using (var w = new Sse2Workload())
-    {
-        w.Start();
-        w.Run(5_000_000);
-        var (total, cpu, wall) = Measure(() => w.Run(5_000_000), seconds);
-        Console.WriteLine($"64-bit SSE2 loop: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
+        if (Avx2Workload.IsAnnounced(w)) Report("64-bit AVX2 loop", w, 5_000_000, 5_000_000);
+        else Console.WriteLine("64-bit AVX2 loop: not run, the processor does not announce AVX2 and FMA");
     }
     return;
 }
@@ -75,6 +66,15 @@ if (mode == "exceptions")
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args);
+
+// Warms the loop up (the tiered JIT), then measures it for the requested time.
+void Report(string name, GuestLoop loop, ulong warmUp, ulong step)
+{
+    loop.Start();
+    loop.Run(warmUp);
+    var (total, cpu, wall) = Measure(() => loop.Run(step), seconds);
+    Console.WriteLine($"{name}: {total / cpu / 1e6:F1} MIPS ({total} instructions in {cpu:F2} s of processor time, {wall:F2} s wall)");
+}
 
 static (ulong Total, double ProcessorSeconds, double WallSeconds) Measure(Func<ulong> run, double seconds)
 {

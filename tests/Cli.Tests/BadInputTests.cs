@@ -78,6 +78,25 @@ public sealed class BadInputTests
     public void ImageWithAnEmptyOutputNameIsOneLine() => AssertBadInput("the output file name is empty", "image", "demo", "-o", "");
 
     [TestMethod]
+    public void ImagePayloadProblemsAreOneLine()
+    {
+        var empty = TempFile([], ".bin");
+        var payload = TempFile([0xF4], ".bin");
+        try
+        {
+            AssertBadInput("cannot read", "image", "--payload", TempPath(".bin"), "-o", TempPath(".img"));
+            AssertBadInput("the boot sector loads 1 to", "image", "--payload", empty, "-o", TempPath(".img"));
+            AssertBadInput("give a built-in guest or --payload, not both", "image", "demo", "--payload", payload, "-o", TempPath(".img"));
+            AssertBadInput("--iterations applies to the bench32 and bench64 guests only", "image", "--payload", payload, "-o", TempPath(".img"), "--iterations", "5");
+        }
+        finally
+        {
+            File.Delete(empty);
+            File.Delete(payload);
+        }
+    }
+
+    [TestMethod]
     public void OptionsThatTheImageDoesNotUseAreRefused()
     {
         var raw = TempFile(HighBytesGuest, ".bin");

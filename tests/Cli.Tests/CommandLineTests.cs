@@ -1,4 +1,6 @@
+using Iced.Intel;
 using Sim.Images.Guests;
+using static Iced.Intel.AssemblerRegisters;
 using static Sim.Cli.Tests.SimInvocation;
 
 namespace Sim.Cli.Tests;
@@ -188,6 +190,44 @@ public sealed class CommandLineTests
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void ImageCommandPutsAPayloadBehindTheBootSector()
+    {
+        // 32-bit code as the boot sector enters it at 0x10000: "p" to port E9h, then Bochs' shutdown port.
+        var asm = new Assembler(32);
+        asm.mov(dx, 0xE9);
+        asm.mov(al, (byte)'p');
+        asm.@out(dx, al);
+        asm.mov(dx, 0x8900);
+        foreach (var c in "Shutdown")
+        {
+            asm.mov(al, (byte)c);
+            asm.@out(dx, al);
+        }
+        asm.hlt();
+        var code = new MemoryStream();
+        asm.Assemble(new StreamCodeWriter(code), 0x10000);
+        var payload = Path.Combine(Path.GetTempPath(), $"sim-cli-test-{Guid.NewGuid():N}.bin");
+        var image = Path.ChangeExtension(payload, ".img");
+        try
+        {
+            File.WriteAllBytes(payload, code.ToArray());
+            var (exit, _, _) = Invoke("image", "--payload", payload, "-o", image);
+            Assert.AreEqual(0, exit);
+            var bytes = File.ReadAllBytes(image);
+            Assert.AreEqual(1474560, bytes.Length);
+            CollectionAssert.AreEqual(code.ToArray(), bytes.AsSpan(512, (int)code.Length).ToArray(), "the payload follows the boot sector");
+            var (runExit, output, error) = Invoke("run", image, "--debugcon", "stdout");
+            Assert.AreEqual(0, runExit, error);
+            Assert.AreEqual("p", output);
+        }
+        finally
+        {
+            File.Delete(payload);
+            File.Delete(image);
         }
     }
 }

@@ -210,7 +210,7 @@ public sealed partial class CaseGenerator
     private bool ReadModifyWritePageFaultTemplate(CaseDraft d)
     {
         d.Kind = "#PF read-modify-write";
-        if (!TryMemoryInstruction(d, m => !IsStackMnemonic(m), out var ins, out var operand)) return false;
+        if (!TryMemoryInstruction(d, m => !IsStackMnemonic(m) && !InstructionPool.WritesOnlyRegisters(m), out var ins, out var operand)) return false;
         var access = _info.GetInfo(ins).GetUsedMemory().FirstOrDefault().Access;
         if (access is not (OpAccess.ReadWrite or OpAccess.ReadCondWrite)) return false;
         var size = (ulong)Math.Max(1, ins.MemorySize.GetSize());
@@ -236,6 +236,9 @@ public sealed partial class CaseGenerator
         var wide = _bitness == 64 && _rng.Next(2) == 0;
         d.Kind = wide ? "cmpxchg16b" : "cmpxchg8b";
         var target = (uint)_rng.Next(0x4, 0x1C) * 0x10;
+        // The case's initial PUSH of its flags (below CaseStack) would overwrite an operand that reaches it.
+        var pushSlot = DataLayout.CaseStack - DataLayout.Scratch - (uint)(_bitness / 8);
+        if (target < DataLayout.CaseStack - DataLayout.Scratch && target + (wide ? 16u : 8u) > pushSlot) return false;
         d.Plan = PlanFor(RandomAddressSize(), target, DataLayout.Scratch + target, RandomSegment());
         var ins = new Instruction { Code = wide ? Code.Cmpxchg16b_m128 : Code.Cmpxchg8b_m64 };
         d.Plan.Apply(ref ins, 0);

@@ -118,7 +118,7 @@ public sealed partial class CaseGenerator
     private ulong? KnownValue(CaseDraft d, in Instruction ins, ulong[] regs, int knownRegs, byte[] memory, bool memoryKnown)
     {
         var bits = UndefinedBehaviour.OperandBits(ins);
-        var operand = ins.Mnemonic is Mnemonic.Bsf or Mnemonic.Bsr or Mnemonic.Tzcnt ? 1 : ins.OpCount - 1;
+        var operand = ins.Mnemonic is Mnemonic.Bsf or Mnemonic.Bsr ? 1 : ins.OpCount - 1;
         switch (ins.GetOpKind(operand))
         {
             case OpKind.Immediate8:

@@ -120,7 +120,8 @@ public sealed partial class CaseGenerator
                     }
                     break;
                 case OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode or OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_opcode
-                    or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_opcode:
+                    or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_opcode
+                    or OpCodeOperandKind.r32_vvvv or OpCodeOperandKind.r64_vvvv:
                     SetRegister(ref ins, i, RandomRegister(KindBytes(kind)));
                     break;
                 case OpCodeOperandKind.al: SetRegister(ref ins, i, Register.AL); break;
@@ -162,7 +163,7 @@ public sealed partial class CaseGenerator
     {
         OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode => 1,
         OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_opcode => 2,
-        OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode => 4,
+        OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r32_vvvv => 4,
         _ => 8,
     };
 

@@ -285,6 +285,10 @@ public static partial class GuestBuilder
         a.rep.movsd();
         foreach (var (offset, value) in c.MemoryOverrides)
             a.mov(wide ? __dword_ptr[(ulong)A(DataLayout.Scratch + offset)] : __dword_ptr[A(DataLayout.Scratch + offset)], value);
+        // The SS-limit segment cases read at the top of the handler stack, where the last exception frame's EFLAGS image
+        // may carry an earlier case's undefined flags: they start from a cleared slot.
+        if (c.Kind == "segment SS limit")
+            a.mov(wide ? __dword_ptr[(ulong)A(DataLayout.HandlerStackTop - 4)] : __dword_ptr[A(DataLayout.HandlerStackTop - 4)], 0);
         switch (mode.Bitness())
         {
             case 16:

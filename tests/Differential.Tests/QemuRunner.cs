@@ -8,10 +8,10 @@ public static class QemuRunner
     public const string Binary = "/usr/bin/qemu-system-x86_64";
 
     /// <summary>
-    /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B) and Intel's
-    /// vendor string; no BMI1, so both run TZCNT as BSF.
+    /// qemu64 with the extensions sim announces (POPCNT, LZCNT, MOVBE, CMPXCHG16B, BMI1, BMI2, ADX)
+    /// and Intel's vendor string.
     /// </summary>
-    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16";
+    public const string CpuModel = "qemu64,vendor=GenuineIntel,+popcnt,+abm,+movbe,+cx16,+bmi1,+bmi2,+adx";
 
     public static void EnsureInstalled()
     {

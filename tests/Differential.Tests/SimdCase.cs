@@ -17,6 +17,9 @@ public sealed class SimdCase
     public bool Long64 { get; init; }
     public required uint Flags { get; init; }
     public required byte[] Memory { get; init; }
+
+    /// <summary>Of an AVX case: bits 255:128 of YMM0–15, 16 bytes each (null for the legacy cases).</summary>
+    public byte[]? Upper { get; init; }
     public required List<Instruction> Instructions { get; init; }
 
     /// <summary>Guest-physical address of the case's memory block (its memory operands' displacement base).</summary>
@@ -37,6 +40,7 @@ public sealed class SimdCase
         var xmm = string.Join(" ", Enumerable.Range(0, Long64 ? 16 : 8).Select(r => $"xmm{r}={BitConverter.ToUInt64(Image, 168 + 16 * r):x16}_{BitConverter.ToUInt64(Image, 160 + 16 * r):x16}"));
         var mm = string.Join(" ", Enumerable.Range(0, 8).Select(r => $"mm{r}={BitConverter.ToUInt64(Image, 32 + 16 * r):x16}"));
         var mem = string.Join(" ", Enumerable.Range(0, 8).Select(q => BitConverter.ToUInt64(Memory, q * 8).ToString("x16")));
-        return $"case {Index}: {string.Join("; ", lines)}\n  mxcsr={Mxcsr:x4} eflags={Flags:x} gprs={string.Join(",", Registers.Select(r => r.ToString("x")))}\n  {xmm}\n  {mm}\n  mem@{MemoryAddress:x}: {mem}";
+        var upper = Upper == null ? "" : "\n  " + string.Join(" ", Enumerable.Range(0, Long64 ? 16 : 8).Select(r => $"ymm{r}.hi={BitConverter.ToUInt64(Upper, 16 * r + 8):x16}_{BitConverter.ToUInt64(Upper, 16 * r):x16}"));
+        return $"case {Index}: {string.Join("; ", lines)}{upper}\n  mxcsr={Mxcsr:x4} eflags={Flags:x} gprs={string.Join(",", Registers.Select(r => r.ToString("x")))}\n  {xmm}\n  {mm}\n  mem@{MemoryAddress:x}: {mem}";
     }
 }

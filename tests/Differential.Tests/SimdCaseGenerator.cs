@@ -8,7 +8,7 @@ namespace Sim.Differential.Tests;
 /// filled with edge values (quiet and signalling NaNs, infinities, denormals, both zeros, integer boundaries) and
 /// random ones, under every MXCSR rounding mode with DAZ and FTZ on and off, exceptions masked.
 /// </summary>
-public sealed class SimdCaseGenerator(int seed, bool long64 = false)
+public sealed partial class SimdCaseGenerator(int seed, bool long64 = false)
 {
     private readonly Random _random = new(seed);
 

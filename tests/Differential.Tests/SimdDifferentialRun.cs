@@ -2,16 +2,22 @@ using System.Text;
 
 namespace Sim.Differential.Tests;
 
-/// <summary>Runs SIMD guests on QEMU and sim and compares their records field by field.</summary>
+/// <summary>Runs SIMD guests on QEMU and sim and compares their records field by field; the AVX guests run on QEMU's <c>-cpu max</c>.</summary>
 public static class SimdDifferentialRun
 {
     /// <summary>At most what a Bochs floppy holds in 64-bit mode, so that any guest can be rerun there.</summary>
     public const int CasesPerGuest = 300;
 
+    /// <summary>An AVX case carries its YMM upper halves and the code that loads and records them: fewer fit a floppy.</summary>
+    public const int AvxCasesPerGuest = 200;
+
     public sealed record Result(int Cases, int Unknown, Dictionary<string, int> Known, List<string> Failures, string Report);
 
-    /// <summary>A compared field of a record: its name, offset and size in bytes.</summary>
-    public static IEnumerable<(string Name, int Offset, int Size)> Fields()
+    /// <summary>QEMU 7.2's TCG model with every feature it emulates, AVX and AVX2 among them.</summary>
+    public const string AvxQemuModel = "max";
+
+    /// <summary>A compared field of a record: its name, offset and size in bytes; an AVX record adds bits 255:128 of each YMM register.</summary>
+    public static IEnumerable<(string Name, int Offset, int Size)> Fields(bool avx = false)
     {
         yield return ("fcw", 0, 2);
         yield return ("fsw", 2, 2);
@@ -29,11 +35,18 @@ public static class SimdDifferentialRun
         string[] gprs = ["rax", "rcx", "rdx", "rbx", "r8", "r9", "r10"];
         for (var r = 0; r < gprs.Length; r++) yield return (gprs[r], SimdGuestBuilder.RegistersOffset + 8 * r, 8);
         for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", SimdGuestBuilder.MemoryOffset + 8 * q, 8);
+        if (!avx) yield break;
+        for (var r = 0; r < 16; r++)
+        {
+            yield return ($"ymm{r}.hi.lo", SimdGuestBuilder.UpperOffset + 16 * r, 8);
+            yield return ($"ymm{r}.hi.hi", SimdGuestBuilder.UpperOffset + 16 * r + 8, 8);
+        }
     }
 
-    /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim.</summary>
-    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false)
+    /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim; <paramref name="avx"/> draws VEX-encoded cases.</summary>
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false)
     {
+        var recordBytes = SimdGuestBuilder.RecordBytesOf(avx);
         if (bochs) BochsRunner.EnsureInstalled();
         else QemuRunner.EnsureInstalled();
         var oracleName = bochs ? "Bochs" : "QEMU";
@@ -42,34 +55,38 @@ public static class SimdDifferentialRun
         var failures = new List<string>();
         var unknown = 0;
         var shown = 0;
-        for (var g = 0; g * CasesPerGuest < count; g++)
+        var perGuest = avx ? AvxCasesPerGuest : CasesPerGuest;
+        for (var g = 0; g * perGuest < count; g++)
         {
             var generator = new SimdCaseGenerator(seed * 1000 + g, long64);
-            var n = Math.Min(CasesPerGuest, count - g * CasesPerGuest);
-            var cases = Enumerable.Range(0, n).Select(i => generator.Generate(i, SimdGuestBuilder.MemoryAddress(i))).ToList();
-            var guest = SimdGuestBuilder.Build(cases, long64);
-            var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n) : QemuRunner.Run(guest, TimeSpan.FromSeconds(120)));
+            var n = Math.Min(perGuest, count - g * perGuest);
+            var cases = Enumerable.Range(0, n)
+                .Select(i => avx ? generator.GenerateAvx(i, SimdGuestBuilder.MemoryAddress(i, avx)) : generator.Generate(i, SimdGuestBuilder.MemoryAddress(i)))
+                .ToList();
+            var guest = SimdGuestBuilder.Build(cases, long64, avx);
+            var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n, recordBytes)
+                : QemuRunner.Run(guest, TimeSpan.FromSeconds(120), avx ? AvxQemuModel : QemuRunner.CpuModel));
             var sim = SimRunner.Run(guest, 500_000_000);
             var qemu = qemuTask.Result;
             byte[]? bochsRecords = null;
             var bochsTried = false;
-            if (!qemu.Exited || qemu.DebugPortBytes.Length != n * SimdGuestBuilder.RecordBytes)
+            if (!qemu.Exited || qemu.DebugPortBytes.Length != n * recordBytes)
             {
-                failures.Add($"guest {g}: {oracleName} wrote {qemu.DebugPortBytes.Length / SimdGuestBuilder.RecordBytes} of {n} records. {qemu.Diagnostics}");
+                failures.Add($"guest {g}: {oracleName} wrote {qemu.DebugPortBytes.Length / recordBytes} of {n} records. {qemu.Diagnostics}");
                 continue;
             }
-            if (!sim.Exited || sim.DebugPortBytes.Length != n * SimdGuestBuilder.RecordBytes)
+            if (!sim.Exited || sim.DebugPortBytes.Length != n * recordBytes)
             {
-                var next = sim.DebugPortBytes.Length / SimdGuestBuilder.RecordBytes;
+                var next = sim.DebugPortBytes.Length / recordBytes;
                 failures.Add($"guest {g}: sim wrote {next} of {n} records. {sim.Diagnostics}\n{(next < n ? cases[next].Describe() : "")}");
                 continue;
             }
             for (var i = 0; i < n; i++)
             {
-                var s = sim.DebugPortBytes.AsSpan(i * SimdGuestBuilder.RecordBytes, SimdGuestBuilder.RecordBytes);
-                var q = qemu.DebugPortBytes.AsSpan(i * SimdGuestBuilder.RecordBytes, SimdGuestBuilder.RecordBytes);
+                var s = sim.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
+                var q = qemu.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var differences = new List<string>();
-                foreach (var (name, offset, size) in Fields())
+                foreach (var (name, offset, size) in Fields(avx))
                 {
                     var (sv, qv) = Values(s, q, name, offset, size);
                     if (sv != qv) differences.Add($"{name}: sim {sv:x} {oracleName} {qv:x}");
@@ -90,7 +107,7 @@ public static class SimdDifferentialRun
                 if (shown++ < 20) report.Append(c.Describe()).Append("\n  ").Append(string.Join("; ", differences)).Append('\n');
             }
         }
-        var head = $"SIMD ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
+        var head = $"{(avx ? "AVX" : "SIMD")} ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
         foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
         foreach (var f in failures) head += f + "\n";
         return new Result(count, unknown, known, failures, head + report);
@@ -103,16 +120,18 @@ public static class SimdDifferentialRun
     private static string? BochsConfirms(Guest guest, int cases, int index, SimdCase c, ReadOnlySpan<byte> sim, ref byte[]? records, ref bool tried)
     {
         if (!File.Exists(BochsRunner.Binary)) return null;
+        var avx = c.Upper != null;
+        var recordBytes = SimdGuestBuilder.RecordBytesOf(avx);
         if (!tried)
         {
             tried = true;
-            var run = RunBochs(guest, cases);
-            if (run.Exited && run.DebugPortBytes.Length == cases * SimdGuestBuilder.RecordBytes) records = run.DebugPortBytes;
+            var run = RunBochs(guest, cases, recordBytes);
+            if (run.Exited && run.DebugPortBytes.Length == cases * recordBytes) records = run.DebugPortBytes;
         }
         if (records == null) return null;
-        var b = records.AsSpan(index * SimdGuestBuilder.RecordBytes, SimdGuestBuilder.RecordBytes);
+        var b = records.AsSpan(index * recordBytes, recordBytes);
         var differs = false;
-        foreach (var (name, offset, size) in Fields())
+        foreach (var (name, offset, size) in Fields(avx))
         {
             var (sv, bv) = Values(sim, b, name, offset, size);
             differs |= sv != bv;
@@ -121,13 +140,13 @@ public static class SimdDifferentialRun
     }
 
     /// <summary>Bochs boots the guest from a floppy; its records follow the relocator's marker in its standard output.</summary>
-    private static GuestOutput RunBochs(Guest guest, int cases)
+    private static GuestOutput RunBochs(Guest guest, int cases, int recordBytes)
     {
         var run = BochsRunner.RunFloppy(BochsFloppy.Create(guest), BochsRunner.IntelModel, TimeSpan.FromSeconds(300));
         var start = run.Stdout.AsSpan().IndexOf(BochsFloppy.RecordsMarker);
         if (start < 0) return new GuestOutput([], false, run.Diagnostics);
         start += BochsFloppy.RecordsMarker.Length;
-        var length = Math.Min(cases * SimdGuestBuilder.RecordBytes, run.Stdout.Length - start);
+        var length = Math.Min(cases * recordBytes, run.Stdout.Length - start);
         return new GuestOutput(run.Stdout.AsSpan(start, length).ToArray(), run.Exited, run.Diagnostics);
     }
 

@@ -3,7 +3,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Sim.Differential.Tests;
 
-/// <summary>sim's MMX, SSE and SSE2 against QEMU's TCG (and Bochs) on generated cases (<see cref="SimdCaseGenerator"/>).</summary>
+/// <summary>sim's MMX, SSE, SSE2 and AVX against QEMU's TCG (and Bochs) on generated cases (<see cref="SimdCaseGenerator"/>).</summary>
 [TestClass]
 public sealed class SimdDifferentialTests
 {
@@ -33,9 +33,32 @@ public sealed class SimdDifferentialTests
         Check(2, 350, bochs: true, long64: true);
     }
 
-    private void Check(int seed, int count, bool bochs = false, bool long64 = false)
+    [TestMethod]
+    public void AvxQemu() => Check(3, 1500, avx: true);
+
+    [TestMethod]
+    public void AvxQemu64() => Check(4, 1500, long64: true, avx: true);
+
+    [TestMethod]
+    [TestCategory("Long")]
+    public void AvxQemuSweep()
     {
-        var r = SimdDifferentialRun.Run(seed, count, bochs, long64);
+        Check(300, 30000, avx: true);
+        Check(400, 30000, long64: true, avx: true);
+    }
+
+    /// <summary>The AVX cases on Bochs (its corei7_skylake_x model has AVX and AVX2).</summary>
+    [TestMethod]
+    [TestCategory("Bochs")]
+    public void AvxBochs()
+    {
+        Check(3, 600, bochs: true, avx: true);
+        Check(4, 300, bochs: true, long64: true, avx: true);
+    }
+
+    private void Check(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false)
+    {
+        var r = SimdDifferentialRun.Run(seed, count, bochs, long64, avx);
         TestContext.WriteLine(r.Report);
         if (r.Unknown > 0 || r.Failures.Count > 0) Assert.Fail(r.Report);
     }

@@ -8,7 +8,9 @@ namespace Sim.Differential.Tests;
 /// identity-mapping page tables, in 64-bit mode. It sets CR4.OSFXSR and OSXMMEXCPT and clears CR0.EM and TS; each
 /// case loads its state with FXRSTOR (FXRSTOR64), runs, and writes to port E9h a record: the FXSAVE (FXSAVE64) image,
 /// EFLAGS, the general registers the case uses (8 bytes each) and its 64-byte memory block. Port F4h (QEMU, sim) or
-/// "Shutdown" on port 8900h (Bochs) ends the run.
+/// "Shutdown" on port 8900h (Bochs) ends the run. An AVX guest also sets CR4.OSXSAVE and XCR0 = 7 (x87, SSE, AVX state),
+/// loads bits 255:128 of each YMM register from the case after FXRSTOR (VINSERTF128) and records them after the FXSAVE
+/// image's fields (VEXTRACTF128), <see cref="UpperOffset"/> on.
 /// </summary>
 public static class SimdGuestBuilder
 {
@@ -16,19 +18,31 @@ public static class SimdGuestBuilder
     public const int FlagsOffset = 512;
     public const int RegistersOffset = 520;
     public const int MemoryOffset = 576;
+
+    /// <summary>The record of an AVX guest: the 640 bytes above, then bits 255:128 of YMM0–15, 16 bytes each.</summary>
+    public const int AvxRecordBytes = 896;
+    public const int UpperOffset = 640;
     private const uint GdtOffset = 0x200;
     private const uint RecordOffset = 0x1000;
     private const uint CasesOffset = 0x1400;
     private const int CaseBytes = 512 + 64;
+
+    /// <summary>An AVX case adds the upper halves of its YMM registers (16 × 16 bytes) after its memory block.</summary>
+    private const int AvxCaseBytes = CaseBytes + 256;
+
+    public static int RecordBytesOf(bool avx) => avx ? AvxRecordBytes : RecordBytes;
     private const uint StackTop = 0x90000;
 
-    public static uint MemoryAddress(int index) => DataLayout.LoadAddress + CasesOffset + (uint)(index * CaseBytes) + 512;
+    /// <summary>The case's 64-byte memory block: 32-byte aligned, so that the aligned 256-bit forms do not fault either.</summary>
+    public static uint MemoryAddress(int index, bool avx = false) => DataLayout.LoadAddress + CasesOffset + (uint)(index * (avx ? AvxCaseBytes : CaseBytes)) + 512;
 
-    public static Guest Build(IReadOnlyList<SimdCase> cases, bool long64 = false)
+    public static Guest Build(IReadOnlyList<SimdCase> cases, bool long64 = false, bool avx = false)
     {
+        var caseBytes = avx ? AvxCaseBytes : CaseBytes;
+        var recordBytes = RecordBytesOf(avx);
         var load = DataLayout.LoadAddress;
         var record = load + RecordOffset;
-        var tablesOffset = (CasesOffset + (uint)(cases.Count * CaseBytes) + 0xFFF) & ~0xFFFu;
+        var tablesOffset = (CasesOffset + (uint)(cases.Count * caseBytes) + 0xFFF) & ~0xFFFu;
         var codeOffset = tablesOffset + 0x3000;
         var stub = new Assembler(32);
         stub.mov(esp, StackTop);
@@ -37,8 +51,15 @@ public static class SimdGuestBuilder
         stub.or(eax, 0x22);
         stub.mov(cr0, eax);
         stub.mov(eax, cr4);
-        stub.or(eax, long64 ? 0x620 : 0x600);
+        stub.or(eax, (long64 ? 0x620 : 0x600) | (avx ? 0x40000 : 0));
         stub.mov(cr4, eax);
+        if (avx)
+        {
+            stub.xor(ecx, ecx);
+            stub.xor(edx, edx);
+            stub.mov(eax, 7);
+            stub.xsetbv();
+        }
         if (long64)
         {
             stub.lgdt(__[load + GdtOffset + 0x20]);
@@ -67,9 +88,12 @@ public static class SimdGuestBuilder
         var gprs32 = new AssemblerRegister32[] { eax, ecx, edx, ebx };
         foreach (var c in cases)
         {
-            var block = load + CasesOffset + (uint)(c.Index * CaseBytes);
+            var block = load + CasesOffset + (uint)(c.Index * caseBytes);
             if (long64) a.fxrstor64(__[(ulong)block]);
             else a.fxrstor(__[block]);
+            var vectors = long64 ? 16 : 8;
+            if (avx)
+                for (var r = 0; r < vectors; r++) a.vinsertf128(Ymm(r), Ymm(r), __xmmword_ptr[(ulong)block + CaseBytes + (ulong)(16 * r)], 1);
             for (var r = 0; r < c.Registers.Length; r++)
             {
                 if (long64) a.mov(gprs![r], c.Registers[r]);
@@ -106,8 +130,10 @@ public static class SimdGuestBuilder
             }
             a.mov(ecx, 16);
             a.rep.movsd();
+            if (avx)
+                for (var r = 0; r < vectors; r++) a.vextractf128(__xmmword_ptr[(ulong)record + UpperOffset + (ulong)(16 * r)], Ymm(r), 1);
             a.mov(esi, record);
-            a.mov(ecx, RecordBytes);
+            a.mov(ecx, recordBytes);
             a.mov(edx, 0xE9);
             a.rep.outsb();
         }
@@ -144,13 +170,16 @@ public static class SimdGuestBuilder
         for (var i = 0; i < 512; i++) BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset + 0x2000 + 8 * i), ((ulong)i << 21) | 0x83);
         foreach (var c in cases)
         {
-            var at = (int)(CasesOffset + c.Index * CaseBytes);
+            var at = (int)(CasesOffset + c.Index * caseBytes);
             c.Image.CopyTo(image, at);
             c.Memory.CopyTo(image, at + 512);
+            c.Upper?.CopyTo(image, at + CaseBytes);
         }
         code.CopyTo(image, codeOffset);
         return new Guest { Mode = long64 ? GuestMode.Long64 : GuestMode.Protected32, Image = image, EntryPoint = load + 0x20, Cases = [] };
     }
+
+    private static AssemblerRegisterYMM Ymm(int r) => new(Register.YMM0 + r);
 
     private static byte[] Assemble(Assembler a, ulong address)
     {

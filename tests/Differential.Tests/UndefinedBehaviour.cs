@@ -35,18 +35,25 @@ public static class UndefinedBehaviour
                 yield return new(modified & ~Eflags.ZF, Eflags.OF | Eflags.SF | Eflags.AF | Eflags.PF, false);
                 yield break;
             // BSF, BSR: "The CF, OF, SF, AF, and PF flags are undefined"; "If the content of the source
-            // operand is 0, the content of the destination operand is undefined." TZCNT runs as BSF
-            // on processors without BMI1 (neither sim nor the QEMU model announces it).
-            case Mnemonic.Bsf or Mnemonic.Bsr or Mnemonic.Tzcnt:
+            // operand is 0, the content of the destination operand is undefined."
+            case Mnemonic.Bsf or Mnemonic.Bsr:
             {
                 const uint undefined = Eflags.CF | Eflags.OF | Eflags.SF | Eflags.AF | Eflags.PF;
                 if (count is null || (count.Value & Mask(size)) == 0) yield return new(modified | undefined | Eflags.ZF, undefined, true);
                 if (count is null || (count.Value & Mask(size)) != 0) yield return new(modified | undefined | Eflags.ZF, undefined, false);
                 yield break;
             }
-            // LZCNT: "ZF and CF flags are modified ... The OF, SF, PF, and AF flags are undefined."
-            case Mnemonic.Lzcnt:
+            // LZCNT, TZCNT: "ZF and CF flags are modified ... The OF, SF, PF, and AF flags are undefined."
+            case Mnemonic.Lzcnt or Mnemonic.Tzcnt:
                 yield return new(modified, Eflags.OF | Eflags.SF | Eflags.PF | Eflags.AF, false);
+                yield break;
+            // ANDN: "The AF and PF flags are undefined." BLSI, BLSMSK, BLSR, BZHI: "The AF and PF flags are undefined."
+            case Mnemonic.Andn or Mnemonic.Blsi or Mnemonic.Blsmsk or Mnemonic.Blsr or Mnemonic.Bzhi:
+                yield return new(modified, Eflags.AF | Eflags.PF, false);
+                yield break;
+            // BEXTR: "ZF is updated based on the result. AF, SF, and PF are undefined. All other flags are cleared."
+            case Mnemonic.Bextr:
+                yield return new(modified, Eflags.AF | Eflags.SF | Eflags.PF, false);
                 yield break;
             // DAA, DAS: "The OF flag is undefined."
             case Mnemonic.Daa or Mnemonic.Das:
@@ -104,7 +111,7 @@ public static class UndefinedBehaviour
     /// <summary>Instructions whose outcome depends on a count or source value.</summary>
     public static bool NeedsValue(Mnemonic m) => m is Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar
         or Mnemonic.Rol or Mnemonic.Ror or Mnemonic.Rcl or Mnemonic.Rcr or Mnemonic.Shld or Mnemonic.Shrd
-        or Mnemonic.Bsf or Mnemonic.Bsr or Mnemonic.Tzcnt;
+        or Mnemonic.Bsf or Mnemonic.Bsr;
 
     /// <summary>The masked counts (5 bits, 6 for 64-bit operands) the instruction may see.</summary>
     private static IEnumerable<int> Counts(ulong? count, int size)

@@ -56,6 +56,31 @@ public sealed class XsaveTrackingTests
     }
 
     [TestMethod]
+    public void VzeroupperAndVzeroallPutTheirComponentsOutOfUse()
+    {
+        using var g = Long(a =>
+        {
+            Mask(a, 7);
+            a.xrstor64(__[rsi]);
+            Xgetbv1(a, r8);
+            a.vzeroupper();
+            Xgetbv1(a, r9);
+            a.xrstor64(__[rsi]);
+            a.vzeroall();
+            Xgetbv1(a, r10);
+        });
+        g.Memory.WriteBytes(Area, new byte[1024]);
+        g.Memory.Write(Area + 24, 4, 0x1F80);
+        g.Memory.Write(Area + 160, 8, 1);
+        g.Memory.Write(Area + 576, 8, 2);
+        Header(g, Area, 6);
+        RunToEnd(g);
+        Assert.AreEqual(6UL, g.Cpu.GetGpr(8) & 6, "loaded by XRSTOR: in use");
+        Assert.AreEqual(2UL, g.Cpu.GetGpr(9) & 6, "VZEROUPPER: AVX state initial, not in use; SSE still in use");
+        Assert.AreEqual(0UL, g.Cpu.GetGpr(10) & 6, "VZEROALL: neither");
+    }
+
+    [TestMethod]
     public void XgetbvEcx1IsMaskedByXcr0()
     {
         using var g = Long(a => { Xgetbv1(a, r8); }, xcr0: 1);
