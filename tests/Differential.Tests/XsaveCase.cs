@@ -9,6 +9,8 @@ public enum XsaveForm
     Xsaveopt64,
     /// <summary>XSAVEC64 with the compacted XRSTOR64 after it (Bochs only: QEMU 7.2's TCG has no compaction).</summary>
     Xsavec64,
+    /// <summary>XSAVES64 with XRSTORS64 after it (Bochs only), at CPL 0 with IA32_XSS = 0.</summary>
+    Xsaves64,
 }
 
 /// <summary>What a case does between its first XRSTOR and its save: nothing, or one instruction that changes a component.</summary>

@@ -107,7 +107,7 @@ public static class XsaveDifferentialRun
                     known[XsaveOracleDeviations.QemuMxcsrWithAvx] = known.GetValueOrDefault(XsaveOracleDeviations.QemuMxcsrWithAvx) + 1;
                     if (differences.Count == 0) continue;
                 }
-                if (bochs && cases[i].Form == XsaveForm.Xsavec64 && ((Read(s, XsaveGuestBuilder.SaveOffset + 512, 8) & 2) == 0)
+                if (bochs && cases[i].Form is (XsaveForm.Xsavec64 or XsaveForm.Xsaves64) && ((Read(s, XsaveGuestBuilder.SaveOffset + 512, 8) & 2) == 0)
                     && differences.RemoveAll(d => d.Name.StartsWith("save.mxcsr")) > 0)
                 {
                     known[XsaveOracleDeviations.BochsXsavecMxcsr] = known.GetValueOrDefault(XsaveOracleDeviations.BochsXsavecMxcsr) + 1;
@@ -164,7 +164,7 @@ public static class XsaveDifferentialRun
             if (name is "xinuse.step" or "xinuse.end" or "report.xstate_bv" or "save.xstate_bv") continue;
             // The save area's data of a component one side saved and the other did not; MXCSR goes with SSE state only in the compacted form.
             if (!name.StartsWith("save.") || component < 0 || ((saveBits >> component) & 1) == 0) return $"{name} differs beyond the init optimization";
-            if (name.StartsWith("save.mxcsr") && c.Form != XsaveForm.Xsavec64) return $"{name} differs in a standard-format save";
+            if (name.StartsWith("save.mxcsr") && c.Form is not (XsaveForm.Xsavec64 or XsaveForm.Xsaves64)) return $"{name} differs in a standard-format save";
         }
         for (var i = 0; i < 3; i++)
         {

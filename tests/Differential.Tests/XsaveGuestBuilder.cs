@@ -105,10 +105,12 @@ public static class XsaveGuestBuilder
                 case XsaveForm.Xsave: a.xsave(__[rsi]); break;
                 case XsaveForm.Xsaveopt64: a.xsaveopt64(__[rsi]); break;
                 case XsaveForm.Xsavec64: a.xsavec64(__[rsi]); break;
+                case XsaveForm.Xsaves64: a.xsaves64(__[rsi]); break;
             }
             a.mov(eax, (uint)c.SecondMask);
             a.xor(edx, edx);
             if (c.Form == XsaveForm.Xsave) a.xrstor(__[rsi]);
+            else if (c.Form == XsaveForm.Xsaves64) a.xrstors64(__[rsi]);
             else a.xrstor64(__[rsi]);
             a.mov(ecx, 1);
             a.xgetbv();

@@ -19,12 +19,12 @@ public static class XsaveOracleDeviations
         + "their initial configuration";
 
     public const string BochsXsavecAvxOffset =
-        "Bochs 2.7's XSAVEC stores the AVX state right after the XMM registers, at byte 416, and so over the XSAVE header, while its compacted XRSTOR "
+        "Bochs 2.7's XSAVEC and XSAVES store the AVX state right after the XMM registers, at byte 416, and so over the XSAVE header, while its compacted XRSTOR "
         + "reads it at 576 as the SDM's compacted format has it (vol. 1, 13.4.3: the first extended component follows the 64-byte header); "
-        + "XSAVEC cases run on Bochs without AVX in their mask, and AVX's compacted offset is checked by the unit tests";
+        + "XSAVEC and XSAVES cases run on Bochs without AVX in their mask, and AVX's compacted offset is checked by the unit tests";
 
     public const string BochsXsavecMxcsr =
-        "Bochs 2.7's XSAVEC writes MXCSR and MXCSR_MASK whenever RFBM[1] = 1; the SDM (vol. 2, XSAVEC Operation) stores them as part of SSE state, "
+        "Bochs 2.7's XSAVEC and XSAVES write MXCSR and MXCSR_MASK whenever RFBM[1] = 1; the SDM (vol. 2, XSAVEC and XSAVES Operation) stores them as part of SSE state, "
         + "only when SSE state is saved (XINUSE[1] = 1 or MXCSR ≠ 1F80H)";
 
     public const string BochsFcsFdsDeprecation =
