@@ -13,7 +13,7 @@ public static class XsaveDifferentialRun
     public sealed record Result(int Cases, int Unknown, Dictionary<string, int> Known, List<string> Failures, string Report);
 
     /// <summary>A compared field: name, offset in the record, size, and the state component it belongs to (-1 for none).</summary>
-    public static IEnumerable<(string Name, int Offset, int Size, int Component)> Fields(bool qemu, bool saveFormat32)
+    public static IEnumerable<(string Name, int Offset, int Size, int Component)> Fields(bool qemu, bool saveFormat32, bool reportFormat32)
     {
         foreach (var (prefix, at) in new[] { ("save", XsaveGuestBuilder.SaveOffset), ("report", XsaveGuestBuilder.ReportOffset) })
         {
@@ -24,7 +24,7 @@ public static class XsaveDifferentialRun
             {
                 yield return ($"{prefix}.fop", at + 6, 2, 0);
                 // The 32-bit format's FIP/FCS and FDP/FDS leave bytes 15:14 and 23:22 unused.
-                if (saveFormat32 && prefix == "save")
+                if (prefix == "save" ? saveFormat32 : reportFormat32)
                 {
                     yield return ($"{prefix}.fip", at + 8, 4, 0);
                     yield return ($"{prefix}.fcs", at + 12, 2, 0);
@@ -59,7 +59,7 @@ public static class XsaveDifferentialRun
         yield return ("xinuse.end", XsaveGuestBuilder.XinuseOffset + 8, 8, -1);
     }
 
-    public static Result Run(int seed, int count, bool bochs)
+    public static Result Run(int seed, int count, bool bochs, bool long64 = true)
     {
         if (bochs) BochsRunner.EnsureInstalled();
         else QemuRunner.EnsureInstalled();
@@ -74,7 +74,7 @@ public static class XsaveDifferentialRun
             var generator = new XsaveCaseGenerator(seed * 1000 + g, compaction: bochs);
             var n = Math.Min(CasesPerGuest, count - g * CasesPerGuest);
             var cases = Enumerable.Range(0, n).Select(generator.Generate).ToList();
-            var guest = XsaveGuestBuilder.Build(cases);
+            var guest = XsaveGuestBuilder.Build(cases, long64);
             var oracleTask = Task.Run(() => bochs ? RunBochs(guest, n) : QemuRunner.Run(guest, TimeSpan.FromSeconds(120), QemuModel));
             var sim = SimRunner.Run(guest, 200_000_000);
             var oracle = oracleTask.Result;
@@ -95,7 +95,7 @@ public static class XsaveDifferentialRun
                 var o = oracle.DebugPortBytes.AsSpan(i * XsaveGuestBuilder.RecordBytes, XsaveGuestBuilder.RecordBytes);
                 var differences = new List<(string Name, int Component)>();
                 var text = new List<string>();
-                foreach (var (name, offset, size, component) in Fields(!bochs, cases[i].Form == XsaveForm.Xsave))
+                foreach (var (name, offset, size, component) in Fields(!bochs, !long64 || cases[i].Form == XsaveForm.Xsave, !long64))
                 {
                     if (s.Slice(offset, size).SequenceEqual(o.Slice(offset, size))) continue;
                     differences.Add((name, component));
@@ -113,14 +113,18 @@ public static class XsaveDifferentialRun
                     known[XsaveOracleDeviations.BochsXsavecMxcsr] = known.GetValueOrDefault(XsaveOracleDeviations.BochsXsavecMxcsr) + 1;
                     if (differences.Count == 0) continue;
                 }
-                var fcsZero = Read(o, XsaveGuestBuilder.SaveOffset + 12, 2) == 0;
-                var fdsZero = Read(o, XsaveGuestBuilder.SaveOffset + 20, 2) == 0;
-                if (bochs && differences.RemoveAll(d => (d.Name == "save.fcs" && fcsZero) || (d.Name == "save.fds" && fdsZero)) > 0)
+                var zeroSelectors = new HashSet<string>();
+                foreach (var (prefix, at) in new[] { ("save", XsaveGuestBuilder.SaveOffset), ("report", XsaveGuestBuilder.ReportOffset) })
+                {
+                    if (Read(o, at + 12, 2) == 0) zeroSelectors.Add(prefix + ".fcs");
+                    if (Read(o, at + 20, 2) == 0) zeroSelectors.Add(prefix + ".fds");
+                }
+                if (bochs && differences.RemoveAll(d => zeroSelectors.Contains(d.Name)) > 0)
                 {
                     known[XsaveOracleDeviations.BochsFcsFdsDeprecation] = known.GetValueOrDefault(XsaveOracleDeviations.BochsFcsFdsDeprecation) + 1;
                     if (differences.Count == 0) continue;
                 }
-                var mismatch = InitOptimizationMismatch(s, o, differences, cases[i], !bochs);
+                var mismatch = InitOptimizationMismatch(s, o, differences, cases[i], !bochs, long64 ? 16 : 8);
                 if (mismatch == null)
                 {
                     var reason = bochs ? XsaveOracleDeviations.BochsXinuse : XsaveOracleDeviations.QemuXinuse;
@@ -137,7 +141,7 @@ public static class XsaveDifferentialRun
             known[XsaveOracleDeviations.BochsXsavecAvxOffset] = count;
             known[XsaveOracleDeviations.X87Format32Reserved] = count;
         }
-        var head = $"XSAVE against {oracleName}: {count} cases, {unknown} divergences\n";
+        var head = $"XSAVE ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
         foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
         foreach (var f in failures) head += f + "\n";
         return new Result(count, unknown, known, failures, head + report);
@@ -152,7 +156,7 @@ public static class XsaveDifferentialRun
     /// initial configuration (in the image that shows it), and that component's data in the save area written by one side
     /// (the init values) and not by the other, which XSAVEOPT and XSAVEC may do for a component not in use.
     /// </summary>
-    private static string? InitOptimizationMismatch(ReadOnlySpan<byte> sim, ReadOnlySpan<byte> oracle, List<(string Name, int Component)> differences, XsaveCase c, bool qemu)
+    private static string? InitOptimizationMismatch(ReadOnlySpan<byte> sim, ReadOnlySpan<byte> oracle, List<(string Name, int Component)> differences, XsaveCase c, bool qemu, int registers)
     {
         var saveBits = Read(sim, XsaveGuestBuilder.SaveOffset + 512, 8) ^ Read(oracle, XsaveGuestBuilder.SaveOffset + 512, 8);
         var reportBits = Read(sim, XsaveGuestBuilder.ReportOffset + 512, 8) ^ Read(oracle, XsaveGuestBuilder.ReportOffset + 512, 8);
@@ -170,11 +174,11 @@ public static class XsaveDifferentialRun
         {
             if ((((saveBits | reportBits | stepBits | endBits) >> i) & 1) == 0) continue;
             // The component's values: in the report (XSAVE64 writes them whatever XINUSE) and, for a save-area difference, in the side that saved it.
-            if (!Initial(sim[XsaveGuestBuilder.ReportOffset..], i, qemu)) return $"component {i}'s XINUSE differs but it is not in its initial configuration at the end";
+            if (!Initial(sim[XsaveGuestBuilder.ReportOffset..], i, qemu || registers == 8, registers)) return $"component {i}'s XINUSE differs but it is not in its initial configuration at the end";
             if (((saveBits >> i) & 1) != 0)
             {
                 var saver = ((Read(sim, XsaveGuestBuilder.SaveOffset + 512, 8) >> i) & 1) != 0 ? sim : oracle;
-                if (!Initial(saver[XsaveGuestBuilder.SaveOffset..], i, qemu || c.Form == XsaveForm.Xsave))
+                if (!Initial(saver[XsaveGuestBuilder.SaveOffset..], i, qemu || registers == 8 || c.Form == XsaveForm.Xsave, registers))
                     return $"component {i}'s XSTATE_BV differs but it was not in its initial configuration when saved";
             }
         }
@@ -182,15 +186,16 @@ public static class XsaveDifferentialRun
     }
 
     /// <summary>
-    /// Whether component <paramref name="component"/> of a standard-format image is in its initial configuration (SDM vol. 1, 13.6);
-    /// with QEMU the x87 pointers are not looked at (<see cref="XsaveOracleDeviations.QemuX87Pointers"/>).
+    /// Whether component <paramref name="component"/> of a standard-format image is in its initial configuration (SDM vol. 1, 13.6),
+    /// over the <paramref name="registers"/> XMM/YMM registers of the mode; the x87 pointers are not looked at with QEMU
+    /// (<see cref="XsaveOracleDeviations.QemuX87Pointers"/>) or in the 32-bit format (whose selectors Bochs does not keep).
     /// </summary>
-    private static bool Initial(ReadOnlySpan<byte> image, int component, bool qemu) => component switch
+    private static bool Initial(ReadOnlySpan<byte> image, int component, bool skipPointers, int registers) => component switch
     {
-        0 => Read(image, 0, 2) == 0x037F && Read(image, 2, 2) == 0 && image[4] == 0 && (qemu || image[6..24].IndexOfAnyExcept((byte)0) < 0)
+        0 => Read(image, 0, 2) == 0x037F && Read(image, 2, 2) == 0 && image[4] == 0 && (skipPointers || image[6..24].IndexOfAnyExcept((byte)0) < 0)
             && RegistersZero(image),
-        1 => image.Slice(160, 256).IndexOfAnyExcept((byte)0) < 0,
-        _ => image.Slice(576, 256).IndexOfAnyExcept((byte)0) < 0,
+        1 => image.Slice(160, 16 * registers).IndexOfAnyExcept((byte)0) < 0,
+        _ => image.Slice(576, 16 * registers).IndexOfAnyExcept((byte)0) < 0,
     };
 
     private static bool RegistersZero(ReadOnlySpan<byte> image)

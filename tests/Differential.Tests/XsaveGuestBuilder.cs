@@ -4,10 +4,10 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Sim.Differential.Tests;
 
 /// <summary>
-/// Assembles a Multiboot guest that runs <see cref="XsaveCase"/>s in 64-bit mode, entered through its own GDT and
-/// identity-mapping page tables, with CR4.OSFXSR, OSXMMEXCPT and OSXSAVE set and XCR0 = 7 (x87, SSE, AVX). Each case
+/// Assembles a Multiboot guest that runs <see cref="XsaveCase"/>s in 32-bit protected mode or, entered through its own GDT and
+/// identity-mapping page tables, in 64-bit mode, with CR4.OSFXSR, OSXMMEXCPT and OSXSAVE set and XCR0 = 7 (x87, SSE, AVX). Each case
 /// starts with FXRSTOR64 of its image and writes to port E9h a record: the save area after the case's save (<see cref="XsaveCase.AreaBytes"/>), the XSAVE64
-/// report of the whole state at the end (same size, its area first filled with <see cref="ReportFill"/>), XGETBV(1)
+/// (XSAVE outside 64-bit mode) report of the whole state at the end (same size, its area first filled with <see cref="ReportFill"/>), XGETBV(1)
 /// after the step and after the second XRSTOR. Port F4h (QEMU, sim) or "Shutdown" on port 8900h (Bochs) ends the run.
 /// </summary>
 public static class XsaveGuestBuilder
@@ -27,7 +27,7 @@ public static class XsaveGuestBuilder
 
     private static uint SaveAddress(int index) => ImageAddress(index) + XsaveCase.AreaBytes;
 
-    public static Guest Build(IReadOnlyList<XsaveCase> cases)
+    public static Guest Build(IReadOnlyList<XsaveCase> cases, bool long64 = true)
     {
         var load = DataLayout.LoadAddress;
         var record = load + RecordOffset;
@@ -40,44 +40,52 @@ public static class XsaveGuestBuilder
         stub.or(eax, 0x22);
         stub.mov(cr0, eax);
         stub.mov(eax, cr4);
-        stub.or(eax, 0x40620);
+        stub.or(eax, long64 ? 0x40620 : 0x40600);
         stub.mov(cr4, eax);
-        stub.lgdt(__[load + GdtOffset + 0x20]);
-        stub.mov(eax, load + tablesOffset);
-        stub.mov(cr3, eax);
-        stub.mov(ecx, 0xC0000080);
-        stub.rdmsr();
-        stub.or(eax, 0x100);
-        stub.wrmsr();
-        stub.mov(eax, cr0);
-        stub.or(eax, unchecked((int)0x80000000));
-        stub.mov(cr0, eax);
-        stub.jmp(0x08, load + codeOffset);
+        if (long64)
+        {
+            stub.lgdt(__[load + GdtOffset + 0x20]);
+            stub.mov(eax, load + tablesOffset);
+            stub.mov(cr3, eax);
+            stub.mov(ecx, 0xC0000080);
+            stub.rdmsr();
+            stub.or(eax, 0x100);
+            stub.wrmsr();
+            stub.mov(eax, cr0);
+            stub.or(eax, unchecked((int)0x80000000));
+            stub.mov(cr0, eax);
+            stub.jmp(0x08, load + codeOffset);
+        }
+        else stub.jmp((ulong)(load + codeOffset));
 
-        var a = new Assembler(64);
-        a.mov(ax, 0x10);
-        a.mov(ss, ax);
-        a.mov(ds, ax);
-        a.mov(es, ax);
+        var a = new Assembler(long64 ? 64 : 32);
+        if (long64)
+        {
+            a.mov(ax, 0x10);
+            a.mov(ss, ax);
+            a.mov(ds, ax);
+            a.mov(es, ax);
+        }
         a.xor(ecx, ecx);
         a.xor(edx, edx);
         a.mov(eax, 7);
         a.xsetbv();
-        a.mov(rbx, (ulong)record);
+        a.mov(ebx, record);
+        var area = long64 ? __[rsi] : __[esi];
         foreach (var c in cases)
         {
-            var image = (ulong)ImageAddress(c.Index);
-            var save = (ulong)SaveAddress(c.Index);
-            a.mov(rsi, image);
+            a.mov(esi, ImageAddress(c.Index));
             // FXRSTOR first, so that x87, MXCSR and XMM do not carry over from the previous case (AVX does).
-            a.fxrstor64(__[rsi]);
+            if (long64) a.fxrstor64(area);
+            else a.fxrstor(area);
             a.mov(eax, (uint)c.RestoreMask);
             a.xor(edx, edx);
-            a.xrstor64(__[rsi]);
+            if (long64) a.xrstor64(area);
+            else a.xrstor(area);
             switch (c.Step)
             {
                 case XsaveStep.ZeroXmm:
-                    var x = new AssemblerRegisterXMM(Register.XMM0 + c.StepRegister);
+                    var x = new AssemblerRegisterXMM(Register.XMM0 + (long64 ? c.StepRegister : c.StepRegister & 7));
                     a.pxor(x, x);
                     break;
                 case XsaveStep.WriteXmm0:
@@ -93,39 +101,37 @@ public static class XsaveGuestBuilder
                     a.fninit();
                     break;
             }
-            a.mov(ecx, 1);
-            a.xgetbv();
-            a.mov(__qword_ptr[rbx + XinuseOffset], rax);
-            a.mov(rsi, save);
+            StoreXinuse(a, long64, XinuseOffset);
+            a.mov(esi, SaveAddress(c.Index));
             a.mov(eax, (uint)c.SaveMask);
             a.xor(edx, edx);
+            // Outside 64-bit mode there is no REX.W: the "64" forms run as their 32-bit-format selves.
             switch (c.Form)
             {
-                case XsaveForm.Xsave64: a.xsave64(__[rsi]); break;
-                case XsaveForm.Xsave: a.xsave(__[rsi]); break;
-                case XsaveForm.Xsaveopt64: a.xsaveopt64(__[rsi]); break;
-                case XsaveForm.Xsavec64: a.xsavec64(__[rsi]); break;
-                case XsaveForm.Xsaves64: a.xsaves64(__[rsi]); break;
+                case XsaveForm.Xsave64 when long64: a.xsave64(area); break;
+                case XsaveForm.Xsave64 or XsaveForm.Xsave: a.xsave(area); break;
+                case XsaveForm.Xsaveopt64: if (long64) a.xsaveopt64(area); else a.xsaveopt(area); break;
+                case XsaveForm.Xsavec64: if (long64) a.xsavec64(area); else a.xsavec(area); break;
+                case XsaveForm.Xsaves64: if (long64) a.xsaves64(area); else a.xsaves(area); break;
             }
             a.mov(eax, (uint)c.SecondMask);
             a.xor(edx, edx);
-            if (c.Form == XsaveForm.Xsave) a.xrstor(__[rsi]);
-            else if (c.Form == XsaveForm.Xsaves64) a.xrstors64(__[rsi]);
-            else a.xrstor64(__[rsi]);
-            a.mov(ecx, 1);
-            a.xgetbv();
-            a.mov(__qword_ptr[rbx + XinuseOffset + 8], rax);
-            a.lea(rdi, __[rbx + ReportOffset]);
+            if (c.Form == XsaveForm.Xsaves64) { if (long64) a.xrstors64(area); else a.xrstors(area); }
+            else if (long64 && c.Form != XsaveForm.Xsave) a.xrstor64(area);
+            else a.xrstor(area);
+            StoreXinuse(a, long64, XinuseOffset + 8);
+            a.lea(edi, __[ebx + ReportOffset]);
             a.mov(ecx, XsaveCase.AreaBytes);
             a.mov(al, ReportFill);
             a.rep.stosb();
             a.mov(eax, 7);
             a.xor(edx, edx);
-            a.xsave64(__[rbx + ReportOffset]);
-            a.mov(rdi, rbx);
+            if (long64) a.xsave64(__[rbx + ReportOffset]);
+            else a.xsave(__[ebx + ReportOffset]);
+            a.mov(edi, ebx);
             a.mov(ecx, XsaveCase.AreaBytes);
             a.rep.movsb();
-            a.mov(rsi, rbx);
+            a.mov(esi, ebx);
             a.mov(ecx, RecordBytes);
             a.mov(edx, 0xE9);
             a.rep.outsb();
@@ -165,7 +171,20 @@ public static class XsaveGuestBuilder
             c.SaveArea.CopyTo(guest, (int)(SaveAddress(c.Index) - load));
         }
         code.CopyTo(guest, codeOffset);
-        return new Guest { Mode = GuestMode.Long64, Image = guest, EntryPoint = load + 0x20, Cases = [] };
+        return new Guest { Mode = long64 ? GuestMode.Long64 : GuestMode.Protected32, Image = guest, EntryPoint = load + 0x20, Cases = [] };
+    }
+
+    /// <summary>XGETBV(1) into the record at <paramref name="offset"/> (8 bytes; XINUSE's upper half is EDX).</summary>
+    private static void StoreXinuse(Assembler a, bool long64, int offset)
+    {
+        a.mov(ecx, 1);
+        a.xgetbv();
+        if (long64) a.mov(__qword_ptr[rbx + offset], rax);
+        else
+        {
+            a.mov(__dword_ptr[ebx + offset], eax);
+            a.mov(__dword_ptr[ebx + offset + 4], edx);
+        }
     }
 
     private static byte[] Assemble(Assembler a, ulong address)
