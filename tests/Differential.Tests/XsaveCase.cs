@@ -28,10 +28,10 @@ public enum XsaveStep
 }
 
 /// <summary>
-/// One differential XSAVE case (64-bit mode, XCR0 = 7): FXRSTOR64 and XRSTOR64 of <see cref="Image"/> (standard form) with
+/// One differential XSAVE case (64-bit or 32-bit mode, XCR0 = 7): FXRSTOR and XRSTOR (the REX.W forms in 64-bit mode) of <see cref="Image"/> (standard form) with
 /// <see cref="RestoreMask"/>, the <see cref="Step"/>, XGETBV(1), the save of <see cref="Form"/> with <see cref="SaveMask"/>
-/// into <see cref="SaveArea"/> (pre-filled), XRSTOR of that area with <see cref="SecondMask"/> (a subset of the save's mask,
-/// so that only saved or initialized components are read), XGETBV(1), and an XSAVE64 of everything as the report.
+/// into <see cref="SaveArea"/> (pre-filled), XRSTOR (XRSTORS after XSAVES) of that area with <see cref="SecondMask"/> (a subset of the save's mask,
+/// so that only saved or initialized components are read), XGETBV(1), and an XSAVE of everything as the report.
 /// </summary>
 public sealed class XsaveCase
 {

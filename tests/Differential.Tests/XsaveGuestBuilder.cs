@@ -6,7 +6,7 @@ namespace Sim.Differential.Tests;
 /// <summary>
 /// Assembles a Multiboot guest that runs <see cref="XsaveCase"/>s in 32-bit protected mode or, entered through its own GDT and
 /// identity-mapping page tables, in 64-bit mode, with CR4.OSFXSR, OSXMMEXCPT and OSXSAVE set and XCR0 = 7 (x87, SSE, AVX). Each case
-/// starts with FXRSTOR64 of its image and writes to port E9h a record: the save area after the case's save (<see cref="XsaveCase.AreaBytes"/>), the XSAVE64
+/// starts with FXRSTOR of its image and writes to port E9h a record: the save area after the case's save (<see cref="XsaveCase.AreaBytes"/>), the XSAVE64
 /// (XSAVE outside 64-bit mode) report of the whole state at the end (same size, its area first filled with <see cref="ReportFill"/>), XGETBV(1)
 /// after the step and after the second XRSTOR. Port F4h (QEMU, sim) or "Shutdown" on port 8900h (Bochs) ends the run.
 /// </summary>
