@@ -46,6 +46,17 @@ internal sealed class DecodedBlock
         return upTo & ~((1UL << (first >> 6)) - 1);
     }
 
-    /// <summary>False for a block that must not be remembered (an instruction that continues on the next page).</summary>
+    /// <summary>False for a block that must not be remembered (code fetched from a device that reports no changes).</summary>
     public bool Cacheable { get; init; } = true;
+
+    public const ulong NoPage = ulong.MaxValue;
+
+    /// <summary>
+    /// For a block of one instruction that continues on the next linear page: the physical page (address &gt;&gt; 12)
+    /// its remaining bytes came from, valid only while that linear page still maps there; else <see cref="NoPage"/>.
+    /// </summary>
+    public ulong SecondPage { get; init; } = NoPage;
+
+    /// <summary>The 64-byte lines of <see cref="SecondPage"/> the instruction occupies.</summary>
+    public ulong SecondLines { get; init; }
 }

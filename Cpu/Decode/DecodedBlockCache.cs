@@ -27,11 +27,17 @@ internal sealed class DecodedBlockCache
 
     public void Add(DecodedBlock block)
     {
-        var page = block.PhysicalStart >> PhysicalMemory.PageShift;
         _blocks[Key(block.PhysicalStart, block.Bitness)] = block;
+        AddToPage(block.PhysicalStart >> PhysicalMemory.PageShift, block, block.Lines);
+        // An instruction continuing on another page is dropped by writes to either page.
+        if (block.SecondPage != DecodedBlock.NoPage) AddToPage(block.SecondPage, block, block.SecondLines);
+    }
+
+    private void AddToPage(ulong page, DecodedBlock block, ulong lines)
+    {
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = new List<DecodedBlock>();
         list.Add(block);
-        _linesByPage[page] = _linesByPage.GetValueOrDefault(page) | block.Lines;
+        _linesByPage[page] = _linesByPage.GetValueOrDefault(page) | lines;
         _memory.MarkCodePage(page);
     }
 
@@ -53,7 +59,9 @@ internal sealed class DecodedBlockCache
         foreach (var b in list)
         {
             b.Valid = false;
-            _blocks.Remove(Key(b.PhysicalStart, b.Bitness));
+            // The key may name a newer block by now (decoded again for another CS limit or second page).
+            var key = Key(b.PhysicalStart, b.Bitness);
+            if (_blocks.TryGetValue(key, out var current) && current == b) _blocks.Remove(key);
         }
         Invalidations++;
     }

@@ -665,7 +665,9 @@ public sealed unsafe partial class Processor
             op.Base = Gpr(baseReg);
             op.Displacement = (long)instr.MemoryDisplacement64;
         }
-        op.IndexReg = Gpr(instr.MemoryIndex);
+        // VSIB (the gathers): the index is a vector register, held as its number.
+        var index = instr.MemoryIndex;
+        op.IndexReg = index.IsXMM() ? (byte)(index - IcedRegister.XMM0) : index.IsYMM() ? (byte)(index - IcedRegister.YMM0) : Gpr(index);
         op.Scale = (byte)(instr.MemoryIndexScale switch { 1 => 0, 2 => 1, 4 => 2, _ => 3 });
     }
 
@@ -683,7 +685,7 @@ public sealed unsafe partial class Processor
                     if (instr.MemoryBase is IcedRegister.RIP) return 8;
                     if (instr.MemoryBase is IcedRegister.EIP) return 4;
                     if (instr.MemoryBase != IcedRegister.None) return instr.MemoryBase.GetSize();
-                    if (instr.MemoryIndex != IcedRegister.None && instr.Mnemonic != Mnemonic.Xlatb) return instr.MemoryIndex.GetSize();
+                    if (instr.MemoryIndex.IsGPR() && instr.Mnemonic != Mnemonic.Xlatb) return instr.MemoryIndex.GetSize();
                     if (instr.MemoryDisplSize is 2 or 4 or 8) return instr.MemoryDisplSize;
                     break;
             }

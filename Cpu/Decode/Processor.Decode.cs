@@ -15,7 +15,7 @@ public sealed unsafe partial class Processor
     private readonly Iced.Intel.Decoder?[] _decoders = new Iced.Intel.Decoder?[3];
     private readonly byte[] _crossPageBytes = new byte[15];
 
-    /// <summary>The one block an instruction that crosses a page decodes into; it is executed at once and never cached.</summary>
+    /// <summary>The block a page-crossing instruction fetched from a device decodes into; it is executed at once and never cached.</summary>
     private readonly DecodedBlock _crossPageBlock = new(ulong.MaxValue, 0, new DecodedOp[1], new Iced.Intel.Code[1], 1, 0) { Cacheable = false };
 
     /// <summary>The decoder for the current code size, reading from <see cref="_fetchReader"/> (set up by the caller), at IP <paramref name="ip"/>.</summary>
@@ -119,7 +119,8 @@ public sealed unsafe partial class Processor
 
     /// <summary>
     /// An instruction that continues on the next page: its bytes come through both translations (the
-    /// second may raise #PF with CR2 on that page); it is decoded alone into a reused, uncached block.
+    /// second may raise #PF with CR2 on that page); it is decoded alone into a block of its own, cached
+    /// with the second page's physical address, which a lookup checks against the current translation.
     /// </summary>
     private DecodedBlock? DecodeCrossPage(ulong linear, ulong physical)
     {
@@ -138,11 +139,22 @@ public sealed unsafe partial class Processor
             RaiseFault(ExceptionVector.GP, 0);
             return null;
         }
-        ref var op = ref _crossPageBlock.Ops[0];
+        var cacheable = _memory.HoldsCacheableCode(physical) && _memory.HoldsCacheableCode(secondPhysical);
+        var block = cacheable
+            ? new DecodedBlock(physical, _bitness, new DecodedOp[1], new Iced.Intel.Code[1], 1, instr.Length)
+            {
+                MaxReach = (ulong)instr.Length - 1,
+                Lines = DecodedBlock.LinesOf((int)(physical & 0xFFF), 4095),
+                SecondPage = secondPhysical >> 12,
+                SecondLines = DecodedBlock.LinesOf(0, instr.Length - firstPart - 1),
+            }
+            : _crossPageBlock;
+        ref var op = ref block.Ops[0];
         Bind(in instr, ref op);
-        _crossPageBlock.Codes[0] = instr.Code;
+        block.Codes[0] = instr.Code;
         op.Flags |= OpFlags.EndsBlock;
-        return _crossPageBlock;
+        if (cacheable) _blocks.Add(block);
+        return block;
     }
 
     private bool CheckFetchLimit(ulong offset)

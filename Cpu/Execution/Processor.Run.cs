@@ -174,7 +174,8 @@ public sealed unsafe partial class Processor
         ref var e = ref _lookup[(int)(linear ^ (linear >> 12)) & (LookupEntries - 1)];
         var b = e.Block;
         var user = Cpl == 3;
-        if (b != null && e.Linear == linear && e.User == user && e.Context == _tlbContext && b.Valid && b.Bitness == _bitness && WithinCodeLimit(b)) return b;
+        if (b != null && e.Linear == linear && e.User == user && e.Context == _tlbContext && b.Valid && b.Bitness == _bitness && WithinCodeLimit(b)
+            && b.SecondPage == DecodedBlock.NoPage) return b;
         b = LookupBlockSlow(linear);
         if (b != null && b.Cacheable)
         {
@@ -196,7 +197,15 @@ public sealed unsafe partial class Processor
         }
         if (!TranslateFetch(linear, out var physical)) return null;
         var block = _blocks.Find(physical, _bitness);
-        if (block != null && WithinCodeLimit(block)) return block;
+        if (block != null && WithinCodeLimit(block))
+        {
+            if (block.SecondPage == DecodedBlock.NoPage) return block;
+            // An instruction continuing on the next page is valid while that page maps where it was decoded from.
+            var second = (linear | 0xFFF) + 1;
+            if (_bitness != 64) second = (uint)second;
+            if (!TranslateFetch(second, out var secondPhysical)) return null;
+            if (secondPhysical >> 12 == block.SecondPage) return block;
+        }
         return Decode(linear, physical);
     }
 

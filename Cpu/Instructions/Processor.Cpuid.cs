@@ -68,7 +68,7 @@ public sealed unsafe partial class Processor
                 // extended 0Ah), model 01h, stepping 1 (Zen 3 class, which has every feature announced here).
                 eax = Vendor == CpuVendor.Intel ? 0x000306A9u : 0x00A00F11u;
                 ebx = (uint)(Index << 24) | (1 << 16) | (8 << 8);
-                ecx = (1u << 3) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 26) | (1u << 28) | (1u << 30) | ExtraFeatureEcx;
+                ecx = (1u << 3) | (1u << 12) | (1u << 13) | (1u << 17) | (1u << 22) | (1u << 23) | (1u << 26) | (1u << 28) | (1u << 29) | (1u << 30) | ExtraFeatureEcx;
                 // AVX (ECX.28): the VEX forms of SSE–SSE3 and AVX's own instructions. OSXSAVE (ECX.27) mirrors CR4.OSXSAVE.
                 if ((Cr4 & Registers.Cr4.OSXSAVE) != 0) ecx |= 1u << 27;
                 edx = 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12)
@@ -90,8 +90,8 @@ public sealed unsafe partial class Processor
             case 7:
                 if (subleaf == 0)
                 {
-                    // FSGSBASE, BMI1, SMEP, BMI2, INVPCID, RDSEED, ADX, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
-                    ebx = (1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 19) | (1u << 20)
+                    // FSGSBASE, BMI1, AVX2, SMEP, BMI2, INVPCID, RDSEED, ADX, SMAP; on Intel also IA32_TSC_ADJUST (bit 1), which AMD's processors lack.
+                    ebx = (1u << 0) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 8) | (InvpcidEnumerated ? 1u << 10 : 0) | (1u << 18) | (1u << 19) | (1u << 20)
                         | (Vendor == CpuVendor.Intel ? 1u << 1 : 0);
                     ecx = 1u << 2;
                 }

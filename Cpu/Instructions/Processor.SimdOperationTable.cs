@@ -313,7 +313,7 @@ public sealed unsafe partial class Processor
     /// Every SIMD operation the interpreter binds: each instruction-set extension keeps its own table, a method in its
     /// group's file (static initializers of one partial class are not ordered across files).
     /// </summary>
-    private static readonly SimdOperation[] SimdOperations = [.. SseOperations(), .. AvxOperations(), .. XsaveOperations()];
+    private static readonly SimdOperation[] SimdOperations = [.. SseOperations(), .. AvxOperations(), .. FmaOperations(), .. F16cOperations(), .. Avx2Operations(), .. XsaveOperations()];
 
     /// <summary>For each Iced code, 1 + its index in <see cref="SimdOperations"/>, or 0 when it has none (after the table: static initializers run in text order).</summary>
     private static readonly ushort[] SimdOperationIndex = CreateSimdOperationIndex();

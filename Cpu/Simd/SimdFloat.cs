@@ -9,7 +9,7 @@ namespace Sim.Cpu.Simd;
 /// the masked responses, and the NaN rules of 4.8.3.5 (the first source's NaN wins, SNaNs are quieted, invalid
 /// operations give the default QNaN). A value is held in the low 32 or 64 bits of a ulong; <c>d</c> selects binary64.
 /// </summary>
-internal static class SimdFloat
+internal static partial class SimdFloat
 {
     public const uint IE = 1, DE = 2, ZE = 4, OE = 8, UE = 16, PE = 32;
     public const uint Daz = 1u << 6, UnderflowMask = 1u << 11, Ftz = 1u << 15;

@@ -44,8 +44,10 @@ public static class SimdDifferentialRun
     }
 
     /// <summary>Runs on QEMU (or, with <paramref name="bochs"/>, on Bochs) and sim; <paramref name="avx"/> draws VEX-encoded cases.</summary>
-    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false)
+    /// <remarks><paramref name="avx2"/> draws FMA3, F16C and AVX2-own cases (<see cref="SimdCaseGenerator.GenerateAvx2"/>) on the AVX guest.</remarks>
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false, bool avx2 = false)
     {
+        avx |= avx2;
         var recordBytes = SimdGuestBuilder.RecordBytesOf(avx);
         if (bochs) BochsRunner.EnsureInstalled();
         else QemuRunner.EnsureInstalled();
@@ -61,7 +63,8 @@ public static class SimdDifferentialRun
             var generator = new SimdCaseGenerator(seed * 1000 + g, long64);
             var n = Math.Min(perGuest, count - g * perGuest);
             var cases = Enumerable.Range(0, n)
-                .Select(i => avx ? generator.GenerateAvx(i, SimdGuestBuilder.MemoryAddress(i, avx)) : generator.Generate(i, SimdGuestBuilder.MemoryAddress(i)))
+                .Select(i => avx2 ? generator.GenerateAvx2(i, SimdGuestBuilder.MemoryAddress(i, avx))
+                    : avx ? generator.GenerateAvx(i, SimdGuestBuilder.MemoryAddress(i, avx)) : generator.Generate(i, SimdGuestBuilder.MemoryAddress(i)))
                 .ToList();
             var guest = SimdGuestBuilder.Build(cases, long64, avx);
             var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n, recordBytes)

@@ -56,9 +56,32 @@ public sealed class SimdDifferentialTests
         Check(4, 300, bochs: true, long64: true, avx: true);
     }
 
-    private void Check(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false)
+    [TestMethod]
+    public void Avx2Qemu() => Check(5, 1500, avx2: true);
+
+    [TestMethod]
+    public void Avx2Qemu64() => Check(6, 1500, long64: true, avx2: true);
+
+    [TestMethod]
+    [TestCategory("Long")]
+    public void Avx2QemuSweep()
     {
-        var r = SimdDifferentialRun.Run(seed, count, bochs, long64, avx);
+        Check(500, 30000, avx2: true);
+        Check(600, 30000, long64: true, avx2: true);
+    }
+
+    /// <summary>The FMA3, F16C and AVX2 cases on Bochs (its corei7_skylake_x model has all three).</summary>
+    [TestMethod]
+    [TestCategory("Bochs")]
+    public void Avx2Bochs()
+    {
+        Check(5, 600, bochs: true, avx2: true);
+        Check(6, 400, bochs: true, long64: true, avx2: true);
+    }
+
+    private void Check(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false, bool avx2 = false)
+    {
+        var r = SimdDifferentialRun.Run(seed, count, bochs, long64, avx, avx2);
         TestContext.WriteLine(r.Report);
         if (r.Unknown > 0 || r.Failures.Count > 0) Assert.Fail(r.Report);
     }
