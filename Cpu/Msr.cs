@@ -46,6 +46,8 @@ public static class Msr
     public const uint Ia32PerfGlobalCtrl = 0x38F;
     public const uint Ia32PerfGlobalOvfCtrl = 0x390;
     public const uint TscDeadline = 0x6E0;
+    /// <summary>IA32_XSS (SDM vol. 1, 13.3): the supervisor state components of XSAVES and XRSTORS.</summary>
+    public const uint Xss = 0xDA0;
     public const uint X2ApicFirst = 0x800;
     public const uint X2ApicLast = 0x8FF;
 }

@@ -153,6 +153,7 @@ public sealed unsafe partial class Processor : IDisposable
         _pendingVector = -1;
         _initPending = false;
         _sipiVector = -1;
+        ResetXsaveTracking();
         if (!init)
         {
             ResetMsrs();

@@ -58,7 +58,18 @@ public sealed partial class SvmUnit : IVirtualizationHooks
     public Action<SvmUnit>? VmExited { get; set; }
 
     /// <summary>Whether a guest is running (between VMRUN and #VMEXIT).</summary>
-    public bool InGuest { get; private set; }
+    public bool InGuest
+    {
+        get => _inGuest;
+        private set
+        {
+            _inGuest = value;
+            // XRSTOR_INFO has no element that tells guest from host (as VMX's non-root bit does): a world switch ends its match.
+            _cpu.ResetXrstorInfo();
+        }
+    }
+
+    private bool _inGuest;
 
     /// <summary>The physical address of the VMCB of the running (or last) guest.</summary>
     public ulong VmcbAddress { get; private set; }

@@ -22,9 +22,9 @@ public static class SecondaryProcessorBasedControls
     public const uint EnableXsavesXrstors = 1u << 20;
 
     /// <summary>
-    /// What this processor offers: the core has INVPCID, RDTSCP, RDRAND and RDSEED but no XSAVES
-    /// (CPUID does not announce it), and no APIC virtualization, so those controls stay 0.
+    /// What this processor offers: the core has INVPCID, RDTSCP, RDRAND, RDSEED and XSAVES/XRSTORS (with the
+    /// XSS-exiting bitmap), but no APIC virtualization, so those controls stay 0.
     /// </summary>
     public const uint Allowed1 = EnableEpt | DescriptorTableExiting | EnableRdtscp | EnableVpid | WbinvdExiting | UnrestrictedGuest
-        | RdrandExiting | EnableInvpcid | RdseedExiting;
+        | RdrandExiting | EnableInvpcid | RdseedExiting | EnableXsavesXrstors;
 }

@@ -39,7 +39,7 @@ public sealed class Vmcs
             VmcsField.PmlAddress, VmcsField.ApicAccessAddress, VmcsField.PostedInterruptDescriptorAddress, VmcsField.VmFunctionControls,
             VmcsField.EoiExitBitmap0, VmcsField.EoiExitBitmap1, VmcsField.EoiExitBitmap2, VmcsField.EoiExitBitmap3,
             VmcsField.EptpListAddress, VmcsField.VmreadBitmap, VmcsField.VmwriteBitmap, VmcsField.VirtualizationExceptionInformationAddress,
-            VmcsField.XssExitingBitmap, VmcsField.EnclsExitingBitmap, VmcsField.TscMultiplier, VmcsField.GuestIa32PerfGlobalCtrl,
+            VmcsField.EnclsExitingBitmap, VmcsField.TscMultiplier, VmcsField.GuestIa32PerfGlobalCtrl,
             VmcsField.GuestIa32Bndcfgs, VmcsField.HostIa32PerfGlobalCtrl, VmcsField.PleGap, VmcsField.PleWindow,
         };
         var list = new List<VmcsField>();

@@ -87,12 +87,27 @@ public sealed partial class VmxUnit
                 BeginExit();
                 Exit(VmExitReason.StartupIpi, e.Vector);
                 return true;
+            case InterceptKind.Xsaves or InterceptKind.Xrstors: return XsavesOrXrstors(e.Kind == InterceptKind.Xsaves);
             case InterceptKind.Rdrand: return Has(_proc2, SecondaryProcessorBasedControls.RdrandExiting) && RandomNumberExit(VmExitReason.Rdrand);
             case InterceptKind.Rdseed: return Has(_proc2, SecondaryProcessorBasedControls.RdseedExiting) && RandomNumberExit(VmExitReason.Rdseed);
             case InterceptKind.SecondLevelFault: return SecondLevelFault();
             case InterceptKind.EventWindow: return EventWindow();
             default: return false;
         }
+    }
+
+    /// <summary>
+    /// XSAVES and XRSTORS (SDM vol. 3, 26.3 and 26.1.3): #UD while "enable XSAVES/XRSTORS" is 0; otherwise a VM exit
+    /// when EDX:EAX AND IA32_XSS AND the XSS-exiting bitmap is not 0, with the instruction information of table 28-13
+    /// and the displacement as qualification. The #GP(0) at CPL &gt; 0 is a privilege fault and comes before the exit.
+    /// </summary>
+    private bool XsavesOrXrstors(bool save)
+    {
+        if (!Has(_proc2, SecondaryProcessorBasedControls.EnableXsavesXrstors)) return Fault(ExceptionVector.UD);
+        if (_cpu.Cpl != 0) return false;
+        var mask = ((_cpu.Rdx & 0xFFFF_FFFF) << 32) | (_cpu.Rax & 0xFFFF_FFFF);
+        if ((mask & _cpu.Xss & _current![VmcsField.XssExitingBitmap]) == 0) return false;
+        return MemoryInstructionExit(save ? VmExitReason.Xsaves : VmExitReason.Xrstors, _intercept.Instruction, 0);
     }
 
     /// <summary>An exit caused by the instruction being executed: length and qualification recorded, RIP left at the instruction.</summary>

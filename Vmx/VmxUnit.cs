@@ -64,6 +64,7 @@ public sealed partial class VmxUnit : IVirtualizationHooks
         private set
         {
             _inNonRootOperation = value;
+            _cpu.InVmxNonRootOperation = value;
             // INIT is blocked in VMX root operation and causes a VM exit in non-root operation (SDM vol. 3, 24.8, 26.2).
             _cpu.InitBlocked = _inVmxOperation && !value;
         }

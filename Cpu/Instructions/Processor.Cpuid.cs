@@ -6,7 +6,7 @@ namespace Sim.Cpu;
 
 /// <summary>
 /// CPUID: one coherent feature set that matches what the interpreter implements. Basic leaves
-/// 0, 1, 5 and 7, on Intel also 0Bh (x2APIC topology), 15h and 16h (the TSC frequency), with the
+/// 0, 1, 5, 7, 0Bh (x2APIC topology) and 0Dh (the XSAVE feature set), on Intel also 15h and 16h (the TSC frequency), with the
 /// leaves between answering zeros as for a processor without their features; extended leaves
 /// 8000_0000h–8000_0008h; a leaf above the maximum returns the highest basic leaf, as Intel
 /// processors do. Features not announced are not executed either.
@@ -14,7 +14,8 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     private const uint IntelMaxBasicLeaf = 0x16;
-    private const uint AmdMaxBasicLeaf = 7;
+    /// <summary>Leaf 0Dh, the XSAVE feature set, as AMD's Zen 3 processors have it.</summary>
+    private const uint AmdMaxBasicLeaf = 0xD;
     private const uint MaxExtendedLeaf = 0x80000008;
 
     /// <summary>The reference (bus) clock of CPUID 16h and MSR_PLATFORM_INFO's ratio: 100 MHz, as on Intel processors since Nehalem.</summary>
@@ -103,6 +104,9 @@ public sealed unsafe partial class Processor
             case 0xB:
                 ExtendedTopology(subleaf, out eax, out ebx, out ecx, out edx);
                 break;
+            case 0xD:
+                XsaveFeatures(subleaf, out eax, out ebx, out ecx, out edx);
+                break;
             case 0x15:
                 TscCrystalRatio(out eax, out ebx, out ecx);
                 break;
@@ -160,6 +164,40 @@ public sealed unsafe partial class Processor
         ebx = subleaf <= 1 ? 1u : 0;
         ecx = (subleaf & 0xFF) | (subleaf switch { 0 => smt, 1 => core, _ => 0u }) << 8;
         edx = (uint)Index;
+    }
+
+    /// <summary>CPUID.(EAX=0DH,ECX=1):EAX: XSAVEOPT (bit 0), XSAVEC and the compacted XRSTOR (1), XGETBV with ECX = 1 (2), XSAVES/XRSTORS and IA32_XSS (3).</summary>
+    public const uint XsaveExtensions = 0xF;
+
+    /// <summary>
+    /// CPUID 0Dh (SDM vol. 1, 13.2): sub-leaf 0 gives the XCR0 bits supported (x87, SSE, AVX), the XSAVE area size for
+    /// the current XCR0 and the largest for all of them; sub-leaf 1 the extensions of <see cref="XsaveExtensions"/>, the
+    /// compacted area size for XCR0 | IA32_XSS and the IA32_XSS bits supported (none); sub-leaf 2 the AVX component's
+    /// size (256) and standard-format offset (576), user state, no 64-byte alignment in the compacted format. Other
+    /// sub-leaves name no supported component and are zero.
+    /// </summary>
+    private void XsaveFeatures(uint subleaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        eax = ebx = ecx = edx = 0;
+        switch (subleaf)
+        {
+            case 0:
+                eax = (uint)SupportedXcr0;
+                edx = (uint)(SupportedXcr0 >> 32);
+                ebx = XsaveAreaBytes(Xcr0);
+                ecx = XsaveAreaBytes(SupportedXcr0);
+                break;
+            case 1:
+                eax = XsaveExtensions;
+                ebx = XsaveAreaBytes(Xcr0 | Xss);
+                ecx = (uint)SupportedXss;
+                edx = (uint)(SupportedXss >> 32);
+                break;
+            case 2:
+                eax = AvxStateBytes;
+                ebx = XsaveExtendedOffset;
+                break;
+        }
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ public sealed unsafe partial class Processor
             case Msr.GsBase: value = _seg[(int)SegmentIndex.GS].Base; return true;
             case Msr.KernelGsBase: value = KernelGsBase; return true;
             case Msr.TscAux: value = TscAux; return true;
+            case Msr.Xss: value = Xss; return true;
         }
         if (TryReadPerformanceMsr(index, out value)) return true;
         if (index >= Msr.MtrrPhysBase0 && index < Msr.MtrrPhysBase0 + 2 * VariableMtrrCount)
@@ -133,6 +134,7 @@ public sealed unsafe partial class Processor
                 _mtrrDefType = value;
                 return true;
             case Msr.Efer: return WriteEfer(value);
+            case Msr.Xss: return WriteXss(value);
             case Msr.Star: Star = value; return true;
             case Msr.Lstar:
                 if (!IsCanonical(value)) return false;

@@ -317,6 +317,7 @@ public sealed unsafe partial class Processor
     [
         .. SseOperations(), .. Ssse3Operations(), .. Sse41Operations(), .. Sse42Operations(), .. AesOperations(),
         .. AvxOperations(), .. AvxSse4Operations(), .. FmaOperations(), .. F16cOperations(), .. Avx2Operations(),
+        .. XsaveOperations(),
     ];
 
     /// <summary>For each Iced code, 1 + its index in <see cref="SimdOperations"/>, or 0 when it has none (after the table: static initializers run in text order).</summary>

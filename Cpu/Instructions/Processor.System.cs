@@ -141,8 +141,9 @@ public sealed unsafe partial class Processor
     }
 
     /// <summary>
-    /// XGETBV and XSETBV (SDM vol. 2): #UD unless CR4.OSXSAVE; XSETBV needs CPL 0 (a privilege fault, ahead of the VMX
-    /// exit and the SVM intercept), then only ECX = 0 and a valid XCR0 value are accepted (#GP(0)).
+    /// XGETBV and XSETBV (SDM vol. 2): #UD unless CR4.OSXSAVE; XGETBV reads XCR0 (ECX = 0) or XCR0 AND XINUSE (ECX = 1,
+    /// CPUID.(EAX=0DH,ECX=1):EAX[2]); XSETBV needs CPL 0 (a privilege fault, ahead of the VMX exit and the SVM
+    /// intercept), then only ECX = 0 and a valid XCR0 value are accepted (#GP(0)).
     /// </summary>
     private bool ExtendedControlRegister(ref DecodedOp op)
     {
@@ -150,9 +151,10 @@ public sealed unsafe partial class Processor
         var index = (uint)_r[1];
         if (op.Handler == Handler.Xgetbv)
         {
-            if (index != 0) return RaiseFault(ExceptionVector.GP, 0);
-            _r[0] = (uint)Xcr0;
-            _r[2] = Xcr0 >> 32;
+            if (index > 1) return RaiseFault(ExceptionVector.GP, 0);
+            var xcr = index == 0 ? Xcr0 : Xcr0 & Xinuse;
+            _r[0] = (uint)xcr;
+            _r[2] = xcr >> 32;
             return Next(ref op);
         }
         if (!RequireCpl0()) return false;

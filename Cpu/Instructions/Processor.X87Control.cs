@@ -112,6 +112,7 @@ public sealed unsafe partial class Processor
 
     private bool FpuStoreEnvironment(ref DecodedOp op, ulong ea)
     {
+        NoteStateImageWritten();
         var wide = op.Size == 4;
         var step = op.Size;
         // The reserved upper halves of the 32-bit image read as ones.

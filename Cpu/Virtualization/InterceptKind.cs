@@ -81,4 +81,9 @@ public enum InterceptKind : byte
 
     /// <summary>A startup IPI reaching a processor in the wait-for-SIPI state; <see cref="Intercept.Vector"/>.</summary>
     StartupIpi,
+
+    /// <summary>XSAVES, offered after the #UD checks and before the CPL check (a unit raises #UD or exits; the instruction mask is EDX:EAX).</summary>
+    Xsaves,
+    /// <summary>XRSTORS, offered like <see cref="Xsaves"/>.</summary>
+    Xrstors,
 }

@@ -54,7 +54,7 @@ public sealed class ExtendedControlRegisterTests
     }
 
     [TestMethod]
-    [DataRow(0u, 1u, 0u, DisplayName = "ECX = 1 (no XGETBV_ECX_1 here)")]
+    [DataRow(3u, 1u, 0u, DisplayName = "ECX = 1: XINUSE is read-only")]
     [DataRow(0u, 0u, 0u, DisplayName = "EAX = 0: x87 state cannot be disabled")]
     [DataRow(5u, 0u, 0u, DisplayName = "AVX without SSE")]
     [DataRow(0xFu, 0u, 0u, DisplayName = "bit 3 (MPX BNDREGS) unsupported")]
