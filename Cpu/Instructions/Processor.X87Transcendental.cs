@@ -5,7 +5,7 @@ namespace Sim.Cpu;
 /// <summary>
 /// The x87 transcendental instructions (SDM vol. 1, 8.3.10): FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1,
 /// computed by <see cref="Transcendental"/>. An operand of FSIN, FCOS, FSINCOS or FPTAN of magnitude 2^63 or more is
-/// left as it is with C2 set; otherwise C2 is cleared.
+/// left as it is with C2 set; otherwise, a stack fault included, C2 is cleared.
 /// </summary>
 public sealed unsafe partial class Processor
 {
@@ -19,7 +19,12 @@ public sealed unsafe partial class Processor
         {
             case X87Sub.Sine or X87Sub.Cosine or X87Sub.TwoToXMinus1:
             {
-                if (FpuIsEmpty(0)) return FpuUnderflowInto(ref op, 0, false);
+                if (FpuIsEmpty(0))
+                {
+                    // FSIN and FCOS clear C2 on a stack fault too, as the hardware does; F2XM1 leaves it.
+                    if (op.Sub != X87Sub.TwoToXMinus1) _fpuStatus = (ushort)(_fpuStatus & ~FswC2);
+                    return FpuUnderflowInto(ref op, 0, false);
+                }
                 var x = St(0);
                 if (op.Sub != X87Sub.TwoToXMinus1 && FpuOperandOutOfRange(x)) return Next(ref op);
                 var r = op.Sub switch
@@ -34,6 +39,7 @@ public sealed unsafe partial class Processor
             {
                 if (FpuIsEmpty(0) || FpuPushOverflows)
                 {
+                    _fpuStatus = (ushort)(_fpuStatus & ~FswC2);
                     FpuStackFault(!FpuIsEmpty(0));
                     if (cw.IsMasked(FpuExceptions.Invalid))
                     {

@@ -75,7 +75,7 @@ public static class Transcendental
         return (y.Sign ? angle.Negate() : angle).ToExtended(cw, flags);
     }
 
-    /// <summary>F2XM1: 2^x − 1 for −1 ≤ x ≤ 1; the SDM leaves other operands undefined, and they are returned unchanged.</summary>
+    /// <summary>F2XM1: 2^x − 1 for −1 ≤ x ≤ 1; the SDM leaves other operands undefined: they are returned unchanged with #P, as the hardware does.</summary>
     public static FpuResult TwoToXMinus1(ExtendedReal x, FpuControlWord cw)
     {
         if (NaNPropagation.TryPropagate(x, out var propagated)) return propagated;
@@ -84,7 +84,7 @@ public static class Transcendental
         var flags = Denormal(x);
         var value = WideReal.From(x);
         var magnitude = WideReal.CompareMagnitude(value, WideReal.One);
-        if (magnitude > 0) return new(x, flags);
+        if (magnitude > 0) return new(x, flags | FpuExceptions.Precision);
         // 2^1 − 1 and 2^-1 − 1 are exact; the hardware still reports #P for them.
         if (magnitude == 0) return new(x.Sign ? new ExtendedReal(true, ExtendedReal.ExponentBias - 1, ExtendedReal.IntegerBit) : x, FpuExceptions.Precision);
         return ExponentialMinus1(value * WideConstants.Ln2).ToExtended(cw, flags);
