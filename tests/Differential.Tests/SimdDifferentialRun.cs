@@ -16,8 +16,11 @@ public static class SimdDifferentialRun
     /// <summary>QEMU 7.2's TCG model with every feature it emulates, AVX and AVX2 among them.</summary>
     public const string AvxQemuModel = "max";
 
-    /// <summary>A compared field of a record: its name, offset and size in bytes; an AVX record adds bits 255:128 of each YMM register.</summary>
-    public static IEnumerable<(string Name, int Offset, int Size)> Fields(bool avx = false)
+    /// <summary>
+    /// A compared field of a record: its name, offset and size in bytes; an AVX record adds bits 255:128 of each YMM register,
+    /// an x87 record the sign and exponent of each ST register and names R8's slot "vector" (the fault that ended the case).
+    /// </summary>
+    public static IEnumerable<(string Name, int Offset, int Size)> Fields(bool avx = false, bool x87 = false)
     {
         yield return ("fcw", 0, 2);
         yield return ("fsw", 2, 2);
@@ -25,7 +28,9 @@ public static class SimdDifferentialRun
         // Bytes 6–23 (FOP, FIP, FCS, FDP, FDS): QEMU keeps no x87 pointers and stores zeros; SSE/MMX instructions leave them.
         yield return ("mxcsr", 24, 4);
         yield return ("mxcsr_mask", 28, 4);
-        for (var r = 0; r < 8; r++) yield return ($"st{r}", 32 + 16 * r, 10);
+        for (var r = 0; r < 8; r++) yield return ($"st{r}", 32 + 16 * r, 8);
+        if (x87)
+            for (var r = 0; r < 8; r++) yield return ($"st{r}.exp", 40 + 16 * r, 2);
         for (var r = 0; r < 16; r++)
         {
             yield return ($"xmm{r}.lo", 160 + 16 * r, 8);
@@ -33,7 +38,7 @@ public static class SimdDifferentialRun
         }
         yield return ("eflags", SimdGuestBuilder.FlagsOffset, 8);
         string[] gprs = ["rax", "rcx", "rdx", "rbx", "r8", "r9", "r10"];
-        for (var r = 0; r < gprs.Length; r++) yield return (gprs[r], SimdGuestBuilder.RegistersOffset + 8 * r, 8);
+        for (var r = 0; r < gprs.Length; r++) yield return (x87 && r == 4 ? "vector" : gprs[r], SimdGuestBuilder.RegistersOffset + 8 * r, 8);
         for (var q = 0; q < 8; q++) yield return ($"mem+{q * 8}", SimdGuestBuilder.MemoryOffset + 8 * q, 8);
         if (!avx) yield break;
         for (var r = 0; r < 16; r++)
@@ -48,7 +53,7 @@ public static class SimdDifferentialRun
     /// <paramref name="sse4"/> draws from the SSSE3 … PCLMULQDQ pools (with <paramref name="avx"/>, their VEX forms);
     /// <paramref name="avx2"/> draws FMA3, F16C and AVX2-own cases (<see cref="SimdCaseGenerator.GenerateAvx2"/>) on the AVX guest.
     /// </summary>
-    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false, bool avx2 = false, bool sse4 = false)
+    public static Result Run(int seed, int count, bool bochs = false, bool long64 = false, bool avx = false, bool avx2 = false, bool sse4 = false, bool x87 = false)
     {
         avx |= avx2;
         var recordBytes = SimdGuestBuilder.RecordBytesOf(avx);
@@ -66,10 +71,10 @@ public static class SimdDifferentialRun
             var generator = sse4 ? SimdCaseGenerator.Sse4(seed * 1000 + g, long64) : new SimdCaseGenerator(seed * 1000 + g, long64);
             var n = Math.Min(perGuest, count - g * perGuest);
             var cases = Enumerable.Range(0, n)
-                .Select(i => avx2 ? generator.GenerateAvx2(i, SimdGuestBuilder.MemoryAddress(i, avx))
+                .Select(i => x87 ? generator.GenerateX87(i, SimdGuestBuilder.MemoryAddress(i)) : avx2 ? generator.GenerateAvx2(i, SimdGuestBuilder.MemoryAddress(i, avx))
                     : avx ? generator.GenerateAvx(i, SimdGuestBuilder.MemoryAddress(i, avx)) : generator.Generate(i, SimdGuestBuilder.MemoryAddress(i)))
                 .ToList();
-            var guest = SimdGuestBuilder.Build(cases, long64, avx);
+            var guest = SimdGuestBuilder.Build(cases, long64, avx, faults: x87);
             var qemuTask = Task.Run(() => bochs ? RunBochs(guest, n, recordBytes)
                 : QemuRunner.Run(guest, TimeSpan.FromSeconds(120), avx ? AvxQemuModel : QemuRunner.CpuModel));
             var sim = SimRunner.Run(guest, 500_000_000);
@@ -92,7 +97,7 @@ public static class SimdDifferentialRun
                 var s = sim.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var q = qemu.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var differences = new List<string>();
-                foreach (var (name, offset, size) in Fields(avx))
+                foreach (var (name, offset, size) in Fields(avx, x87))
                 {
                     var (sv, qv) = Values(s, q, name, offset, size);
                     if (sv != qv) differences.Add($"{name}: sim {sv:x} {oracleName} {qv:x}");
@@ -104,16 +109,25 @@ public static class SimdDifferentialRun
                     known[reason] = known.GetValueOrDefault(reason) + 1;
                     continue;
                 }
-                if (!bochs && BochsConfirms(guest, n, i, c, s, ref bochsRecords, ref bochsTried) is { } confirmed)
+                if (!bochs && BochsConfirms(guest, n, i, c, s, q, ref bochsRecords, ref bochsTried) is { } confirmed)
                 {
                     known[confirmed] = known.GetValueOrDefault(confirmed) + 1;
                     continue;
                 }
                 unknown++;
-                if (shown++ < 20) report.Append(c.Describe()).Append("\n  ").Append(string.Join("; ", differences)).Append('\n');
+                if (shown++ >= 20) continue;
+                report.Append(c.Describe()).Append("\n  ").Append(string.Join("; ", differences)).Append('\n');
+                if (bochsRecords != null)
+                {
+                    var b = bochsRecords.AsSpan(i * recordBytes, recordBytes);
+                    var fromBochs = new List<string>();
+                    foreach (var (name, offset, size) in Fields(avx, x87))
+                        if (Values(s, b, name, offset, size) is var (sv, bv) && sv != bv) fromBochs.Add($"{name}: sim {sv:x} Bochs {bv:x}");
+                    report.Append("  against Bochs: ").Append(string.Join("; ", fromBochs)).Append('\n');
+                }
             }
         }
-        var head = $"{(avx ? "AVX" : "SIMD")} ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
+        var head = $"{(x87 ? "x87" : avx ? "AVX" : "SIMD")} ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
         foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
         foreach (var f in failures) head += f + "\n";
         return new Result(count, unknown, known, failures, head + report);
@@ -123,7 +137,7 @@ public static class SimdDifferentialRun
     /// A divergence from QEMU that no listed deviation explains is decided by the other oracle: the guest is rerun on
     /// Bochs (once per guest), and where Bochs gives sim's record the case counts as QEMU's deviation.
     /// </summary>
-    private static string? BochsConfirms(Guest guest, int cases, int index, SimdCase c, ReadOnlySpan<byte> sim, ref byte[]? records, ref bool tried)
+    private static string? BochsConfirms(Guest guest, int cases, int index, SimdCase c, ReadOnlySpan<byte> sim, ReadOnlySpan<byte> qemu, ref byte[]? records, ref bool tried)
     {
         if (!File.Exists(BochsRunner.Binary)) return null;
         var avx = c.Upper != null;
@@ -137,12 +151,13 @@ public static class SimdDifferentialRun
         if (records == null) return null;
         var b = records.AsSpan(index * recordBytes, recordBytes);
         var differs = false;
-        foreach (var (name, offset, size) in Fields(avx))
+        foreach (var (name, offset, size) in Fields(avx, c.X87))
         {
             var (sv, bv) = Values(sim, b, name, offset, size);
             differs |= sv != bv;
         }
-        return !differs || SimdOracleDeviations.MatchBochs(c, sim, b) != null ? SimdOracleDeviations.ConfirmedByBochs : null;
+        if (differs && SimdOracleDeviations.MatchBochs(c, sim, b) == null) return null;
+        return c.X87 ? SimdOracleDeviations.X87QemuReason(c, sim, qemu) : SimdOracleDeviations.ConfirmedByBochs;
     }
 
     /// <summary>Bochs boots the guest from a floppy; its records follow the relocator's marker in its standard output.</summary>

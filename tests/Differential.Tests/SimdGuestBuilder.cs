@@ -10,7 +10,10 @@ namespace Sim.Differential.Tests;
 /// EFLAGS, the general registers the case uses (8 bytes each) and its 64-byte memory block. Port F4h (QEMU, sim) or
 /// "Shutdown" on port 8900h (Bochs) ends the run. An AVX guest also sets CR4.OSXSAVE and XCR0 = 7 (x87, SSE, AVX state),
 /// loads bits 255:128 of each YMM register from the case after FXRSTOR (VINSERTF128) and records them after the FXSAVE
-/// image's fields (VEXTRACTF128), <see cref="UpperOffset"/> on.
+/// image's fields (VEXTRACTF128), <see cref="UpperOffset"/> on. A guest built with <c>faults</c> (the x87 cases, whose
+/// unmasked exceptions raise #MF) runs each case as a subroutine, with an IDT whose handlers for vectors 0–31 write
+/// the vector to the record's R8 slot (<see cref="VectorOffset"/>; all ones when nothing faulted) and return from the
+/// case's subroutine with the stack pointer it had on entry; its 32-bit cases run on their own flat code segment (18h).
 /// </summary>
 public static class SimdGuestBuilder
 {
@@ -18,6 +21,13 @@ public static class SimdGuestBuilder
     public const int FlagsOffset = 512;
     public const int RegistersOffset = 520;
     public const int MemoryOffset = 576;
+
+    /// <summary>Of a guest built with faults: the vector of the fault that ended a case, 8 bytes in place of R8.</summary>
+    public const int VectorOffset = RegistersOffset + 32;
+    private const uint SavedStackOffset = 0x2E0;
+    private const uint IdtrOffset = 0x2F0;
+    private const uint IdtOffset = 0x300;
+    private const uint HandlersOffset = 0x600;
 
     /// <summary>The record of an AVX guest: the 640 bytes above, then bits 255:128 of YMM0–15, 16 bytes each.</summary>
     public const int AvxRecordBytes = 896;
@@ -36,7 +46,7 @@ public static class SimdGuestBuilder
     /// <summary>The case's 64-byte memory block: 32-byte aligned, so that the aligned 256-bit forms do not fault either.</summary>
     public static uint MemoryAddress(int index, bool avx = false) => DataLayout.LoadAddress + CasesOffset + (uint)(index * (avx ? AvxCaseBytes : CaseBytes)) + 512;
 
-    public static Guest Build(IReadOnlyList<SimdCase> cases, bool long64 = false, bool avx = false)
+    public static Guest Build(IReadOnlyList<SimdCase> cases, bool long64 = false, bool avx = false, bool faults = false)
     {
         var caseBytes = avx ? AvxCaseBytes : CaseBytes;
         var recordBytes = RecordBytesOf(avx);
@@ -74,21 +84,38 @@ public static class SimdGuestBuilder
             stub.mov(cr0, eax);
             stub.jmp(0x08, load + codeOffset);
         }
+        else if (faults)
+        {
+            stub.lgdt(__[load + GdtOffset + 0x20]);
+            stub.jmp(0x18, load + codeOffset);
+        }
         else stub.jmp((ulong)(load + codeOffset));
 
         var a = new Assembler(long64 ? 64 : 32);
-        if (long64)
+        if (long64 || faults)
         {
             a.mov(ax, 0x10);
             a.mov(ss, ax);
             a.mov(ds, ax);
             a.mov(es, ax);
         }
+        if (faults) a.lidt(__[load + IdtrOffset]);
         var gprs = long64 ? new AssemblerRegister64[] { rax, rcx, rdx, rbx, r8, r9, r10 } : null;
         var gprs32 = new AssemblerRegister32[] { eax, ecx, edx, ebx };
         foreach (var c in cases)
         {
             var block = load + CasesOffset + (uint)(c.Index * caseBytes);
+            var call = a.CreateLabel();
+            var body = a.CreateLabel();
+            if (faults)
+            {
+                a.mov(__dword_ptr[record + VectorOffset], -1);
+                a.mov(__dword_ptr[record + VectorOffset + 4], -1);
+                a.jmp(call);
+                a.Label(ref body);
+                if (long64) a.mov(__qword_ptr[(ulong)load + SavedStackOffset], rsp);
+                else a.mov(__dword_ptr[load + SavedStackOffset], esp);
+            }
             if (long64) a.fxrstor64(__[(ulong)block]);
             else a.fxrstor(__[block]);
             var vectors = long64 ? 16 : 8;
@@ -110,6 +137,12 @@ public static class SimdGuestBuilder
                 a.popfd();
             }
             foreach (var i in c.Instructions) a.AddInstruction(i);
+            if (faults)
+            {
+                a.ret();
+                a.Label(ref call);
+                a.call(body);
+            }
             if (long64)
             {
                 a.pushfq();
@@ -152,6 +185,7 @@ public static class SimdGuestBuilder
         a.jmp(halt);
         var code = Assemble(a, load + codeOffset);
         var stubCode = Assemble(stub, load + 0x20);
+        (byte[] Code, uint[] Entries)? handlers = faults ? Handlers(long64, load, record) : null;
         if (stubCode.Length > GdtOffset - 0x20) throw new InvalidOperationException("stub too large");
 
         var image = new byte[codeOffset + code.Length];
@@ -162,7 +196,8 @@ public static class SimdGuestBuilder
         // GDT: 08h 64-bit code, 10h flat data; its pseudo-descriptor at +20h.
         BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 8), 0x00AF9B000000FFFFUL);
         BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 16), 0x00CF93000000FFFFUL);
-        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x20), (ushort)0x17);
+        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 24), 0x00CF9B000000FFFFUL);
+        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x20), (ushort)0x1F);
         BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x22), load + GdtOffset);
         // Page tables identity-mapping the first GiB with 2 MiB pages.
         BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset), (ulong)(load + tablesOffset + 0x1000) | 3);
@@ -176,10 +211,59 @@ public static class SimdGuestBuilder
             c.Upper?.CopyTo(image, at + CaseBytes);
         }
         code.CopyTo(image, codeOffset);
+        if (handlers is var (handlerCode, entries))
+        {
+            handlerCode.CopyTo(image, HandlersOffset);
+            var gate = long64 ? 16 : 8;
+            for (var v = 0; v < entries.Length; v++)
+            {
+                var at = (int)IdtOffset + gate * v;
+                BitConverter.TryWriteBytes(image.AsSpan(at), (ushort)entries[v]);
+                BitConverter.TryWriteBytes(image.AsSpan(at + 2), (ushort)(long64 ? 0x08 : 0x18));
+                BitConverter.TryWriteBytes(image.AsSpan(at + 4), (ushort)0x8E00);
+                BitConverter.TryWriteBytes(image.AsSpan(at + 6), (ushort)(entries[v] >> 16));
+            }
+            BitConverter.TryWriteBytes(image.AsSpan((int)IdtrOffset), (ushort)(gate * entries.Length - 1));
+            BitConverter.TryWriteBytes(image.AsSpan((int)IdtrOffset + 2), load + IdtOffset);
+        }
         return new Guest { Mode = long64 ? GuestMode.Long64 : GuestMode.Protected32, Image = image, EntryPoint = load + 0x20, Cases = [] };
     }
 
     private static AssemblerRegisterYMM Ymm(int r) => new(Register.YMM0 + r);
+
+    /// <summary>The fault handlers: one entry per vector pushes its number, then all record it and return from the case's subroutine.</summary>
+    private static (byte[] Code, uint[] Entries) Handlers(bool long64, uint load, uint record)
+    {
+        var a = new Assembler(long64 ? 64 : 32);
+        var common = a.CreateLabel();
+        var labels = new Label[32];
+        for (var v = 0; v < labels.Length; v++)
+        {
+            labels[v] = a.CreateLabel();
+            a.Label(ref labels[v]);
+            a.push(v);
+            a.jmp(common);
+        }
+        a.Label(ref common);
+        if (long64)
+        {
+            a.pop(rax);
+            a.mov(__qword_ptr[(ulong)record + VectorOffset], rax);
+            a.mov(rsp, __qword_ptr[(ulong)load + SavedStackOffset]);
+        }
+        else
+        {
+            a.pop(eax);
+            a.mov(__dword_ptr[record + VectorOffset], eax);
+            a.mov(__dword_ptr[record + VectorOffset + 4], 0);
+            a.mov(esp, __dword_ptr[load + SavedStackOffset]);
+        }
+        a.ret();
+        var stream = new MemoryStream();
+        var result = a.Assemble(new StreamCodeWriter(stream), load + HandlersOffset, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        if (stream.Length > RecordOffset - HandlersOffset) throw new InvalidOperationException("fault handlers too large");
+        return (stream.ToArray(), labels.Select(l => (uint)result.GetLabelRIP(l)).ToArray());
+    }
 
     private static byte[] Assemble(Assembler a, ulong address)
     {

@@ -10,7 +10,7 @@ namespace Sim.Differential.Tests;
 /// (corei7_skylake_x, built with AVX) differs from sim on AVX cases only in the RCP/RSQRT approximations. The FMA3,
 /// F16C and AVX2 cases add QEMU's VSIB and half-precision deviations and Bochs' FMA denormal flag below.
 /// </summary>
-public static class SimdOracleDeviations
+public static partial class SimdOracleDeviations
 {
     public const string DenormalFlag =
         "QEMU 7.2 does not set MXCSR.DE for a denormal source operand (its softfloat flags only the denormals it flushes under DAZ); "
@@ -91,6 +91,7 @@ public static class SimdOracleDeviations
     /// </summary>
     public static string? MatchBochs(SimdCase c, ReadOnlySpan<byte> sim, ReadOnlySpan<byte> bochs)
     {
+        if (c.X87) return MatchBochsX87(c, sim, bochs);
         var mnemonics = c.Instructions.Select(i => i.Mnemonic).ToHashSet();
         var reciprocal = mnemonics.Overlaps([Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss,
             Mnemonic.Vrcpps, Mnemonic.Vrcpss, Mnemonic.Vrsqrtps, Mnemonic.Vrsqrtss]);
@@ -98,7 +99,7 @@ public static class SimdOracleDeviations
         var fma = mnemonics.Any(IsFusedMultiplyAdd);
         var dotProduct = mnemonics.Overlaps([Mnemonic.Dpps, Mnemonic.Dppd, Mnemonic.Vdpps, Mnemonic.Vdppd]);
         string? reason = null;
-        foreach (var (name, offset, size) in SimdDifferentialRun.Fields(c.Upper != null))
+        foreach (var (name, offset, size) in SimdDifferentialRun.Fields(c.Upper != null, c.X87))
         {
             var (s, b) = SimdDifferentialRun.Values(sim, bochs, name, offset, size);
             if (s == b) continue;
@@ -113,6 +114,7 @@ public static class SimdOracleDeviations
 
     public static string? Match(SimdCase c, ReadOnlySpan<byte> sim, ReadOnlySpan<byte> qemu)
     {
+        if (c.X87) return null;
         string? reason = null;
         var mnemonics = c.Instructions.Select(i => i.Mnemonic).ToHashSet();
         var reciprocal = mnemonics.Overlaps([Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss,
@@ -126,7 +128,7 @@ public static class SimdOracleDeviations
         var minMax = (c.Mxcsr & 0x40) != 0 && mnemonics.Overlaps([Mnemonic.Minps, Mnemonic.Minss, Mnemonic.Minpd, Mnemonic.Minsd,
             Mnemonic.Maxps, Mnemonic.Maxss, Mnemonic.Maxpd, Mnemonic.Maxsd, Mnemonic.Vminps, Mnemonic.Vminss, Mnemonic.Vminpd, Mnemonic.Vminsd,
             Mnemonic.Vmaxps, Mnemonic.Vmaxss, Mnemonic.Vmaxpd, Mnemonic.Vmaxsd]);
-        foreach (var (name, offset, size) in SimdDifferentialRun.Fields(c.Upper != null))
+        foreach (var (name, offset, size) in SimdDifferentialRun.Fields(c.Upper != null, c.X87))
         {
             var (s, q) = SimdDifferentialRun.Values(sim, qemu, name, offset, size);
             if (s == q) continue;
