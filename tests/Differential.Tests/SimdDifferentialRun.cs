@@ -64,6 +64,7 @@ public static class SimdDifferentialRun
         var known = new Dictionary<string, int>();
         var failures = new List<string>();
         var unknown = 0;
+        var faulted = 0;
         var shown = 0;
         var perGuest = avx ? AvxCasesPerGuest : CasesPerGuest;
         for (var g = 0; g * perGuest < count; g++)
@@ -94,6 +95,7 @@ public static class SimdDifferentialRun
             }
             for (var i = 0; i < n; i++)
             {
+                if (x87 && Read(sim.DebugPortBytes.AsSpan(i * recordBytes, recordBytes), SimdGuestBuilder.VectorOffset, 8) != ulong.MaxValue) faulted++;
                 var s = sim.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var q = qemu.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var differences = new List<string>();
@@ -127,7 +129,7 @@ public static class SimdDifferentialRun
                 }
             }
         }
-        var head = $"{(x87 ? "x87" : avx ? "AVX" : "SIMD")} ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences\n";
+        var head = $"{(x87 ? "x87" : avx ? "AVX" : "SIMD")} ({(long64 ? "64-bit" : "32-bit")}) against {oracleName}: {count} cases, {unknown} divergences{(x87 ? $", {faulted} ended by a fault (#MF), {SimdCaseGenerator.X87Pool32.Length} encodings (32-bit), {SimdCaseGenerator.X87Pool64.Length} (64-bit)" : "")}\n";
         foreach (var (reason, n) in known) head += $"  oracle deviation ({n}x): {reason}\n";
         foreach (var f in failures) head += f + "\n";
         return new Result(count, unknown, known, failures, head + report);

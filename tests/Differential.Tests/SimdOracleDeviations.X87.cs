@@ -81,6 +81,11 @@ public static partial class SimdOracleDeviations
         "FLD ST(i) from an empty register onto a full one: Bochs 2.7 reports the stack overflow (C1 = 1); the host's x87 reports the underflow "
         + "(IE, SF, C1 = 0, the indefinite pushed), as sim does; the SDM (vol. 1, 8.5.1.1) gives no precedence between the two";
 
+    public const string BochsScaleBeyondBiasAdjust =
+        "FSCALE with an unmasked #U (or #O) whose exponent lies beyond the bias adjust's reach (SDM vol. 1, 8.5.5 and 8.5.4: the result's exponent is "
+        + "biased by ±24576 and stored): Bochs 2.7 stores the exponent wrapped to 15 bits (2001:9FD78AA806D92DF6 for 441A:9FD78AA806D92DF6 scaled by "
+        + "−4294967294); the host's x87 stores a zero of the result's sign with UE, PE and ES set, as sim does";
+
     /// <summary>
     /// Bochs' x87 differences from sim: C1 of FCOMI, an empty source of FLD onto a full register, and its transcendentals;
     /// a transcendental case may differ in any field but FCW and the vector of a fault. Nothing else is expected.
@@ -90,6 +95,8 @@ public static partial class SimdOracleDeviations
         var mnemonics = c.Instructions.Select(i => i.Mnemonic).ToHashSet();
         var compare = mnemonics.Overlaps(CompareToEflags);
         var load = c.Instructions.Any(i => i.Mnemonic == Mnemonic.Fld && i.Op0Kind == OpKind.Register);
+        var fcw = BitConverter.ToUInt16(c.Image, 0);
+        var scaleUnmasked = mnemonics.Contains(Mnemonic.Fscale) && (fcw & 0x18) != 0x18;
         var transcendental = mnemonics.Contains(Mnemonic.Fyl2xp1) ? FyL2XP1OutOfRange
             : mnemonics.Overlaps(Trigonometric) ? BochsTrigonometricReduction
             : mnemonics.Overlaps(Transcendentals) ? BochsTranscendentalPrecision : null;
@@ -101,6 +108,7 @@ public static partial class SimdOracleDeviations
             var c1 = (name is "fsw" or "rax" && (s ^ b) == 0x200) || (name.StartsWith("mem") && IsC1Only(s ^ b));
             if (compare && c1) reason ??= BochsComparisonC1;
             else if (load && c1) reason ??= BochsLoadUnderflowBeforeOverflow;
+            else if (scaleUnmasked && name.StartsWith("st")) reason ??= BochsScaleBeyondBiasAdjust;
             else if (transcendental != null && name is not ("fcw" or "vector" or "mxcsr")) reason = transcendental;
             else return null;
         }

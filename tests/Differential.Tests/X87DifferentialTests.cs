@@ -5,7 +5,9 @@ namespace Sim.Differential.Tests;
 /// <summary>
 /// sim's x87 unit against QEMU's TCG (32- and 64-bit) and Bochs on generated sequences (<see cref="SimdCaseGenerator.GenerateX87"/>):
 /// the x87 stack, FCW, FSW, the abridged FTW, EFLAGS (FCOMI, FCMOVcc), EAX (FNSTSW AX), the memory block and the vector of a #MF
-/// compared bit for bit. QEMU's divergences that Bochs decides for sim are counted as QEMU's (its transcendentals, computed in double).
+/// compared bit for bit. QEMU's divergences that Bochs decides for sim are counted as QEMU's (<see cref="SimdOracleDeviations.X87QemuReason"/>),
+/// Bochs' own are <see cref="SimdOracleDeviations"/>' x87 entries. FOP, FIP and FDP (FXSAVE bytes 6–23) are not compared: QEMU 7.2 keeps none
+/// of them and stores zeros; nor is the full tag word of FNSTENV (the environment instructions are not generated), only FXSAVE's abridged one.
 /// </summary>
 [TestClass]
 public sealed class X87DifferentialTests
@@ -13,14 +15,18 @@ public sealed class X87DifferentialTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public void X87Qemu() => Check(21, 900);
+    public void X87Qemu() => Check(21, 1000);
 
     [TestMethod]
     public void X87Qemu64() => Check(22, 600, long64: true);
 
     [TestMethod]
     [TestCategory("Bochs")]
-    public void X87Bochs() => Check(23, 600, bochs: true);
+    public void X87Bochs()
+    {
+        Check(23, 400, bochs: true);
+        Check(24, 200, bochs: true, long64: true);
+    }
 
     [TestMethod]
     [TestCategory("Long")]
@@ -29,6 +35,7 @@ public sealed class X87DifferentialTests
         Check(210, 6000);
         Check(220, 6000, long64: true);
         Check(230, 1800, bochs: true);
+        Check(240, 600, bochs: true, long64: true);
     }
 
     private void Check(int seed, int count, bool bochs = false, bool long64 = false)
