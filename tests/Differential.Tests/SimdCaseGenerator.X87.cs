@@ -8,7 +8,7 @@ namespace Sim.Differential.Tests;
 /// the unsupported unnormals, pseudo-infinities and pseudo-NaNs, infinities, quiet and signalling NaNs, the indefinite,
 /// normals near the limits and around the integer-conversion bounds), a random TOP and tags (empty registers underflow,
 /// full ones overflow) and a random FCW (precision control 24/53/64 bits, every rounding mode, exceptions masked or not);
-/// one to four x87 instructions follow, from every documented encoding Iced knows bar the environment and state ones.
+/// one to four x87 instructions (and WAIT) follow, from every documented encoding Iced knows bar the environment and state ones.
 /// An unmasked exception sets FSW.ES, and with CR0.NE = 1 the next waiting x87 instruction raises #MF, which the guest
 /// (built with <c>faults: true</c>) records in place of R8.
 /// </summary>
@@ -30,13 +30,16 @@ public sealed partial class SimdCaseGenerator
 
     private static bool X87Eligible(Code code, bool long64)
     {
+        // WAIT takes a pending unmasked exception as #MF, as every waiting x87 instruction does.
+        if (code == Code.Wait) return true;
         if (code == Code.INVALID || code.Encoding() != EncodingKind.Legacy) return false;
         var info = code.ToOpCode();
         if (!info.IsInstruction || !(long64 ? info.Mode64 : info.Mode32) || X87Excluded.Contains(code.Mnemonic())) return false;
         if (AliasName.IsMatch(code.ToString())) return false;
         var features = code.CpuidFeatures();
-        if (!features.Contains(CpuidFeature.FPU) && !features.Contains(CpuidFeature.FPU387)) return false;
-        if (features.Any(f => f is not (CpuidFeature.FPU or CpuidFeature.FPU387 or CpuidFeature.CMOV or CpuidFeature.SSE3))) return false;
+        // FNSTSW AX came with the 287, FUCOM, FSIN … with the 387, FCMOVcc and FCOMI with the P6 (CMOV), FISTTP with SSE3.
+        if (!features.Any(f => f is CpuidFeature.FPU or CpuidFeature.FPU287 or CpuidFeature.FPU387)) return false;
+        if (features.Any(f => f is not (CpuidFeature.FPU or CpuidFeature.FPU287 or CpuidFeature.FPU387 or CpuidFeature.CMOV or CpuidFeature.SSE3))) return false;
         if (features.Contains(CpuidFeature.SSE3) && code.Mnemonic() != Mnemonic.Fisttp) return false;
         for (var i = 0; i < info.OpCount; i++)
             if (info.GetOpKind(i) is not (OpCodeOperandKind.st0 or OpCodeOperandKind.sti_opcode or OpCodeOperandKind.mem or OpCodeOperandKind.ax))
