@@ -61,10 +61,11 @@ public static partial class SimdOracleDeviations
         + "the host's x87 leaves C1 as it was unless the stack underflowed, and sim follows the hardware (Processor.X87Comparison)";
 
     public const string BochsTrigonometricReduction =
-        "FSIN, FCOS, FSINCOS and FPTAN of an operand beyond π/4: Bochs 2.7, like the host's x87, reduces the argument by a π of limited precision "
-        + "(the SDM, vol. 1, 8.3.8, describes the hardware's 66-bit π), so the result is off by many ulps for large operands (for "
-        + "4024:CDD7005443776800, cos = BFFD:AA7E452ED3A059D7 exactly, Bochs AA7E452C859ECCDA, the host AA7E452C859ECCDE); sim reduces "
-        + "exactly (Transcendental.Reduce) and rounds once, within the SDM's 1-ulp bound of the true value; C1 and #P follow the rounding";
+        "FSIN, FCOS, FSINCOS and FPTAN of an operand beyond π/4: the SDM (vol. 1, 8.3.8) has the argument reduced by the x87's internal π, "
+        + "0.C90FDAA22168C234C × 2^2 (66 bits), as Bochs 2.7 and the host's x87 do, so that far from zero their results are many ulps from the true "
+        + "function (for 4024:CDD7005443776800, cos is BFFD:AA7E452ED3A059D7 correctly rounded, Bochs gives AA7E452C859ECCDA, the host AA7E452C859ECCDE); "
+        + "sim reduces by the exact π (Transcendental.Reduce, a deliberate choice tested by X87TranscendentalTests against mpmath), so here sim, not "
+        + "the oracle, departs from the manual's rule; C1 and #P follow the rounding";
 
     public const string BochsTranscendentalPrecision =
         "Bochs 2.7's F2XM1, FYL2X and FPATAN are not always within the SDM's bound (vol. 1, 8.3.10: 1 ulp; see also OracleDeviations.CGuestLines, "
