@@ -18,14 +18,22 @@ public static class SimdDifferentialRun
 
     /// <summary>
     /// A compared field of a record: its name, offset and size in bytes; an AVX record adds bits 255:128 of each YMM register,
-    /// an x87 record the sign and exponent of each ST register and names R8's slot "vector" (the fault that ended the case).
+    /// an x87 record the sign and exponent of each ST register and names R8's slot "vector" (the fault that ended the case);
+    /// with <paramref name="pointers"/> (x87 records from Bochs) FOP and the offset of FIP are compared too.
     /// </summary>
-    public static IEnumerable<(string Name, int Offset, int Size)> Fields(bool avx = false, bool x87 = false)
+    public static IEnumerable<(string Name, int Offset, int Size)> Fields(bool avx = false, bool x87 = false, bool pointers = false)
     {
         yield return ("fcw", 0, 2);
         yield return ("fsw", 2, 2);
         yield return ("ftw", 4, 1);
         // Bytes 6–23 (FOP, FIP, FCS, FDP, FDS): QEMU keeps no x87 pointers and stores zeros; SSE/MMX instructions leave them.
+        // Bochs' Skylake model announces FDP_EXCPTN_ONLY and the deprecated FCS/FDS (CPUID.(EAX=7):EBX[6, 13]), which sim does
+        // not: its FDP, FCS and FDS differ by design; FOP and FIP's offset are the same in both models.
+        if (pointers)
+        {
+            yield return ("fop", 6, 2);
+            yield return ("fip", 8, 4);
+        }
         yield return ("mxcsr", 24, 4);
         yield return ("mxcsr_mask", 28, 4);
         for (var r = 0; r < 8; r++) yield return ($"st{r}", 32 + 16 * r, 8);
@@ -99,7 +107,7 @@ public static class SimdDifferentialRun
                 var s = sim.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var q = qemu.DebugPortBytes.AsSpan(i * recordBytes, recordBytes);
                 var differences = new List<string>();
-                foreach (var (name, offset, size) in Fields(avx, x87))
+                foreach (var (name, offset, size) in Fields(avx, x87, pointers: x87 && bochs))
                 {
                     var (sv, qv) = Values(s, q, name, offset, size);
                     if (sv != qv) differences.Add($"{name}: sim {sv:x} {oracleName} {qv:x}");
@@ -123,7 +131,7 @@ public static class SimdDifferentialRun
                 {
                     var b = bochsRecords.AsSpan(i * recordBytes, recordBytes);
                     var fromBochs = new List<string>();
-                    foreach (var (name, offset, size) in Fields(avx, x87))
+                    foreach (var (name, offset, size) in Fields(avx, x87, pointers: x87))
                         if (Values(s, b, name, offset, size) is var (sv, bv) && sv != bv) fromBochs.Add($"{name}: sim {sv:x} Bochs {bv:x}");
                     report.Append("  against Bochs: ").Append(string.Join("; ", fromBochs)).Append('\n');
                 }
@@ -153,7 +161,7 @@ public static class SimdDifferentialRun
         if (records == null) return null;
         var b = records.AsSpan(index * recordBytes, recordBytes);
         var differs = false;
-        foreach (var (name, offset, size) in Fields(avx, c.X87))
+        foreach (var (name, offset, size) in Fields(avx, c.X87, pointers: c.X87))
         {
             var (sv, bv) = Values(sim, b, name, offset, size);
             differs |= sv != bv;

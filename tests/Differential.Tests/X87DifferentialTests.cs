@@ -6,8 +6,9 @@ namespace Sim.Differential.Tests;
 /// sim's x87 unit against QEMU's TCG (32- and 64-bit) and Bochs on generated sequences (<see cref="SimdCaseGenerator.GenerateX87"/>):
 /// the x87 stack, FCW, FSW, the abridged FTW, EFLAGS (FCOMI, FCMOVcc), EAX (FNSTSW AX), the memory block and the vector of a #MF
 /// compared bit for bit. QEMU's divergences that Bochs decides for sim are counted as QEMU's (<see cref="SimdOracleDeviations.X87QemuReason"/>),
-/// Bochs' own are <see cref="SimdOracleDeviations"/>' x87 entries. FOP, FIP and FDP (FXSAVE bytes 6–23) are not compared: QEMU 7.2 keeps none
-/// of them and stores zeros; nor is the full tag word of FNSTENV (the environment instructions are not generated), only FXSAVE's abridged one.
+/// Bochs' own are <see cref="SimdOracleDeviations"/>' x87 entries. FOP and FIP's offset are compared against Bochs only (QEMU 7.2 keeps no
+/// x87 pointers and stores zeros); FDP, FCS and FDS not at all (Bochs' model has FDP_EXCPTN_ONLY and deprecates FCS/FDS, sim's does not);
+/// nor is the full tag word of FNSTENV (the environment instructions are not generated), only FXSAVE's abridged one.
 /// </summary>
 [TestClass]
 public sealed class X87DifferentialTests
