@@ -23,9 +23,22 @@ public static partial class SimdOracleDeviations
         + "precision control), so the low bits of the 64-bit significand, C1 and #P differ; the SDM (vol. 1, 8.3.10) bounds the error by 1 ulp "
         + "of the extended result and the precision control does not apply (8.1.5.2); Bochs gives sim's result";
 
+    public const string QemuX87ComparisonEflags =
+        "QEMU 7.2's FCOMI, FCOMIP, FUCOMI and FUCOMIP leave OF, SF and AF as they were; the SDM (vol. 2, FCOMI/FCOMIP/FUCOMI/FUCOMIP) sets them to 0 "
+        + "whether or not an invalid-operation exception is detected, as Bochs does";
+
+    public const string QemuX87DenormalFlag =
+        "QEMU 7.2 does not report the x87 denormal-operand exception (DE) for a denormal or pseudo-denormal source of an arithmetic or comparison "
+        + "instruction, nor, unmasked, the #MF it causes; the SDM (vol. 1, 8.5.2) does, as Bochs does";
+
+    public const string QemuX87PrecisionControlOnLoads =
+        "QEMU 7.2 rounds the value FBLD loads by the precision control (24 or 53 bits); the SDM (vol. 1, 8.1.5.2) applies the precision control only "
+        + "to FADD, FSUB(R), FMUL, FDIV(R), FSQRT and their forms; a load is exact, as in Bochs";
+
     public const string QemuX87Other =
-        "QEMU 7.2's x87 differs and Bochs gives sim's record: unsupported formats (unnormals, pseudo-NaNs, pseudo-infinities) not treated as "
-        + "invalid operands (SDM vol. 1, 8.2.2), the denormal flag, NaN selection, or a difference above carried on by a later instruction";
+        "QEMU 7.2's x87 differs and Bochs gives sim's record: condition codes the SDM leaves undefined handled otherwise (C3 after FSQRT, FINCSTP, "
+        + "FDECSTP: the host, Bochs and sim leave them), unsupported formats (unnormals, pseudo-NaNs, pseudo-infinities) not treated as invalid "
+        + "operands (SDM vol. 1, 8.2.2), NaN selection, or one of the differences above carried on by a later instruction";
 
     private static readonly Mnemonic[] Transcendentals =
         [Mnemonic.Fsin, Mnemonic.Fcos, Mnemonic.Fsincos, Mnemonic.Fptan, Mnemonic.Fpatan, Mnemonic.F2xm1, Mnemonic.Fyl2x, Mnemonic.Fyl2xp1];
@@ -40,6 +53,10 @@ public static partial class SimdOracleDeviations
         var fsw = SimdDifferentialRun.Values(sim, qemu, "fsw", 2, 2);
         if ((fsw.Sim & 0x40) != 0 && (fsw.Qemu & 0x40) == 0) return QemuX87StackFaults;
         if (c.Instructions.Any(i => Transcendentals.Contains(i.Mnemonic))) return QemuX87TranscendentalsInDouble;
+        if ((fsw.Sim & 0x02) != 0 && (fsw.Qemu & 0x02) == 0) return QemuX87DenormalFlag;
+        var eflags = SimdDifferentialRun.Values(sim, qemu, "eflags", SimdGuestBuilder.FlagsOffset, 8);
+        if (((eflags.Sim ^ eflags.Qemu) & 0x890) != 0 && c.Instructions.Any(i => CompareToEflags.Contains(i.Mnemonic))) return QemuX87ComparisonEflags;
+        if ((BitConverter.ToUInt16(c.Image, 0) & 0x300) != 0x300 && c.Instructions.Any(i => i.Mnemonic == Mnemonic.Fbld)) return QemuX87PrecisionControlOnLoads;
         var onlyC1 = true;
         foreach (var (name, offset, size) in SimdDifferentialRun.Fields(false, true))
         {
