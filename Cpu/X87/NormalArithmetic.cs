@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+
+namespace Sim.Cpu.X87;
+
+/// <summary>
+/// The fast path of FADD, FSUB, FMUL and FDIV (SDM vol. 1, 8.3.5) for the common case: two normal operands (biased
+/// exponent 1–7FFEh, integer bit set) whose result, rounded by the control word's RC and PC, is normal and finite. It
+/// computes exactly what <see cref="BasicArithmetic"/> and <see cref="Rounding.Round"/> compute, without their case
+/// analysis of NaNs, infinities, zeros, denormals, tininess and overflow, none of which can arise here; anything else
+/// gives false, and the caller takes the general path.
+/// </summary>
+internal static class NormalArithmetic
+{
+    /// <summary>Whether <paramref name="value"/> is normal: exponent 1–7FFEh and the integer bit set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsNormal(ExtendedReal value) =>
+        (uint)(value.Exponent - 1) < ExtendedReal.MaxExponent - 1 && (long)value.Significand < 0;
+
+    /// <summary>a + b with b's sign replaced by <paramref name="bSign"/> (so that a − b is a + (−b)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryAdd(ExtendedReal a, ExtendedReal b, bool bSign, FpuControlWord cw, out FpuResult result)
+    {
+        if (!IsNormal(a) || !IsNormal(b))
+        {
+            result = default;
+            return false;
+        }
+        bool sign = a.Sign;
+        int ea = a.Exponent, eb = b.Exponent;
+        ulong sa = a.Significand, sb = b.Significand;
+        if (ea < eb || (ea == eb && sa < sb))
+        {
+            (ea, eb) = (eb, ea);
+            (sa, sb) = (sb, sa);
+            sign = bSign;
+        }
+        // As BasicArithmetic: one bit of headroom above the integer bit, the smaller operand shifted right with jamming.
+        var larger = (UInt128)sa << 63;
+        var smaller = Rounding.ShiftRightJamming((UInt128)sb << 63, ea - eb);
+        var sum = a.Sign == bSign ? larger + smaller : larger - smaller;
+        if (sum == UInt128.Zero)
+        {
+            // An exact zero: +0, or −0 when rounding down (SDM vol. 1, 4.8.3.3).
+            result = new(BasicArithmetic.Zero(cw.RoundingControl == RoundingControl.Down), FpuExceptions.None);
+            return true;
+        }
+        var exponent = ea + 1;
+        Rounding.Normalize(ref exponent, ref sum);
+        return TryRound(sign, exponent, (ulong)(sum >> 64), (ulong)sum, cw, out result);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryMultiply(ExtendedReal a, ExtendedReal b, FpuControlWord cw, out FpuResult result)
+    {
+        if (!IsNormal(a) || !IsNormal(b))
+        {
+            result = default;
+            return false;
+        }
+        var high = Math.BigMul(a.Significand, b.Significand, out var low);
+        var exponent = a.Exponent + b.Exponent - ExtendedReal.ExponentBias + 1;
+        // Both integer bits set: the product has bit 127 or bit 126 set.
+        if ((long)high >= 0)
+        {
+            high = (high << 1) | (low >> 63);
+            low <<= 1;
+            exponent--;
+        }
+        return TryRound(a.Sign != b.Sign, exponent, high, low, cw, out result);
+    }
+
+    /// <summary>a ÷ b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryDivide(ExtendedReal a, ExtendedReal b, FpuControlWord cw, out FpuResult result)
+    {
+        if (!IsNormal(a) || !IsNormal(b))
+        {
+            result = default;
+            return false;
+        }
+        var (quotient, exponent) = BasicArithmetic.DivideSignificands(a.Significand, b.Significand);
+        exponent += a.Exponent - b.Exponent + ExtendedReal.ExponentBias;
+        return TryRound(a.Sign != b.Sign, exponent, (ulong)(quotient >> 64), (ulong)quotient, cw, out result);
+    }
+
+    /// <summary>
+    /// <see cref="Rounding.Round"/> for a register destination, restricted to an intermediate sign × high:low × 2^(exponent
+    /// − 3FFFh − 127) (bit 63 of <paramref name="high"/> set) that is not tiny and does not overflow after rounding.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryRound(bool sign, int exponent, ulong high, ulong low, FpuControlWord cw, out FpuResult result)
+    {
+        if (exponent < 1)
+        {
+            result = default;
+            return false;
+        }
+        var significand = RoundSignificand(sign, ref exponent, high, low, cw.PrecisionBits, cw.RoundingControl, out var inexact, out var up);
+        if (exponent >= ExtendedReal.MaxExponent)
+        {
+            result = default;
+            return false;
+        }
+        result = new(new ExtendedReal(sign, exponent, significand), inexact ? FpuExceptions.Precision : FpuExceptions.None, up);
+        return true;
+    }
+
+    /// <summary>
+    /// Rounds high:low (bit 63 of <paramref name="high"/> set) to <paramref name="precision"/> bits (at most 64) by
+    /// <paramref name="rc"/>, as <see cref="Rounding.Increments"/> decides on the 128-bit value; a carry out of the
+    /// significand increments <paramref name="exponent"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong RoundSignificand(bool sign, ref int exponent, ulong high, ulong low, int precision, RoundingControl rc,
+        out bool inexact, out bool up)
+    {
+        var unit = 1UL << (64 - precision);
+        var mask = unit - 1;
+        var kept = high & ~mask;
+        var remainderHigh = high & mask;
+        inexact = (remainderHigh | low) != 0;
+        if (!inexact)
+        {
+            up = false;
+            return kept;
+        }
+        switch (rc)
+        {
+            case RoundingControl.Nearest:
+            {
+                // Half a unit: bit 63 of the low word for 64-bit precision, else the bit below the unit in the high word.
+                var halfHigh = unit >> 1;
+                var halfLow = (unit & 1) << 63;
+                up = remainderHigh > halfHigh || (remainderHigh == halfHigh && (low > halfLow || (low == halfLow && (kept & unit) != 0)));
+                break;
+            }
+            case RoundingControl.Up: up = !sign; break;
+            case RoundingControl.Down: up = sign; break;
+            default: up = false; break;
+        }
+        if (up)
+        {
+            kept += unit;
+            if (kept == 0)
+            {
+                kept = ExtendedReal.IntegerBit;
+                exponent++;
+            }
+        }
+        return kept;
+    }
+}
