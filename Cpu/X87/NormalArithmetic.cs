@@ -3,28 +3,43 @@ using System.Runtime.CompilerServices;
 namespace Sim.Cpu.X87;
 
 /// <summary>
-/// The fast path of FADD, FSUB, FMUL and FDIV (SDM vol. 1, 8.3.5) for the common case: two normal operands (biased
-/// exponent 1–7FFEh, integer bit set) whose result, rounded by the control word's RC and PC, is normal and finite. It
-/// computes exactly what <see cref="BasicArithmetic"/> and <see cref="Rounding.Round"/> compute, without their case
-/// analysis of NaNs, infinities, zeros, denormals, tininess and overflow, none of which can arise here; anything else
-/// gives false, and the caller takes the general path.
+/// The fast path of FADD, FSUB, FMUL and FDIV (SDM vol. 1, 8.3.5) for the common cases: two normal operands (biased
+/// exponent 1–7FFEh, integer bit set) whose result, rounded by the control word's RC and PC, is normal and finite, and
+/// for FADD, FSUB and FMUL also a zero operand with a normal or zero one. It computes exactly what
+/// <see cref="BasicArithmetic"/> and <see cref="Rounding.Round"/> compute, without their case analysis of NaNs,
+/// infinities, denormals, tininess and overflow, none of which can arise here; anything else gives false, and the
+/// caller takes the general path.
 /// </summary>
 internal static class NormalArithmetic
 {
+    /// <summary>
+    /// The operation of an x87 arithmetic form (the <c>X87Sub</c> operation: 0 add, 1 multiply, 4 subtract, 5 reverse
+    /// subtract, 6 divide, 7 reverse divide) of destination operand a and source operand b.
+    /// </summary>
+    public static bool TryCompute(int operation, ExtendedReal a, ExtendedReal b, FpuControlWord cw, out FpuResult result) =>
+        operation switch
+        {
+            0 => TryAdd(a, b, b.Sign, cw, out result),
+            1 => TryMultiply(a, b, cw, out result),
+            4 => TryAdd(a, b, !b.Sign, cw, out result),
+            5 => TryAdd(b, a, !a.Sign, cw, out result),
+            6 => TryDivide(a, b, cw, out result),
+            _ => TryDivide(b, a, cw, out result),
+        };
+
     /// <summary>Whether <paramref name="value"/> is normal: exponent 1–7FFEh and the integer bit set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsNormal(ExtendedReal value) =>
         (uint)(value.Exponent - 1) < ExtendedReal.MaxExponent - 1 && (long)value.Significand < 0;
 
-    /// <summary>a + b with b's sign replaced by <paramref name="bSign"/> (so that a − b is a + (−b)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsZero(ExtendedReal value) => (value.SignExponent & ExtendedReal.MaxExponent) == 0 && value.Significand == 0;
+
+    /// <summary>a + b with b's sign replaced by <paramref name="bSign"/> (so that a − b is a + (−b)).</summary>
     public static bool TryAdd(ExtendedReal a, ExtendedReal b, bool bSign, FpuControlWord cw, out FpuResult result)
     {
         if (!IsNormal(a) || !IsNormal(b))
-        {
-            result = default;
-            return false;
-        }
+            return TryAddZero(a, b, bSign, cw, out result);
         bool sign = a.Sign;
         int ea = a.Exponent, eb = b.Exponent;
         ulong sa = a.Significand, sb = b.Significand;
@@ -49,11 +64,16 @@ internal static class NormalArithmetic
         return TryRound(sign, exponent, (ulong)(sum >> 64), (ulong)sum, cw, out result);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryMultiply(ExtendedReal a, ExtendedReal b, FpuControlWord cw, out FpuResult result)
     {
         if (!IsNormal(a) || !IsNormal(b))
         {
+            // A zero times a normal or a zero: the signed zero, exactly (no #D, as neither is a denormal).
+            if ((IsZero(a) && (IsZero(b) || IsNormal(b))) || (IsZero(b) && IsNormal(a)))
+            {
+                result = new(BasicArithmetic.Zero(a.Sign != b.Sign), FpuExceptions.None);
+                return true;
+            }
             result = default;
             return false;
         }
@@ -69,8 +89,31 @@ internal static class NormalArithmetic
         return TryRound(a.Sign != b.Sign, exponent, high, low, cw, out result);
     }
 
+    /// <summary>
+    /// a + b where one of them is not normal: two zeros give the zero of the rule for sums (SDM vol. 1, 4.8.3.3), a zero
+    /// and a normal give the normal rounded to the precision, as <see cref="BasicArithmetic.GeneralAdd"/> has it.
+    /// </summary>
+    private static bool TryAddZero(ExtendedReal a, ExtendedReal b, bool bSign, FpuControlWord cw, out FpuResult result)
+    {
+        if (IsZero(b))
+        {
+            if (IsZero(a))
+            {
+                result = new(BasicArithmetic.Zero(a.Sign == bSign ? a.Sign : cw.RoundingControl == RoundingControl.Down), FpuExceptions.None);
+                return true;
+            }
+            if (IsNormal(a))
+                return TryRound(a.Sign, a.Exponent, a.Significand, 0, cw, out result);
+        }
+        else if (IsZero(a) && IsNormal(b))
+        {
+            return TryRound(bSign, b.Exponent, b.Significand, 0, cw, out result);
+        }
+        result = default;
+        return false;
+    }
+
     /// <summary>a ÷ b.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryDivide(ExtendedReal a, ExtendedReal b, FpuControlWord cw, out FpuResult result)
     {
         if (!IsNormal(a) || !IsNormal(b))

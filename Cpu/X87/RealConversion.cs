@@ -49,6 +49,15 @@ public static class RealConversion
     public static ConversionResult ToBinary64(ExtendedReal a, FpuControlWord cw) =>
         TryStoreNormal(a, cw, 53, 11, out var r) ? r : Store(a, cw, Binary64);
 
+    /// <summary>The loads and stores without their fast paths, for comparing the two.</summary>
+    internal static FpuResult GeneralFromBinary32(uint bits) => Load(bits, Binary32);
+
+    internal static FpuResult GeneralFromBinary64(ulong bits) => Load(bits, Binary64);
+
+    internal static ConversionResult GeneralToBinary32(ExtendedReal a, FpuControlWord cw) => Store(a, cw, Binary32);
+
+    internal static ConversionResult GeneralToBinary64(ExtendedReal a, FpuControlWord cw) => Store(a, cw, Binary64);
+
     /// <summary>
     /// The store of a normal value that is normal and finite in the format after rounding: what <see cref="Store"/>
     /// computes, without its case analysis, which cannot apply; false for anything else.
