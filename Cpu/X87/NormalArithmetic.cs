@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Sim.Cpu.X87;
@@ -49,19 +50,67 @@ internal static class NormalArithmetic
             (sa, sb) = (sb, sa);
             sign = bSign;
         }
-        // As BasicArithmetic: one bit of headroom above the integer bit, the smaller operand shifted right with jamming.
-        var larger = (UInt128)sa << 63;
-        var smaller = Rounding.ShiftRightJamming((UInt128)sb << 63, ea - eb);
-        var sum = a.Sign == bSign ? larger + smaller : larger - smaller;
-        if (sum == UInt128.Zero)
+        // As BasicArithmetic, in two 64-bit words: the significands at bits 126:63 (one bit of headroom for a carry),
+        // the smaller shifted right by the exponent difference with everything shifted out jammed into bit 0.
+        var largerHigh = sa >> 1;
+        var largerLow = sa << 63;
+        var smallerHigh = sb >> 1;
+        var smallerLow = sb << 63;
+        var distance = ea - eb;
+        if (distance != 0)
+        {
+            bool lost;
+            if (distance < 64)
+            {
+                lost = smallerLow << (64 - distance) != 0;
+                smallerLow = (smallerLow >> distance) | (smallerHigh << (64 - distance));
+                smallerHigh >>= distance;
+            }
+            else if (distance < 128)
+            {
+                lost = smallerLow != 0 || (distance > 64 && smallerHigh << (128 - distance) != 0);
+                smallerLow = smallerHigh >> (distance - 64);
+                smallerHigh = 0;
+            }
+            else
+            {
+                lost = true;
+                smallerLow = smallerHigh = 0;
+            }
+            if (lost) smallerLow |= 1;
+        }
+        ulong high, low;
+        if (a.Sign == bSign)
+        {
+            low = largerLow + smallerLow;
+            high = largerHigh + smallerHigh + (low < largerLow ? 1UL : 0);
+        }
+        else
+        {
+            low = largerLow - smallerLow;
+            high = largerHigh - smallerHigh - (largerLow < smallerLow ? 1UL : 0);
+        }
+        if ((high | low) == 0)
         {
             // An exact zero: +0, or −0 when rounding down (SDM vol. 1, 4.8.3.3).
             result = new(BasicArithmetic.Zero(cw.RoundingControl == RoundingControl.Down), FpuExceptions.None);
             return true;
         }
         var exponent = ea + 1;
-        Rounding.Normalize(ref exponent, ref sum);
-        return TryRound(sign, exponent, (ulong)(sum >> 64), (ulong)sum, cw, out result);
+        if (high == 0)
+        {
+            high = low;
+            low = 0;
+            exponent -= 64;
+        }
+        var shift = BitOperations.LeadingZeroCount(high);
+        if (shift != 0)
+        {
+            high = (high << shift) | (low >> (64 - shift));
+            low <<= shift;
+            exponent -= shift;
+        }
+        return TryRound(sign, exponent, high, low, cw, out result);
     }
 
     public static bool TryMultiply(ExtendedReal a, ExtendedReal b, FpuControlWord cw, out FpuResult result)
