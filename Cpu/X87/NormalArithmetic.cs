@@ -5,11 +5,11 @@ namespace Sim.Cpu.X87;
 
 /// <summary>
 /// The fast path of FADD, FSUB, FMUL and FDIV (SDM vol. 1, 8.3.5) for the common cases: two normal operands (biased
-/// exponent 1–7FFEh, integer bit set) whose result, rounded by the control word's RC and PC, is normal and finite, and
-/// for FADD, FSUB and FMUL also a zero operand with a normal or zero one. It computes exactly what
-/// <see cref="BasicArithmetic"/> and <see cref="Rounding.Round"/> compute, without their case analysis of NaNs,
-/// infinities, denormals, tininess and overflow, none of which can arise here; anything else gives false, and the
-/// caller takes the general path.
+/// exponent 1–7FFEh, integer bit set) whose result, rounded by the control word's RC and PC, is normal and finite; for
+/// FADD, FSUB and FMUL also a zero operand with a normal or zero one; for FDIV a zero dividend and a normal divisor. It
+/// computes exactly what <see cref="BasicArithmetic"/> and <see cref="Rounding.Round"/> compute, without their case
+/// analysis of NaNs, infinities, denormals, tininess and overflow, none of which can arise here; anything else gives
+/// false, and the caller takes the general path.
 /// </summary>
 internal static class NormalArithmetic
 {
@@ -167,6 +167,12 @@ internal static class NormalArithmetic
     {
         if (!IsNormal(a) || !IsNormal(b))
         {
+            // A zero divided by a normal: the signed zero, exactly.
+            if (IsZero(a) && IsNormal(b))
+            {
+                result = new(BasicArithmetic.Zero(a.Sign != b.Sign), FpuExceptions.None);
+                return true;
+            }
             result = default;
             return false;
         }
