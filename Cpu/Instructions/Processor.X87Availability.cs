@@ -34,6 +34,9 @@ public sealed unsafe partial class Processor
         return true;
     }
 
+    /// <summary>The effective address of the memory operand, which <see cref="FpuBegin"/> has recorded in FDP.</summary>
+    private ulong FpuOperandAddress => _fpuDataPointer;
+
     /// <summary>#NM, then (for a waiting instruction) the pending-exception report; false when a fault was raised.</summary>
     private bool FpuWaitingChecks(bool isWait)
     {

@@ -45,14 +45,22 @@ public sealed unsafe partial class Processor
             }
         }
         var cw = FpuCw;
+        // The fast path reports at most #P, which stops nothing; a denormal memory operand (normal once loaded) has its #D.
+        if (loadExceptions == FpuExceptions.None && NormalArithmetic.TryCompute(sub & 7, a, b, cw, out var fast))
+        {
+            FpuReport(fast.Exceptions, fast.RoundedUp);
+            St(destination) = fast.Value;
+            if (form == X87Sub.FormStiSt0Pop) FpuPop();
+            return Next(ref op);
+        }
         var r = (sub & 7) switch
         {
-            X87Sub.Add => BasicArithmetic.Add(a, b, cw),
-            X87Sub.Multiply => BasicArithmetic.Multiply(a, b, cw),
-            X87Sub.Subtract => BasicArithmetic.Subtract(a, b, cw),
-            X87Sub.SubtractReverse => BasicArithmetic.Subtract(b, a, cw),
-            X87Sub.Divide => BasicArithmetic.Divide(a, b, cw),
-            _ => BasicArithmetic.Divide(b, a, cw),
+            X87Sub.Add => BasicArithmetic.GeneralAdd(a, b, b.Sign, cw),
+            X87Sub.Multiply => BasicArithmetic.GeneralMultiply(a, b, cw),
+            X87Sub.Subtract => BasicArithmetic.GeneralAdd(a, b, !b.Sign, cw),
+            X87Sub.SubtractReverse => BasicArithmetic.GeneralAdd(b, a, !a.Sign, cw),
+            X87Sub.Divide => BasicArithmetic.GeneralDivide(a, b, cw),
+            _ => BasicArithmetic.GeneralDivide(b, a, cw),
         };
         if (loadExceptions != FpuExceptions.None) r = r with { Exceptions = r.Exceptions | FpuSourceExceptions(loadExceptions, a) };
         return FpuComplete(ref op, r, destination, form == X87Sub.FormStiSt0Pop);

@@ -82,7 +82,7 @@ public sealed unsafe partial class Processor
 
     private bool FpuLoadMemory(ref DecodedOp op)
     {
-        var ea = EffectiveAddress(ref op);
+        var ea = FpuOperandAddress;
         FpuResult loaded;
         switch (op.Sub)
         {
@@ -145,7 +145,7 @@ public sealed unsafe partial class Processor
 
     private bool FpuStoreMemory(ref DecodedOp op)
     {
-        var ea = EffectiveAddress(ref op);
+        var ea = FpuOperandAddress;
         var pop = op.R != 0;
         var cw = FpuCw;
         var empty = FpuIsEmpty(0);

@@ -35,7 +35,7 @@ public sealed unsafe partial class Processor
     {
         value = default;
         exceptions = FpuExceptions.None;
-        var ea = EffectiveAddress(ref op);
+        var ea = FpuOperandAddress;
         switch (format)
         {
             case 1:

@@ -6,12 +6,22 @@ namespace Sim.Cpu.X87;
 /// </summary>
 public static class BasicArithmetic
 {
-    public static FpuResult Add(ExtendedReal a, ExtendedReal b, FpuControlWord cw) => AddSigned(a, b, b.Sign, cw);
+    public static FpuResult Add(ExtendedReal a, ExtendedReal b, FpuControlWord cw) =>
+        NormalArithmetic.TryAdd(a, b, b.Sign, cw, out var r) ? r : GeneralAdd(a, b, b.Sign, cw);
 
     /// <summary>a − b.</summary>
-    public static FpuResult Subtract(ExtendedReal a, ExtendedReal b, FpuControlWord cw) => AddSigned(a, b, !b.Sign, cw);
+    public static FpuResult Subtract(ExtendedReal a, ExtendedReal b, FpuControlWord cw) =>
+        NormalArithmetic.TryAdd(a, b, !b.Sign, cw, out var r) ? r : GeneralAdd(a, b, !b.Sign, cw);
 
-    public static FpuResult Multiply(ExtendedReal a, ExtendedReal b, FpuControlWord cw)
+    public static FpuResult Multiply(ExtendedReal a, ExtendedReal b, FpuControlWord cw) =>
+        NormalArithmetic.TryMultiply(a, b, cw, out var r) ? r : GeneralMultiply(a, b, cw);
+
+    /// <summary>a ÷ b.</summary>
+    public static FpuResult Divide(ExtendedReal a, ExtendedReal b, FpuControlWord cw) =>
+        NormalArithmetic.TryDivide(a, b, cw, out var r) ? r : GeneralDivide(a, b, cw);
+
+    /// <summary>a × b for any operands, without the fast path of <see cref="NormalArithmetic"/>.</summary>
+    internal static FpuResult GeneralMultiply(ExtendedReal a, ExtendedReal b, FpuControlWord cw)
     {
         if (NaNPropagation.TryPropagate(a, b, out var propagated))
             return propagated;
@@ -34,8 +44,8 @@ public static class BasicArithmetic
         return Rounding.ToExtended(sign, exponent, product, cw.PrecisionBits, cw, flags);
     }
 
-    /// <summary>a ÷ b.</summary>
-    public static FpuResult Divide(ExtendedReal a, ExtendedReal b, FpuControlWord cw)
+    /// <summary>a ÷ b for any operands, without the fast path of <see cref="NormalArithmetic"/>.</summary>
+    internal static FpuResult GeneralDivide(ExtendedReal a, ExtendedReal b, FpuControlWord cw)
     {
         if (NaNPropagation.TryPropagate(a, b, out var propagated))
             return propagated;
@@ -81,7 +91,8 @@ public static class BasicArithmetic
         return Rounding.ToExtended(false, exponent, significand, cw.PrecisionBits, cw, flags);
     }
 
-    private static FpuResult AddSigned(ExtendedReal a, ExtendedReal b, bool bSign, FpuControlWord cw)
+    /// <summary>a + b with b's sign replaced by <paramref name="bSign"/>, for any operands, without the fast path of <see cref="NormalArithmetic"/>.</summary>
+    internal static FpuResult GeneralAdd(ExtendedReal a, ExtendedReal b, bool bSign, FpuControlWord cw)
     {
         if (NaNPropagation.TryPropagate(a, b, out var propagated))
             return propagated;
@@ -120,7 +131,7 @@ public static class BasicArithmetic
     /// 2^128 × a ÷ b for normalized significands, normalized to bit 127 with the remainder jammed into bit 0, and the
     /// exponent adjustment (−1 or 0) the normalization implies.
     /// </summary>
-    private static (UInt128 Quotient, int Exponent) DivideSignificands(ulong a, ulong b)
+    internal static (UInt128 Quotient, int Exponent) DivideSignificands(ulong a, ulong b)
     {
         var dividend = (UInt128)a << 64;
         var high = dividend / b;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sim.Cpu.X87;
 
 /// <summary>
@@ -22,13 +24,69 @@ public static class RealConversion
     private static readonly Format Binary32 = new(24, 8);
     private static readonly Format Binary64 = new(53, 11);
 
-    public static FpuResult FromBinary32(uint bits) => Load(bits, Binary32);
+    public static FpuResult FromBinary32(uint bits)
+    {
+        // A normal value: the exponent rebiased, the integer bit made explicit, the fraction below it.
+        var field = (int)(bits >> 23) & 0xFF;
+        if ((uint)(field - 1) < 0xFE)
+            return new(new ExtendedReal((ushort)(((bits >> 16) & 0x8000) | (uint)(field - 0x7F + ExtendedReal.ExponentBias)),
+                ExtendedReal.IntegerBit | (ulong)bits << 40), FpuExceptions.None);
+        return Load(bits, Binary32);
+    }
 
-    public static FpuResult FromBinary64(ulong bits) => Load(bits, Binary64);
+    public static FpuResult FromBinary64(ulong bits)
+    {
+        var field = (int)(bits >> 52) & 0x7FF;
+        if ((uint)(field - 1) < 0x7FE)
+            return new(new ExtendedReal((ushort)(((bits >> 48) & 0x8000) | (uint)(field - 0x3FF + ExtendedReal.ExponentBias)),
+                ExtendedReal.IntegerBit | bits << 11), FpuExceptions.None);
+        return Load(bits, Binary64);
+    }
 
-    public static ConversionResult ToBinary32(ExtendedReal a, FpuControlWord cw) => Store(a, cw, Binary32);
+    public static ConversionResult ToBinary32(ExtendedReal a, FpuControlWord cw) =>
+        TryStoreNormal(a, cw, 24, 8, out var r) ? r : Store(a, cw, Binary32);
 
-    public static ConversionResult ToBinary64(ExtendedReal a, FpuControlWord cw) => Store(a, cw, Binary64);
+    public static ConversionResult ToBinary64(ExtendedReal a, FpuControlWord cw) =>
+        TryStoreNormal(a, cw, 53, 11, out var r) ? r : Store(a, cw, Binary64);
+
+    /// <summary>The loads and stores without their fast paths, for comparing the two.</summary>
+    internal static FpuResult GeneralFromBinary32(uint bits) => Load(bits, Binary32);
+
+    internal static FpuResult GeneralFromBinary64(ulong bits) => Load(bits, Binary64);
+
+    internal static ConversionResult GeneralToBinary32(ExtendedReal a, FpuControlWord cw) => Store(a, cw, Binary32);
+
+    internal static ConversionResult GeneralToBinary64(ExtendedReal a, FpuControlWord cw) => Store(a, cw, Binary64);
+
+    /// <summary>
+    /// The store of a normal value that is normal and finite in the format after rounding: what <see cref="Store"/>
+    /// computes, without its case analysis, which cannot apply; false for anything else.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryStoreNormal(ExtendedReal a, FpuControlWord cw, int precision, int exponentBits, out ConversionResult result)
+    {
+        var bias = (1 << (exponentBits - 1)) - 1;
+        var exponent = a.Exponent;
+        if (!NormalArithmetic.IsNormal(a) || exponent < ExtendedReal.ExponentBias - bias + 1)
+        {
+            result = default;
+            return false;
+        }
+        var significand = NormalArithmetic.RoundSignificand(a.Sign, ref exponent, a.Significand, 0, precision, cw.RoundingControl,
+            out var inexact, out var up);
+        if (exponent > ExtendedReal.ExponentBias + bias)
+        {
+            result = default;
+            return false;
+        }
+        var fractionBits = precision - 1;
+        var sign = a.Sign ? 1UL << (precision + exponentBits - 1) : 0;
+        var field = (ulong)(exponent - ExtendedReal.ExponentBias + bias);
+        var bits = sign | field << fractionBits | (significand >> (63 - fractionBits)) & ((1UL << fractionBits) - 1);
+        // Only #P can arise, which never suppresses the store.
+        result = inexact ? new(bits, FpuExceptions.Precision, up) : new(bits, FpuExceptions.None);
+        return true;
+    }
 
     private static FpuResult Load(ulong bits, Format format)
     {

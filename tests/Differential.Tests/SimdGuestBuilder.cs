@@ -13,7 +13,7 @@ namespace Sim.Differential.Tests;
 /// image's fields (VEXTRACTF128), <see cref="UpperOffset"/> on. A guest built with <c>faults</c> (the x87 cases, whose
 /// unmasked exceptions raise #MF) runs each case as a subroutine, with an IDT whose handlers for vectors 0–31 write
 /// the vector to the record's R8 slot (<see cref="VectorOffset"/>; all ones when nothing faulted) and return from the
-/// case's subroutine with the stack pointer it had on entry; its 32-bit cases run on their own flat code segment (18h).
+/// case's subroutine with the stack pointer it had on entry; its 32-bit cases run on the frame's flat code segment (18h).
 /// </summary>
 public static class SimdGuestBuilder
 {
@@ -32,7 +32,6 @@ public static class SimdGuestBuilder
     /// <summary>The record of an AVX guest: the 640 bytes above, then bits 255:128 of YMM0–15, 16 bytes each.</summary>
     public const int AvxRecordBytes = 896;
     public const int UpperOffset = 640;
-    private const uint GdtOffset = 0x200;
     private const uint RecordOffset = 0x1000;
     private const uint CasesOffset = 0x1400;
     private const int CaseBytes = 512 + 64;
@@ -41,7 +40,6 @@ public static class SimdGuestBuilder
     private const int AvxCaseBytes = CaseBytes + 256;
 
     public static int RecordBytesOf(bool avx) => avx ? AvxRecordBytes : RecordBytes;
-    private const uint StackTop = 0x90000;
 
     /// <summary>The case's 64-byte memory block: 32-byte aligned, so that the aligned 256-bit forms do not fault either.</summary>
     public static uint MemoryAddress(int index, bool avx = false) => DataLayout.LoadAddress + CasesOffset + (uint)(index * (avx ? AvxCaseBytes : CaseBytes)) + 512;
@@ -52,53 +50,9 @@ public static class SimdGuestBuilder
         var recordBytes = RecordBytesOf(avx);
         var load = DataLayout.LoadAddress;
         var record = load + RecordOffset;
-        var tablesOffset = (CasesOffset + (uint)(cases.Count * caseBytes) + 0xFFF) & ~0xFFFu;
-        var codeOffset = tablesOffset + 0x3000;
-        var stub = new Assembler(32);
-        stub.mov(esp, StackTop);
-        stub.mov(eax, cr0);
-        stub.and(eax, ~0xC);
-        stub.or(eax, 0x22);
-        stub.mov(cr0, eax);
-        stub.mov(eax, cr4);
-        stub.or(eax, (long64 ? 0x620 : 0x600) | (avx ? 0x40000 : 0));
-        stub.mov(cr4, eax);
-        if (avx)
-        {
-            stub.xor(ecx, ecx);
-            stub.xor(edx, edx);
-            stub.mov(eax, 7);
-            stub.xsetbv();
-        }
-        if (long64)
-        {
-            stub.lgdt(__[load + GdtOffset + 0x20]);
-            stub.mov(eax, load + tablesOffset);
-            stub.mov(cr3, eax);
-            stub.mov(ecx, 0xC0000080);
-            stub.rdmsr();
-            stub.or(eax, 0x100);
-            stub.wrmsr();
-            stub.mov(eax, cr0);
-            stub.or(eax, unchecked((int)0x80000000));
-            stub.mov(cr0, eax);
-            stub.jmp(0x08, load + codeOffset);
-        }
-        else if (faults)
-        {
-            stub.lgdt(__[load + GdtOffset + 0x20]);
-            stub.jmp(0x18, load + codeOffset);
-        }
-        else stub.jmp((ulong)(load + codeOffset));
-
-        var a = new Assembler(long64 ? 64 : 32);
-        if (long64 || faults)
-        {
-            a.mov(ax, 0x10);
-            a.mov(ss, ax);
-            a.mov(ds, ax);
-            a.mov(es, ax);
-        }
+        var tablesOffset = SimdGuestFrame.TablesOffset(CasesOffset + (uint)(cases.Count * caseBytes));
+        var codeOffset = SimdGuestFrame.CodeOffset(tablesOffset);
+        var a = SimdGuestFrame.CaseCode(long64, flat32: faults);
         if (faults) a.lidt(__[load + IdtrOffset]);
         var gprs = long64 ? new AssemblerRegister64[] { rax, rcx, rdx, rbx, r8, r9, r10 } : null;
         var gprs32 = new AssemblerRegister32[] { eax, ecx, edx, ebx };
@@ -170,39 +124,9 @@ public static class SimdGuestBuilder
             a.mov(edx, 0xE9);
             a.rep.outsb();
         }
-        a.mov(al, 0);
-        a.@out(0xF4, al);
-        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
-        a.mov(dx, 0x8900);
-        foreach (var ch in "Shutdown")
-        {
-            a.mov(al, (byte)ch);
-            a.@out(dx, al);
-        }
-        var halt = a.CreateLabel();
-        a.Label(ref halt);
-        a.hlt();
-        a.jmp(halt);
-        var code = Assemble(a, load + codeOffset);
-        var stubCode = Assemble(stub, load + 0x20);
-        (byte[] Code, uint[] Entries)? handlers = faults ? Handlers(long64, load, record) : null;
-        if (stubCode.Length > GdtOffset - 0x20) throw new InvalidOperationException("stub too large");
-
-        var image = new byte[codeOffset + code.Length];
-        const uint magic = 0x1BADB002, flags = 0x00010000;
-        uint[] header = [magic, flags, unchecked(0u - magic - flags), load, load, load + (uint)image.Length, load + (uint)image.Length, load + 0x20];
-        for (var i = 0; i < header.Length; i++) BitConverter.TryWriteBytes(image.AsSpan(i * 4), header[i]);
-        stubCode.CopyTo(image, 0x20);
-        // GDT: 08h 64-bit code, 10h flat data; its pseudo-descriptor at +20h.
-        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 8), 0x00AF9B000000FFFFUL);
-        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 16), 0x00CF93000000FFFFUL);
-        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 24), 0x00CF9B000000FFFFUL);
-        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x20), (ushort)0x1F);
-        BitConverter.TryWriteBytes(image.AsSpan((int)GdtOffset + 0x22), load + GdtOffset);
-        // Page tables identity-mapping the first GiB with 2 MiB pages.
-        BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset), (ulong)(load + tablesOffset + 0x1000) | 3);
-        BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset + 0x1000), (ulong)(load + tablesOffset + 0x2000) | 3);
-        for (var i = 0; i < 512; i++) BitConverter.TryWriteBytes(image.AsSpan((int)tablesOffset + 0x2000 + 8 * i), ((ulong)i << 21) | 0x83);
+        SimdGuestFrame.EmitEnd(a);
+        var image = SimdGuestFrame.Image(a, tablesOffset, codeOffset, long64, avx, flat32: faults);
+        if (faults) AddFaultHandlers(image, long64, load, record);
         foreach (var c in cases)
         {
             var at = (int)(CasesOffset + c.Index * caseBytes);
@@ -210,29 +134,13 @@ public static class SimdGuestBuilder
             c.Memory.CopyTo(image, at + 512);
             c.Upper?.CopyTo(image, at + CaseBytes);
         }
-        code.CopyTo(image, codeOffset);
-        if (handlers is var (handlerCode, entries))
-        {
-            handlerCode.CopyTo(image, HandlersOffset);
-            var gate = long64 ? 16 : 8;
-            for (var v = 0; v < entries.Length; v++)
-            {
-                var at = (int)IdtOffset + gate * v;
-                BitConverter.TryWriteBytes(image.AsSpan(at), (ushort)entries[v]);
-                BitConverter.TryWriteBytes(image.AsSpan(at + 2), (ushort)(long64 ? 0x08 : 0x18));
-                BitConverter.TryWriteBytes(image.AsSpan(at + 4), (ushort)0x8E00);
-                BitConverter.TryWriteBytes(image.AsSpan(at + 6), (ushort)(entries[v] >> 16));
-            }
-            BitConverter.TryWriteBytes(image.AsSpan((int)IdtrOffset), (ushort)(gate * entries.Length - 1));
-            BitConverter.TryWriteBytes(image.AsSpan((int)IdtrOffset + 2), load + IdtOffset);
-        }
-        return new Guest { Mode = long64 ? GuestMode.Long64 : GuestMode.Protected32, Image = image, EntryPoint = load + 0x20, Cases = [] };
+        return SimdGuestFrame.Guest(image, long64);
     }
 
     private static AssemblerRegisterYMM Ymm(int r) => new(Register.YMM0 + r);
 
-    /// <summary>The fault handlers: one entry per vector pushes its number, then all record it and return from the case's subroutine.</summary>
-    private static (byte[] Code, uint[] Entries) Handlers(bool long64, uint load, uint record)
+    /// <summary>The fault handlers (one entry per vector pushes its number, then all record it and return from the case's subroutine) and the IDT of interrupt gates to them.</summary>
+    private static void AddFaultHandlers(byte[] image, bool long64, uint load, uint record)
     {
         var a = new Assembler(long64 ? 64 : 32);
         var common = a.CreateLabel();
@@ -262,13 +170,19 @@ public static class SimdGuestBuilder
         var stream = new MemoryStream();
         var result = a.Assemble(new StreamCodeWriter(stream), load + HandlersOffset, BlockEncoderOptions.ReturnNewInstructionOffsets);
         if (stream.Length > RecordOffset - HandlersOffset) throw new InvalidOperationException("fault handlers too large");
-        return (stream.ToArray(), labels.Select(l => (uint)result.GetLabelRIP(l)).ToArray());
+        stream.ToArray().CopyTo(image, HandlersOffset);
+        var gate = long64 ? 16 : 8;
+        for (var v = 0; v < labels.Length; v++)
+        {
+            var entry = (uint)result.GetLabelRIP(labels[v]);
+            var at = (int)IdtOffset + gate * v;
+            BitConverter.TryWriteBytes(image.AsSpan(at), (ushort)entry);
+            BitConverter.TryWriteBytes(image.AsSpan(at + 2), (ushort)(long64 ? SimdGuestFrame.Code64Selector : SimdGuestFrame.Code32Selector));
+            BitConverter.TryWriteBytes(image.AsSpan(at + 4), (ushort)0x8E00);
+            BitConverter.TryWriteBytes(image.AsSpan(at + 6), (ushort)(entry >> 16));
+        }
+        BitConverter.TryWriteBytes(image.AsSpan((int)IdtrOffset), (ushort)(gate * labels.Length - 1));
+        BitConverter.TryWriteBytes(image.AsSpan((int)IdtrOffset + 2), load + IdtOffset);
     }
 
-    private static byte[] Assemble(Assembler a, ulong address)
-    {
-        var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), address);
-        return stream.ToArray();
-    }
 }

@@ -17,11 +17,9 @@ public static class XsaveGuestBuilder
     public const int XinuseOffset = 2 * XsaveCase.AreaBytes;
     public const int RecordBytes = XinuseOffset + 16;
     public const byte ReportFill = 0x5A;
-    private const uint GdtOffset = 0x200;
     private const uint RecordOffset = 0x1000;
     private const uint CasesOffset = 0x1000 + 0x700;
     private const int CaseBytes = 2 * XsaveCase.AreaBytes;
-    private const uint StackTop = 0x90000;
 
     private static uint ImageAddress(int index) => DataLayout.LoadAddress + CasesOffset + (uint)(index * CaseBytes);
 
@@ -31,45 +29,9 @@ public static class XsaveGuestBuilder
     {
         var load = DataLayout.LoadAddress;
         var record = load + RecordOffset;
-        var tablesOffset = (CasesOffset + (uint)(cases.Count * CaseBytes) + 0xFFF) & ~0xFFFu;
-        var codeOffset = tablesOffset + 0x3000;
-        var stub = new Assembler(32);
-        stub.mov(esp, StackTop);
-        stub.mov(eax, cr0);
-        stub.and(eax, ~0xC);
-        stub.or(eax, 0x22);
-        stub.mov(cr0, eax);
-        stub.mov(eax, cr4);
-        stub.or(eax, long64 ? 0x40620 : 0x40600);
-        stub.mov(cr4, eax);
-        if (long64)
-        {
-            stub.lgdt(__[load + GdtOffset + 0x20]);
-            stub.mov(eax, load + tablesOffset);
-            stub.mov(cr3, eax);
-            stub.mov(ecx, 0xC0000080);
-            stub.rdmsr();
-            stub.or(eax, 0x100);
-            stub.wrmsr();
-            stub.mov(eax, cr0);
-            stub.or(eax, unchecked((int)0x80000000));
-            stub.mov(cr0, eax);
-            stub.jmp(0x08, load + codeOffset);
-        }
-        else stub.jmp((ulong)(load + codeOffset));
-
-        var a = new Assembler(long64 ? 64 : 32);
-        if (long64)
-        {
-            a.mov(ax, 0x10);
-            a.mov(ss, ax);
-            a.mov(ds, ax);
-            a.mov(es, ax);
-        }
-        a.xor(ecx, ecx);
-        a.xor(edx, edx);
-        a.mov(eax, 7);
-        a.xsetbv();
+        var tablesOffset = SimdGuestFrame.TablesOffset(CasesOffset + (uint)(cases.Count * CaseBytes));
+        var codeOffset = SimdGuestFrame.CodeOffset(tablesOffset);
+        var a = SimdGuestFrame.CaseCode(long64);
         a.mov(ebx, record);
         var area = long64 ? __[rsi] : __[esi];
         foreach (var c in cases)
@@ -136,42 +98,14 @@ public static class XsaveGuestBuilder
             a.mov(edx, 0xE9);
             a.rep.outsb();
         }
-        a.mov(al, 0);
-        a.@out(0xF4, al);
-        // QEMU and sim stop at port F4h; Bochs ignores it and stops at "Shutdown" on port 8900h.
-        a.mov(dx, 0x8900);
-        foreach (var ch in "Shutdown")
-        {
-            a.mov(al, (byte)ch);
-            a.@out(dx, al);
-        }
-        var halt = a.CreateLabel();
-        a.Label(ref halt);
-        a.hlt();
-        a.jmp(halt);
-        var code = Assemble(a, load + codeOffset);
-        var stubCode = Assemble(stub, load + 0x20);
-        if (stubCode.Length > GdtOffset - 0x20) throw new InvalidOperationException("stub too large");
-
-        var guest = new byte[codeOffset + code.Length];
-        const uint magic = 0x1BADB002, flags = 0x00010000;
-        uint[] header = [magic, flags, unchecked(0u - magic - flags), load, load, load + (uint)guest.Length, load + (uint)guest.Length, load + 0x20];
-        for (var i = 0; i < header.Length; i++) BitConverter.TryWriteBytes(guest.AsSpan(i * 4), header[i]);
-        stubCode.CopyTo(guest, 0x20);
-        BitConverter.TryWriteBytes(guest.AsSpan((int)GdtOffset + 8), 0x00AF9B000000FFFFUL);
-        BitConverter.TryWriteBytes(guest.AsSpan((int)GdtOffset + 16), 0x00CF93000000FFFFUL);
-        BitConverter.TryWriteBytes(guest.AsSpan((int)GdtOffset + 0x20), (ushort)0x17);
-        BitConverter.TryWriteBytes(guest.AsSpan((int)GdtOffset + 0x22), load + GdtOffset);
-        BitConverter.TryWriteBytes(guest.AsSpan((int)tablesOffset), (ulong)(load + tablesOffset + 0x1000) | 3);
-        BitConverter.TryWriteBytes(guest.AsSpan((int)tablesOffset + 0x1000), (ulong)(load + tablesOffset + 0x2000) | 3);
-        for (var i = 0; i < 512; i++) BitConverter.TryWriteBytes(guest.AsSpan((int)tablesOffset + 0x2000 + 8 * i), ((ulong)i << 21) | 0x83);
+        SimdGuestFrame.EmitEnd(a);
+        var guest = SimdGuestFrame.Image(a, tablesOffset, codeOffset, long64, true);
         foreach (var c in cases)
         {
             c.Image.CopyTo(guest, (int)(ImageAddress(c.Index) - load));
             c.SaveArea.CopyTo(guest, (int)(SaveAddress(c.Index) - load));
         }
-        code.CopyTo(guest, codeOffset);
-        return new Guest { Mode = long64 ? GuestMode.Long64 : GuestMode.Protected32, Image = guest, EntryPoint = load + 0x20, Cases = [] };
+        return SimdGuestFrame.Guest(guest, long64);
     }
 
     /// <summary>XGETBV(1) into the record at <paramref name="offset"/> (8 bytes; XINUSE's upper half is EDX).</summary>
@@ -187,10 +121,4 @@ public static class XsaveGuestBuilder
         }
     }
 
-    private static byte[] Assemble(Assembler a, ulong address)
-    {
-        var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), address);
-        return stream.ToArray();
-    }
 }

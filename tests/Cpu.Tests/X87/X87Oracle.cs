@@ -1,16 +1,13 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Sim.Cpu.Tests.X87;
 
 /// <summary>
-/// The host's real x87, reached through oracle/x87oracle.c: built with gcc into a temporary directory once per test run,
-/// then fed a batch of requests through one process invocation.
+/// The host's real x87, reached through oracle/x87oracle.c (a <see cref="HostProgram"/>).
 /// </summary>
 internal static class X87Oracle
 {
-    private static readonly Lazy<string> Executable = new(Build);
+    private static readonly HostProgram Program = new("the x87 oracle", Path.Combine("X87", "oracle", "x87oracle.c"), "an x86 host with a real x87", Architecture.X64, Architecture.X86);
 
     public readonly record struct Request(string Op, ushort ControlWord, string A, string B)
     {
@@ -21,25 +18,7 @@ internal static class X87Oracle
 
     public static Response[] Run(IReadOnlyList<Request> requests)
     {
-        var psi = new ProcessStartInfo(Executable.Value)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the x87 oracle");
-        var writer = Task.Run(() =>
-        {
-            var sb = new StringBuilder(requests.Count * 64);
-            foreach (var r in requests)
-                sb.Append(r.ToString()).Append('\n');
-            process.StandardInput.Write(sb.ToString());
-            process.StandardInput.Close();
-        });
-        var output = process.StandardOutput.ReadToEnd();
-        writer.Wait();
-        process.WaitForExit();
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Program.Exchange(requests.Select(r => r.ToString()));
         Assert.AreEqual(requests.Count, lines.Length, "the x87 oracle answered a different number of requests");
         var responses = new Response[lines.Length];
         for (var i = 0; i < lines.Length; i++)
@@ -57,26 +36,8 @@ internal static class X87Oracle
     /// <summary>Runs machine code on the host, each with RDI pointing to a copy of its data (the oracle's "sequence" mode).</summary>
     public static SequenceResult[] RunSequences(IReadOnlyList<(byte[] Code, byte[] Data)> sequences)
     {
-        var psi = new ProcessStartInfo(Executable.Value, ["sequence"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the x87 oracle");
-        var writer = Task.Run(() =>
-        {
-            var sb = new StringBuilder();
-            foreach (var (code, data) in sequences)
-                sb.Append(Convert.ToHexString(code)).Append(' ').Append(Convert.ToHexString(data)).Append('\n');
-            process.StandardInput.Write(sb.ToString());
-            process.StandardInput.Close();
-        });
-        var output = process.StandardOutput.ReadToEnd();
-        writer.Wait();
-        process.WaitForExit();
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.AreEqual(sequences.Count, lines.Length, $"the x87 oracle answered a different number of sequences: {output}");
+        var lines = Program.Exchange(sequences.Select(s => Convert.ToHexString(s.Code) + " " + Convert.ToHexString(s.Data)), "sequence");
+        Assert.AreEqual(sequences.Count, lines.Length, "the x87 oracle answered a different number of sequences");
         var results = new SequenceResult[lines.Length];
         for (var i = 0; i < lines.Length; i++)
         {
@@ -87,44 +48,5 @@ internal static class X87Oracle
                 fault == null ? null : Convert.ToUInt64(fault[0], 16), fault == null ? null : Convert.FromHexString(fault[1]));
         }
         return results;
-    }
-
-    private static string Build()
-    {
-        if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))
-            Assert.Fail($"The x87 oracle tests need an x86 host with a real x87; this host is {RuntimeInformation.ProcessArchitecture}.");
-        var source = Path.Combine(AppContext.BaseDirectory, "X87", "oracle", "x87oracle.c");
-        Assert.IsTrue(File.Exists(source), $"the oracle source is missing at {source}");
-        var dir = Path.Combine(Path.GetTempPath(), $"sim-x87oracle-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        };
-        var exe = Path.Combine(dir, "x87oracle");
-        var psi = new ProcessStartInfo("gcc", ["-O1", "-o", exe, source])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        Process? gcc;
-        try
-        {
-            gcc = Process.Start(psi);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"The x87 oracle tests need gcc on PATH to build the reference program (install Debian's gcc package): {e.Message}");
-            throw;
-        }
-        using (gcc)
-        {
-            Assert.IsNotNull(gcc, "gcc did not start");
-            var errors = gcc.StandardError.ReadToEnd();
-            gcc.WaitForExit();
-            Assert.AreEqual(0, gcc.ExitCode, $"gcc failed to build the x87 oracle:\n{errors}");
-        }
-        return exe;
     }
 }

@@ -23,6 +23,13 @@ public sealed class X87OracleTests
     [TestMethod] public void Subtract() => Check("sub", 2, Binary(BasicArithmetic.Subtract));
     [TestMethod] public void Multiply() => Check("mul", 3, Binary(BasicArithmetic.Multiply), second: (g, a) => g.Aimed(a, divide: false));
     [TestMethod] public void Divide() => Check("div", 4, Binary(BasicArithmetic.Divide), second: (g, a) => g.Aimed(a, divide: true));
+    // Normal operands only, with results aimed at the ends of the normal range: the cases the fast path of
+    // NormalArithmetic takes and the nearest ones it must decline.
+    [TestMethod] public void AddOfNormals() => Check("add", 51, Binary(BasicArithmetic.Add), first: NormalNearEdges, second: (g, a) => NormalRelated(g, a, g.Related(a)));
+    [TestMethod] public void SubtractOfNormals() => Check("sub", 52, Binary(BasicArithmetic.Subtract), first: NormalNearEdges, second: (g, a) => NormalRelated(g, a, g.Related(a)));
+    [TestMethod] public void MultiplyOfNormals() => Check("mul", 53, Binary(BasicArithmetic.Multiply), first: NormalNearEdges, second: (g, a) => NormalRelated(g, a, g.Aimed(a, divide: false)));
+    [TestMethod] public void DivideOfNormals() => Check("div", 54, Binary(BasicArithmetic.Divide), first: NormalNearEdges, second: (g, a) => NormalRelated(g, a, g.Aimed(a, divide: true)));
+
     [TestMethod] public void SquareRoot() => Check("sqrt", 5, Binary((a, _, cw) => BasicArithmetic.SquareRoot(a, cw)), unary: true,
         first: g => g.Chance(80) ? g.Any().Abs() : g.Any());
 
@@ -134,6 +141,18 @@ public sealed class X87OracleTests
         unary: true, count: 5000, first: g => g.PackedBcdOperand());
 
     private const ushort Codes = C0 | C1 | C2 | C3;
+
+    private static ExtendedReal NormalNearEdges(OperandGenerator g) => g.Below(4) switch
+    {
+        0 => g.Normal(1, 80),
+        1 => g.Normal(0x7FFE - 80, 0x7FFE),
+        2 => g.Normal(0x3FFF - 70, 0x3FFF + 70),
+        _ => g.Normal(),
+    };
+
+    /// <summary>The candidate if it is normal, else a normal near the first operand.</summary>
+    private static ExtendedReal NormalRelated(OperandGenerator g, ExtendedReal a, ExtendedReal candidate) =>
+        candidate.Class == ExtendedRealClass.Normal ? candidate : new(g.Chance(50), Math.Clamp(a.Exponent + g.Below(140) - 70, 1, 0x7FFE), g.Significand());
 
     private static ExtendedReal RemainderDivisor(OperandGenerator g, ExtendedReal a)
     {
