@@ -62,7 +62,12 @@ public sealed unsafe partial class Processor
             X87Sub.Divide => BasicArithmetic.GeneralDivide(a, b, cw),
             _ => BasicArithmetic.GeneralDivide(b, a, cw),
         };
-        if (loadExceptions != FpuExceptions.None) r = r with { Exceptions = r.Exceptions | FpuSourceExceptions(loadExceptions, a) };
+        if (loadExceptions != FpuExceptions.None)
+        {
+            // As for a register dividend, a zero divisor's #Z leaves a denormal memory dividend's #D unreported (the hardware's FDIVR m32/m64).
+            var load = (r.Exceptions & FpuExceptions.ZeroDivide) != 0 ? loadExceptions & ~FpuExceptions.Denormal : loadExceptions;
+            r = r with { Exceptions = r.Exceptions | FpuSourceExceptions(load, a) };
+        }
         return FpuComplete(ref op, r, destination, form == X87Sub.FormStiSt0Pop);
     }
 

@@ -93,7 +93,7 @@ public static partial class SimdOracleDeviations
     public const string FyL2XP1OutOfRange =
         "FYL2XP1 with ST(0) outside ±(1 − √2/2): the SDM (vol. 2, FYL2XP1) leaves the result undefined; sim reports #IA where ST(0) + 1 < 0, as FYL2X "
         + "does for a negative operand, and computes y·log2(x + 1) otherwise; Bochs 2.7 and the host compute other values without #IA (the host: "
-        + "FYL2XP1(−2, 1) = −2, FYL2XP1(−2^77·(1 + 2^−63), −1308) = the operand, with #P)";
+        + "FYL2XP1(−2, 1) = −2, FYL2XP1(−2^77·(1 + 2^−63), −1308) = the operand, with #P); so with #IA unmasked, sim's next x87 instruction takes #MF where theirs do not";
 
     public const string BochsLoadUnderflowBeforeOverflow =
         "FLD ST(i) from an empty register onto a full one: Bochs 2.7 reports the stack overflow (C1 = 1); the host's x87 reports the underflow "
@@ -102,7 +102,7 @@ public static partial class SimdOracleDeviations
     public const string BochsScaleBeyondBiasAdjust =
         "FSCALE with an unmasked #U (or #O) whose exponent lies beyond the bias adjust's reach (SDM vol. 1, 8.5.5 and 8.5.4: the result's exponent is "
         + "biased by ±24576 and stored): Bochs 2.7 stores the exponent wrapped to 15 bits (2001:9FD78AA806D92DF6 for 441A:9FD78AA806D92DF6 scaled by "
-        + "−4294967294); the host's x87 stores a zero of the result's sign with UE, PE and ES set, as sim does";
+        + "−4294967294), with C1 and PE of that wrapped value; the host's x87 stores a zero of the result's sign with UE, PE and ES set, as sim does";
 
     /// <summary>
     /// Bochs' x87 differences from sim: C1 of FCOMI, an empty source of FLD onto a full register, and its transcendentals;
@@ -126,7 +126,8 @@ public static partial class SimdOracleDeviations
             var c1 = (name is "fsw" or "rax" && (s ^ b) == 0x200) || (name.StartsWith("mem") && IsC1Only(s ^ b));
             if (compare && c1) reason ??= BochsComparisonC1;
             else if (load && c1) reason ??= BochsLoadUnderflowBeforeOverflow;
-            else if (scaleUnmasked && name.StartsWith("st")) reason ??= BochsScaleBeyondBiasAdjust;
+            else if (scaleUnmasked && (name.StartsWith("st") || (name is "fsw" or "rax" && ((s ^ b) & ~0x220UL) == 0))) reason ??= BochsScaleBeyondBiasAdjust;
+            else if (transcendental == FyL2XP1OutOfRange && name is not ("fcw" or "mxcsr")) reason = transcendental;
             else if (transcendental != null && name is not ("fcw" or "vector" or "mxcsr")) reason = transcendental;
             else return null;
         }

@@ -155,6 +155,26 @@ public sealed class X87InstructionTests
         X87Sequence.AssertAllMatchHost(list);
     }
 
+    /// <summary>
+    /// A zero divisor's #Z outranks the dividend's #D (SDM vol. 1, 4.9.2: divide-by-zero before denormal operand), also for
+    /// a denormal memory dividend, whose #D the load would report; a zero dividend over a denormal divisor gives #D alone.
+    /// </summary>
+    [TestMethod]
+    public void DenormalMemoryDividendOverZeroMatchesHost()
+    {
+        X87Sequence.AssertAllMatchHost(
+        [
+            S("denormal m64 / 0", a => { a.fldz(); a.fdivr(__qword_ptr[rdi + 96]); }),
+            S("0 / denormal m64", a => { a.fldz(); a.fdiv(__qword_ptr[rdi + 96]); }),
+            S("denormal m64 / 0, all unmasked", a =>
+            {
+                a.fldz();
+                a.fldcw(__word_ptr[rdi + 160]);
+                a.fdivr(__qword_ptr[rdi + 96]);
+            }),
+        ]);
+    }
+
     [TestMethod]
     public void BasicArithmeticMatchesHost()
     {
