@@ -127,9 +127,7 @@ public sealed unsafe partial class Processor
         var firstPart = (int)(4096 - (physical & 0xFFF));
         var bytes = _crossPageBytes;
         for (var i = 0; i < firstPart; i++) bytes[i] = (byte)_memory.Read(physical + (ulong)i, 1);
-        var second = linear + (ulong)firstPart;
-        if (_bitness != 64) second = (uint)second;
-        if (!TranslateFetch(second, out var secondPhysical)) return null;
+        if (!TranslateNextCodePage(linear, out var secondPhysical)) return null;
         for (var i = firstPart; i < bytes.Length; i++) bytes[i] = (byte)_memory.Read(secondPhysical + (ulong)(i - firstPart), 1);
         _fetchReader.Reset(bytes, 0, bytes.Length);
         var decoder = DecoderAt(Rip);
@@ -155,6 +153,14 @@ public sealed unsafe partial class Processor
         op.Flags |= OpFlags.EndsBlock;
         if (cacheable) _blocks.Add(block);
         return block;
+    }
+
+    /// <summary>Translates the linear page after the one holding <paramref name="linear"/> (wrapping at 4 GiB outside 64-bit mode) for a fetch; false with #PF pending.</summary>
+    private bool TranslateNextCodePage(ulong linear, out ulong physical)
+    {
+        var next = (linear | 0xFFF) + 1;
+        if (_bitness != 64) next = (uint)next;
+        return TranslateFetch(next, out physical);
     }
 
     private bool CheckFetchLimit(ulong offset)

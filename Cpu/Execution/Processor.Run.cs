@@ -201,9 +201,7 @@ public sealed unsafe partial class Processor
         {
             if (block.SecondPage == DecodedBlock.NoPage) return block;
             // An instruction continuing on the next page is valid while that page maps where it was decoded from.
-            var second = (linear | 0xFFF) + 1;
-            if (_bitness != 64) second = (uint)second;
-            if (!TranslateFetch(second, out var secondPhysical)) return null;
+            if (!TranslateNextCodePage(linear, out var secondPhysical)) return null;
             if (secondPhysical >> 12 == block.SecondPage) return block;
         }
         return Decode(linear, physical);
