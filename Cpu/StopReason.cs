@@ -14,4 +14,11 @@ public enum StopReason : byte
 
     /// <summary>Something outside the processor (a device, the machine) asked it to stop.</summary>
     StopRequested,
+
+    /// <summary>
+    /// A virtualization unit ended the guest's slice with a VM exit on a host-owned processor
+    /// (<see cref="Processor.HostOwned"/>): the host state is loaded, nothing at the host RIP ran,
+    /// and the exit is in <see cref="Processor.LastGuestExit"/>.
+    /// </summary>
+    VmExit,
 }

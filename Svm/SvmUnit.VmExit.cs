@@ -1,3 +1,4 @@
+using Sim.Cpu.Virtualization;
 using Sim.Cpu;
 using Sim.Cpu.Registers;
 
@@ -20,6 +21,7 @@ public sealed partial class SvmUnit
         var m = _memory;
         var v = VmcbAddress;
         var c = _vmcbState;
+        var guestRip = cpu.Rip;
 
         c.Es = cpu.GetSegment(SegmentIndex.ES);
         c.Cs = cpu.GetSegment(SegmentIndex.CS);
@@ -74,7 +76,8 @@ public sealed partial class SvmUnit
         LastExitCode = exitCode;
         ExitCount++;
         cpu.AddCycles(Costs.VmexitCycles);
-        LoadHostState();
+        var length = nextRip > guestRip && nextRip - guestRip <= 15 ? (uint)(nextRip - guestRip) : 0;
+        LoadHostState(new GuestExit(GuestExitSource.Svm, exitCode, exitInfo1, exitInfo2, length, 0));
     }
 
     /// <summary>Decode assists (15.33.3): up to 15 bytes at the guest's CS:RIP for #PF and #NPF exits.</summary>
@@ -96,7 +99,7 @@ public sealed partial class SvmUnit
     }
 
     /// <summary>The host state #VMEXIT reloads from VM_HSAVE_PA (15.6): CR0.PE forced, DR7 with breakpoints off, CPL 0, GIF clear.</summary>
-    private void LoadHostState()
+    private void LoadHostState(GuestExit exit)
     {
         var cpu = _cpu;
         var m = _memory;
@@ -125,11 +128,6 @@ public sealed partial class SvmUnit
         cpu.Rax = m.Read(h + VmcbLayout.Rax, 8);
         cpu.SetDebugRegister(7, 0x400);
         cpu.Activity = ActivityState.Active;
-        var exited = VmExited;
-        if (exited != null)
-        {
-            exited(this);
-            cpu.RequestStop();
-        }
+        cpu.ReportGuestExit(exit with { Cycle = cpu.Cycles });
     }
 }

@@ -54,9 +54,6 @@ public sealed partial class SvmUnit : IVirtualizationHooks
     /// <summary>Modeled cycles charged for VMRUN and #VMEXIT.</summary>
     public SvmCosts Costs { get; set; } = SvmCosts.Default;
 
-    /// <summary>Raised after each #VMEXIT (VMEXIT_INVALID included) once host state is loaded; while set, the processor also stops.</summary>
-    public Action<SvmUnit>? VmExited { get; set; }
-
     /// <summary>Whether a guest is running (between VMRUN and #VMEXIT).</summary>
     public bool InGuest
     {

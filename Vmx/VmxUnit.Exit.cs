@@ -1,3 +1,4 @@
+using Sim.Cpu.Virtualization;
 using Sim.Cpu;
 using Sim.Cpu.Registers;
 
@@ -188,12 +189,8 @@ public sealed partial class VmxUnit
             (uint)v[VmcsField.VmExitInterruptionInformation], (uint)v[VmcsField.VmExitInterruptionErrorCode],
             (uint)v[VmcsField.IdtVectoringInformation], (uint)v[VmcsField.IdtVectoringErrorCode],
             (uint)v[VmcsField.VmExitInstructionLength], (uint)v[VmcsField.VmExitInstructionInformation]);
-        var handler = VmExited;
-        if (handler != null)
-        {
-            _cpu.RequestStop();
-            handler(LastExit);
-        }
+        _cpu.ReportGuestExit(new GuestExit(GuestExitSource.Vmx, LastExit.ExitReason, LastExit.ExitQualification, LastExit.GuestPhysicalAddress,
+            LastExit.InstructionLength, _cpu.Cycles));
     }
 
     /// <summary>SS, DS, ES, FS, GS on exit (28.5.2): unusable with a null selector (SS only on an exit to 64-bit mode), else a flat read/write data segment.</summary>

@@ -79,12 +79,6 @@ public sealed partial class VmxUnit : IVirtualizationHooks
     /// <summary>The modeled cycles charged for each VM exit and VM entry.</summary>
     public VmxCost Cost { get; set; } = VmxCost.Default;
 
-    /// <summary>
-    /// Raised after a VM exit (or a VM-entry failure) has loaded the host state. While set, the
-    /// processor is also asked to stop, so that host software written in C# gets control back.
-    /// </summary>
-    public Action<VmExitInfo>? VmExited { get; set; }
-
     /// <summary>VM exits since this unit was created.</summary>
     public ulong ExitCount { get; private set; }
 

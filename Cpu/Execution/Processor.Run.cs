@@ -28,11 +28,16 @@ public sealed unsafe partial class Processor
     private int _bitness = 16;
     private bool _eventsPending;
     private bool _stopRequested;
+    private StopReason _requestedStop = StopReason.StopRequested;
     private bool _stopBlock;
 
     /// <summary>Asks <see cref="Run"/> to return at the next instruction boundary with <see cref="StopReason.StopRequested"/>.</summary>
-    public void RequestStop()
+    public void RequestStop() => RequestStop(StopReason.StopRequested);
+
+    private void RequestStop(StopReason reason)
     {
+        // A VM exit is the more specific reason: a device's request in the same slice does not hide it.
+        if (!_stopRequested || reason == StopReason.VmExit) _requestedStop = reason;
         _stopRequested = true;
         _eventsPending = true;
         _stopBlock = true;
@@ -47,6 +52,7 @@ public sealed unsafe partial class Processor
     public StopReason Run(ulong cycleLimit)
     {
         _stopRequested = false;
+        _requestedStop = StopReason.StopRequested;
         _eventsPending = true;
         while (true)
         {

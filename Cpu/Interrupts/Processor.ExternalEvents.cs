@@ -85,7 +85,8 @@ public sealed unsafe partial class Processor
         if (_stopRequested)
         {
             _stopRequested = false;
-            stop = StopReason.StopRequested;
+            stop = _requestedStop;
+            _requestedStop = StopReason.StopRequested;
             return true;
         }
         if (_pendingVector >= 0) DeliverPendingException();

@@ -35,7 +35,7 @@ public sealed class SvmRoundTripWorkload : IDisposable
         _host = host;
         _cpu = new Processor(_memory, new NullBus());
         _unit = new SvmUnit(_cpu);
-        if (host == Host.Api) _unit.VmExited = static _ => { };
+        _cpu.HostOwned = host == Host.Api;
         var m = _memory;
         m.Write(Gdt + 0x08, 8, 0x00AF9B000000FFFFUL);
         m.Write(Gdt + 0x10, 8, 0x00CF93000000FFFFUL);

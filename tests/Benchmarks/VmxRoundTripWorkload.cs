@@ -63,7 +63,7 @@ public sealed class VmxRoundTripWorkload : IDisposable
         Check(_unit.Vmclear(VmcsRegion));
         Check(_unit.Vmptrld(VmcsRegion));
         WriteVmcs();
-        _unit.VmExited = _ => { };
+        _cpu.HostOwned = true;
         Check(_unit.Vmlaunch());
     }
 

@@ -146,7 +146,7 @@ public sealed class ConsistencyCheckTests
     {
         using var m = new SvmTestMachine();
         m.Vmcb.Write(VmcbLayout.GuestAsid, 4, 0);
-        m.Unit.VmExited = null;
+        m.Cpu.HostOwned = false;
         m.Code(64, SvmTestMachine.HostCode, a => { a.mov(Iced.Intel.AssemblerRegisters.rax, SvmTestMachine.VmcbPa); a.vmrun(); a.hlt(); });
         Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 10_000));
         Assert.AreEqual(SvmTestMachine.HostCode + 10 + 3 + 1, m.Cpu.Rip, "VMRUN (3 bytes) completed with VMEXIT_INVALID, then the HLT");

@@ -37,7 +37,7 @@ internal sealed class SvmTestMachine : IDisposable
         Bus = new TestBus { ReadValue = 0x5A5A5A5A };
         Cpu = new Processor(Memory, Bus, index);
         Unit = new SvmUnit(Cpu);
-        Unit.VmExited = _ => Exits++;
+        Cpu.HostOwned = true;
         if (OwnsMemory) WriteSharedTables();
         StartHost();
         BaselineGuest();
@@ -48,7 +48,8 @@ internal sealed class SvmTestMachine : IDisposable
     public TestBus Bus { get; }
     public Processor Cpu { get; }
     public SvmUnit Unit { get; }
-    public int Exits { get; private set; }
+    /// <summary>#VMEXITs so far, VMEXIT_INVALID included.</summary>
+    public int Exits => (int)Unit.ExitCount;
 
     /// <summary>GDT, IDTs, stubs and the identity map of the first GiB (2-MiB pages).</summary>
     private void WriteSharedTables()

@@ -151,7 +151,7 @@ public sealed class VmcbFuzzTests
         for (var iteration = 0; iteration < 500; iteration++)
         {
             using var m = new SvmTestMachine(memorySize: 2 << 20);
-            m.Unit.VmExited = null;
+            m.Cpu.HostOwned = false;
             var v = m.Vmcb;
             for (var i = rng.Next(1, 6); i > 0; i--)
                 v.Write(Fields[rng.Next(Fields.Length)], 1 << rng.Next(4), RandomValue(rng));

@@ -1,5 +1,6 @@
 using Sim.Cpu;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Virtualization;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Sim.Svm.Tests;
@@ -12,7 +13,7 @@ public sealed class WorldSwitchTests
     public void HostCodeRunsTheGuestInALoopAdvancingRipToNRip()
     {
         using var m = new SvmTestMachine();
-        m.Unit.VmExited = null;
+        m.Cpu.HostOwned = false;
         m.GuestProgram(a => { var l = a.CreateLabel(); a.Label(ref l); a.inc(edi); a.cpuid(); a.jmp(l); });
         m.Vmcb.Intercept(SvmIntercept.Cpuid);
         m.Code(64, SvmTestMachine.HostCode, a =>
@@ -85,18 +86,21 @@ public sealed class WorldSwitchTests
     }
 
     [TestMethod]
-    public void VmExitedCallbackStopsTheProcessorAfterHostStateIsLoaded()
+    public void AHostOwnedProcessorEndsTheSliceWithTheExitOnceHostStateIsLoaded()
     {
         using var m = new SvmTestMachine();
-        ulong seenRip = 0;
-        var seenInGuest = true;
-        m.Unit.VmExited = unit => { seenRip = unit.Processor.Rip; seenInGuest = unit.InGuest; };
         m.GuestProgram(a => { a.cpuid(); a.hlt(); });
         m.Vmcb.Intercept(SvmIntercept.Cpuid);
+        m.Code(64, SvmTestMachine.HostCode, a => a.ud2());
         Assert.AreEqual(SvmResult.Success, m.Unit.Vmrun(SvmTestMachine.VmcbPa));
-        Assert.AreEqual(StopReason.StopRequested, m.Cpu.Run(m.Cpu.Cycles + 10_000));
-        Assert.AreEqual(SvmTestMachine.HostCode, seenRip, "the callback sees the host's state");
-        Assert.IsFalse(seenInGuest);
+        Assert.AreEqual(StopReason.VmExit, m.Cpu.Run(m.Cpu.Cycles + 10_000));
+        Assert.AreEqual(SvmTestMachine.HostCode, m.Cpu.Rip, "the host's RIP is loaded, and nothing there ran (a UD2 would fault)");
+        Assert.IsNull(m.Cpu.PendingException);
+        Assert.IsFalse(m.Unit.InGuest);
+        var exit = m.Cpu.LastGuestExit;
+        Assert.AreEqual(GuestExitSource.Svm, exit.Source);
+        Assert.AreEqual(SvmExitCode.Cpuid, exit.Code);
+        Assert.AreEqual(2u, exit.InstructionLength, "nRIP − RIP of CPUID (APM vol. 2, 15.7.1)");
     }
 
     [TestMethod]
@@ -144,7 +148,7 @@ public sealed class WorldSwitchTests
         // APM vol. 2, 15.5.1 (VMRUN and TF/RF): a guest EFLAGS.TF of 1 loaded by VMRUN does not trap
         // between the VMRUN and the first guest instruction, but after that instruction completes.
         using var m = new SvmTestMachine();
-        m.Unit.VmExited = null;
+        m.Cpu.HostOwned = false;
         m.GuestProgram(a => { a.nop(); a.nop(); a.hlt(); });
         m.Vmcb.InterceptException(ExceptionVector.DB);
         m.Vmcb.Intercept(SvmIntercept.Hlt);

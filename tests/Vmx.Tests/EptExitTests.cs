@@ -79,7 +79,6 @@ public sealed class EptExitTests
     {
         using var m = EptGuest(a => { a.mov(eax, 0x500000); a.mov(__dword_ptr[rax], 0x1234); a.hlt(); }, vpid: true);
         int tag = -1;
-        m.Unit.VmExited = e => { m.Exits.Add(e); };
         Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch());
         tag = m.Cpu.TranslationTag;
         Assert.AreSame(m.Unit.EptTranslator, m.Cpu.SecondLevel);

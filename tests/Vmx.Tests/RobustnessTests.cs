@@ -112,14 +112,12 @@ public sealed class RobustnessTests
         using var m = new VmxMachine().Ready();
         m.Code(a => { a.cpuid(); a.ud2(); });
         m.Write(VmcsField.ExceptionBitmap, 1 << 6);
-        var exits = 0;
-        m.Unit.VmExited = _ => exits++;
         void Round()
         {
             for (var i = 0; i < 50; i++)
             {
                 Assert.AreEqual(VmxResultKind.Succeed, m.Unit.Vmwrite(VmcsField.GuestRip, VmxMachine.GuestCode).Kind);
-                var r = exits == 0 ? m.Unit.Vmlaunch() : m.Unit.Vmresume();
+                var r = m.Unit.ExitCount == 0 ? m.Unit.Vmlaunch() : m.Unit.Vmresume();
                 Assert.AreEqual(VmxResultKind.Succeed, r.Kind);
                 m.Cpu.Run(m.Cpu.Cycles + 10_000);
                 Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmresume());
@@ -128,9 +126,9 @@ public sealed class RobustnessTests
         }
         Round();
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var count = exits;
+        var count = m.Unit.ExitCount;
         Round();
-        Assert.AreEqual(count + 100, exits);
+        Assert.AreEqual(count + 100, m.Unit.ExitCount);
         Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -183,7 +183,7 @@ public sealed class VmxInstructionTests
     /// <summary>Runs hypervisor code at HOST_CODE that ends in HLT; returns the RFLAGS it pushed right after its VMLAUNCH.</summary>
     private static ulong FlagsAfterLaunch(VmxMachine m, int bitness)
     {
-        m.Unit.VmExited = null;
+        m.Cpu.HostOwned = false;
         m.Cpu.Rsp = 0x90000;
         Assert.AreEqual(StopReason.Halted, m.Cpu.Run(m.Cpu.Cycles + 100_000));
         return m.Memory.Read(0x90000 - (ulong)(bitness / 8), bitness / 8);
@@ -342,10 +342,27 @@ public sealed class VmxInstructionTests
     }
 
     [TestMethod]
+    public void AHostOwnedProcessorEndsTheSliceWithTheExitAndRunsNothingAtHostRip()
+    {
+        using var m = new VmxMachine().Ready();
+        m.Code(a => { a.mov(eax, 7); a.cpuid(); });
+        m.Code(a => a.ud2(), VmxMachine.HostCode);
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmlaunch());
+        Assert.AreEqual(StopReason.VmExit, m.Cpu.Run(m.Cpu.Cycles + 100_000));
+        Assert.AreEqual(VmxMachine.HostCode, m.Cpu.Rip, "HOST_RIP is loaded (SDM vol. 3, 28.5.3) and its UD2 never ran");
+        Assert.IsNull(m.Cpu.PendingException);
+        var exit = m.Cpu.LastGuestExit;
+        Assert.AreEqual(Sim.Cpu.Virtualization.GuestExitSource.Vmx, exit.Source);
+        Assert.AreEqual((ulong)VmExitReason.Cpuid, exit.Code);
+        Assert.AreEqual(2u, exit.InstructionLength);
+        Assert.AreEqual(m.Cpu.Cycles, exit.Cycle);
+    }
+
+    [TestMethod]
     public void GuestCodeLaunchesAGuestAndReturnsAtHostRip()
     {
         using var m = new VmxMachine().Ready();
-        m.Unit.VmExited = null;
+        m.Cpu.HostOwned = false;
         m.Code(a => { a.mov(eax, 7); a.cpuid(); });
         const ulong host = VmxMachine.HostCode + 0x100;
         m.Code(a => { a.vmlaunch(); a.hlt(); }, host);

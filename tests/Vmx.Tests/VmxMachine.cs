@@ -27,7 +27,25 @@ public sealed class VmxMachine : IDisposable
     public VmcsRegistry Registry { get; } = new();
     public Processor[] Cpus { get; }
     public VmxUnit[] Units { get; }
-    public List<VmExitInfo> Exits { get; } = new();
+    private readonly List<VmExitInfo> _exits = new();
+    private ulong[] _exitsSeen = [];
+
+    /// <summary>The VM exits of every unit so far, oldest first, read from each unit's last exit as it is observed.</summary>
+    public IReadOnlyList<VmExitInfo> Exits
+    {
+        get
+        {
+            for (var i = 0; i < Units.Length; i++)
+            {
+                var count = Units[i].ExitCount;
+                if (count == _exitsSeen[i]) continue;
+                Assert.AreEqual(_exitsSeen[i] + 1, count, "more than one VM exit happened between two observations");
+                _exits.Add(Units[i].LastExit);
+                _exitsSeen[i] = count;
+            }
+            return _exits;
+        }
+    }
 
     public Processor Cpu => Cpus[0];
     public VmxUnit Unit => Units[0];
@@ -37,13 +55,14 @@ public sealed class VmxMachine : IDisposable
         Memory = new PhysicalMemory(32 << 20);
         Cpus = new Processor[cpus];
         Units = new VmxUnit[cpus];
+        _exitsSeen = new ulong[cpus];
         WriteTables();
         for (var i = 0; i < cpus; i++)
         {
             Cpus[i] = new Processor(Memory, Bus, i);
             Units[i] = new VmxUnit(Cpus[i], Registry);
             StartHost(Cpus[i]);
-            Units[i].VmExited = Exits.Add;
+            Cpus[i].HostOwned = true;
         }
         for (var i = 0; i < cpus; i++) Memory.Write(VmxonRegion + (ulong)i * 0x10000, 4, VmxCapability.VmcsRevisionId);
         Memory.Write(VmcsRegion, 4, VmxCapability.VmcsRevisionId);
@@ -176,7 +195,7 @@ public sealed class VmxMachine : IDisposable
     {
         var before = Exits.Count;
         var stop = Cpus[cpu].Run(Cpus[cpu].Cycles + cycles);
-        Assert.AreEqual(StopReason.StopRequested, stop, $"no VM exit: RIP={Cpus[cpu].Rip:x} pending={Cpus[cpu].PendingException}");
+        Assert.AreEqual(StopReason.VmExit, stop, $"no VM exit: RIP={Cpus[cpu].Rip:x} pending={Cpus[cpu].PendingException}");
         Assert.AreEqual(before + 1, Exits.Count);
         Assert.IsFalse(Units[cpu].InNonRootOperation);
         return Exits[^1];
