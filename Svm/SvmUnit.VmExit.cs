@@ -77,7 +77,7 @@ public sealed partial class SvmUnit
         ExitCount++;
         cpu.AddCycles(Costs.VmexitCycles);
         var length = nextRip > guestRip && nextRip - guestRip <= 15 ? (uint)(nextRip - guestRip) : 0;
-        LoadHostState(new GuestExit(GuestExitSource.Svm, exitCode, exitInfo1, exitInfo2, length, 0));
+        LoadHostState(new GuestExit(GuestExitSource.Svm, exitCode, exitInfo1, exitInfo2, length));
     }
 
     /// <summary>Decode assists (15.33.3): up to 15 bytes at the guest's CS:RIP for #PF and #NPF exits.</summary>
@@ -128,6 +128,6 @@ public sealed partial class SvmUnit
         cpu.Rax = m.Read(h + VmcbLayout.Rax, 8);
         cpu.SetDebugRegister(7, 0x400);
         cpu.Activity = ActivityState.Active;
-        cpu.ReportGuestExit(exit with { Cycle = cpu.Cycles });
+        cpu.ReportGuestExit(exit);
     }
 }

@@ -50,7 +50,7 @@ public sealed partial class SvmUnit
             LastExitCode = SvmExitCode.Invalid;
             ExitCount++;
             _cpu.AddCycles(Costs.VmrunCycles);
-            LoadHostState(new GuestExit(GuestExitSource.Svm, SvmExitCode.Invalid, 0, 0, 0, 0));
+            LoadHostState(new GuestExit(GuestExitSource.Svm, SvmExitCode.Invalid, 0, 0, 0));
             return SvmResult.VmexitInvalid;
         }
         _vmcbState.Vmcb = vmcbPa;

@@ -190,7 +190,7 @@ public sealed partial class VmxUnit
             (uint)v[VmcsField.IdtVectoringInformation], (uint)v[VmcsField.IdtVectoringErrorCode],
             (uint)v[VmcsField.VmExitInstructionLength], (uint)v[VmcsField.VmExitInstructionInformation]);
         _cpu.ReportGuestExit(new GuestExit(GuestExitSource.Vmx, LastExit.ExitReason, LastExit.ExitQualification, LastExit.GuestPhysicalAddress,
-            LastExit.InstructionLength, _cpu.Cycles));
+            LastExit.InstructionLength));
     }
 
     /// <summary>SS, DS, ES, FS, GS on exit (28.5.2): unusable with a null selector (SS only on an exit to 64-bit mode), else a flat read/write data segment.</summary>

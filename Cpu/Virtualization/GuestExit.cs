@@ -5,10 +5,11 @@ namespace Sim.Cpu.Virtualization;
 /// exit code (VMX: the exit-reason field, bit 31 for an entry failure; SVM: EXITCODE, -1 for
 /// VMEXIT_INVALID), its two information words (VMX: exit qualification and guest-physical
 /// address; SVM: EXITINFO1 and EXITINFO2), the exiting instruction's length where the unit
-/// reports one (VMX: the VM-exit instruction-length field; SVM: nRIP − RIP, 0 without a next RIP),
-/// and the processor's clock when host state was loaded.
+/// reports one (VMX: the VM-exit instruction-length field; SVM: nRIP − RIP, 0 without a next RIP).
+/// The owner stamps it with the processor's clock once <see cref="Processor.Run"/> has returned,
+/// when the cycles of the slice's last block are counted.
 /// </summary>
-public readonly record struct GuestExit(GuestExitSource Source, ulong Code, ulong Info1, ulong Info2, uint InstructionLength, ulong Cycle);
+public readonly record struct GuestExit(GuestExitSource Source, ulong Code, ulong Info1, ulong Info2, uint InstructionLength);
 
 /// <summary>Which unit reported a <see cref="GuestExit"/>.</summary>
 public enum GuestExitSource : byte
