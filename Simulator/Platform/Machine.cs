@@ -30,6 +30,7 @@ public sealed class Machine : IDisposable
     private const ulong LowMemoryEnd = 0x100000;
 
     private readonly Func<ulong>[] _timeSources;
+    private readonly IProcessorOwner?[] _owners;
     private Processor? _running;
     private readonly bool[] _stalled;
     private StopRequest? _stop;
@@ -49,6 +50,7 @@ public sealed class Machine : IDisposable
         var processors = new Processor[config.Cpus];
         _stalled = new bool[config.Cpus];
         _timeSources = new Func<ulong>[config.Cpus];
+        _owners = new IProcessorOwner?[config.Cpus];
         for (var i = 0; i < config.Cpus; i++)
         {
             var cpu = new Processor(Memory, Io, i) { TscFrequencyHz = config.CpuFrequencyHz };
@@ -414,6 +416,21 @@ public sealed class Machine : IDisposable
     }
 
     /// <summary>
+    /// Hands processor <paramref name="index"/> to a kernel model: from now on the machine gives its
+    /// slices to <paramref name="owner"/> instead of executing instructions from its state, and a VM
+    /// exit on it ends the guest's slice (<see cref="Processor.HostOwned"/>).
+    /// </summary>
+    public void SetOwner(int index, IProcessorOwner owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        _owners[index] = owner;
+        Processors[index].HostOwned = true;
+    }
+
+    /// <summary>The owner of processor <paramref name="index"/>, or null while it is bare metal.</summary>
+    public IProcessorOwner? OwnerOf(int index) => _owners[index];
+
+    /// <summary>
     /// Asks <see cref="Run"/> to end with <see cref="RunOutcome.Stopped"/> and this exit status before
     /// its next quantum; the first request wins. Safe from any thread, e.g. a signal handler: the
     /// machine sees it between quanta, so the run stops at an instruction boundary.
@@ -458,7 +475,7 @@ public sealed class Machine : IDisposable
             var started = cpu.Cycles;
             try
             {
-                reason = cpu.Run(until);
+                reason = _owners[cpu.Index] is { } owner ? owner.Run(cpu, until) : cpu.Run(until);
                 // A processor that says it can go on but returned halted at once is held (a virtualization unit keeps an interrupt pending): it sleeps until its next wake-up.
                 _stalled[cpu.Index] = reason == StopReason.Halted && cpu.Cycles == started;
             }
