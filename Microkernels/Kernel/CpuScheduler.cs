@@ -29,9 +29,9 @@ public sealed class CpuScheduler
     /// <summary>Puts a thread in its priority's queue, behind the others; a thread of higher priority than the running one preempts it at the next scheduling point.</summary>
     public void MakeReady(KernelThread thread)
     {
-        if (thread.State == ThreadState.Dead) return;
+        if (thread.State == KernelThreadState.Dead) return;
         if (thread.Processor != Processor) throw new InvalidOperationException($"thread {thread.Name} belongs to CPU {thread.Processor?.Index}");
-        thread.State = ThreadState.Ready;
+        thread.State = KernelThreadState.Ready;
         if (_nodes.ContainsKey(thread)) return;
         _nodes[thread] = _ready[thread.Priority].AddLast(thread);
         _occupied[thread.Priority >> 6] |= 1UL << (thread.Priority & 63);

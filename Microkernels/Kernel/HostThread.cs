@@ -29,7 +29,15 @@ public sealed class HostThread : KernelThread
     {
         if (_task == null)
         {
-            _task = _body();
+            try
+            {
+                _task = _body();
+            }
+            catch (Exception e)
+            {
+                // A body that throws before its first await is as faulty as one that throws later.
+                _task = Task.FromException(e);
+            }
         }
         else
         {
@@ -43,7 +51,7 @@ public sealed class HostThread : KernelThread
             Kill();
             if (Fault != null) Processor!.Model.ThreadFaulted(this, Fault);
         }
-        else if (State == ThreadState.Ready && _continuation == null)
+        else if (State == KernelThreadState.Ready && _continuation == null)
         {
             throw new InvalidOperationException($"thread {Name} awaited something other than a kernel operation");
         }

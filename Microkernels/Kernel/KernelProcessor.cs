@@ -97,7 +97,7 @@ public sealed class KernelProcessor : IProcessorOwner
                 var before = Cpu.Cycles;
                 next.Run(until);
                 var used = Cpu.Cycles - before;
-                if (next.State == ThreadState.Ready)
+                if (next.State == KernelThreadState.Ready)
                 {
                     if (used >= next.QuantumLeft) Scheduler.Rotate(next);
                     else next.QuantumLeft -= used;

@@ -33,7 +33,7 @@ public abstract class KernelThread
     /// <summary>What is left of the current time slice.</summary>
     public ulong QuantumLeft { get; internal set; }
 
-    public ThreadState State { get; internal set; } = ThreadState.Created;
+    public KernelThreadState State { get; internal set; } = KernelThreadState.Created;
 
     /// <summary>The processor whose scheduler runs the thread.</summary>
     public KernelProcessor? Processor { get; internal set; }
@@ -53,7 +53,7 @@ public abstract class KernelThread
     /// <summary>Makes a blocked thread ready again, leaving <paramref name="status"/> for it; the scheduler runs it in priority order.</summary>
     public void Wake(int status = 0)
     {
-        if (State != ThreadState.Blocked) return;
+        if (State != KernelThreadState.Blocked) return;
         WakeStatus = status;
         Processor!.Scheduler.MakeReady(this);
     }
@@ -61,17 +61,17 @@ public abstract class KernelThread
     /// <summary>Takes the thread off its processor until <see cref="Wake"/>.</summary>
     public void Block()
     {
-        if (State == ThreadState.Dead) return;
+        if (State == KernelThreadState.Dead) return;
         Processor!.Scheduler.Remove(this);
-        State = ThreadState.Blocked;
+        State = KernelThreadState.Blocked;
     }
 
     /// <summary>Ends the thread for good.</summary>
     public void Kill()
     {
-        if (State == ThreadState.Dead) return;
+        if (State == KernelThreadState.Dead) return;
         Processor?.Scheduler.Remove(this);
-        State = ThreadState.Dead;
+        State = KernelThreadState.Dead;
     }
 
     public override string ToString() => Name;

@@ -1,7 +1,7 @@
 namespace Sim.Microkernels.Kernel;
 
 /// <summary>Where a simulated thread is in its scheduler's eyes.</summary>
-public enum ThreadState : byte
+public enum KernelThreadState : byte
 {
     /// <summary>Created, not yet given to a scheduler (NOVA: an EC without an SC).</summary>
     Created,
