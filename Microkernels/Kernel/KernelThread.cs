@@ -38,6 +38,9 @@ public abstract class KernelThread
     /// <summary>The processor whose scheduler runs the thread.</summary>
     public KernelProcessor? Processor { get; internal set; }
 
+    /// <summary>The kernel object the thread is the scheduling context of (a NOVA EC, a seL4 TCB).</summary>
+    public object? Owner { get; init; }
+
     /// <summary>The address space the thread runs in; switching between two costs an address-space switch.</summary>
     public object? AddressSpace { get; init; }
 
