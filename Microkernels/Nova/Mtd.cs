@@ -1,6 +1,10 @@
 namespace Sim.Microkernels.Nova;
 
-/// <summary>Message transfer descriptor bits (alex-ab r10 <c>include/mtd.hpp</c>).</summary>
+/// <summary>
+/// NOVA's message transfer descriptor for architectural state (alex-ab/NOVA r10, include/mtd.hpp): which groups of a
+/// vCPU's state the kernel copies into the handler's UTCB on a VM exit (the portal's MTD) and back on the reply (the
+/// UTCB's mtd word). <see cref="TscAux"/> and <see cref="Xsave"/> exist from the later r10 revisions on (NH).
+/// </summary>
 [Flags]
 public enum Mtd : uint
 {
