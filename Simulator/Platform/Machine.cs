@@ -62,11 +62,11 @@ public sealed class Machine : IDisposable
         if (config.Vendor == CpuVendor.Intel)
         {
             var registry = new VmcsRegistry();
-            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry));
+            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry) { Costs = config.Costs });
         }
         else
         {
-            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu));
+            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu) { Costs = config.Costs });
         }
 
         Pic = new CascadedPic8259A();
