@@ -8,6 +8,7 @@ using Sim.Platform.Bios;
 using Sim.Platform.Devices;
 using Sim.Platform.Firmware;
 using Sim.Platform.Time;
+using Sim.Platform.Tracing;
 using Sim.Svm;
 using Sim.Vmx;
 
@@ -62,11 +63,11 @@ public sealed class Machine : IDisposable
         if (config.Vendor == CpuVendor.Intel)
         {
             var registry = new VmcsRegistry();
-            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry));
+            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry) { Costs = config.Costs });
         }
         else
         {
-            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu));
+            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu) { Costs = config.Costs });
         }
 
         Pic = new CascadedPic8259A();
@@ -192,6 +193,9 @@ public sealed class Machine : IDisposable
     public AcpiPmRegisters AcpiPm { get; }
 
     public MachineControl Control { get; }
+
+    /// <summary>The machine's trace-event stream; kernel models emit into it, tools attach listeners.</summary>
+    public TraceStream Trace { get; } = new();
 
     public CascadedPic8259A Pic { get; }
 
