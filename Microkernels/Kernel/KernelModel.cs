@@ -1,5 +1,7 @@
 using Sim.Cpu;
+using Sim.Cpu.Timing;
 using Sim.Platform;
+using Sim.Platform.Tracing;
 
 namespace Sim.Microkernels.Kernel;
 
@@ -71,18 +73,24 @@ public abstract class KernelModel
     }
 
     /// <summary>Cycles the cost model charges for one <paramref name="operation"/>.</summary>
-    public virtual ulong CostOf(KernelOperation operation) => operation switch
+    public ulong CostOf(KernelOperation operation) => operation switch
     {
-        KernelOperation.SyscallEntry => 40,
-        KernelOperation.SyscallExit => 40,
-        KernelOperation.Ipc => 100,
-        KernelOperation.ThreadSwitch => 150,
-        KernelOperation.AddressSpaceSwitch => 200,
-        KernelOperation.UtcbWord => 1,
-        KernelOperation.Ipi => 500,
-        KernelOperation.Signal => 200,
+        KernelOperation.SyscallEntry => Costs.SyscallEntry,
+        KernelOperation.SyscallExit => Costs.SyscallExit,
+        KernelOperation.Ipc => Costs.Ipc,
+        KernelOperation.ThreadSwitch => Costs.ThreadSwitch,
+        KernelOperation.AddressSpaceSwitch => Costs.AddressSpaceSwitch,
+        KernelOperation.UtcbWord => Costs.UtcbWord,
+        KernelOperation.Ipi => Costs.IpiDelivery,
+        KernelOperation.Signal => Costs.SignalDelivery,
         _ => 0,
     };
+
+    /// <summary>The machine's cost model, which the units charge from too.</summary>
+    public CostModel Costs => Machine.Config.Costs;
+
+    /// <summary>The machine's trace stream; the kernel emits only while someone listens.</summary>
+    public TraceStream Trace => Machine.Trace;
 
     internal void ThreadFaulted(HostThread thread, Exception fault) => _faults.Add((thread, fault));
 
@@ -100,9 +108,11 @@ public abstract class KernelModel
 
     protected internal virtual void OnThreadSwitch(KernelProcessor processor, KernelThread? from, KernelThread to)
     {
+        if (Trace.Enabled) Trace.Emit(TraceEvent.ThreadSwitch(processor.Cpu.Cycles, processor.Index, (ulong)(from?.Id ?? -1), (ulong)to.Id));
     }
 
     protected internal virtual void OnIpi(KernelProcessor from, KernelProcessor to, byte vector)
     {
+        if (Trace.Enabled) Trace.Emit(TraceEvent.Ipi(from.Cpu.Cycles, from.Index, to.Index, vector));
     }
 }

@@ -84,6 +84,8 @@ public sealed class KernelProcessor : IProcessorOwner
             while (true)
             {
                 if (!InGuest) ServiceInterrupts();
+                // Host software that ended the run (a device exit, a scenario's end) stops the slice at once.
+                if (Model.Machine.Control.StopRequested) return StopReason.StopRequested;
                 if (Cpu.Cycles >= until) return StopReason.CycleLimit;
                 var next = Scheduler.Pick();
                 if (next == null)

@@ -22,14 +22,12 @@ public sealed partial class NovaKernel : KernelModel
     /// <summary>Default time slice of an SC (10 ms at the machine's 1 GHz clock, NOVA's default quantum).</summary>
     public const ulong DefaultQuantum = 10_000_000;
 
-    private readonly Func<KernelMemory, CpuVendor, IGuestPhysicalSpace> _guestSpaces;
     private readonly Stack<Ec>[] _calls;
     private readonly List<string> _log = new();
     private ushort _nextTag = 1;
 
-    public NovaKernel(Machine machine, Func<KernelMemory, CpuVendor, IGuestPhysicalSpace> guestSpaces) : base(machine)
+    public NovaKernel(Machine machine) : base(machine)
     {
-        _guestSpaces = guestSpaces;
         _calls = new Stack<Ec>[Processors.Count];
         for (var i = 0; i < _calls.Length; i++) _calls[i] = new Stack<Ec>();
         RootPd = new Pd(this, "roottask");
@@ -69,7 +67,7 @@ public sealed partial class NovaKernel : KernelModel
 
     internal void LeaveEc(Ec ec) => _calls[ec.Processor.Index].Pop();
 
-    internal IGuestPhysicalSpace CreateGuestSpace() => _guestSpaces(Memory, Vendor);
+    internal IGuestPhysicalSpace CreateGuestSpace() => Vendor == CpuVendor.Intel ? new EptSpace(Memory) : new NptSpace(Memory);
 
     internal ushort AllocateTag() => _nextTag++;
 

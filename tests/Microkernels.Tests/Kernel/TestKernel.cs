@@ -22,8 +22,11 @@ internal sealed class TestKernel : KernelModel
         return thread;
     }
 
-    protected override void OnThreadSwitch(KernelProcessor processor, KernelThread? from, KernelThread to) =>
+    protected override void OnThreadSwitch(KernelProcessor processor, KernelThread? from, KernelThread to)
+    {
+        base.OnThreadSwitch(processor, from, to);
         Switches.Add((processor.Index, from?.Id ?? -1, to.Id));
+    }
 
     public void Finish() => Machine.Control.RequestExit(RunOutcome.Finished, 0, "finished");
 }
