@@ -45,6 +45,13 @@ public sealed partial class Ec
     internal void RunVcpu(ulong until)
     {
         var p = Processor;
+        // While the guest is between entry and exit its state is the processor's: hazards are looked at on the way
+        // back into the guest, after the exit that the recall's IPI (or any other) causes.
+        if (p.InGuest)
+        {
+            RunGuest(p, until);
+            return;
+        }
         if (PendingPortal < 0 && RecallHazard)
         {
             RecallHazard = false;
@@ -57,8 +64,13 @@ public sealed partial class Ec
             Deliver(portal);
             return;
         }
-        if (!p.InGuest && !Kernel.EnterGuest(this)) return;
+        if (!Kernel.EnterGuest(this)) return;
         p.InGuest = true;
+        RunGuest(p, until);
+    }
+
+    private void RunGuest(KernelProcessor p, ulong until)
+    {
         var reason = p.Cpu.Run(until);
         if (reason != StopReason.VmExit)
         {

@@ -1,4 +1,5 @@
 using Sim.Cpu;
+using Sim.Cpu.Registers;
 using Sim.Cpu.Virtualization;
 using Sim.Microkernels.Kernel;
 using Sim.Platform.Tracing;
@@ -110,6 +111,9 @@ public sealed partial class NovaKernel
             }
         }
         var unit = p.Svm!;
+        // NOVA's ret_user_vmrun runs CLGI; STI before VMRUN: with V_INTR_MASKING the host's IF lets physical
+        // interrupts (a recall's IPI, the timer) end the guest's run with an INTR exit.
+        cpu.Flags |= Rflags.IF;
         var result = unit.Vmrun(ec.ControlStructure);
         if (result == SvmResult.Success && unit.InGuest) return true;
         if (result is SvmResult.Success or SvmResult.VmexitInvalid)
