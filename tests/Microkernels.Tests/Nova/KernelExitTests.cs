@@ -19,24 +19,24 @@ public sealed class KernelExitTests
 {
     private const int CrPortal = (int)VmExitReason.ControlRegisterAccess;
 
-    private static byte[] RealMode(Action<Assembler> build) => IcedAssembly.Assemble(16, NovaVm.GuestCode, build);
+    private static byte[] RealMode(Action<Assembler> build) => NovaGuest.RealMode(build);
 
-    private static void Park(Assembler a)
+    private static void Park(Assembler a) => NovaGuest.Park(a);
+
+    private static int Cpuid(CpuVendor vendor) => NovaGuest.CpuidPortal(vendor);
+
+    private static (int, Mtd, Func<ulong, PortalReply>) RealModeStartup(NovaVm vm, CpuVendor vendor) => NovaGuest.RealModeStartup(vm, vendor);
+
+    /// <summary>MOV EAX,CR0 (3 bytes); OR EAX,40000000H (6); MOV CR0,EAX (3): sets CD; MOV EBX,CR0 (3); CPUID.</summary>
+    private static byte[] SetCdThenCpuid() => RealMode(a =>
     {
-        var self = a.CreateLabel();
-        a.Label(ref self);
-        a.jmp(self);
-    }
-
-    private static int Cpuid(CpuVendor vendor) => vendor == CpuVendor.Amd ? 0x72 : 0x0A;
-
-    private static (int, Mtd, Func<ulong, PortalReply>) RealModeStartup(NovaVm vm, CpuVendor vendor) =>
-        (NovaKernel.PortalStartup, Mtd.None, _ =>
-        {
-            var svm = vendor == CpuVendor.Amd;
-            vm.LoadRealModeState(NovaVm.GuestCode, svm ? 1u << 18 : 1u << 7, svm ? 1u : 1u << 7, svm);
-            return PortalReply.Resume;
-        });
+        a.mov(eax, cr0);
+        a.or(eax, 0x40000000);
+        a.mov(cr0, eax);
+        a.mov(ebx, cr0);
+        a.cpuid();
+        Park(a);
+    });
 
     private static string Failure(NovaVm vm, RunResult result) => $"{result.Message}; kernel: {string.Join("; ", vm.Kernel.Log)}; exits: {string.Join(",", vm.Exits)}";
 
@@ -45,15 +45,7 @@ public sealed class KernelExitTests
     {
         using var vm = new NovaVm();
         ulong rbx = 0, utcbCr0 = 0;
-        vm.Build(RealMode(a =>
-        {
-            a.mov(eax, cr0);
-            a.or(eax, 0x40000000);
-            a.mov(cr0, eax);
-            a.mov(ebx, cr0);
-            a.cpuid();
-            Park(a);
-        }),
+        vm.Build(SetCdThenCpuid(),
         [
             RealModeStartup(vm, CpuVendor.Intel),
             (CrPortal, Mtd.RipLen, _ => PortalReply.Resume),
@@ -79,15 +71,7 @@ public sealed class KernelExitTests
     {
         using var vm = new NovaVm(CpuVendor.Amd);
         ulong rbx = 0;
-        vm.Build(RealMode(a =>
-        {
-            a.mov(eax, cr0);
-            a.or(eax, 0x40000000);
-            a.mov(cr0, eax);
-            a.mov(ebx, cr0);
-            a.cpuid();
-            Park(a);
-        }),
+        vm.Build(SetCdThenCpuid(),
         [
             RealModeStartup(vm, CpuVendor.Amd),
             (Cpuid(CpuVendor.Amd), Mtd.GprAcdb, _ =>

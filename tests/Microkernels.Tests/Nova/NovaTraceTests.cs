@@ -1,9 +1,7 @@
-using Iced.Intel;
 using Sim.Cpu;
 using Sim.Microkernels.Nova;
 using Sim.Platform;
 using Sim.Platform.Tracing;
-using static Iced.Intel.AssemblerRegisters;
 
 namespace Sim.Microkernels.Tests.Nova;
 
@@ -11,38 +9,23 @@ namespace Sim.Microkernels.Tests.Nova;
 [TestClass]
 public sealed class NovaTraceTests
 {
-    private static byte[] CpuidLoop() => IcedAssembly.Assemble(16, NovaVm.GuestCode, a =>
-    {
-        var top = a.CreateLabel();
-        a.Label(ref top);
-        a.xor(eax, eax);
-        a.cpuid();
-        a.jmp(top);
-    });
-
     private sealed record Run(RunOutcome Outcome, (int Portal, ulong Rip)[] Exits, ulong[] Cycles, ulong Hash, ulong Events, IReadOnlyList<TraceEvent> Recorded, int PortalName);
 
     /// <summary>The CPUID loop for <paramref name="count"/> CPUID exits with a trace hash (and a recording) attached.</summary>
     private static Run CpuidRun(CpuVendor vendor, int count)
     {
         using var vm = new NovaVm(vendor);
-        var svm = vendor == CpuVendor.Amd;
         var hash = new TraceHash();
         var recording = new RecordingTraceListener();
         vm.Machine.Trace.Attach(hash);
         vm.Machine.Trace.Attach(recording);
         var seen = 0;
-        vm.Build(CpuidLoop(),
+        vm.Build(NovaGuest.CpuidLoop(),
         [
-            (NovaKernel.PortalStartup, Mtd.None, _ =>
+            NovaGuest.RealModeStartup(vm, vendor),
+            (NovaGuest.CpuidPortal(vendor), Mtd.RipLen, _ =>
             {
-                vm.LoadRealModeState(NovaVm.GuestCode, svm ? 1u << 18 : 1u << 7, svm ? 1u : 1u << 7, svm);
-                return PortalReply.Resume;
-            }),
-            (svm ? 0x72 : 0x0A, Mtd.RipLen, _ =>
-            {
-                vm.SetU(UtcbLayout.Rip, vm.U(UtcbLayout.Rip) + 2);
-                vm.SetU(UtcbLayout.Mtd, (ulong)Mtd.RipLen);
+                NovaGuest.SkipCpuid(vm);
                 if (++seen == count) vm.Finish();
                 return PortalReply.Resume;
             }),

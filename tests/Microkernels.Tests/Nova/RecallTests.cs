@@ -1,10 +1,8 @@
-using Iced.Intel;
 using Sim.Cpu;
 using Sim.Microkernels.Kernel;
 using Sim.Microkernels.Nova;
 using Sim.Platform;
 using Sim.Platform.Tracing;
-using static Iced.Intel.AssemblerRegisters;
 
 namespace Sim.Microkernels.Tests.Nova;
 
@@ -16,30 +14,6 @@ namespace Sim.Microkernels.Tests.Nova;
 public sealed class RecallTests
 {
     private const ulong HostEc = 0x200, HostSc = 0x201, HostSm = 0x202;
-
-    private static byte[] Spin() => IcedAssembly.Assemble(16, NovaVm.GuestCode, a =>
-    {
-        var self = a.CreateLabel();
-        a.Label(ref self);
-        a.jmp(self);
-    });
-
-    private static byte[] CpuidLoop() => IcedAssembly.Assemble(16, NovaVm.GuestCode, a =>
-    {
-        var top = a.CreateLabel();
-        a.Label(ref top);
-        a.xor(eax, eax);
-        a.cpuid();
-        a.jmp(top);
-    });
-
-    private static (int, Mtd, Func<ulong, PortalReply>) Startup(NovaVm vm, CpuVendor vendor) =>
-        (NovaKernel.PortalStartup, Mtd.None, _ =>
-        {
-            var svm = vendor == CpuVendor.Amd;
-            vm.LoadRealModeState(NovaVm.GuestCode, svm ? 1u << 18 : 1u << 7, svm ? 1u : 1u << 7, svm);
-            return PortalReply.Resume;
-        });
 
     /// <summary>A host thread (global EC with an SC) in the roottask on <paramref name="cpu"/>, below the vCPU's priority.</summary>
     private static void StartHostThread(NovaVm vm, int cpu, Func<Task> body)
@@ -53,8 +27,6 @@ public sealed class RecallTests
     /// <summary>Lets <paramref name="cycles"/> of simulated time pass for the calling host thread (sm_ctrl down with a TSC timeout on a semaphore nobody ups).</summary>
     private static ThreadWait Sleep(NovaKernel k, ulong cycles) => k.SmDown(HostSm, timeoutTsc: k.Running!.Cpu.TimeStampCounter + cycles);
 
-    private static int Cpuid(CpuVendor vendor) => vendor == CpuVendor.Amd ? 0x72 : 0x0A;
-
     [TestMethod]
     [DataRow(CpuVendor.Intel)]
     [DataRow(CpuVendor.Amd)]
@@ -66,9 +38,9 @@ public sealed class RecallTests
         int? recallCpu = null;
         var inGuestAtRecall = false;
         var status = NovaStatus.InvalidHypercall;
-        vm.Build(Spin(),
+        vm.Build(NovaGuest.RealMode(NovaGuest.Park),
         [
-            Startup(vm, vendor),
+            NovaGuest.RealModeStartup(vm, vendor),
             (NovaKernel.PortalRecall, Mtd.RipLen, _ =>
             {
                 recallCpu = vm.Kernel.Running?.Index;
@@ -100,16 +72,15 @@ public sealed class RecallTests
     public void ARecallOfAVcpuBlockedOnItsSemaphoreShowsOnlyOnceTheSemaphoreIsUpped(CpuVendor vendor)
     {
         using var vm = new NovaVm(vendor);
-        var cpuid = Cpuid(vendor);
+        var cpuid = NovaGuest.CpuidPortal(vendor);
         var exitsBeforeUp = -1;
         var stateBeforeUp = KernelThreadState.Created;
-        vm.Build(CpuidLoop(),
+        vm.Build(NovaGuest.CpuidLoop(),
         [
-            Startup(vm, vendor),
+            NovaGuest.RealModeStartup(vm, vendor),
             (cpuid, Mtd.RipLen, _ =>
             {
-                vm.SetU(UtcbLayout.Rip, vm.U(UtcbLayout.Rip) + 2);
-                vm.SetU(UtcbLayout.Mtd, (ulong)Mtd.RipLen);
+                NovaGuest.SkipCpuid(vm);
                 return PortalReply.BlockOn(NovaVm.VcpuSm);
             }),
             (NovaKernel.PortalRecall, Mtd.RipLen, _ =>
@@ -141,17 +112,16 @@ public sealed class RecallTests
     public void AReplyWithTheSemaphoreKeepsTheVcpuStoppedUntilTheSemaphoreIsUpped(CpuVendor vendor)
     {
         using var vm = new NovaVm(vendor);
-        var cpuid = Cpuid(vendor);
+        var cpuid = NovaGuest.CpuidPortal(vendor);
         var exits = 0;
         ulong upCycle = 0, secondExitCycle = 0;
         var stateBeforeUp = KernelThreadState.Created;
-        vm.Build(CpuidLoop(),
+        vm.Build(NovaGuest.CpuidLoop(),
         [
-            Startup(vm, vendor),
+            NovaGuest.RealModeStartup(vm, vendor),
             (cpuid, Mtd.RipLen, _ =>
             {
-                vm.SetU(UtcbLayout.Rip, vm.U(UtcbLayout.Rip) + 2);
-                vm.SetU(UtcbLayout.Mtd, (ulong)Mtd.RipLen);
+                NovaGuest.SkipCpuid(vm);
                 if (++exits == 1) return PortalReply.BlockOn(NovaVm.VcpuSm);
                 secondExitCycle = vm.Kernel.Running!.Cpu.Cycles;
                 vm.Finish();
@@ -179,10 +149,10 @@ public sealed class RecallTests
     public void AnExitWithoutAPortalKillsTheVcpu(CpuVendor vendor)
     {
         using var vm = new NovaVm(vendor);
-        vm.Build(CpuidLoop(), [Startup(vm, vendor)]);
+        vm.Build(NovaGuest.CpuidLoop(), [NovaGuest.RealModeStartup(vm, vendor)]);
         var result = vm.Machine.Run();
         Assert.AreEqual(RunOutcome.HaltedForever, result.Outcome, result.Message);
         Assert.IsTrue(vm.VcpuEc.Dead);
-        CollectionAssert.Contains(vm.Kernel.Log.ToArray(), $"vcpu0: PT not found for exit {Cpuid(vendor):x2}, vCPU killed");
+        CollectionAssert.Contains(vm.Kernel.Log.ToArray(), $"vcpu0: PT not found for exit {NovaGuest.CpuidPortal(vendor):x2}, vCPU killed");
     }
 }

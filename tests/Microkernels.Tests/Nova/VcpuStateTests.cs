@@ -1,8 +1,6 @@
-using Iced.Intel;
 using Sim.Cpu;
 using Sim.Microkernels.Nova;
 using Sim.Platform;
-using static Iced.Intel.AssemblerRegisters;
 
 namespace Sim.Microkernels.Tests.Nova;
 
@@ -16,15 +14,6 @@ public sealed class VcpuStateTests
 {
     private const ulong HostEc = 0x200, HostSc = 0x201;
 
-    private static byte[] CpuidLoop() => IcedAssembly.Assemble(16, NovaVm.GuestCode, a =>
-    {
-        var top = a.CreateLabel();
-        a.Label(ref top);
-        a.xor(eax, eax);
-        a.cpuid();
-        a.jmp(top);
-    });
-
     [TestMethod]
     [DataRow(CpuVendor.Intel, false)]
     [DataRow(CpuVendor.Intel, true)]
@@ -33,20 +22,15 @@ public sealed class VcpuStateTests
     public void AHostThreadReadsAndRewritesAStoppedVcpusStateOnItsCpu(CpuVendor vendor, bool recall)
     {
         using var vm = new NovaVm(vendor);
-        var svm = vendor == CpuVendor.Amd;
-        var cpuid = svm ? 0x72 : 0x0A;
+        var cpuid = NovaGuest.CpuidPortal(vendor);
         var k = vm.Kernel;
         var cpuidExits = 0;
         ulong readRip = 0, readRax = 0, rbxAtSecondCpuid = 0;
         var hazardAfterGet = false;
         var hazardAfterSet = true;
-        vm.Build(CpuidLoop(),
+        vm.Build(NovaGuest.CpuidLoop(),
         [
-            (NovaKernel.PortalStartup, Mtd.None, _ =>
-            {
-                vm.LoadRealModeState(NovaVm.GuestCode, svm ? 1u << 18 : 1u << 7, svm ? 1u : 1u << 7, svm);
-                return PortalReply.Resume;
-            }),
+            NovaGuest.RealModeStartup(vm, vendor),
             (cpuid, Mtd.RipLen | Mtd.GprAcdb, _ =>
             {
                 if (++cpuidExits == 2)
