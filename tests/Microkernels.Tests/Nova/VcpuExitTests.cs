@@ -55,6 +55,6 @@ public sealed class VcpuExitTests
         Assert.AreEqual(RunOutcome.Finished, result.Outcome, $"{result.Message}; kernel: {string.Join("; ", vm.Kernel.Log)}");
         Assert.AreEqual(NovaKernel.PortalStartup, vm.Exits[0].Portal);
         Assert.AreEqual(101, vm.Exits.Count);
-        Assert.IsTrue(vm.Exits.Skip(1).All(e => e.Portal == cpuid && e.Rip == NovaVm.GuestCode + 3), "the exit reports the CPUID after the 3-byte XOR EAX,EAX", string.Join(",", vm.Exits.Take(5)));
+        Assert.IsTrue(vm.Exits.Skip(1).All(e => e.Portal == cpuid && e.Rip == NovaVm.GuestCode + 3), $"the exit reports the CPUID after the 3-byte XOR EAX,EAX: {string.Join(",", vm.Exits.Take(5))}");
     }
 }
