@@ -16,14 +16,14 @@ public sealed partial class ToyVmmTests
 {
     private const ulong Limit = 60_000_000;
 
-    private static (ToyVmm Toy, FakeEnv Env, FakeVmBackend Backend) Run(ToyVariant variant, VirtualizationKind kind)
+    private static (ToyVmm Toy, FakeEnv Env, FakeVmBackend Backend) Run(ToyVariant variant, VirtualizationKind kind, bool mapsMemory = true, bool stopOnFailure = true)
     {
         var machine = new FakeMachine();
         var env = new FakeEnv(machine, kind);
-        var backend = new FakeVmBackend(machine);
+        var backend = new FakeVmBackend(machine) { MapsMemory = mapsMemory };
         var toy = new ToyVmm(backend, variant);
         machine.Schedule(0, (FakeEntrypoint)env.Ep, () => toy.Construct(env));
-        machine.RunUntil(() => toy.Status is ToyVmmStatus.Finished or ToyVmmStatus.Failed, Limit);
+        machine.RunUntil(() => toy.Status == ToyVmmStatus.Finished || (stopOnFailure && toy.Status == ToyVmmStatus.Failed), Limit);
         return (toy, env, backend);
     }
 
@@ -140,6 +140,21 @@ public sealed partial class ToyVmmTests
         Assert.IsTrue(session.Mapped.All(m => m.GuestPhys == 0xffff_f000 && m.Attr.Size == 0x1000));
         Assert.AreEqual(4, session.Mapped.Count, "one attach per vCPU's memory exit, the later ones re-attaches");
         Assert.AreEqual(4, env.Lines.Count(l => l.EndsWith(" guest fault address: 0xfffffff0", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
+    [DataRow(ToyVariant.Genode1905)]
+    [DataRow(ToyVariant.Current)]
+    public void AnExitStormStopsTheVcpuAtItsFifthExit(ToyVariant variant)
+    {
+        var (toy, env, _) = Run(variant, VirtualizationKind.Vmx, mapsMemory: false, stopOnFailure: false);
+        Assert.AreEqual(ToyVmmStatus.Failed, toy.Status);
+        for (int vcpu = 0; vcpu < 4; vcpu++)
+        {
+            CollectionAssert.Contains(env.Lines, $"Error: vcpu {vcpu} : 5. vm exit -  halting vCPU - unknown state");
+            Assert.IsFalse(env.Lines.Any(l => l.StartsWith($"vcpu {vcpu} : 6.", StringComparison.Ordinal)));
+            Assert.AreEqual(4, env.Lines.Count(l => l.StartsWith($"vcpu {vcpu} : ", StringComparison.Ordinal) && l.EndsWith(". vm exit - resume vcpu", StringComparison.Ordinal)));
+        }
     }
 
     [TestMethod]

@@ -15,7 +15,9 @@ public sealed class FakeEntrypoint(FakeMachine machine, string name, int cpu) : 
 
     public SignalContextCapability Manage(SignalDispatcherBase dispatcher) => new(this, dispatcher);
 
-    public void Dissolve(SignalDispatcherBase dispatcher) => dispatcher.SignalCap.Invalidate();
+    public void Dissolve(SignalDispatcherBase dispatcher)
+    {
+    }
 
     public void Submit(SignalContextCapability context, uint count)
     {

@@ -19,8 +19,13 @@ public sealed class FakeVmSession(FakeMachine machine, VirtualizationKind kind) 
 
     public IReadOnlyList<FakeNativeVcpu> CurrentVcpus => _vcpusCurrent;
 
+    /// <summary>False makes every guest fetch fault, as if the kernel never mapped what the VMM attached.</summary>
+    public bool MapsMemory { get; set; } = true;
+
     public bool ReadGuest(ulong gpa, Span<byte> bytes)
     {
+        if (!MapsMemory)
+            return false;
         var region = Regions.Find(gpa);
         if (region is null || Mapped.All(m => m.GuestPhys != region.Base))
             return false;
