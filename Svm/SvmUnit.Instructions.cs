@@ -20,6 +20,7 @@ public sealed partial class SvmUnit
         var check = CheckSvmInstruction();
         if (check != SvmResult.Success) return check;
         if (!ValidPage(vmcbPa)) return SvmResult.GeneralProtection;
+        _cpu.AddCycles(Costs.Vmload);
         LoadProcessorState(vmcbPa);
         return SvmResult.Success;
     }
@@ -30,6 +31,7 @@ public sealed partial class SvmUnit
         var check = CheckSvmInstruction();
         if (check != SvmResult.Success) return check;
         if (!ValidPage(vmcbPa)) return SvmResult.GeneralProtection;
+        _cpu.AddCycles(Costs.Vmsave);
         SaveProcessorState(vmcbPa);
         return SvmResult.Success;
     }

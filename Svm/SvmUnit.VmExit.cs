@@ -75,7 +75,7 @@ public sealed partial class SvmUnit
 
         LastExitCode = exitCode;
         ExitCount++;
-        cpu.AddCycles(Costs.VmexitCycles);
+        cpu.AddCycles(Costs.SvmExit);
         var length = nextRip > guestRip && nextRip - guestRip <= 15 ? (uint)(nextRip - guestRip) : 0;
         LoadHostState(new GuestExit(GuestExitSource.Svm, exitCode, exitInfo1, exitInfo2, length));
     }

@@ -49,7 +49,7 @@ public sealed partial class SvmUnit
             _memory.Write(vmcbPa + VmcbLayout.ExitIntInfo, 8, 0);
             LastExitCode = SvmExitCode.Invalid;
             ExitCount++;
-            _cpu.AddCycles(Costs.VmrunCycles);
+            _cpu.AddCycles(Costs.Vmrun);
             LoadHostState(new GuestExit(GuestExitSource.Svm, SvmExitCode.Invalid, 0, 0, 0));
             return SvmResult.VmexitInvalid;
         }
@@ -202,7 +202,7 @@ public sealed partial class SvmUnit
         var cpu = _cpu;
         var m = _memory;
         var c = _vmcbState;
-        cpu.AddCycles(Costs.VmrunCycles);
+        cpu.AddCycles(Costs.Vmrun);
         InGuest = true;
 
         var hostCr0 = cpu.Cr0;

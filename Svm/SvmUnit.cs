@@ -1,5 +1,6 @@
 using Sim.Cpu;
 using Sim.Cpu.Memory;
+using Sim.Cpu.Timing;
 using Sim.Cpu.Virtualization;
 using Sim.Svm.Npt;
 
@@ -51,8 +52,8 @@ public sealed partial class SvmUnit : IVirtualizationHooks
 
     public Processor Processor => _cpu;
 
-    /// <summary>Modeled cycles charged for VMRUN and #VMEXIT.</summary>
-    public SvmCosts Costs { get; set; } = SvmCosts.Default;
+    /// <summary>Modeled cycles charged for VMRUN, #VMEXIT, VMLOAD and VMSAVE.</summary>
+    public CostModel Costs { get; set; } = CostModel.Default;
 
     /// <summary>Whether a guest is running (between VMRUN and #VMEXIT).</summary>
     public bool InGuest

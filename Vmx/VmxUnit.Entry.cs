@@ -30,7 +30,7 @@ public sealed partial class VmxUnit
         if (resume && v.LaunchedBeforeVmxoff) return VmFail(VmxInstructionError.VmresumeAfterVmxoff);
         if (!CheckControls(v)) return VmFail(VmxInstructionError.VmEntryWithInvalidControlFields);
         if (!CheckHostState(v)) return VmFail(VmxInstructionError.VmEntryWithInvalidHostStateFields);
-        _cpu.AddCycles(Cost.VmEntry);
+        _cpu.AddCycles(Costs.VmxEntry);
         if (!CheckGuestState(v, out var qualification))
         {
             EntryFailure(VmExitReason.EntryFailureGuestState, qualification);

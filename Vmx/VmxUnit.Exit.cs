@@ -182,7 +182,7 @@ public sealed partial class VmxUnit
             Abort(v, AbortLoadingHostMsrs);
             return;
         }
-        _cpu.AddCycles(Cost.VmExit);
+        _cpu.AddCycles(Costs.VmxExit);
         ExitCount++;
         LastExit = new VmExitInfo(
             (uint)v[VmcsField.ExitReason], v[VmcsField.ExitQualification], v[VmcsField.GuestLinearAddress], v[VmcsField.GuestPhysicalAddress],

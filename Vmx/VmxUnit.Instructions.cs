@@ -185,6 +185,7 @@ public sealed partial class VmxUnit
     private VmxResult VmreadCore(ulong encoding, int operandSize, out ulong value)
     {
         value = 0;
+        _cpu.AddCycles(Costs.Vmread);
         if (_current == null) return VmxResult.FailInvalid;
         if (operandSize == 4) encoding = (uint)encoding;
         var slot = Vmcs.Slot(encoding, out var high);
@@ -198,6 +199,7 @@ public sealed partial class VmxUnit
     /// <summary>VMWRITE: a field shorter than the operand ignores the high bits; a longer one gets them cleared (SDM vol. 3, VMWRITE).</summary>
     private VmxResult VmwriteCore(ulong encoding, ulong value, int operandSize)
     {
+        _cpu.AddCycles(Costs.Vmwrite);
         if (_current == null) return VmxResult.FailInvalid;
         if (operandSize == 4) encoding = (uint)encoding;
         var slot = Vmcs.Slot(encoding, out var high);

@@ -1,5 +1,6 @@
 using Sim.Cpu;
 using Sim.Cpu.Memory;
+using Sim.Cpu.Timing;
 using Sim.Cpu.Registers;
 using Sim.Cpu.Virtualization;
 using Sim.Vmx.Ept;
@@ -76,8 +77,8 @@ public sealed partial class VmxUnit : IVirtualizationHooks
     /// <summary>The EPT translator attached as the processor's second level while "enable EPT" is set.</summary>
     public EptTranslator EptTranslator => _ept;
 
-    /// <summary>The modeled cycles charged for each VM exit and VM entry.</summary>
-    public VmxCost Cost { get; set; } = VmxCost.Default;
+    /// <summary>The modeled cycles charged for VM exits, VM entries, VMREAD and VMWRITE.</summary>
+    public CostModel Costs { get; set; } = CostModel.Default;
 
     /// <summary>VM exits since this unit was created.</summary>
     public ulong ExitCount { get; private set; }

@@ -1,4 +1,5 @@
 using Sim.Cpu;
+using Sim.Cpu.Timing;
 using Sim.Images;
 
 namespace Sim.Cli;
@@ -26,4 +27,7 @@ public sealed record RunSettings
     public IReadOnlyList<string> Modules { get; init; } = [];
     public string Serial { get; init; } = "stdout";
     public string DebugConsole { get; init; } = "none";
+
+    /// <summary>The modeled cycle costs: the published defaults, or those of the --costs file over them.</summary>
+    public CostModel Costs { get; init; } = CostModel.Default;
 }

@@ -8,6 +8,7 @@ using Sim.Platform.Bios;
 using Sim.Platform.Devices;
 using Sim.Platform.Firmware;
 using Sim.Platform.Time;
+using Sim.Platform.Tracing;
 using Sim.Svm;
 using Sim.Vmx;
 
@@ -62,11 +63,11 @@ public sealed class Machine : IDisposable
         if (config.Vendor == CpuVendor.Intel)
         {
             var registry = new VmcsRegistry();
-            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry));
+            VmxUnits = Array.ConvertAll(processors, cpu => new VmxUnit(cpu, registry) { Costs = config.Costs });
         }
         else
         {
-            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu));
+            SvmUnits = Array.ConvertAll(processors, cpu => new SvmUnit(cpu) { Costs = config.Costs });
         }
 
         Pic = new CascadedPic8259A();
@@ -192,6 +193,9 @@ public sealed class Machine : IDisposable
     public AcpiPmRegisters AcpiPm { get; }
 
     public MachineControl Control { get; }
+
+    /// <summary>The machine's trace-event stream; kernel models emit into it, tools attach listeners.</summary>
+    public TraceStream Trace { get; } = new();
 
     public CascadedPic8259A Pic { get; }
 
@@ -477,7 +481,8 @@ public sealed class Machine : IDisposable
             {
                 reason = _owners[cpu.Index] is { } owner ? owner.Run(cpu, until) : cpu.Run(until);
                 // A processor that says it can go on but returned halted at once is held (a virtualization unit keeps an interrupt pending): it sleeps until its next wake-up.
-                _stalled[cpu.Index] = reason == StopReason.Halted && cpu.Cycles == started;
+                // An owner takes its interrupts itself before it idles, so it is never held that way.
+                _stalled[cpu.Index] = reason == StopReason.Halted && cpu.Cycles == started && _owners[cpu.Index] == null;
             }
             finally
             {

@@ -1,4 +1,5 @@
 using Sim.Cpu;
+using Sim.Cpu.Timing;
 using Sim.Platform.Devices;
 using Sim.Platform.Time;
 
@@ -56,6 +57,12 @@ public sealed record MachineConfig
 
     /// <summary>The date and time the RTC shows at cycle 0.</summary>
     public DateTime RtcStart { get; init; } = RtcMc146818.DefaultStartTime;
+
+    /// <summary>
+    /// The modeled cycles of VM exits and entries, VMX and SVM instructions and the host software's
+    /// operations; every processor's virtualization unit charges from it, and kernel models read it.
+    /// </summary>
+    public CostModel Costs { get; init; } = CostModel.Default;
 
     /// <summary>The most cycles a processor runs before the scheduler looks at the others and at device events.</summary>
     public ulong QuantumCycles { get; init; } = 10_000;

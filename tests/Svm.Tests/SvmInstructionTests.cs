@@ -1,5 +1,6 @@
 using Sim.Cpu;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Timing;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Sim.Svm.Tests;
@@ -38,6 +39,19 @@ public sealed class SvmInstructionTests
         Assert.AreEqual(SvmResult.UndefinedOpcode, api.Unit.Vmrun(SvmTestMachine.VmcbPa));
         Assert.AreEqual(SvmResult.UndefinedOpcode, api.Unit.Vmload(SvmTestMachine.VmcbPa));
         Assert.AreEqual(SvmResult.UndefinedOpcode, api.Unit.Stgi());
+    }
+
+    [TestMethod]
+    public void VmloadAndVmsaveChargeTheirCost()
+    {
+        using var m = new SvmTestMachine();
+        m.Unit.Costs = CostModel.Default with { Vmload = 90, Vmsave = 60 };
+        var start = m.Cpu.Cycles;
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmsave(SvmTestMachine.SecondVmcbPa));
+        Assert.AreEqual(SvmResult.Success, m.Unit.Vmload(SvmTestMachine.SecondVmcbPa));
+        Assert.AreEqual(start + 150, m.Cpu.Cycles);
+        Assert.AreEqual(SvmResult.GeneralProtection, m.Unit.Vmload(SvmTestMachine.VmcbPa + 8), "a faulting VMLOAD does no work");
+        Assert.AreEqual(start + 150, m.Cpu.Cycles);
     }
 
     [TestMethod]

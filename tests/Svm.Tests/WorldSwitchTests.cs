@@ -37,7 +37,7 @@ public sealed class WorldSwitchTests
         Assert.AreEqual(0UL, m.Cpu.Rcx & 0xFFFFFFFF);
         Assert.AreEqual(SvmExitCode.Cpuid, m.Vmcb.ExitCode);
         var costs = m.Unit.Costs;
-        Assert.AreEqual(m.Cpu.InstructionsRetired - retired + 10 * (costs.VmrunCycles + costs.VmexitCycles), m.Cpu.Cycles - cycles,
+        Assert.AreEqual(m.Cpu.InstructionsRetired - retired + 10 * (costs.Vmrun + costs.SvmExit), m.Cpu.Cycles - cycles,
             "one cycle per retired instruction plus the modeled VMRUN and #VMEXIT costs");
     }
 

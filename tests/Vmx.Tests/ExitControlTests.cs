@@ -1,5 +1,6 @@
 using Sim.Cpu;
 using Sim.Cpu.Registers;
+using Sim.Cpu.Timing;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Sim.Vmx.Tests;
@@ -161,11 +162,24 @@ public sealed class ExitControlTests
     }
 
     [TestMethod]
+    public void VmreadAndVmwriteChargeTheirCostFromHostSoftwareAndGuestCode()
+    {
+        using var m = new VmxMachine().Ready();
+        m.Unit.Costs = CostModel.Default with { Vmread = 40, Vmwrite = 70 };
+        var start = m.Cpu.Cycles;
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmwrite(VmcsField.GuestRsp, 0x1234));
+        Assert.AreEqual(VmxResult.Succeed, m.Unit.Vmread(VmcsField.GuestRsp, out _));
+        Assert.AreEqual(start + 110, m.Cpu.Cycles);
+        Assert.AreEqual(VmxResultKind.FailValid, m.Unit.Vmread(0xFFFF, out _).Kind, "a VMfail still executes the instruction");
+        Assert.AreEqual(start + 150, m.Cpu.Cycles);
+    }
+
+    [TestMethod]
     public void ExitAndEntryChargeTheirCost()
     {
         using var m = new VmxMachine().Ready();
         m.Code(a => a.hlt());
-        m.Unit.Cost = new VmxCost(VmExit: 1000, VmEntry: 2000);
+        m.Unit.Costs = CostModel.Default with { VmxExit = 1000, VmxEntry = 2000 };
         var start = m.Cpu.Cycles;
         m.LaunchAndRun();
         Assert.AreEqual(start + 3000, m.Cpu.Cycles, "the HLT exits before retiring, so only the modeled costs advance the clock");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Sim.Cpu;
 using Sim.Cpu.Memory;
+using Sim.Cpu.Timing;
 using Sim.Images;
 using Sim.Platform;
 using Spectre.Console;
@@ -33,6 +34,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<string> _debugcon = new("--debugcon") { Description = "Where port 0xE9 output goes: stdout, stderr, none or a file (off by default, as in QEMU and Bochs).", DefaultValueFactory = _ => "none" };
     private readonly Option<string?> _bios = new("--bios") { Description = "Boot this firmware ROM instead of sim's firmware, as QEMU's -bios: mapped read-only at the top of 4 GiB, its last 128 KiB below 1 MiB; CPU 0 starts at the reset vector. Takes no image or guest." };
     private readonly Option<FeatureControlSetting> _featureControl = new("--feature-control") { Description = "IA32_FEATURE_CONTROL as sim's firmware leaves it on an Intel machine: locked (VMX enabled, the default) or unlocked (0; VMXON raises #GP until the guest sets it).", DefaultValueFactory = _ => FeatureControlSetting.Locked };
+    private readonly Option<string?> _costs = new("--costs") { Description = "JSON file of modeled cycle costs (VM exit, VM entry, VMREAD, ...) that replace the published defaults; any subset of figures, e.g. { \"vmxExit\": 300 }." };
     private readonly Option<string[]> _modules = new("--module") { Description = "Multiboot module file (repeatable; 'path args' passes a string).", AllowMultipleArgumentsPerToken = false };
 
     public Command Create()
@@ -48,7 +50,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
         {
             _image, _guest, _iterations, _floppy, _cpus, _vendor, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
-            _serial, _debugcon, _bios, _featureControl,
+            _serial, _debugcon, _bios, _featureControl, _costs,
         };
         command.SetAction(parse => Execute(Parse(parse)));
         return command;
@@ -77,6 +79,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             Modules = parse.GetValue(_modules) ?? [],
             Serial = parse.GetValue(_serial) ?? "stdout",
             DebugConsole = parse.GetValue(_debugcon) ?? "none",
+            Costs = LoadCosts(parse.GetValue(_costs)),
         };
         CheckApplicable(settings, parse);
         return settings;
@@ -115,6 +118,19 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         if (bytes % PhysicalMemory.PageSize != 0) throw new UserInputException($"--memory {text} is not a whole number of 4 KiB pages");
         if (bytes > PhysicalMemory.MaximumRamSize) throw new UserInputException($"--memory {text} is above the {PhysicalMemory.MaximumRamSize >> 30} GiB sim supports");
         return bytes;
+    }
+
+    private static CostModel LoadCosts(string? path)
+    {
+        if (path == null) return CostModel.Default;
+        try
+        {
+            return CostModel.Load(path);
+        }
+        catch (CostModelException e)
+        {
+            throw new UserInputException($"--costs: {e.Message.ReplaceLineEndings(" ")}");
+        }
     }
 
     private static ulong? ParseAddress(string? text)
@@ -170,6 +186,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             FeatureControlLocked = settings.FeatureControl == FeatureControlSetting.Locked,
             Console = outputs.Serial,
             DebugConsole = outputs.DebugConsole,
+            Costs = settings.Costs,
         };
         try
         {
