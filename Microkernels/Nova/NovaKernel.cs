@@ -84,6 +84,27 @@ public sealed partial class NovaKernel : KernelModel
 
     internal void LeaveEc(Ec ec) => _calls[ec.Processor.Index].Pop();
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> as the roottask (Genode's core): a synchronous RPC from the
+    /// calling EC into core, whose hypercalls then use core's capabilities. It costs a call and a reply.
+    /// </summary>
+    public T AsRoottask<T>(Func<T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var p = ChargedProcessor;
+        p.Charge(KernelOperation.Ipc, 2);
+        var calls = _calls[p.Index];
+        calls.Push(RootEc);
+        try
+        {
+            return operation();
+        }
+        finally
+        {
+            calls.Pop();
+        }
+    }
+
     internal IGuestPhysicalSpace CreateGuestSpace() => Vendor == CpuVendor.Intel ? new EptSpace(Memory) : new NptSpace(Memory);
 
     internal ushort AllocateTag() => _nextTag++;
