@@ -29,6 +29,20 @@ public sealed partial class VcpuState
 
         public void WithState(FpuStateReader fn) => fn(_buffer.Span);
 
+        /// <summary>
+        /// <see cref="Charge"/> without a delegate, for backends on the exit path: charges, records
+        /// <paramref name="size"/> (clamped as <see cref="Charge"/> does) and returns the image to fill.
+        /// </summary>
+        public Span<byte> ChargeSpan(int size)
+        {
+            Charged = true;
+            Size = Math.Clamp(size, 0, StateSize);
+            return _buffer.Span;
+        }
+
+        /// <summary><see cref="WithState"/> without a delegate, for backends on the entry path.</summary>
+        public ReadOnlySpan<byte> Bytes => _buffer.Span;
+
         /// <summary>Charges without changing the image (for backends).</summary>
         public void SetCharged() => Charged = true;
 

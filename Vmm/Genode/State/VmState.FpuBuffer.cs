@@ -20,6 +20,13 @@ public sealed partial class VmState
             fn(_buffer.Span);
         }
 
+        /// <summary><see cref="Value"/> without a delegate, for backends on the exit path: marks the image valid and returns it.</summary>
+        public Span<byte> ValueSpan()
+        {
+            Valid = true;
+            return _buffer.Span;
+        }
+
         /// <summary>The image without touching the valid flag, for a backend writing it back on entry.</summary>
         public ReadOnlySpan<byte> Bytes => _buffer.Span;
     }
