@@ -1,6 +1,7 @@
 using Sim.Cpu;
 using Sim.Cpu.Virtualization;
 using Sim.Microkernels.Kernel;
+using Sim.Platform.Tracing;
 using Sim.Svm;
 using Sim.Vmx;
 
@@ -70,11 +71,20 @@ public sealed partial class Ec
         HandleExit(p.Cpu.LastGuestExit);
     }
 
-    /// <summary>What the kernel does with an exit: external interrupts and recalls it handles itself, the rest goes to a portal.</summary>
+    /// <summary>The portal argument of a GuestExit trace event for an exit the kernel handled itself.</summary>
+    public const ulong KernelHandled = ulong.MaxValue;
+
+    /// <summary>
+    /// What the kernel does with an exit: what NOVA handles itself resumes the guest, the rest goes to a portal. The
+    /// trace gets a GuestExit with the vCPU's thread id, the raw exit reason (VMX) or exit code (SVM) and the portal.
+    /// </summary>
     internal void HandleExit(in GuestExit exit)
     {
         ExitCount++;
         var portal = Kernel.PortalOf(this, exit);
+        var trace = Kernel.Trace;
+        if (trace.Enabled)
+            trace.Emit(new TraceEvent(Processor.Cpu.Cycles, Processor.Index, TraceEventKind.GuestExit, 0, (ulong)Thread!.Id, exit.Code, portal < 0 ? KernelHandled : (ulong)portal));
         if (portal < 0)
         {
             // Handled by the kernel: the interrupt is taken now; a recall it carried shows at the next run.
@@ -110,6 +120,8 @@ public sealed partial class Ec
     {
         var handler = pt.Ec;
         var p = Processor;
+        var trace = Kernel.Trace;
+        if (trace.Enabled) trace.Emit(TraceEvent.KernelEnter(p.Cpu.Cycles, p.Index, Kernel.PortalCallName, (ulong)portal));
         p.Charge(KernelOperation.Ipc);
         var words = Kernel.LoadUtcb(this, handler.Utcb, pt.Mtd, (uint)portal);
         p.Charge(KernelOperation.UtcbWord, (ulong)words);
@@ -127,6 +139,13 @@ public sealed partial class Ec
         p.Charge(KernelOperation.Ipc);
         words = Kernel.SaveUtcb(this, handler.Utcb);
         p.Charge(KernelOperation.UtcbWord, (ulong)words);
+        var outcome = Resume(handler, reply);
+        if (trace.Enabled) trace.Emit(TraceEvent.KernelLeave(p.Cpu.Cycles, p.Index, Kernel.PortalCallName, outcome));
+    }
+
+    /// <summary>After the reply: the vCPU goes on, or blocks on the reply's semaphore; returns 0 (resumed) or 1 (blocked).</summary>
+    private ulong Resume(Ec handler, PortalReply reply)
+    {
         var thread = Thread!;
         if (reply.Semaphore is { } sel)
         {
@@ -136,14 +155,15 @@ public sealed partial class Ec
                 // A reply naming no semaphore it may down leaves the vCPU stopped for good.
                 if (sel != ulong.MaxValue) Kernel.Report($"{handler.Name}: reply with bad semaphore selector {sel:x}");
                 thread.Block();
-                return;
+                return 1;
             }
             if (!sm.Semaphore.TryDown())
             {
                 sm.Semaphore.Wait(thread);
-                return;
+                return 1;
             }
         }
         if (thread.State == KernelThreadState.Blocked) thread.Wake();
+        return thread.State == KernelThreadState.Dead ? 2UL : 0;
     }
 }

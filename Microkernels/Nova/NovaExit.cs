@@ -5,6 +5,9 @@ public static class NovaExit
 {
     public const uint PortalCount = 256;
 
+    /// <summary>SVM exit codes beyond the portals (NOVA's <c>VM_EXIT_NOSUPP</c>).</summary>
+    public const uint Unsupported = PortalCount - 5;
+
     /// <summary>SVM nested page fault (exit code 400H) and the SVM vTLB's guest-physical miss.</summary>
     public const uint Npt = PortalCount - 4;
 

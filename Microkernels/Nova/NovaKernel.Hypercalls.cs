@@ -32,11 +32,11 @@ public sealed partial class NovaKernel
         ChargeSyscall();
         var space = CallerSpace;
         if (cpu < 0 || cpu >= Processors.Count) return NovaStatus.InvalidCpu;
+        var vcpu = utcb == 0;
+        if (vcpu && !VirtualizationAvailable) return NovaStatus.InvalidFeature;
         var target = space.Lookup<Pd>(pd, ObjectRights.PdCreateEc);
         if (target == null) return NovaStatus.InvalidSelector;
         if (space.Lookup(selector) != null || selector >= ObjectSpace.SelectorLimit) return NovaStatus.InvalidSelector;
-        var vcpu = utcb == 0;
-        if (vcpu && !VirtualizationAvailable) return NovaStatus.InvalidFeature;
         if (!vcpu && global && entry == null) return NovaStatus.InvalidParameter;
         var kind = vcpu ? EcKind.Vcpu : global ? EcKind.Global : EcKind.Local;
         Ec ec;
@@ -54,16 +54,20 @@ public sealed partial class NovaKernel
         return NovaStatus.Success;
     }
 
-    /// <summary>create_sc: binds a scheduling context to a global EC or vCPU, which starts running (a vCPU with its startup exit).</summary>
+    /// <summary>
+    /// create_sc: binds a scheduling context to a global EC or vCPU, which starts running (a vCPU with its startup exit).
+    /// As NOVA: a local EC cannot take an SC (BAD_CAP), a bad priority or quantum is BAD_PAR, a taken selector BAD_CAP
+    /// after that. NOVA lets an EC have several SCs; the model gives each EC one thread, so a second is BAD_PAR.
+    /// </summary>
     public NovaStatus CreateSc(ulong selector, ulong pd, ulong ec, int priority, ulong quantum = DefaultQuantum)
     {
         ChargeSyscall();
         var space = CallerSpace;
         if (space.Lookup<Pd>(pd, ObjectRights.PdCreateSc) == null) return NovaStatus.InvalidSelector;
-        var target = space.Lookup<Ec>(ec);
-        if (target == null || space.Lookup(selector) != null) return NovaStatus.InvalidSelector;
-        if (target.Kind == EcKind.Local || target.Thread != null) return NovaStatus.InvalidParameter;
-        if (priority <= 0 || priority >= CpuScheduler.Priorities || quantum == 0) return NovaStatus.InvalidParameter;
+        var target = space.Lookup<Ec>(ec, ObjectRights.EcCreateSc);
+        if (target == null || target.Kind == EcKind.Local) return NovaStatus.InvalidSelector;
+        if (priority <= 0 || priority >= CpuScheduler.Priorities || quantum == 0 || target.Thread != null) return NovaStatus.InvalidParameter;
+        if (space.Lookup(selector) != null || selector >= ObjectSpace.SelectorLimit) return NovaStatus.InvalidSelector;
         var sc = new Sc(this, target, priority, quantum);
         space.Insert(selector, new Capability(sc, ObjectRights.All));
         KernelThread thread = target.Kind == EcKind.Vcpu
@@ -74,16 +78,16 @@ public sealed partial class NovaKernel
         return NovaStatus.Success;
     }
 
-    /// <summary>create_pt: a portal into a local EC with the MTD its vCPU exits transfer.</summary>
+    /// <summary>create_pt: a portal into a local EC with the MTD its vCPU exits transfer; NOVA refuses a global EC or vCPU with BAD_CAP.</summary>
     public NovaStatus CreatePt(ulong selector, ulong pd, ulong ec, Mtd mtd, PortalEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ChargeSyscall();
         var space = CallerSpace;
         if (space.Lookup<Pd>(pd, ObjectRights.PdCreatePt) == null) return NovaStatus.InvalidSelector;
-        var target = space.Lookup<Ec>(ec);
-        if (target == null || space.Lookup(selector) != null) return NovaStatus.InvalidSelector;
-        if (target.Kind != EcKind.Local) return NovaStatus.InvalidParameter;
+        var target = space.Lookup<Ec>(ec, ObjectRights.EcCreatePt);
+        if (target == null || target.Kind != EcKind.Local) return NovaStatus.InvalidSelector;
+        if (space.Lookup(selector) != null || selector >= ObjectSpace.SelectorLimit) return NovaStatus.InvalidSelector;
         space.Insert(selector, new Capability(new Pt(this, target, mtd, entry), ObjectRights.All));
         return NovaStatus.Success;
     }
@@ -109,7 +113,7 @@ public sealed partial class NovaKernel
         return NovaStatus.Success;
     }
 
-    /// <summary>sm_ctrl up.</summary>
+    /// <summary>sm_ctrl up (SEMAPHORE_UP): wakes the longest waiter or counts; needs the SM_UP right.</summary>
     public NovaStatus SmUp(ulong sm)
     {
         ChargeSyscall();
@@ -120,7 +124,8 @@ public sealed partial class NovaKernel
     }
 
     /// <summary>
-    /// sm_ctrl down (or downzero): takes a count or blocks the calling thread; a non-zero
+    /// sm_ctrl down (SEMAPHORE_DOWN) or downzero (SEMAPHORE_DOWNZERO, NOVA's <c>Sm::dn</c> with <c>zero</c>: a count
+    /// present is taken whole, the counter drops to 0): takes a count or blocks the calling thread; a non-zero
     /// <paramref name="timeoutTsc"/> is the absolute TSC value at which the wait ends with
     /// <see cref="NovaStatus.Timeout"/>. Code outside every thread cannot block: with no count it gets
     /// <see cref="NovaStatus.Timeout"/> at once.
@@ -153,6 +158,51 @@ public sealed partial class NovaKernel
         if (target.Kind != EcKind.Vcpu) return NovaStatus.Success;
         target.Recall(ChargedProcessor);
         return NovaStatus.Success;
+    }
+
+    /// <summary>
+    /// ec_ctrl EC_GET_VCPU_STATE (6), Genode's extension of NOVA: sets the vCPU's recall hazard and copies the state
+    /// <paramref name="mtd"/> selects into the caller's UTCB, as an exit through a portal with that MTD would. Only on
+    /// the vCPU's own CPU (BAD_CPU otherwise); the EC needs the recall right.
+    /// </summary>
+    public NovaStatus EcGetVcpuState(ulong ec, Mtd mtd)
+    {
+        ChargeSyscall();
+        var status = VcpuOfCaller(ec, out var target);
+        if (status != NovaStatus.Success) return status;
+        target!.RecallHazard = true;
+        var utcb = CurrentEc.Utcb;
+        var tsc = target.Processor.Cpu.TimeStampCounter;
+        var words = Vendor == Sim.Cpu.CpuVendor.Intel
+            ? VmxStateTransfer.Load(CurrentVmcs(target), target.Registers, Machine.Memory, utcb, mtd, tsc)
+            : SvmStateTransfer.Load(Machine.Memory, target.ControlStructure, target.Registers, utcb, mtd, tsc);
+        ChargedProcessor.Charge(KernelOperation.UtcbWord, (ulong)words);
+        return NovaStatus.Success;
+    }
+
+    /// <summary>
+    /// ec_ctrl EC_SET_VCPU_STATE (7): loads the vCPU state the caller's UTCB mtd word selects, makes the recall portal
+    /// the vCPU's current exit (<c>dst_portal</c>) and clears the recall hazard unless <paramref name="recall"/>. Only on
+    /// the vCPU's own CPU (BAD_CPU otherwise).
+    /// </summary>
+    public NovaStatus EcSetVcpuState(ulong ec, bool recall)
+    {
+        ChargeSyscall();
+        var status = VcpuOfCaller(ec, out var target);
+        if (status != NovaStatus.Success) return status;
+        var words = SaveUtcb(target!, CurrentEc.Utcb);
+        ChargedProcessor.Charge(KernelOperation.UtcbWord, (ulong)words);
+        target!.Registers.DstPortal = NovaExit.Recall;
+        if (!recall) target.RecallHazard = false;
+        return NovaStatus.Success;
+    }
+
+    private NovaStatus VcpuOfCaller(ulong ec, out Ec? target)
+    {
+        target = CallerSpace.Lookup<Ec>(ec, ObjectRights.EcRecall);
+        if (target == null) return NovaStatus.InvalidSelector;
+        if (target.Kind != EcKind.Vcpu) return NovaStatus.InvalidParameter;
+        return ReferenceEquals(ChargedProcessor, target.Processor) ? NovaStatus.Success : NovaStatus.InvalidCpu;
     }
 
     /// <summary>Delegates an object capability from the caller's space into <paramref name="targetPd"/>'s, with the rights masked.</summary>
@@ -228,6 +278,8 @@ public sealed partial class NovaKernel
             Hypercall.CreateSm => CreateSm(a1, a2, a3),
             Hypercall.PtCtrl => PtCtrl(a1, a2),
             Hypercall.EcCtrl when op == 0 => EcRecall(a1),
+            Hypercall.EcCtrl when op == 6 => EcGetVcpuState(a1, (Mtd)a2),
+            Hypercall.EcCtrl when op == 7 => EcSetVcpuState(a1, a2 != 0),
             Hypercall.EcCtrl => InvalidHypercall(),
             Hypercall.SmCtrl when op == 0 => SmUp(a1),
             Hypercall.Revoke => Revoke(a1, (op & 1) != 0),

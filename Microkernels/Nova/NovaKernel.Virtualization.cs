@@ -1,6 +1,7 @@
 using Sim.Cpu;
 using Sim.Cpu.Virtualization;
 using Sim.Microkernels.Kernel;
+using Sim.Platform.Tracing;
 using Sim.Svm;
 using Sim.Vmx;
 
@@ -31,6 +32,7 @@ public sealed partial class NovaKernel
     internal bool CreateVcpuState(Ec ec)
     {
         if (!Memory.CanAllocate(ControlStructurePages + 4)) return false;
+        ec.Registers.FpuOn = !LazyFpu;
         var space = ec.Pd.EnsureGuestSpace();
         var memory = Machine.Memory;
         if (Vendor == CpuVendor.Intel)
@@ -85,6 +87,7 @@ public sealed partial class NovaKernel
         var cpu = p.Cpu;
         var svm = Vendor == CpuVendor.Amd;
         ec.Registers.LoadInto(cpu, svm);
+        if (Trace.Enabled) Trace.Emit(TraceEvent.GuestEntry(cpu.Cycles, p.Index, (ulong)ec.Thread!.Id));
         if (!svm)
         {
             var vmx = CurrentVmcs(ec);
@@ -120,19 +123,9 @@ public sealed partial class NovaKernel
         return false;
     }
 
-    /// <summary>The portal an exit goes to, or −1 for the exits NOVA handles itself (external interrupts, host NMIs).</summary>
-    internal int PortalOf(Ec ec, in GuestExit exit)
-    {
-        if (exit.Source == GuestExitSource.Svm)
-        {
-            if (exit.Code is SvmExitCode.Intr or SvmExitCode.Nmi) return -1;
-            return (int)(SvmStateTransfer.ExitPortal(Machine.Memory, ec.ControlStructure, ec.Registers) & 0xFF);
-        }
-        var basic = (uint)exit.Code & 0xFFFF;
-        if (basic == (uint)VmExitReason.ExternalInterrupt) return -1;
-        if (basic == (uint)VmExitReason.ExceptionOrNmi && ec.Processor.Vmx!.LastExit.InterruptionInformation is var info && ((info >> 8) & 7) == 2) return -1;
-        return (int)VmxStateTransfer.ExitPortal(CurrentVmcs(ec), ec.Registers);
-    }
+    /// <summary>The portal an exit goes to, or −1 for the exits NOVA handles itself (<see cref="Ec.HandleVmx"/>, <see cref="Ec.HandleSvm"/>).</summary>
+    internal int PortalOf(Ec ec, in GuestExit exit) =>
+        exit.Source == GuestExitSource.Svm ? ec.HandleSvm(Machine.Memory) : ec.HandleVmx(CurrentVmcs(ec));
 
     /// <summary>After a guest-space change: VT-x flushes the EPT context on every processor, AMD-V flushes the vCPUs' ASID at their next VMRUN.</summary>
     internal void FlushGuestTranslations(Pd pd)

@@ -26,8 +26,19 @@ public sealed partial class NovaKernel : KernelModel
     private readonly List<string> _log = new();
     private ushort _nextTag = 1;
 
-    public NovaKernel(Machine machine) : base(machine)
+    public NovaKernel(Machine machine) : this(machine, lazyFpu: false)
     {
+    }
+
+    /// <summary>
+    /// <paramref name="lazyFpu"/> is NOVA's <c>fpu_lazy</c> command-line option: a vCPU starts without the FPU (CR0.TS
+    /// forced, #NM intercepted) and gets it at its first FPU instruction, which the kernel handles without an exit to
+    /// the VMM. By default the FPU state is switched eagerly with the vCPU and #NM never exits.
+    /// </summary>
+    public NovaKernel(Machine machine, bool lazyFpu) : base(machine)
+    {
+        LazyFpu = lazyFpu;
+        PortalCallName = Trace.RegisterName("nova.portal");
         _calls = new Stack<Ec>[Processors.Count];
         for (var i = 0; i < _calls.Length; i++) _calls[i] = new Stack<Ec>();
         RootPd = new Pd(this, "roottask");
@@ -39,6 +50,12 @@ public sealed partial class NovaKernel : KernelModel
 
     /// <summary>Where the roottask finds its own PD and EC (Genode's <c>__core_pd_sel</c> convention of low selectors).</summary>
     public const ulong RootPdSelector = 0x1B, RootEcSelector = 0x1C;
+
+    /// <summary>Whether vCPUs switch the FPU lazily (NOVA's <c>fpu_lazy</c>).</summary>
+    public bool LazyFpu { get; }
+
+    /// <summary>The trace name of a portal call: KernelEnter with the portal, KernelLeave with 0 (resume), 1 (blocked) or 2 (killed).</summary>
+    public int PortalCallName { get; }
 
     public Pd RootPd { get; }
 
@@ -66,6 +83,27 @@ public sealed partial class NovaKernel : KernelModel
     internal void EnterEc(Ec ec) => _calls[ec.Processor.Index].Push(ec);
 
     internal void LeaveEc(Ec ec) => _calls[ec.Processor.Index].Pop();
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> as the roottask (Genode's core): a synchronous RPC from the
+    /// calling EC into core, whose hypercalls then use core's capabilities. It costs a call and a reply.
+    /// </summary>
+    public T AsRoottask<T>(Func<T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var p = ChargedProcessor;
+        p.Charge(KernelOperation.Ipc, 2);
+        var calls = _calls[p.Index];
+        calls.Push(RootEc);
+        try
+        {
+            return operation();
+        }
+        finally
+        {
+            calls.Pop();
+        }
+    }
 
     internal IGuestPhysicalSpace CreateGuestSpace() => Vendor == CpuVendor.Intel ? new EptSpace(Memory) : new NptSpace(Memory);
 

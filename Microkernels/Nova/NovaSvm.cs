@@ -33,14 +33,18 @@ public static class NovaSvm
     /// </summary>
     public static VmcbCleanBits SetCtrl0(Sim.Cpu.Memory.PhysicalMemory memory, ulong vmcb, VcpuRegisters regs, uint value)
     {
-        var cr0Mask = NovaVmx.Cr0Mask(regs, 0, 0);
-        var cr4Mask = NovaVmx.Cr4Mask(regs, 0, 0);
-        var msk = (cr0Mask != 0 ? 1u : 0) | (regs.NestedPaging ? 0 : 1u << 3) | (cr4Mask != 0 ? 1u << 4 : 0);
         memory.Write(vmcb + VmcbLayout.NpEnable, 8, regs.NestedPaging ? 1UL : 0);
-        memory.Write(vmcb + VmcbLayout.InterceptCr, 4, msk << 16 | msk);
+        memory.Write(vmcb + VmcbLayout.InterceptCr, 4, CrIntercepts(regs));
         var cpu0 = regs.NestedPaging ? value & ~CpuInvlpg : value | CpuInvlpg;
         memory.Write(vmcb + VmcbLayout.InterceptMisc1, 4, cpu0 | ForceCtrl0);
         return VmcbCleanBits.I | VmcbCleanBits.Np;
+    }
+
+    /// <summary>The CR read (bits 15:0) and write (bits 31:16) intercepts: CR0/CR4 while NOVA masks bits of them, CR3 without nested paging.</summary>
+    public static uint CrIntercepts(VcpuRegisters regs)
+    {
+        var msk = (NovaVmx.Cr0Mask(regs, 0, 0) != 0 ? 1u : 0) | (regs.NestedPaging ? 0 : 1u << 3) | (NovaVmx.Cr4Mask(regs, 0, 0) != 0 ? 1u << 4 : 0);
+        return msk << 16 | msk;
     }
 
     /// <summary><c>svm_set_cpu_ctrl1</c>.</summary>

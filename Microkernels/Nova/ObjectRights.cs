@@ -8,6 +8,9 @@ public static class ObjectRights
     /// <summary>EC: ec_ctrl recall.</summary>
     public const uint EcRecall = 0x1;
 
+    /// <summary>EC: binding an SC (create_sc) and a portal (create_pt) to it (NOVA's <c>1 &lt;&lt; Kobject::SC</c>, <c>1 &lt;&lt; Kobject::PT</c>).</summary>
+    public const uint EcCreateSc = 0x4, EcCreatePt = 0x8;
+
     /// <summary>PT: pt_ctrl (setting the portal id).</summary>
     public const uint PtCtrl = 0x1;
 

@@ -56,6 +56,36 @@ public sealed class VcpuRegisters
         x87[25] = 0x1F;
     }
 
+    /// <summary>General-purpose register <paramref name="index"/> in the instruction encoding's order (RAX, RCX, RDX, RBX, —, RBP, RSI, RDI, R8–R15); RSP (4) is in the VMCS/VMCB and reads 0 here.</summary>
+    public ulong Gpr(int index) => index switch
+    {
+        0 => Rax, 1 => Rcx, 2 => Rdx, 3 => Rbx, 5 => Rbp, 6 => Rsi, 7 => Rdi,
+        8 => R8, 9 => R9, 10 => R10, 11 => R11, 12 => R12, 13 => R13, 14 => R14, 15 => R15,
+        _ => 0,
+    };
+
+    public void SetGpr(int index, ulong value)
+    {
+        switch (index)
+        {
+            case 0: Rax = value; break;
+            case 1: Rcx = value; break;
+            case 2: Rdx = value; break;
+            case 3: Rbx = value; break;
+            case 5: Rbp = value; break;
+            case 6: Rsi = value; break;
+            case 7: Rdi = value; break;
+            case 8: R8 = value; break;
+            case 9: R9 = value; break;
+            case 10: R10 = value; break;
+            case 11: R11 = value; break;
+            case 12: R12 = value; break;
+            case 13: R13 = value; break;
+            case 14: R14 = value; break;
+            case 15: R15 = value; break;
+        }
+    }
+
     /// <summary>Takes the guest's registers from the processor after a VM exit.</summary>
     public void SaveFrom(Processor cpu, bool svm)
     {

@@ -412,7 +412,7 @@ public static class VmxStateTransfer
     }
 
     /// <summary><c>write_cr(0)</c>: a change of PG recomputes EFER.LMA from EFER.LME (and the IA-32e-mode entry control).</summary>
-    private static void WriteCr0(VmxUnit vmx, VcpuRegisters regs, ulong value)
+    internal static void WriteCr0(VmxUnit vmx, VcpuRegisters regs, ulong value)
     {
         var toggled = GetCr0(vmx, regs) ^ value;
         SetCr0(vmx, regs, value);

@@ -15,7 +15,7 @@ public interface IEntrypoint
     /// <summary>Creates the signal context of <paramref name="dispatcher"/>; its signals are dispatched on this entrypoint.</summary>
     SignalContextCapability Manage(SignalDispatcherBase dispatcher);
 
-    /// <summary>Destroys the dispatcher's signal context; pending signals of it are dropped.</summary>
+    /// <summary>Destroys the dispatcher's kernel signal context; the library then invalidates the capability, so pending signals are dropped.</summary>
     void Dissolve(SignalDispatcherBase dispatcher);
 
     /// <summary>

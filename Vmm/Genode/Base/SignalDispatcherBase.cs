@@ -19,9 +19,12 @@ public abstract class SignalDispatcherBase(IEntrypoint ep)
 
     protected void Manage() => SignalCap = Ep.Manage(this);
 
+    /// <summary>Stops dispatching: the entrypoint forgets the context, pending and later signals are dropped.</summary>
     public void Dissolve()
     {
-        if (SignalCap is { Valid: true })
-            Ep.Dissolve(this);
+        if (SignalCap is not { Valid: true })
+            return;
+        Ep.Dissolve(this);
+        SignalCap.Invalidate();
     }
 }

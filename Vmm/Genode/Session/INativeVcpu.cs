@@ -15,6 +15,8 @@ namespace Sim.Vmm.Genode;
 /// reason, with the current state charged. If <c>fn</c> returns true the charged registers (and a
 /// charged FPU image) are loaded and the vCPU resumes; otherwise it stays stopped. A recall the backend
 /// caused for its own access is not dispatched to the handler again.</item>
+/// <item>No call into the backend runs a handler synchronously: dispatches run later, on the handler's
+/// entrypoint thread, one at a time per entrypoint.</item>
 /// <item>A handler dispatch that the VMM triggered with <see cref="SignalDispatcherBase.LocalSubmit"/>
 /// while no exit is pending sees exit reason 0xff in <see cref="WithState"/>.</item>
 /// </list>

@@ -18,6 +18,8 @@ namespace Sim.Vmm.Genode;
 /// <item><see cref="Pause"/> stops a running vCPU with a <see cref="VmExitReason.Recall"/> exit; a pause of
 /// a vCPU that is already stopped (halted, paused) still yields one 0xff exit, whose state keeps the
 /// values of the previous exit (NOVA re-reads nothing).</item>
+/// <item>No call into the backend runs a handler synchronously: dispatches run later, on the handler's
+/// entrypoint thread, one at a time per entrypoint.</item>
 /// <item>Unknown ids are ignored.</item>
 /// </list>
 /// </summary>

@@ -89,6 +89,7 @@ public sealed partial class VcpuState
 
     public Register<ulong> Xcr0 { get; } = new();
     public Register<ulong> Xss { get; } = new();
+
     /// <summary>The exit reason (§1.5 of the ABI notes); a plain field without a charged flag.</summary>
     public uint ExitReason { get; set; }
 

@@ -17,10 +17,10 @@ internal sealed class NovaVm : IDisposable
 
     private readonly Dictionary<int, Func<ulong, PortalReply>> _handlers = new();
 
-    public NovaVm(CpuVendor vendor = CpuVendor.Intel, int cpus = 1)
+    public NovaVm(CpuVendor vendor = CpuVendor.Intel, int cpus = 1, bool lazyFpu = false, ulong maxInstructions = 20_000_000)
     {
-        Machine = new Machine(new MachineConfig { Cpus = cpus, Vendor = vendor, MemoryBytes = 64UL << 20 });
-        Kernel = new NovaKernel(Machine);
+        Machine = new Machine(new MachineConfig { Cpus = cpus, Vendor = vendor, MemoryBytes = 64UL << 20, MaxInstructions = maxInstructions });
+        Kernel = new NovaKernel(Machine, lazyFpu);
     }
 
     public Machine Machine { get; }
@@ -39,12 +39,12 @@ internal sealed class NovaVm : IDisposable
 
     public void SetU(int offset, ulong value, int size = 8) => Machine.Memory.Write(Utcb + (ulong)offset, size, value);
 
-    /// <summary>Creates the VM with the guest code and a portal (with <paramref name="mtd"/>) for each exit handled.</summary>
-    public void Build(byte[] code, IEnumerable<(int Portal, Mtd Mtd, Func<ulong, PortalReply> Handle)> portals, bool startVcpu = true)
+    /// <summary>Creates the VM with the guest code and a portal (with <paramref name="mtd"/>) for each exit handled; handler and vCPU run on <paramref name="cpu"/>.</summary>
+    public void Build(byte[] code, IEnumerable<(int Portal, Mtd Mtd, Func<ulong, PortalReply> Handle)> portals, bool startVcpu = true, int cpu = 0)
     {
         var root = NovaKernel.RootPdSelector;
         Check(Kernel.CreatePd(VmPd, root, "vm"));
-        Check(Kernel.CreateEc(Handler, root, 0, utcb: 1, eventBase: 0, global: false, name: "handler"));
+        Check(Kernel.CreateEc(Handler, root, cpu, utcb: 1, eventBase: 0, global: false, name: "handler"));
         Check(Kernel.CreateSm(VcpuSm, root));
         foreach (var (portal, mtd, handle) in portals)
         {
@@ -60,7 +60,7 @@ internal sealed class NovaVm : IDisposable
         }
         Machine.Memory.WriteBytes(GuestRam + GuestCode, code);
         Check(Kernel.DelegateMemory(VmPd, GuestRam, 0, 0x10000, GuestPageRights.All));
-        Check(Kernel.CreateEc(Vcpu, VmPd, 0, utcb: 0, eventBase: EventBase, global: true, name: "vcpu0"));
+        Check(Kernel.CreateEc(Vcpu, VmPd, cpu, utcb: 0, eventBase: EventBase, global: true, name: "vcpu0"));
         if (startVcpu) Check(Kernel.CreateSc(VcpuSc, root, Vcpu, 10));
     }
 
