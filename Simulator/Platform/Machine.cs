@@ -481,7 +481,8 @@ public sealed class Machine : IDisposable
             {
                 reason = _owners[cpu.Index] is { } owner ? owner.Run(cpu, until) : cpu.Run(until);
                 // A processor that says it can go on but returned halted at once is held (a virtualization unit keeps an interrupt pending): it sleeps until its next wake-up.
-                _stalled[cpu.Index] = reason == StopReason.Halted && cpu.Cycles == started;
+                // An owner takes its interrupts itself before it idles, so it is never held that way.
+                _stalled[cpu.Index] = reason == StopReason.Halted && cpu.Cycles == started && _owners[cpu.Index] == null;
             }
             finally
             {

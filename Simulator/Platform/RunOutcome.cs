@@ -26,4 +26,7 @@ public enum RunOutcome
 
     /// <summary>The host stopped the run (<see cref="Machine.Stop"/>: a signal, an output that cannot be written).</summary>
     Stopped,
+
+    /// <summary>The host software that owns the processors (a kernel model's scenario, a VMM) ended the run with its status.</summary>
+    Finished,
 }
