@@ -33,6 +33,7 @@ public class SvmHostMachine : IDisposable
     public const ulong HostStack = 0x80000;
     public const ulong Pml4 = 0x100000;
     public const ushort Code64 = 0x08, Data = 0x10, Code32 = 0x18, Tss = 0x20;
+    public const ulong HostCr0 = Cr0.PE | Cr0.PG | Cr0.ET | Cr0.NE, HostCr4 = Cr4.PAE;
 
     private readonly bool _ownsMemory;
 
@@ -59,6 +60,10 @@ public class SvmHostMachine : IDisposable
     public int Exits => (int)Unit.ExitCount;
 
     public Vmcb Vmcb => new(Memory, VmcbPa);
+
+    /// <summary>The host environment the processor runs in, as #VMEXIT restores it.</summary>
+    public static HostState Host { get; } = new(HostCr0, Pml4, HostCr4, Efer.LME | Efer.LMA | Efer.SVME, Code64, Data, Tss,
+        HostTss, GdtAddress, HostIdt, HostStack, HostCode);
 
     /// <summary>GDT, IDTs, stubs and the identity map of the first GiB (2-MiB pages).</summary>
     private void WriteSharedTables()
@@ -95,7 +100,7 @@ public class SvmHostMachine : IDisposable
         var cpu = Cpu;
         cpu.Gdtr = new DescriptorTableRegister { Base = GdtAddress, Limit = 0x2F };
         cpu.Idtr = new DescriptorTableRegister { Base = HostIdt, Limit = 0xFFF };
-        cpu.LoadControlState(Cr0.PE | Cr0.PG | Cr0.ET | Cr0.NE, Pml4, Cr4.PAE, Efer.LME | Efer.SVME);
+        cpu.LoadControlState(HostCr0, Pml4, HostCr4, Efer.LME | Efer.SVME);
         cpu.SetSegment(SegmentIndex.CS, new SegmentRegister { Selector = Code64, Limit = 0xFFFFFFFF, Attributes = 0xA09B });
         foreach (var s in new[] { SegmentIndex.DS, SegmentIndex.ES, SegmentIndex.SS, SegmentIndex.FS, SegmentIndex.GS })
             cpu.SetSegment(s, new SegmentRegister { Selector = Data, Limit = 0xFFFFFFFF, Attributes = 0xC093 });

@@ -63,6 +63,10 @@ public class VmxHostMachine : IDisposable
     public Processor Cpu => Cpus[0];
     public VmxUnit Unit => Units[0];
 
+    /// <summary>The host environment every processor runs in, as a VMCS's host-state area takes it.</summary>
+    public static HostState Host { get; } = new(HostCr0, PageTables, HostCr4, Efer.LME | Efer.LMA, CodeSelector, DataSelector, TssSelector,
+        TssAddress, GdtAddress, IdtAddress, HostStack, HostCode);
+
     /// <summary>The VM exits of every unit so far, oldest first, read from each unit's last exit as it is observed.</summary>
     /// <exception cref="InvalidOperationException">A unit exited more than once between two observations.</exception>
     public IReadOnlyList<VmExitInfo> Exits

@@ -50,6 +50,19 @@ public sealed class GuestUnderMappedSpaceTests
     }
 
     [TestMethod]
+    public void TheHostStateIsTheOneTheProcessorsRunIn()
+    {
+        using var vmx = new VmxHostMachine();
+        var h = VmxHostMachine.Host;
+        Assert.AreEqual((vmx.Cpu.Cr0, vmx.Cpu.Cr3, vmx.Cpu.Cr4, vmx.Cpu.Efer), (h.Cr0, h.Cr3, h.Cr4, h.Efer));
+        Assert.AreEqual((vmx.Cpu.Gdtr.Base, vmx.Cpu.Idtr.Base, vmx.Cpu.Tr.Base, vmx.Cpu.Rip, vmx.Cpu.Rsp), (h.GdtBase, h.IdtBase, h.TssBase, h.Rip, h.Rsp));
+        using var svm = new SvmHostMachine();
+        h = SvmHostMachine.Host;
+        Assert.AreEqual((svm.Cpu.Cr0, svm.Cpu.Cr3, svm.Cpu.Cr4, svm.Cpu.Efer), (h.Cr0, h.Cr3, h.Cr4, h.Efer));
+        Assert.AreEqual((svm.Cpu.Gdtr.Base, svm.Cpu.Idtr.Base, svm.Cpu.Tr.Base, svm.Cpu.Rip, svm.Cpu.Rsp), (h.GdtBase, h.IdtBase, h.TssBase, h.Rip, h.Rsp));
+    }
+
+    [TestMethod]
     public void AGuestUnderEptSeesExactlyTheMappedMemory()
     {
         using var m = new VmxHostMachine();
