@@ -1,6 +1,6 @@
 using Sim.Cpu.Registers;
 using static Iced.Intel.AssemblerRegisters;
-using static Sim.Cpu.Tests.PageTableBuilder;
+using static Sim.Microkernels.Kernel.PageTableBuilder;
 
 namespace Sim.Cpu.Tests;
 

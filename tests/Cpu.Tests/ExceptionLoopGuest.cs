@@ -2,7 +2,7 @@ using Iced.Intel;
 using Sim.Cpu.Bus;
 using Sim.Cpu.Registers;
 using static Iced.Intel.AssemblerRegisters;
-using static Sim.Cpu.Tests.PageTableBuilder;
+using static Sim.Microkernels.Kernel.PageTableBuilder;
 using Event = Sim.Cpu.Tests.ExceptionLoopEvent;
 
 namespace Sim.Cpu.Tests;

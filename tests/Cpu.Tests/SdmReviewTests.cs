@@ -1,7 +1,7 @@
 using Iced.Intel;
 using Sim.Cpu.Registers;
 using static Iced.Intel.AssemblerRegisters;
-using static Sim.Cpu.Tests.PageTableBuilder;
+using static Sim.Microkernels.Kernel.PageTableBuilder;
 
 namespace Sim.Cpu.Tests;
 

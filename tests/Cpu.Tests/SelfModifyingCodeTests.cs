@@ -1,5 +1,5 @@
 using static Iced.Intel.AssemblerRegisters;
-using static Sim.Cpu.Tests.PageTableBuilder;
+using static Sim.Microkernels.Kernel.PageTableBuilder;
 
 namespace Sim.Cpu.Tests;
 

@@ -3,7 +3,7 @@ using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
 using Sim.Cpu.Virtualization;
 using Sim.Svm.Npt;
-using static Sim.Svm.Tests.NptTables;
+using static Sim.Microkernels.Kernel.NptTables;
 
 namespace Sim.Svm.Tests;
 

@@ -39,16 +39,13 @@ public static class NovaStateTranslation
     /// <summary>
     /// 2019 <c>portal_mtd(exit, handler)</c>: clears <paramref name="state"/>, lets the handler's exit configuration mark
     /// the registers it needs, and returns <see cref="All"/> if the handler has none, else the MTD of the marked
-    /// registers. The state is cleared again afterwards, exit reason included.
+    /// registers, after which the state is cleared again.
     /// </summary>
     public static Mtd PortalMtd(VmState state, uint exit, VmHandlerBase handler)
     {
         state.Clear();
         if (!handler.ConfigVmEvent(state, exit))
-        {
-            state.Clear();
             return All;
-        }
         return PortalMtd(state);
     }
 

@@ -15,9 +15,9 @@ public sealed partial class ToyVmmOnNovaTests
 {
     internal sealed record ToyRun(RunResult Result, List<string> Log, ToyVmm Vmm, NovaKernel Kernel);
 
-    internal static ToyRun Run(CpuVendor vendor, ToyVariant variant)
+    internal static ToyRun Run(CpuVendor vendor, ToyVariant variant, ulong? maxInstructions = null)
     {
-        using var machine = new Machine(new MachineConfig { Cpus = 2, Vendor = vendor, MemoryBytes = 64UL << 20 });
+        using var machine = new Machine(new MachineConfig { Cpus = 2, Vendor = vendor, MemoryBytes = 64UL << 20, MaxInstructions = maxInstructions });
         var services = new ServiceCollection().AddNova(machine).AddToyVmm(variant).BuildServiceProvider();
         var core = services.GetRequiredService<NovaCore>();
         var vmm = services.GetRequiredService<ToyVmm>();
@@ -52,6 +52,13 @@ public sealed partial class ToyVmmOnNovaTests
             list.Add(reason);
         }
         return result;
+    }
+
+    [TestMethod]
+    public void Debug()
+    {
+        var run = Run(CpuVendor.Intel, ToyVariant.Genode1905, 20_000_000);
+        Assert.Fail(run.Result.Message + " cycles " + run.Result.Cycles + "\n" + string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log));
     }
 
     [TestMethod]

@@ -1,9 +1,9 @@
 using Sim.Cpu.Memory;
 
-namespace Sim.Svm.Tests;
+namespace Sim.Svm;
 
 /// <summary>Reads and writes a VMCB in simulated memory at the APM offsets of <see cref="VmcbLayout"/>.</summary>
-internal readonly struct Vmcb(PhysicalMemory memory, ulong address)
+public readonly struct Vmcb(PhysicalMemory memory, ulong address)
 {
     public ulong Address => address;
 
