@@ -49,6 +49,9 @@ internal sealed class DecodedBlock
     /// <summary>False for a block that must not be remembered (code fetched from a device that reports no changes).</summary>
     public bool Cacheable { get; init; } = true;
 
+    /// <summary>A jump to itself (<c>JMP $</c>), the trace repeating it: a spin that changes nothing but the clock.</summary>
+    public bool SelfLoop { get; init; }
+
     public const ulong NoPage = ulong.MaxValue;
 
     /// <summary>

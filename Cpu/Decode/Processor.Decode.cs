@@ -46,6 +46,7 @@ public sealed unsafe partial class Processor
         var length = 0;
         ulong lines = 0;
         long minOffset = 0, maxReach = 0;
+        var selfLoop = false;
         while (count < MaxBlockInstructions)
         {
             var at = reader.Position;
@@ -73,6 +74,7 @@ public sealed unsafe partial class Processor
             length += instr.Length;
             if (FollowsBranch(in instr, ref op, linearPage, out var targetOffset))
             {
+                if (count == 1 && op.Handler == Handler.JmpRel && instr.NearBranchTarget == instr.IP) selfLoop = true;
                 reader.Position = targetOffset;
                 decoder.IP = instr.NearBranchTarget;
                 continue;
@@ -91,6 +93,7 @@ public sealed unsafe partial class Processor
             MaxReach = (ulong)maxReach,
             BackReach = (ulong)(-minOffset),
             Lines = lines,
+            SelfLoop = selfLoop,
         };
         if (!cacheable) return block;
         _blocks.Add(block);

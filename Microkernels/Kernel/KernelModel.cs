@@ -1,4 +1,5 @@
 using Sim.Cpu;
+using Sim.Cpu.Registers;
 using Sim.Cpu.Timing;
 using Sim.Platform;
 using Sim.Platform.Tracing;
@@ -36,6 +37,8 @@ public abstract class KernelModel
             processors[i] = new KernelProcessor(this, i, cpu, machine.LocalApics[i],
                 Vendor == CpuVendor.Intel ? machine.VmxUnits[i] : null,
                 Vendor == CpuVendor.Amd ? machine.SvmUnits[i] : null, host);
+            // Idle until there is work: halted with interrupts enabled, so that an IPI or the timer wakes it.
+            cpu.Flags |= Rflags.IF;
             cpu.Activity = ActivityState.Hlt;
             machine.SetOwner(i, processors[i]);
         }

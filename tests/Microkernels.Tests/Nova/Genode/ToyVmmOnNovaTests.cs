@@ -57,8 +57,12 @@ public sealed partial class ToyVmmOnNovaTests
     [TestMethod]
     public void Debug()
     {
-        var run = Run(CpuVendor.Intel, ToyVariant.Genode1905, 20_000_000);
-        Assert.Fail(run.Result.Message + " cycles " + run.Result.Cycles + "\n" + string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var run = Run(CpuVendor.Intel, ToyVariant.Genode1905, 200_000_000);
+        Console.Error.WriteLine($"host {sw.ElapsedMilliseconds} ms");
+        var threads = string.Join("\n", run.Kernel.Threads.Select(t => $"{t.Id} {t.Name} cpu{t.Processor?.Index} {t.State} {(t.Owner is Ec e ? e.ExitCount + "/" + e.PortalExitCount : "")}"));
+        var cpus = string.Join("\n", run.Kernel.Processors.Select(p => $"cpu{p.Index} {p.Cpu.Activity} cycles {p.Cpu.Cycles} ready {p.Scheduler.ReadyCount} current {p.Current}"));
+        Assert.Fail(run.Result.Message + " cycles " + run.Result.Cycles + "\n" + string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log) + "\n" + threads + "\n" + cpus);
     }
 
     [TestMethod]
