@@ -135,15 +135,26 @@ public sealed class KernelProcessor : IProcessorOwner
     public void ServiceInterrupts()
     {
         var apic = Apic;
-        while (apic.InterruptPending)
-        {
-            var vector = apic.Acknowledge();
-            apic.WriteRegister(ApicEoi, 4, 0);
-            if (vector == TimerVector) TimerInterrupt();
-            else if (vector == RequestVector) RunRequests();
-            else Model.OnInterrupt(this, vector);
-        }
+        while (apic.InterruptPending) Dispatch(apic.Acknowledge());
         ExpireTimeouts();
+    }
+
+    /// <summary>
+    /// An interrupt the hardware acknowledged already (VT-x's "acknowledge interrupt on exit" puts
+    /// its vector in the exit interruption information): EOI and handle it, then what else is pending.
+    /// </summary>
+    public void TakeInterrupt(byte vector)
+    {
+        Dispatch(vector);
+        ServiceInterrupts();
+    }
+
+    private void Dispatch(byte vector)
+    {
+        Apic.WriteRegister(ApicEoi, 4, 0);
+        if (vector == TimerVector) TimerInterrupt();
+        else if (vector == RequestVector) RunRequests();
+        else Model.OnInterrupt(this, vector);
     }
 
     /// <summary>The timer has fired: it is armed afresh at the next dispatch; an ended slice is rotated by the run loop.</summary>

@@ -25,7 +25,9 @@ public sealed partial class Ec
                 return VmxException(vmx);
             case VmExitReason.ExternalInterrupt:
                 // The interrupt is the kernel's; a recall it carried shows as portal 0xff (NOVA's default dst_portal).
+                // NOVA's VMCS acknowledges it on exit: the vector is in the exit interruption information, and the local APIC wants its EOI.
                 Registers.DstPortal = NovaExit.Recall;
+                if (vmx.LastExit.InterruptionInformation is var info && (info & 0x80000000) != 0) Processor.TakeInterrupt((byte)info);
                 return -1;
             case VmExitReason.ControlRegisterAccess:
                 return VmxCr(vmx);

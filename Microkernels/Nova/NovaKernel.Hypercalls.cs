@@ -240,7 +240,7 @@ public sealed partial class NovaKernel
         ChargeSyscall();
         var pd = CallerSpace.Lookup<Pd>(targetPd);
         if (pd == null) return NovaStatus.InvalidSelector;
-        if (((guestPhysical | size) & 0xFFF) != 0) return NovaStatus.InvalidParameter;
+        if (((guestPhysical | size) & 0xFFF) != 0 || size == 0 || guestPhysical + size > FourLevelGuestPhysicalSpace.GuestPhysicalLimit || guestPhysical + size < guestPhysical) return NovaStatus.InvalidParameter;
         pd.GuestSpace?.Unmap(guestPhysical, size);
         FlushGuestTranslations(pd);
         return NovaStatus.Success;

@@ -19,6 +19,7 @@ internal sealed class NovaVmSession : VmSessionComponent, IVmSession2019, IVmSes
 
     private readonly List<NovaVcpuCore> _vcpus = new();
     private readonly List<NovaVcpu2019> _legacy = new();
+    private readonly List<(ulong GuestPhys, ulong Size)> _mapped = new();
     private readonly ulong _vmPd;
     private bool _closed;
 
@@ -48,6 +49,7 @@ internal sealed class NovaVmSession : VmSessionComponent, IVmSession2019, IVmSes
         var rights = GuestPageRights.Read | (attr.Writeable ? GuestPageRights.Write : 0) | (attr.Executable ? GuestPageRights.Execute : 0);
         var status = NovaStatus.Success;
         Env.Core(() => status = Kernel.DelegateMemory(_vmPd, ds.Physical + attr.Offset, guestPhys, attr.Size, rights));
+        if (status == NovaStatus.Success) _mapped.Add((guestPhys, attr.Size));
         return status switch
         {
             NovaStatus.Success => AttachResult.Ok,
@@ -112,7 +114,11 @@ internal sealed class NovaVmSession : VmSessionComponent, IVmSession2019, IVmSes
         if (_closed) return;
         _closed = true;
         foreach (var vcpu in _vcpus) vcpu.Destroy();
-        Env.Core(() => Kernel.RevokeMemory(_vmPd, 0, 0));
+        Env.Core(() =>
+        {
+            foreach (var (guestPhys, size) in _mapped) Kernel.RevokeMemory(_vmPd, guestPhys, size);
+        });
+        _mapped.Clear();
     }
 
     internal void Check(NovaStatus status, string what)

@@ -55,23 +55,12 @@ public sealed partial class ToyVmmOnNovaTests
     }
 
     [TestMethod]
-    public void Debug()
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var run = Run(CpuVendor.Intel, ToyVariant.Genode1905, 200_000_000);
-        Console.Error.WriteLine($"host {sw.ElapsedMilliseconds} ms");
-        var threads = string.Join("\n", run.Kernel.Threads.Select(t => $"{t.Id} {t.Name} cpu{t.Processor?.Index} {t.State} {(t.Owner is Ec e ? e.ExitCount + "/" + e.PortalExitCount : "")}"));
-        var cpus = string.Join("\n", run.Kernel.Processors.Select(p => $"cpu{p.Index} {p.Cpu.Activity} cycles {p.Cpu.Cycles} ready {p.Scheduler.ReadyCount} current {p.Current}"));
-        Assert.Fail(run.Result.Message + " cycles " + run.Result.Cycles + "\n" + string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log) + "\n" + threads + "\n" + cpus);
-    }
-
-    [TestMethod]
     [DataRow(CpuVendor.Intel)]
     [DataRow(CpuVendor.Amd)]
     public void The2019VariantGivesTheExpectedExitSequences(CpuVendor vendor)
     {
         var run = Run(vendor, ToyVariant.Genode1905);
-        var text = string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log);
+        var text = string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log) + "\nfaults: " + string.Join("; ", run.Kernel.Faults.Select(f => f.Thread.Name + ": " + f.Fault));
         Assert.AreEqual(RunOutcome.Finished, run.Result.Outcome, run.Result.Message + "\n" + text);
         Assert.AreEqual(0, run.Result.ExitCode, text);
         Assert.AreEqual("vmm test finished", run.Log[^1], text);
@@ -88,7 +77,7 @@ public sealed partial class ToyVmmOnNovaTests
     public void TheCurrentVariantGivesTheExpectedExitSequences(CpuVendor vendor)
     {
         var run = Run(vendor, ToyVariant.Current);
-        var text = string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log);
+        var text = string.Join("\n", run.Log) + "\nkernel: " + string.Join("; ", run.Kernel.Log) + "\nfaults: " + string.Join("; ", run.Kernel.Faults.Select(f => f.Thread.Name + ": " + f.Fault));
         Assert.AreEqual(RunOutcome.Finished, run.Result.Outcome, run.Result.Message + "\n" + text);
         Assert.AreEqual(0, run.Result.ExitCode, text);
         var s = Sequences(run.Log, vendor);
