@@ -45,6 +45,17 @@ if (mode == "vmexits")
         var name = host == SvmRoundTripWorkload.Host.Api ? "C# host" : "host code executing VMRUN";
         Console.WriteLine($"AMD-V, {name}: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time), last exit {w.LastExitCode:x}");
     }
+    foreach (var vendor in new[] { Sim.Cpu.CpuVendor.Intel, Sim.Cpu.CpuVendor.Amd })
+    {
+        using var w = new NovaCpuidWorkload(vendor);
+        w.RoundTrips(100_000);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        w.RoundTrips(10_000);
+        var perExit = (GC.GetAllocatedBytesForCurrentThread() - allocated) / 10_000.0;
+        var (total, cpu, _) = Measure(() => w.RoundTrips(100_000), seconds);
+        var name = vendor == Sim.Cpu.CpuVendor.Intel ? "VT-x" : "AMD-V";
+        Console.WriteLine($"NOVA + Genode library + VMM handler, {name}: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time, {perExit:F1} bytes allocated per round trip)");
+    }
     return;
 }
 if (mode == "exceptions")
