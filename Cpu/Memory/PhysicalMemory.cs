@@ -193,6 +193,34 @@ public sealed unsafe class PhysicalMemory : IDisposable
         InvalidateCode(address, length);
     }
 
+    /// <summary>
+    /// RAM at [address, address + length) as a host span, for host software that accesses a structure of its own (a
+    /// kernel's UTCB) word by word. Decoded code in the range is dropped now, as a write would drop it, so the span may
+    /// be written until a processor executes again. Throws for a range not wholly in RAM or laid over by a device.
+    /// </summary>
+    public Span<byte> RamSpan(ulong address, int length)
+    {
+        CheckRam(address, length);
+        if (length > 0) NotifyWrite(address, length);
+        return new Span<byte>(_ram + address, length);
+    }
+
+    /// <summary>RAM at [address, address + length) as a read-only host span; throws as <see cref="RamSpan"/> does.</summary>
+    public ReadOnlySpan<byte> RamBytes(ulong address, int length)
+    {
+        CheckRam(address, length);
+        return new ReadOnlySpan<byte>(_ram + address, length);
+    }
+
+    private void CheckRam(ulong address, int length)
+    {
+        if (length < 0 || address > RamSize || (ulong)length > RamSize - address)
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{length:x} lies outside RAM (0x{RamSize:x} bytes).");
+        for (var page = address >> PageShift; length > 0 && page <= (address + (ulong)length - 1) >> PageShift; page++)
+            if ((_pageFlags[page] & KindMmio) != 0)
+                throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{length:x} reaches a device's page.");
+    }
+
     public void ReadBytes(ulong address, Span<byte> data)
     {
         if (address > RamSize || (ulong)data.Length > RamSize - address)

@@ -123,8 +123,7 @@ public sealed partial class Ec
             return;
         }
         PortalExitCount++;
-        var thread = Thread!;
-        pt.Ec.Call(thread, () => PortalCall(pt, portal));
+        pt.Ec.CallPortal(this, pt, portal);
     }
 
     /// <summary>The call through the portal: state in by the portal's MTD, the handler, state back by the reply's MTD, then resume or block.</summary>

@@ -72,22 +72,53 @@ public sealed partial class Ec : KernelObject
             _callers.Enqueue((caller, call));
             return;
         }
-        while (true)
+        Run(call);
+        ServeWaitingCallers();
+    }
+
+    /// <summary>
+    /// <see cref="Call"/> of a vCPU's exit through <paramref name="pt"/>: without a closure while the EC is free, so that
+    /// the exit path allocates nothing; a busy EC queues the call as any other.
+    /// </summary>
+    internal void CallPortal(Ec vcpu, Pt pt, int portal)
+    {
+        if (Busy)
         {
-            Busy = true;
-            Kernel.EnterEc(this);
-            try
-            {
-                call();
-            }
-            finally
-            {
-                Kernel.LeaveEc(this);
-                Busy = false;
-            }
-            if (!_callers.TryDequeue(out var next)) return;
-            call = next.Resume;
+            Call(vcpu.Thread!, () => vcpu.PortalCall(pt, portal));
+            return;
         }
+        Busy = true;
+        Kernel.EnterEc(this);
+        try
+        {
+            vcpu.PortalCall(pt, portal);
+        }
+        finally
+        {
+            Kernel.LeaveEc(this);
+            Busy = false;
+        }
+        ServeWaitingCallers();
+    }
+
+    private void Run(Action call)
+    {
+        Busy = true;
+        Kernel.EnterEc(this);
+        try
+        {
+            call();
+        }
+        finally
+        {
+            Kernel.LeaveEc(this);
+            Busy = false;
+        }
+    }
+
+    private void ServeWaitingCallers()
+    {
+        while (_callers.TryDequeue(out var next)) Run(next.Resume);
     }
 
     public override string ToString() => Name;

@@ -40,126 +40,127 @@ public static class SvmStateTransfer
     /// <summary><c>load_svm</c>: the state <paramref name="mtd"/> selects, then exit_value, the mtd word and the item count.</summary>
     public static int Load(PhysicalMemory memory, ulong vmcb, VcpuRegisters regs, ulong utcb, Mtd mtd, ulong hostTsc)
     {
+        var u = VmxStateTransfer.Utcb(memory, utcb);
         var words = 0;
         if ((mtd & Mtd.GprAcdb) != 0)
         {
-            Copy(memory, vmcb, VmcbLayout.Rax, utcb, UtcbLayout.Rax);
-            W64(memory, utcb, UtcbLayout.Rcx, regs.Rcx);
-            W64(memory, utcb, UtcbLayout.Rdx, regs.Rdx);
-            W64(memory, utcb, UtcbLayout.Rbx, regs.Rbx);
+            VmxStateTransfer.W64(u, UtcbLayout.Rax, R64(memory, vmcb, VmcbLayout.Rax));
+            VmxStateTransfer.W64(u, UtcbLayout.Rcx, regs.Rcx);
+            VmxStateTransfer.W64(u, UtcbLayout.Rdx, regs.Rdx);
+            VmxStateTransfer.W64(u, UtcbLayout.Rbx, regs.Rbx);
             words += 4;
         }
         if ((mtd & Mtd.GprBsd) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Rbp, regs.Rbp);
-            W64(memory, utcb, UtcbLayout.Rsi, regs.Rsi);
-            W64(memory, utcb, UtcbLayout.Rdi, regs.Rdi);
+            VmxStateTransfer.W64(u, UtcbLayout.Rbp, regs.Rbp);
+            VmxStateTransfer.W64(u, UtcbLayout.Rsi, regs.Rsi);
+            VmxStateTransfer.W64(u, UtcbLayout.Rdi, regs.Rdi);
             words += 3;
         }
         if ((mtd & Mtd.GprR8R15) != 0)
         {
-            W64(memory, utcb, UtcbLayout.R8, regs.R8);
-            W64(memory, utcb, UtcbLayout.R9, regs.R9);
-            W64(memory, utcb, UtcbLayout.R10, regs.R10);
-            W64(memory, utcb, UtcbLayout.R11, regs.R11);
-            W64(memory, utcb, UtcbLayout.R12, regs.R12);
-            W64(memory, utcb, UtcbLayout.R13, regs.R13);
-            W64(memory, utcb, UtcbLayout.R14, regs.R14);
-            W64(memory, utcb, UtcbLayout.R15, regs.R15);
+            VmxStateTransfer.W64(u, UtcbLayout.R8, regs.R8);
+            VmxStateTransfer.W64(u, UtcbLayout.R9, regs.R9);
+            VmxStateTransfer.W64(u, UtcbLayout.R10, regs.R10);
+            VmxStateTransfer.W64(u, UtcbLayout.R11, regs.R11);
+            VmxStateTransfer.W64(u, UtcbLayout.R12, regs.R12);
+            VmxStateTransfer.W64(u, UtcbLayout.R13, regs.R13);
+            VmxStateTransfer.W64(u, UtcbLayout.R14, regs.R14);
+            VmxStateTransfer.W64(u, UtcbLayout.R15, regs.R15);
             words += 8;
         }
-        if ((mtd & Mtd.Rsp) != 0) { Copy(memory, vmcb, VmcbLayout.Rsp, utcb, UtcbLayout.Rsp); words++; }
-        if ((mtd & Mtd.RipLen) != 0) { Copy(memory, vmcb, VmcbLayout.Rip, utcb, UtcbLayout.Rip); words++; }
-        if ((mtd & Mtd.Rflags) != 0) { Copy(memory, vmcb, VmcbLayout.Rflags, utcb, UtcbLayout.Rflags); words++; }
+        if ((mtd & Mtd.Rsp) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rsp, R64(memory, vmcb, VmcbLayout.Rsp)); words++; }
+        if ((mtd & Mtd.RipLen) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rip, R64(memory, vmcb, VmcbLayout.Rip)); words++; }
+        if ((mtd & Mtd.Rflags) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rflags, R64(memory, vmcb, VmcbLayout.Rflags)); words++; }
         if ((mtd & Mtd.DsEs) != 0)
         {
-            CopySegment(memory, vmcb + VmcbLayout.Ds, utcb + UtcbLayout.Ds);
-            CopySegment(memory, vmcb + VmcbLayout.Es, utcb + UtcbLayout.Es);
+            SegmentToUtcb(memory, vmcb + VmcbLayout.Ds, u, UtcbLayout.Ds);
+            SegmentToUtcb(memory, vmcb + VmcbLayout.Es, u, UtcbLayout.Es);
             words += 4;
         }
         if ((mtd & Mtd.FsGs) != 0)
         {
-            CopySegment(memory, vmcb + VmcbLayout.Fs, utcb + UtcbLayout.Fs);
-            CopySegment(memory, vmcb + VmcbLayout.Gs, utcb + UtcbLayout.Gs);
+            SegmentToUtcb(memory, vmcb + VmcbLayout.Fs, u, UtcbLayout.Fs);
+            SegmentToUtcb(memory, vmcb + VmcbLayout.Gs, u, UtcbLayout.Gs);
             words += 4;
         }
         if ((mtd & Mtd.CsSs) != 0)
         {
-            CopySegment(memory, vmcb + VmcbLayout.Cs, utcb + UtcbLayout.Cs);
-            CopySegment(memory, vmcb + VmcbLayout.Ss, utcb + UtcbLayout.Ss);
+            SegmentToUtcb(memory, vmcb + VmcbLayout.Cs, u, UtcbLayout.Cs);
+            SegmentToUtcb(memory, vmcb + VmcbLayout.Ss, u, UtcbLayout.Ss);
             words += 4;
         }
-        if ((mtd & Mtd.Tr) != 0) { CopySegment(memory, vmcb + VmcbLayout.Tr, utcb + UtcbLayout.Tr); words += 2; }
-        if ((mtd & Mtd.Ldtr) != 0) { CopySegment(memory, vmcb + VmcbLayout.Ldtr, utcb + UtcbLayout.Ld); words += 2; }
-        if ((mtd & Mtd.Gdtr) != 0) { CopySegment(memory, vmcb + VmcbLayout.Gdtr, utcb + UtcbLayout.Gd); words += 2; }
-        if ((mtd & Mtd.Idtr) != 0) { CopySegment(memory, vmcb + VmcbLayout.Idtr, utcb + UtcbLayout.Id); words += 2; }
+        if ((mtd & Mtd.Tr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Tr, u, UtcbLayout.Tr); words += 2; }
+        if ((mtd & Mtd.Ldtr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Ldtr, u, UtcbLayout.Ld); words += 2; }
+        if ((mtd & Mtd.Gdtr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Gdtr, u, UtcbLayout.Gd); words += 2; }
+        if ((mtd & Mtd.Idtr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Idtr, u, UtcbLayout.Id); words += 2; }
         if ((mtd & Mtd.Cr) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Cr0, GetCr0(memory, vmcb, regs));
-            Copy(memory, vmcb, VmcbLayout.Cr2, utcb, UtcbLayout.Cr2);
-            W64(memory, utcb, UtcbLayout.Cr3, regs.NestedPaging ? R64(memory, vmcb, VmcbLayout.Cr3) : regs.Cr3Shadow);
-            W64(memory, utcb, UtcbLayout.Cr4, GetCr4(memory, vmcb, regs));
+            VmxStateTransfer.W64(u, UtcbLayout.Cr0, GetCr0(memory, vmcb, regs));
+            VmxStateTransfer.W64(u, UtcbLayout.Cr2, R64(memory, vmcb, VmcbLayout.Cr2));
+            VmxStateTransfer.W64(u, UtcbLayout.Cr3, regs.NestedPaging ? R64(memory, vmcb, VmcbLayout.Cr3) : regs.Cr3Shadow);
+            VmxStateTransfer.W64(u, UtcbLayout.Cr4, GetCr4(memory, vmcb, regs));
             words += 4;
         }
-        if ((mtd & Mtd.Dr) != 0) { Copy(memory, vmcb, VmcbLayout.Dr7, utcb, UtcbLayout.Dr7); words++; }
+        if ((mtd & Mtd.Dr) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Dr7, R64(memory, vmcb, VmcbLayout.Dr7)); words++; }
         if ((mtd & Mtd.Sysenter) != 0)
         {
-            Copy(memory, vmcb, VmcbLayout.SysenterCs, utcb, UtcbLayout.SysenterCs);
-            Copy(memory, vmcb, VmcbLayout.SysenterEsp, utcb, UtcbLayout.SysenterRsp);
-            Copy(memory, vmcb, VmcbLayout.SysenterEip, utcb, UtcbLayout.SysenterRip);
+            VmxStateTransfer.W64(u, UtcbLayout.SysenterCs, R64(memory, vmcb, VmcbLayout.SysenterCs));
+            VmxStateTransfer.W64(u, UtcbLayout.SysenterRsp, R64(memory, vmcb, VmcbLayout.SysenterEsp));
+            VmxStateTransfer.W64(u, UtcbLayout.SysenterRip, R64(memory, vmcb, VmcbLayout.SysenterEip));
             words += 3;
         }
         if ((mtd & Mtd.Qual) != 0)
         {
             if (regs.DstPortal == NovaExit.Npt)
             {
-                W64(memory, utcb, UtcbLayout.Qual0, regs.NstError);
-                W64(memory, utcb, UtcbLayout.Qual1, regs.NstFault);
+                VmxStateTransfer.W64(u, UtcbLayout.Qual0, regs.NstError);
+                VmxStateTransfer.W64(u, UtcbLayout.Qual1, regs.NstFault);
             }
             else
             {
-                Copy(memory, vmcb, VmcbLayout.ExitInfo1, utcb, UtcbLayout.Qual0);
-                Copy(memory, vmcb, VmcbLayout.ExitInfo2, utcb, UtcbLayout.Qual1);
+                VmxStateTransfer.W64(u, UtcbLayout.Qual0, R64(memory, vmcb, VmcbLayout.ExitInfo1));
+                VmxStateTransfer.W64(u, UtcbLayout.Qual1, R64(memory, vmcb, VmcbLayout.ExitInfo2));
             }
             words += 2;
         }
         if ((mtd & Mtd.Inj) != 0)
         {
             var pending = regs.DstPortal is NovaExit.InvalidState or NovaExit.Recall;
-            Copy(memory, vmcb, pending ? VmcbLayout.EventInj : VmcbLayout.ExitIntInfo, utcb, UtcbLayout.Inj);
+            VmxStateTransfer.W64(u, UtcbLayout.Inj, R64(memory, vmcb, pending ? VmcbLayout.EventInj : VmcbLayout.ExitIntInfo));
             words++;
         }
         if ((mtd & Mtd.Sta) != 0)
         {
-            memory.Write(utcb + UtcbLayout.IntrState, 4, memory.Read(vmcb + VmcbLayout.InterruptShadow, 4));
-            memory.Write(utcb + UtcbLayout.ActvState, 4, 0);
+            VmxStateTransfer.W32(u, UtcbLayout.IntrState, (uint)memory.Read(vmcb + VmcbLayout.InterruptShadow, 4));
+            VmxStateTransfer.W32(u, UtcbLayout.ActvState, 0);
             words++;
         }
         if ((mtd & Mtd.Tsc) != 0)
         {
-            W64(memory, utcb, UtcbLayout.TscVal, hostTsc);
-            W64(memory, utcb, UtcbLayout.TscOff, regs.TscOffset);
+            VmxStateTransfer.W64(u, UtcbLayout.TscVal, hostTsc);
+            VmxStateTransfer.W64(u, UtcbLayout.TscOff, regs.TscOffset);
             words += 2;
         }
-        if ((mtd & Mtd.TscAux) != 0) { W64(memory, utcb, UtcbLayout.TscAux, regs.TscAux); words++; }
+        if ((mtd & Mtd.TscAux) != 0) { VmxStateTransfer.W64(u, UtcbLayout.TscAux, regs.TscAux); words++; }
         if ((mtd & Mtd.Xsave) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Xcr0, regs.Xcr0);
-            W64(memory, utcb, UtcbLayout.Xss, regs.Xss);
+            VmxStateTransfer.W64(u, UtcbLayout.Xcr0, regs.Xcr0);
+            VmxStateTransfer.W64(u, UtcbLayout.Xss, regs.Xss);
             words += 2;
         }
-        if ((mtd & Mtd.Efer) != 0) { Copy(memory, vmcb, VmcbLayout.Efer, utcb, UtcbLayout.Efer); words++; }
+        if ((mtd & Mtd.Efer) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Efer, R64(memory, vmcb, VmcbLayout.Efer)); words++; }
         if ((mtd & Mtd.SyscallSwapgs) != 0)
         {
-            Copy(memory, vmcb, VmcbLayout.Star, utcb, UtcbLayout.Star);
-            Copy(memory, vmcb, VmcbLayout.Lstar, utcb, UtcbLayout.Lstar);
-            Copy(memory, vmcb, VmcbLayout.Cstar, utcb, UtcbLayout.Cstar);
-            Copy(memory, vmcb, VmcbLayout.Sfmask, utcb, UtcbLayout.Fmask);
-            Copy(memory, vmcb, VmcbLayout.KernelGsBase, utcb, UtcbLayout.KernelGsBase);
+            VmxStateTransfer.W64(u, UtcbLayout.Star, R64(memory, vmcb, VmcbLayout.Star));
+            VmxStateTransfer.W64(u, UtcbLayout.Lstar, R64(memory, vmcb, VmcbLayout.Lstar));
+            VmxStateTransfer.W64(u, UtcbLayout.Cstar, R64(memory, vmcb, VmcbLayout.Cstar));
+            VmxStateTransfer.W64(u, UtcbLayout.Fmask, R64(memory, vmcb, VmcbLayout.Sfmask));
+            VmxStateTransfer.W64(u, UtcbLayout.KernelGsBase, R64(memory, vmcb, VmcbLayout.KernelGsBase));
             words += 5;
         }
-        if ((mtd & Mtd.Fpu) != 0) words += VmxStateTransfer.LoadFpu(regs, memory, utcb);
-        return words + VmxStateTransfer.Finish(memory, utcb, regs, mtd);
+        if ((mtd & Mtd.Fpu) != 0) words += VmxStateTransfer.LoadFpu(regs, u);
+        return words + VmxStateTransfer.Finish(u, regs, mtd);
     }
 
     /// <summary>
@@ -169,91 +170,92 @@ public static class SvmStateTransfer
     /// </summary>
     public static int Save(PhysicalMemory memory, ulong vmcb, VcpuRegisters regs, ulong utcb)
     {
-        var mtd = (Mtd)(uint)memory.Read(utcb + UtcbLayout.Mtd, 8);
+        ReadOnlySpan<byte> u = memory.RamBytes(utcb, UtcbLayout.Size);
+        var mtd = (Mtd)(uint)VmxStateTransfer.R64(u, UtcbLayout.Mtd);
         var words = 1;
         var dirty = VmcbCleanBits.None;
         if ((mtd & Mtd.GprAcdb) != 0)
         {
-            Copy(memory, utcb, UtcbLayout.Rax, vmcb, VmcbLayout.Rax);
-            regs.Rcx = R64(memory, utcb, UtcbLayout.Rcx);
-            regs.Rdx = R64(memory, utcb, UtcbLayout.Rdx);
-            regs.Rbx = R64(memory, utcb, UtcbLayout.Rbx);
+            W64(memory, vmcb, VmcbLayout.Rax, VmxStateTransfer.R64(u, UtcbLayout.Rax));
+            regs.Rcx = VmxStateTransfer.R64(u, UtcbLayout.Rcx);
+            regs.Rdx = VmxStateTransfer.R64(u, UtcbLayout.Rdx);
+            regs.Rbx = VmxStateTransfer.R64(u, UtcbLayout.Rbx);
             words += 4;
         }
         if ((mtd & Mtd.GprBsd) != 0)
         {
-            regs.Rbp = R64(memory, utcb, UtcbLayout.Rbp);
-            regs.Rsi = R64(memory, utcb, UtcbLayout.Rsi);
-            regs.Rdi = R64(memory, utcb, UtcbLayout.Rdi);
+            regs.Rbp = VmxStateTransfer.R64(u, UtcbLayout.Rbp);
+            regs.Rsi = VmxStateTransfer.R64(u, UtcbLayout.Rsi);
+            regs.Rdi = VmxStateTransfer.R64(u, UtcbLayout.Rdi);
             words += 3;
         }
         if ((mtd & Mtd.GprR8R15) != 0)
         {
-            regs.R8 = R64(memory, utcb, UtcbLayout.R8);
-            regs.R9 = R64(memory, utcb, UtcbLayout.R9);
-            regs.R10 = R64(memory, utcb, UtcbLayout.R10);
-            regs.R11 = R64(memory, utcb, UtcbLayout.R11);
-            regs.R12 = R64(memory, utcb, UtcbLayout.R12);
-            regs.R13 = R64(memory, utcb, UtcbLayout.R13);
-            regs.R14 = R64(memory, utcb, UtcbLayout.R14);
-            regs.R15 = R64(memory, utcb, UtcbLayout.R15);
+            regs.R8 = VmxStateTransfer.R64(u, UtcbLayout.R8);
+            regs.R9 = VmxStateTransfer.R64(u, UtcbLayout.R9);
+            regs.R10 = VmxStateTransfer.R64(u, UtcbLayout.R10);
+            regs.R11 = VmxStateTransfer.R64(u, UtcbLayout.R11);
+            regs.R12 = VmxStateTransfer.R64(u, UtcbLayout.R12);
+            regs.R13 = VmxStateTransfer.R64(u, UtcbLayout.R13);
+            regs.R14 = VmxStateTransfer.R64(u, UtcbLayout.R14);
+            regs.R15 = VmxStateTransfer.R64(u, UtcbLayout.R15);
             words += 8;
         }
-        if ((mtd & Mtd.Rsp) != 0) { Copy(memory, utcb, UtcbLayout.Rsp, vmcb, VmcbLayout.Rsp); words++; }
-        if ((mtd & Mtd.RipLen) != 0) { Copy(memory, utcb, UtcbLayout.Rip, vmcb, VmcbLayout.Rip); words++; }
-        if ((mtd & Mtd.Rflags) != 0) { Copy(memory, utcb, UtcbLayout.Rflags, vmcb, VmcbLayout.Rflags); words++; }
+        if ((mtd & Mtd.Rsp) != 0) { W64(memory, vmcb, VmcbLayout.Rsp, VmxStateTransfer.R64(u, UtcbLayout.Rsp)); words++; }
+        if ((mtd & Mtd.RipLen) != 0) { W64(memory, vmcb, VmcbLayout.Rip, VmxStateTransfer.R64(u, UtcbLayout.Rip)); words++; }
+        if ((mtd & Mtd.Rflags) != 0) { W64(memory, vmcb, VmcbLayout.Rflags, VmxStateTransfer.R64(u, UtcbLayout.Rflags)); words++; }
         if ((mtd & Mtd.DsEs) != 0)
         {
-            CopySegment(memory, utcb + UtcbLayout.Ds, vmcb + VmcbLayout.Ds);
-            CopySegment(memory, utcb + UtcbLayout.Es, vmcb + VmcbLayout.Es);
+            SegmentFromUtcb(u, UtcbLayout.Ds, memory, vmcb + VmcbLayout.Ds);
+            SegmentFromUtcb(u, UtcbLayout.Es, memory, vmcb + VmcbLayout.Es);
             dirty |= VmcbCleanBits.Seg;
             words += 4;
         }
         if ((mtd & Mtd.FsGs) != 0)
         {
-            CopySegment(memory, utcb + UtcbLayout.Fs, vmcb + VmcbLayout.Fs);
-            CopySegment(memory, utcb + UtcbLayout.Gs, vmcb + VmcbLayout.Gs);
+            SegmentFromUtcb(u, UtcbLayout.Fs, memory, vmcb + VmcbLayout.Fs);
+            SegmentFromUtcb(u, UtcbLayout.Gs, memory, vmcb + VmcbLayout.Gs);
             words += 4;
         }
         if ((mtd & Mtd.CsSs) != 0)
         {
-            CopySegment(memory, utcb + UtcbLayout.Cs, vmcb + VmcbLayout.Cs);
-            CopySegment(memory, utcb + UtcbLayout.Ss, vmcb + VmcbLayout.Ss);
+            SegmentFromUtcb(u, UtcbLayout.Cs, memory, vmcb + VmcbLayout.Cs);
+            SegmentFromUtcb(u, UtcbLayout.Ss, memory, vmcb + VmcbLayout.Ss);
             dirty |= VmcbCleanBits.Seg;
             words += 4;
         }
-        if ((mtd & Mtd.Tr) != 0) { CopySegment(memory, utcb + UtcbLayout.Tr, vmcb + VmcbLayout.Tr); words += 2; }
-        if ((mtd & Mtd.Ldtr) != 0) { CopySegment(memory, utcb + UtcbLayout.Ld, vmcb + VmcbLayout.Ldtr); words += 2; }
-        if ((mtd & Mtd.Gdtr) != 0) { CopySegment(memory, utcb + UtcbLayout.Gd, vmcb + VmcbLayout.Gdtr); dirty |= VmcbCleanBits.Dt; words += 2; }
-        if ((mtd & Mtd.Idtr) != 0) { CopySegment(memory, utcb + UtcbLayout.Id, vmcb + VmcbLayout.Idtr); dirty |= VmcbCleanBits.Dt; words += 2; }
+        if ((mtd & Mtd.Tr) != 0) { SegmentFromUtcb(u, UtcbLayout.Tr, memory, vmcb + VmcbLayout.Tr); words += 2; }
+        if ((mtd & Mtd.Ldtr) != 0) { SegmentFromUtcb(u, UtcbLayout.Ld, memory, vmcb + VmcbLayout.Ldtr); words += 2; }
+        if ((mtd & Mtd.Gdtr) != 0) { SegmentFromUtcb(u, UtcbLayout.Gd, memory, vmcb + VmcbLayout.Gdtr); dirty |= VmcbCleanBits.Dt; words += 2; }
+        if ((mtd & Mtd.Idtr) != 0) { SegmentFromUtcb(u, UtcbLayout.Id, memory, vmcb + VmcbLayout.Idtr); dirty |= VmcbCleanBits.Dt; words += 2; }
         if ((mtd & Mtd.Cr) != 0)
         {
-            WriteCr0(memory, vmcb, regs, R64(memory, utcb, UtcbLayout.Cr0));
-            Copy(memory, utcb, UtcbLayout.Cr2, vmcb, VmcbLayout.Cr2);
-            var cr3 = R64(memory, utcb, UtcbLayout.Cr3);
+            WriteCr0(memory, vmcb, regs, VmxStateTransfer.R64(u, UtcbLayout.Cr0));
+            W64(memory, vmcb, VmcbLayout.Cr2, VmxStateTransfer.R64(u, UtcbLayout.Cr2));
+            var cr3 = VmxStateTransfer.R64(u, UtcbLayout.Cr3);
             if (regs.NestedPaging) W64(memory, vmcb, VmcbLayout.Cr3, cr3);
             else regs.Cr3Shadow = cr3;
-            SetCr4(memory, vmcb, regs, R64(memory, utcb, UtcbLayout.Cr4));
+            SetCr4(memory, vmcb, regs, VmxStateTransfer.R64(u, UtcbLayout.Cr4));
             dirty |= VmcbCleanBits.CrX | VmcbCleanBits.Cr2;
             words += 4;
         }
-        if ((mtd & Mtd.Dr) != 0) { Copy(memory, utcb, UtcbLayout.Dr7, vmcb, VmcbLayout.Dr7); dirty |= VmcbCleanBits.DrX; words++; }
+        if ((mtd & Mtd.Dr) != 0) { W64(memory, vmcb, VmcbLayout.Dr7, VmxStateTransfer.R64(u, UtcbLayout.Dr7)); dirty |= VmcbCleanBits.DrX; words++; }
         if ((mtd & Mtd.Sysenter) != 0)
         {
-            Copy(memory, utcb, UtcbLayout.SysenterCs, vmcb, VmcbLayout.SysenterCs);
-            Copy(memory, utcb, UtcbLayout.SysenterRsp, vmcb, VmcbLayout.SysenterEsp);
-            Copy(memory, utcb, UtcbLayout.SysenterRip, vmcb, VmcbLayout.SysenterEip);
+            W64(memory, vmcb, VmcbLayout.SysenterCs, VmxStateTransfer.R64(u, UtcbLayout.SysenterCs));
+            W64(memory, vmcb, VmcbLayout.SysenterEsp, VmxStateTransfer.R64(u, UtcbLayout.SysenterRsp));
+            W64(memory, vmcb, VmcbLayout.SysenterEip, VmxStateTransfer.R64(u, UtcbLayout.SysenterRip));
             words += 3;
         }
         if ((mtd & Mtd.Ctrl) != 0)
         {
-            dirty |= NovaSvm.SetCtrl0(memory, vmcb, regs, (uint)memory.Read(utcb + UtcbLayout.Ctrl0, 4));
-            dirty |= NovaSvm.SetCtrl1(memory, vmcb, (uint)memory.Read(utcb + UtcbLayout.Ctrl1, 4));
+            dirty |= NovaSvm.SetCtrl0(memory, vmcb, regs, VmxStateTransfer.R32(u, UtcbLayout.Ctrl0));
+            dirty |= NovaSvm.SetCtrl1(memory, vmcb, VmxStateTransfer.R32(u, UtcbLayout.Ctrl1));
             words++;
         }
         if ((mtd & Mtd.Inj) != 0)
         {
-            var inj = R64(memory, utcb, UtcbLayout.Inj);
+            var inj = VmxStateTransfer.R64(u, UtcbLayout.Inj);
             var vintr = memory.Read(vmcb + VmcbLayout.VIntr, 8);
             var cpu0 = (uint)memory.Read(vmcb + VmcbLayout.InterceptMisc1, 4);
             if ((inj & IntrWindowRequest) != 0)
@@ -274,35 +276,35 @@ public static class SvmStateTransfer
         }
         if ((mtd & Mtd.Sta) != 0)
         {
-            memory.Write(vmcb + VmcbLayout.InterruptShadow, 8, memory.Read(utcb + UtcbLayout.IntrState, 4));
+            memory.Write(vmcb + VmcbLayout.InterruptShadow, 8, VmxStateTransfer.R32(u, UtcbLayout.IntrState));
             words++;
         }
         if ((mtd & Mtd.Tsc) != 0)
         {
             // add_tsc_offset sets HZD_TSC, which copies the offset into the VMCB before the next VMRUN.
-            regs.TscOffset += R64(memory, utcb, UtcbLayout.TscOff);
+            regs.TscOffset += VmxStateTransfer.R64(u, UtcbLayout.TscOff);
             W64(memory, vmcb, VmcbLayout.TscOffset, regs.TscOffset);
             dirty |= VmcbCleanBits.I;
             words++;
         }
-        if ((mtd & Mtd.TscAux) != 0) { regs.TscAux = R64(memory, utcb, UtcbLayout.TscAux); words++; }
+        if ((mtd & Mtd.TscAux) != 0) { regs.TscAux = VmxStateTransfer.R64(u, UtcbLayout.TscAux); words++; }
         if ((mtd & Mtd.Xsave) != 0)
         {
-            regs.Xcr0 = VmxStateTransfer.ConstrainXcr0(R64(memory, utcb, UtcbLayout.Xcr0));
-            regs.Xss = R64(memory, utcb, UtcbLayout.Xss) & Processor.SupportedXss;
+            regs.Xcr0 = VmxStateTransfer.ConstrainXcr0(VmxStateTransfer.R64(u, UtcbLayout.Xcr0));
+            regs.Xss = VmxStateTransfer.R64(u, UtcbLayout.Xss) & Processor.SupportedXss;
             words += 2;
         }
-        if ((mtd & Mtd.Efer) != 0) { Copy(memory, utcb, UtcbLayout.Efer, vmcb, VmcbLayout.Efer); dirty |= VmcbCleanBits.CrX; words++; }
+        if ((mtd & Mtd.Efer) != 0) { W64(memory, vmcb, VmcbLayout.Efer, VmxStateTransfer.R64(u, UtcbLayout.Efer)); dirty |= VmcbCleanBits.CrX; words++; }
         if ((mtd & Mtd.SyscallSwapgs) != 0)
         {
-            Copy(memory, utcb, UtcbLayout.Star, vmcb, VmcbLayout.Star);
-            Copy(memory, utcb, UtcbLayout.Lstar, vmcb, VmcbLayout.Lstar);
-            Copy(memory, utcb, UtcbLayout.Cstar, vmcb, VmcbLayout.Cstar);
-            Copy(memory, utcb, UtcbLayout.Fmask, vmcb, VmcbLayout.Sfmask);
-            Copy(memory, utcb, UtcbLayout.KernelGsBase, vmcb, VmcbLayout.KernelGsBase);
+            W64(memory, vmcb, VmcbLayout.Star, VmxStateTransfer.R64(u, UtcbLayout.Star));
+            W64(memory, vmcb, VmcbLayout.Lstar, VmxStateTransfer.R64(u, UtcbLayout.Lstar));
+            W64(memory, vmcb, VmcbLayout.Cstar, VmxStateTransfer.R64(u, UtcbLayout.Cstar));
+            W64(memory, vmcb, VmcbLayout.Sfmask, VmxStateTransfer.R64(u, UtcbLayout.Fmask));
+            W64(memory, vmcb, VmcbLayout.KernelGsBase, VmxStateTransfer.R64(u, UtcbLayout.KernelGsBase));
             words += 5;
         }
-        if ((mtd & Mtd.Fpu) != 0) words += VmxStateTransfer.SaveFpu(regs, memory, utcb);
+        if ((mtd & Mtd.Fpu) != 0) words += VmxStateTransfer.SaveFpu(regs, u);
         if (dirty != VmcbCleanBits.None)
             memory.Write(vmcb + VmcbLayout.VmcbClean, 4, memory.Read(vmcb + VmcbLayout.VmcbClean, 4) & ~(ulong)(uint)dirty);
         regs.DstPortal = NovaExit.Recall;
@@ -346,14 +348,17 @@ public static class SvmStateTransfer
         W64(memory, vmcb, VmcbLayout.Efer, (value & Cr0.PG) != 0 && (efer & EferLme) != 0 ? efer | EferLma : efer & ~EferLma);
     }
 
-    private static void CopySegment(PhysicalMemory memory, ulong from, ulong to)
+    private static void SegmentToUtcb(PhysicalMemory memory, ulong from, Span<byte> u, int to)
     {
-        memory.Write(to, 8, memory.Read(from, 8));
-        memory.Write(to + 8, 8, memory.Read(from + 8, 8));
+        VmxStateTransfer.W64(u, to, memory.Read(from, 8));
+        VmxStateTransfer.W64(u, to + 8, memory.Read(from + 8, 8));
     }
 
-    private static void Copy(PhysicalMemory memory, ulong from, int fromOffset, ulong to, int toOffset) =>
-        memory.Write(to + (ulong)toOffset, 8, memory.Read(from + (ulong)fromOffset, 8));
+    private static void SegmentFromUtcb(ReadOnlySpan<byte> u, int from, PhysicalMemory memory, ulong to)
+    {
+        memory.Write(to, 8, VmxStateTransfer.R64(u, from));
+        memory.Write(to + 8, 8, VmxStateTransfer.R64(u, from + 8));
+    }
 
     private static void W64(PhysicalMemory memory, ulong at, int offset, ulong value) => memory.Write(at + (ulong)offset, 8, value);
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Sim.Cpu;
 using Sim.Cpu.Memory;
 using Sim.Cpu.Registers;
@@ -43,153 +44,154 @@ public static class VmxStateTransfer
     /// </summary>
     public static int Load(VmxUnit vmx, VcpuRegisters regs, PhysicalMemory memory, ulong utcb, Mtd mtd, ulong hostTsc)
     {
+        var u = Utcb(memory, utcb);
         var words = 0;
         if ((mtd & Mtd.GprAcdb) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Rax, regs.Rax);
-            W64(memory, utcb, UtcbLayout.Rcx, regs.Rcx);
-            W64(memory, utcb, UtcbLayout.Rdx, regs.Rdx);
-            W64(memory, utcb, UtcbLayout.Rbx, regs.Rbx);
+            W64(u, UtcbLayout.Rax, regs.Rax);
+            W64(u, UtcbLayout.Rcx, regs.Rcx);
+            W64(u, UtcbLayout.Rdx, regs.Rdx);
+            W64(u, UtcbLayout.Rbx, regs.Rbx);
             words += 4;
         }
         if ((mtd & Mtd.GprBsd) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Rbp, regs.Rbp);
-            W64(memory, utcb, UtcbLayout.Rsi, regs.Rsi);
-            W64(memory, utcb, UtcbLayout.Rdi, regs.Rdi);
+            W64(u, UtcbLayout.Rbp, regs.Rbp);
+            W64(u, UtcbLayout.Rsi, regs.Rsi);
+            W64(u, UtcbLayout.Rdi, regs.Rdi);
             words += 3;
         }
         if ((mtd & Mtd.GprR8R15) != 0)
         {
-            W64(memory, utcb, UtcbLayout.R8, regs.R8);
-            W64(memory, utcb, UtcbLayout.R9, regs.R9);
-            W64(memory, utcb, UtcbLayout.R10, regs.R10);
-            W64(memory, utcb, UtcbLayout.R11, regs.R11);
-            W64(memory, utcb, UtcbLayout.R12, regs.R12);
-            W64(memory, utcb, UtcbLayout.R13, regs.R13);
-            W64(memory, utcb, UtcbLayout.R14, regs.R14);
-            W64(memory, utcb, UtcbLayout.R15, regs.R15);
+            W64(u, UtcbLayout.R8, regs.R8);
+            W64(u, UtcbLayout.R9, regs.R9);
+            W64(u, UtcbLayout.R10, regs.R10);
+            W64(u, UtcbLayout.R11, regs.R11);
+            W64(u, UtcbLayout.R12, regs.R12);
+            W64(u, UtcbLayout.R13, regs.R13);
+            W64(u, UtcbLayout.R14, regs.R14);
+            W64(u, UtcbLayout.R15, regs.R15);
             words += 8;
         }
-        if ((mtd & Mtd.Rsp) != 0) { Copy(vmx, memory, utcb, UtcbLayout.Rsp, VmcsField.GuestRsp); words++; }
+        if ((mtd & Mtd.Rsp) != 0) { Copy(vmx, u, UtcbLayout.Rsp, VmcsField.GuestRsp); words++; }
         if ((mtd & Mtd.RipLen) != 0)
         {
-            Copy(vmx, memory, utcb, UtcbLayout.Rip, VmcsField.GuestRip);
-            Copy(vmx, memory, utcb, UtcbLayout.InstLen, VmcsField.VmExitInstructionLength);
+            Copy(vmx, u, UtcbLayout.Rip, VmcsField.GuestRip);
+            Copy(vmx, u, UtcbLayout.InstLen, VmcsField.VmExitInstructionLength);
             words += 2;
         }
-        if ((mtd & Mtd.Rflags) != 0) { Copy(vmx, memory, utcb, UtcbLayout.Rflags, VmcsField.GuestRflags); words++; }
+        if ((mtd & Mtd.Rflags) != 0) { Copy(vmx, u, UtcbLayout.Rflags, VmcsField.GuestRflags); words++; }
         if ((mtd & Mtd.DsEs) != 0)
         {
-            LoadSegment(vmx, memory, utcb + UtcbLayout.Ds, 3);
-            LoadSegment(vmx, memory, utcb + UtcbLayout.Es, 0);
+            LoadSegment(vmx, u, UtcbLayout.Ds, 3);
+            LoadSegment(vmx, u, UtcbLayout.Es, 0);
             words += 4;
         }
         if ((mtd & Mtd.FsGs) != 0)
         {
-            LoadSegment(vmx, memory, utcb + UtcbLayout.Fs, 4);
-            LoadSegment(vmx, memory, utcb + UtcbLayout.Gs, 5);
+            LoadSegment(vmx, u, UtcbLayout.Fs, 4);
+            LoadSegment(vmx, u, UtcbLayout.Gs, 5);
             words += 4;
         }
         if ((mtd & Mtd.CsSs) != 0)
         {
-            LoadSegment(vmx, memory, utcb + UtcbLayout.Cs, 1);
-            LoadSegment(vmx, memory, utcb + UtcbLayout.Ss, 2);
+            LoadSegment(vmx, u, UtcbLayout.Cs, 1);
+            LoadSegment(vmx, u, UtcbLayout.Ss, 2);
             words += 4;
         }
-        if ((mtd & Mtd.Tr) != 0) { LoadSegment(vmx, memory, utcb + UtcbLayout.Tr, 7); words += 2; }
-        if ((mtd & Mtd.Ldtr) != 0) { LoadSegment(vmx, memory, utcb + UtcbLayout.Ld, 6); words += 2; }
+        if ((mtd & Mtd.Tr) != 0) { LoadSegment(vmx, u, UtcbLayout.Tr, 7); words += 2; }
+        if ((mtd & Mtd.Ldtr) != 0) { LoadSegment(vmx, u, UtcbLayout.Ld, 6); words += 2; }
         if ((mtd & Mtd.Gdtr) != 0)
         {
-            LoadTable(memory, utcb + UtcbLayout.Gd, Read(vmx, VmcsField.GuestGdtrBase), Read(vmx, VmcsField.GuestGdtrLimit));
+            LoadTable(u, UtcbLayout.Gd, Read(vmx, VmcsField.GuestGdtrBase), Read(vmx, VmcsField.GuestGdtrLimit));
             words += 2;
         }
         if ((mtd & Mtd.Idtr) != 0)
         {
-            LoadTable(memory, utcb + UtcbLayout.Id, Read(vmx, VmcsField.GuestIdtrBase), Read(vmx, VmcsField.GuestIdtrLimit));
+            LoadTable(u, UtcbLayout.Id, Read(vmx, VmcsField.GuestIdtrBase), Read(vmx, VmcsField.GuestIdtrLimit));
             words += 2;
         }
         if ((mtd & Mtd.Cr) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Cr0, GetCr0(vmx, regs));
-            W64(memory, utcb, UtcbLayout.Cr2, regs.Cr2);
-            W64(memory, utcb, UtcbLayout.Cr3, regs.NestedPaging ? Read(vmx, VmcsField.GuestCr3) : regs.Cr3Shadow);
-            W64(memory, utcb, UtcbLayout.Cr4, GetCr4(vmx, regs));
+            W64(u, UtcbLayout.Cr0, GetCr0(vmx, regs));
+            W64(u, UtcbLayout.Cr2, regs.Cr2);
+            W64(u, UtcbLayout.Cr3, regs.NestedPaging ? Read(vmx, VmcsField.GuestCr3) : regs.Cr3Shadow);
+            W64(u, UtcbLayout.Cr4, GetCr4(vmx, regs));
             words += 4;
         }
-        if ((mtd & Mtd.Dr) != 0) { Copy(vmx, memory, utcb, UtcbLayout.Dr7, VmcsField.GuestDr7); words++; }
+        if ((mtd & Mtd.Dr) != 0) { Copy(vmx, u, UtcbLayout.Dr7, VmcsField.GuestDr7); words++; }
         if ((mtd & Mtd.Sysenter) != 0)
         {
-            Copy(vmx, memory, utcb, UtcbLayout.SysenterCs, VmcsField.GuestIa32SysenterCs);
-            Copy(vmx, memory, utcb, UtcbLayout.SysenterRsp, VmcsField.GuestIa32SysenterEsp);
-            Copy(vmx, memory, utcb, UtcbLayout.SysenterRip, VmcsField.GuestIa32SysenterEip);
+            Copy(vmx, u, UtcbLayout.SysenterCs, VmcsField.GuestIa32SysenterCs);
+            Copy(vmx, u, UtcbLayout.SysenterRsp, VmcsField.GuestIa32SysenterEsp);
+            Copy(vmx, u, UtcbLayout.SysenterRip, VmcsField.GuestIa32SysenterEip);
             words += 3;
         }
         if ((mtd & Mtd.Qual) != 0)
         {
             if (regs.DstPortal == NovaExit.VmxEptViolation)
             {
-                W64(memory, utcb, UtcbLayout.Qual0, regs.NstError);
-                W64(memory, utcb, UtcbLayout.Qual1, regs.NstFault);
+                W64(u, UtcbLayout.Qual0, regs.NstError);
+                W64(u, UtcbLayout.Qual1, regs.NstFault);
             }
             else
             {
-                Copy(vmx, memory, utcb, UtcbLayout.Qual0, VmcsField.ExitQualification);
-                Copy(vmx, memory, utcb, UtcbLayout.Qual1, VmcsField.GuestPhysicalAddress);
+                Copy(vmx, u, UtcbLayout.Qual0, VmcsField.ExitQualification);
+                Copy(vmx, u, UtcbLayout.Qual1, VmcsField.GuestPhysicalAddress);
             }
             words += 2;
         }
         if ((mtd & Mtd.Inj) != 0)
         {
             var pending = regs.DstPortal is NovaExit.VmxInvalidGuestState or NovaExit.Recall;
-            memory.Write(utcb + UtcbLayout.IntrInfo, 4, (uint)Read(vmx, pending ? VmcsField.VmEntryInterruptionInformation : VmcsField.IdtVectoringInformation));
-            memory.Write(utcb + UtcbLayout.IntrError, 4, (uint)Read(vmx, pending ? VmcsField.VmEntryExceptionErrorCode : VmcsField.IdtVectoringErrorCode));
+            W32(u, UtcbLayout.IntrInfo, (uint)Read(vmx, pending ? VmcsField.VmEntryInterruptionInformation : VmcsField.IdtVectoringInformation));
+            W32(u, UtcbLayout.IntrError, (uint)Read(vmx, pending ? VmcsField.VmEntryExceptionErrorCode : VmcsField.IdtVectoringErrorCode));
             words++;
         }
         if ((mtd & Mtd.Sta) != 0)
         {
-            memory.Write(utcb + UtcbLayout.IntrState, 4, (uint)Read(vmx, VmcsField.GuestInterruptibilityState));
-            memory.Write(utcb + UtcbLayout.ActvState, 4, (uint)Read(vmx, VmcsField.GuestActivityState));
+            W32(u, UtcbLayout.IntrState, (uint)Read(vmx, VmcsField.GuestInterruptibilityState));
+            W32(u, UtcbLayout.ActvState, (uint)Read(vmx, VmcsField.GuestActivityState));
             words++;
         }
         if ((mtd & Mtd.Tsc) != 0)
         {
-            W64(memory, utcb, UtcbLayout.TscVal, hostTsc);
-            W64(memory, utcb, UtcbLayout.TscOff, regs.TscOffset);
+            W64(u, UtcbLayout.TscVal, hostTsc);
+            W64(u, UtcbLayout.TscOff, regs.TscOffset);
             words += 2;
         }
-        if ((mtd & Mtd.TscAux) != 0) { W64(memory, utcb, UtcbLayout.TscAux, regs.TscAux); words++; }
+        if ((mtd & Mtd.TscAux) != 0) { W64(u, UtcbLayout.TscAux, regs.TscAux); words++; }
         if ((mtd & Mtd.Xsave) != 0)
         {
-            W64(memory, utcb, UtcbLayout.Xcr0, regs.Xcr0);
-            W64(memory, utcb, UtcbLayout.Xss, regs.Xss);
+            W64(u, UtcbLayout.Xcr0, regs.Xcr0);
+            W64(u, UtcbLayout.Xss, regs.Xss);
             words += 2;
         }
-        if ((mtd & Mtd.Efer) != 0) { Copy(vmx, memory, utcb, UtcbLayout.Efer, VmcsField.GuestIa32Efer); words++; }
+        if ((mtd & Mtd.Efer) != 0) { Copy(vmx, u, UtcbLayout.Efer, VmcsField.GuestIa32Efer); words++; }
         if ((mtd & Mtd.SyscallSwapgs) != 0)
         {
             var area = Read(vmx, VmcsField.VmExitMsrStoreAddress);
             for (var i = 0; i < 5; i++)
-                W64(memory, utcb, UtcbLayout.Star + 8 * i, memory.Read(area + (ulong)(i * MsrEntrySize + MsrEntryData), 8));
+                W64(u, UtcbLayout.Star + 8 * i, memory.Read(area + (ulong)(i * MsrEntrySize + MsrEntryData), 8));
             words += 5;
         }
         if ((mtd & Mtd.Tpr) != 0)
         {
             var vapic = Read(vmx, VmcsField.VirtualApicAddress);
-            memory.Write(utcb + UtcbLayout.Tpr, 4, memory.Read(vapic + VirtualApicTpr, 4));
-            memory.Write(utcb + UtcbLayout.TprThreshold, 4, (uint)Read(vmx, VmcsField.TprThreshold));
+            W32(u, UtcbLayout.Tpr, (uint)memory.Read(vapic + VirtualApicTpr, 4));
+            W32(u, UtcbLayout.TprThreshold, (uint)Read(vmx, VmcsField.TprThreshold));
             words++;
         }
         if ((mtd & Mtd.Pdpte) != 0)
         {
-            Copy(vmx, memory, utcb, UtcbLayout.Pdpte0, VmcsField.GuestPdpte0);
-            Copy(vmx, memory, utcb, UtcbLayout.Pdpte1, VmcsField.GuestPdpte1);
-            Copy(vmx, memory, utcb, UtcbLayout.Pdpte2, VmcsField.GuestPdpte2);
-            Copy(vmx, memory, utcb, UtcbLayout.Pdpte3, VmcsField.GuestPdpte3);
+            Copy(vmx, u, UtcbLayout.Pdpte0, VmcsField.GuestPdpte0);
+            Copy(vmx, u, UtcbLayout.Pdpte1, VmcsField.GuestPdpte1);
+            Copy(vmx, u, UtcbLayout.Pdpte2, VmcsField.GuestPdpte2);
+            Copy(vmx, u, UtcbLayout.Pdpte3, VmcsField.GuestPdpte3);
             words += 4;
         }
-        if ((mtd & Mtd.Fpu) != 0) words += LoadFpu(regs, memory, utcb);
-        return words + Finish(memory, utcb, regs, mtd);
+        if ((mtd & Mtd.Fpu) != 0) words += LoadFpu(regs, u);
+        return words + Finish(u, regs, mtd);
     }
 
     /// <summary>
@@ -201,130 +203,131 @@ public static class VmxStateTransfer
     /// </summary>
     public static int Save(VmxUnit vmx, VcpuRegisters regs, PhysicalMemory memory, ulong utcb)
     {
-        var mtd = (Mtd)(uint)memory.Read(utcb + UtcbLayout.Mtd, 8);
+        ReadOnlySpan<byte> u = memory.RamBytes(utcb, UtcbLayout.Size);
+        var mtd = (Mtd)(uint)R64(u, UtcbLayout.Mtd);
         var words = 1;
         if ((mtd & Mtd.GprAcdb) != 0)
         {
-            regs.Rax = R64(memory, utcb, UtcbLayout.Rax);
-            regs.Rcx = R64(memory, utcb, UtcbLayout.Rcx);
-            regs.Rdx = R64(memory, utcb, UtcbLayout.Rdx);
-            regs.Rbx = R64(memory, utcb, UtcbLayout.Rbx);
+            regs.Rax = R64(u, UtcbLayout.Rax);
+            regs.Rcx = R64(u, UtcbLayout.Rcx);
+            regs.Rdx = R64(u, UtcbLayout.Rdx);
+            regs.Rbx = R64(u, UtcbLayout.Rbx);
             words += 4;
         }
         if ((mtd & Mtd.GprBsd) != 0)
         {
-            regs.Rbp = R64(memory, utcb, UtcbLayout.Rbp);
-            regs.Rsi = R64(memory, utcb, UtcbLayout.Rsi);
-            regs.Rdi = R64(memory, utcb, UtcbLayout.Rdi);
+            regs.Rbp = R64(u, UtcbLayout.Rbp);
+            regs.Rsi = R64(u, UtcbLayout.Rsi);
+            regs.Rdi = R64(u, UtcbLayout.Rdi);
             words += 3;
         }
         if ((mtd & Mtd.GprR8R15) != 0)
         {
-            regs.R8 = R64(memory, utcb, UtcbLayout.R8);
-            regs.R9 = R64(memory, utcb, UtcbLayout.R9);
-            regs.R10 = R64(memory, utcb, UtcbLayout.R10);
-            regs.R11 = R64(memory, utcb, UtcbLayout.R11);
-            regs.R12 = R64(memory, utcb, UtcbLayout.R12);
-            regs.R13 = R64(memory, utcb, UtcbLayout.R13);
-            regs.R14 = R64(memory, utcb, UtcbLayout.R14);
-            regs.R15 = R64(memory, utcb, UtcbLayout.R15);
+            regs.R8 = R64(u, UtcbLayout.R8);
+            regs.R9 = R64(u, UtcbLayout.R9);
+            regs.R10 = R64(u, UtcbLayout.R10);
+            regs.R11 = R64(u, UtcbLayout.R11);
+            regs.R12 = R64(u, UtcbLayout.R12);
+            regs.R13 = R64(u, UtcbLayout.R13);
+            regs.R14 = R64(u, UtcbLayout.R14);
+            regs.R15 = R64(u, UtcbLayout.R15);
             words += 8;
         }
-        if ((mtd & Mtd.Rsp) != 0) { Write(vmx, VmcsField.GuestRsp, R64(memory, utcb, UtcbLayout.Rsp)); words++; }
+        if ((mtd & Mtd.Rsp) != 0) { Write(vmx, VmcsField.GuestRsp, R64(u, UtcbLayout.Rsp)); words++; }
         if ((mtd & Mtd.RipLen) != 0)
         {
-            Write(vmx, VmcsField.GuestRip, R64(memory, utcb, UtcbLayout.Rip));
-            Write(vmx, VmcsField.VmEntryInstructionLength, R64(memory, utcb, UtcbLayout.InstLen));
+            Write(vmx, VmcsField.GuestRip, R64(u, UtcbLayout.Rip));
+            Write(vmx, VmcsField.VmEntryInstructionLength, R64(u, UtcbLayout.InstLen));
             words += 2;
         }
-        if ((mtd & Mtd.Rflags) != 0) { Write(vmx, VmcsField.GuestRflags, R64(memory, utcb, UtcbLayout.Rflags)); words++; }
+        if ((mtd & Mtd.Rflags) != 0) { Write(vmx, VmcsField.GuestRflags, R64(u, UtcbLayout.Rflags)); words++; }
         if ((mtd & Mtd.DsEs) != 0)
         {
-            SaveSegment(vmx, memory, utcb + UtcbLayout.Ds, 3);
-            SaveSegment(vmx, memory, utcb + UtcbLayout.Es, 0);
+            SaveSegment(vmx, u, UtcbLayout.Ds, 3);
+            SaveSegment(vmx, u, UtcbLayout.Es, 0);
             words += 4;
         }
         if ((mtd & Mtd.FsGs) != 0)
         {
-            SaveSegment(vmx, memory, utcb + UtcbLayout.Fs, 4);
-            SaveSegment(vmx, memory, utcb + UtcbLayout.Gs, 5);
+            SaveSegment(vmx, u, UtcbLayout.Fs, 4);
+            SaveSegment(vmx, u, UtcbLayout.Gs, 5);
             words += 4;
         }
         if ((mtd & Mtd.CsSs) != 0)
         {
-            SaveSegment(vmx, memory, utcb + UtcbLayout.Cs, 1);
-            SaveSegment(vmx, memory, utcb + UtcbLayout.Ss, 2);
+            SaveSegment(vmx, u, UtcbLayout.Cs, 1);
+            SaveSegment(vmx, u, UtcbLayout.Ss, 2);
             words += 4;
         }
-        if ((mtd & Mtd.Tr) != 0) { SaveSegment(vmx, memory, utcb + UtcbLayout.Tr, 7); words += 2; }
-        if ((mtd & Mtd.Ldtr) != 0) { SaveSegment(vmx, memory, utcb + UtcbLayout.Ld, 6); words += 2; }
+        if ((mtd & Mtd.Tr) != 0) { SaveSegment(vmx, u, UtcbLayout.Tr, 7); words += 2; }
+        if ((mtd & Mtd.Ldtr) != 0) { SaveSegment(vmx, u, UtcbLayout.Ld, 6); words += 2; }
         if ((mtd & Mtd.Gdtr) != 0)
         {
-            Write(vmx, VmcsField.GuestGdtrBase, memory.Read(utcb + UtcbLayout.Gd + UtcbLayout.SegmentBase, 8));
-            Write(vmx, VmcsField.GuestGdtrLimit, memory.Read(utcb + UtcbLayout.Gd + UtcbLayout.SegmentLimit, 4));
+            Write(vmx, VmcsField.GuestGdtrBase, R64(u, UtcbLayout.Gd + UtcbLayout.SegmentBase));
+            Write(vmx, VmcsField.GuestGdtrLimit, R32(u, UtcbLayout.Gd + UtcbLayout.SegmentLimit));
             words += 2;
         }
         if ((mtd & Mtd.Idtr) != 0)
         {
-            Write(vmx, VmcsField.GuestIdtrBase, memory.Read(utcb + UtcbLayout.Id + UtcbLayout.SegmentBase, 8));
-            Write(vmx, VmcsField.GuestIdtrLimit, memory.Read(utcb + UtcbLayout.Id + UtcbLayout.SegmentLimit, 4));
+            Write(vmx, VmcsField.GuestIdtrBase, R64(u, UtcbLayout.Id + UtcbLayout.SegmentBase));
+            Write(vmx, VmcsField.GuestIdtrLimit, R32(u, UtcbLayout.Id + UtcbLayout.SegmentLimit));
             words += 2;
         }
         if ((mtd & Mtd.Cr) != 0)
         {
-            WriteCr0(vmx, regs, R64(memory, utcb, UtcbLayout.Cr0));
-            regs.Cr2 = R64(memory, utcb, UtcbLayout.Cr2);
-            var cr3 = R64(memory, utcb, UtcbLayout.Cr3);
+            WriteCr0(vmx, regs, R64(u, UtcbLayout.Cr0));
+            regs.Cr2 = R64(u, UtcbLayout.Cr2);
+            var cr3 = R64(u, UtcbLayout.Cr3);
             if (regs.NestedPaging) Write(vmx, VmcsField.GuestCr3, cr3);
             else regs.Cr3Shadow = cr3;
-            SetCr4(vmx, regs, R64(memory, utcb, UtcbLayout.Cr4));
+            SetCr4(vmx, regs, R64(u, UtcbLayout.Cr4));
             words += 4;
         }
-        if ((mtd & Mtd.Dr) != 0) { Write(vmx, VmcsField.GuestDr7, R64(memory, utcb, UtcbLayout.Dr7)); words++; }
+        if ((mtd & Mtd.Dr) != 0) { Write(vmx, VmcsField.GuestDr7, R64(u, UtcbLayout.Dr7)); words++; }
         if ((mtd & Mtd.Sysenter) != 0)
         {
-            Write(vmx, VmcsField.GuestIa32SysenterCs, R64(memory, utcb, UtcbLayout.SysenterCs));
-            Write(vmx, VmcsField.GuestIa32SysenterEsp, R64(memory, utcb, UtcbLayout.SysenterRsp));
-            Write(vmx, VmcsField.GuestIa32SysenterEip, R64(memory, utcb, UtcbLayout.SysenterRip));
+            Write(vmx, VmcsField.GuestIa32SysenterCs, R64(u, UtcbLayout.SysenterCs));
+            Write(vmx, VmcsField.GuestIa32SysenterEsp, R64(u, UtcbLayout.SysenterRsp));
+            Write(vmx, VmcsField.GuestIa32SysenterEip, R64(u, UtcbLayout.SysenterRip));
             words += 3;
         }
         if ((mtd & Mtd.Ctrl) != 0)
         {
-            Write(vmx, VmcsField.PrimaryProcessorBasedVmExecutionControls, NovaVmx.PrimaryControls(regs, (uint)memory.Read(utcb + UtcbLayout.Ctrl0, 4)));
-            Write(vmx, VmcsField.SecondaryProcessorBasedVmExecutionControls, NovaVmx.SecondaryControls(regs, (uint)memory.Read(utcb + UtcbLayout.Ctrl1, 4)));
+            Write(vmx, VmcsField.PrimaryProcessorBasedVmExecutionControls, NovaVmx.PrimaryControls(regs, (uint)R32(u, UtcbLayout.Ctrl0)));
+            Write(vmx, VmcsField.SecondaryProcessorBasedVmExecutionControls, NovaVmx.SecondaryControls(regs, (uint)R32(u, UtcbLayout.Ctrl1)));
             words++;
         }
         if ((mtd & Mtd.Inj) != 0)
         {
-            var info = (uint)memory.Read(utcb + UtcbLayout.IntrInfo, 4);
+            var info = (uint)R32(u, UtcbLayout.IntrInfo);
             var ctrl = (uint)Read(vmx, VmcsField.PrimaryProcessorBasedVmExecutionControls);
             ctrl = (info & IntrWindowRequest) != 0 ? ctrl | ProcessorBasedControls.InterruptWindowExiting : ctrl & ~ProcessorBasedControls.InterruptWindowExiting;
             ctrl = (info & NmiWindowRequest) != 0 ? ctrl | ProcessorBasedControls.NmiWindowExiting : ctrl & ~ProcessorBasedControls.NmiWindowExiting;
             Write(vmx, VmcsField.PrimaryProcessorBasedVmExecutionControls, NovaVmx.PrimaryControls(regs, ctrl));
             Write(vmx, VmcsField.VmEntryInterruptionInformation, info & ~(IntrWindowRequest | NmiWindowRequest));
-            Write(vmx, VmcsField.VmEntryExceptionErrorCode, memory.Read(utcb + UtcbLayout.IntrError, 4));
+            Write(vmx, VmcsField.VmEntryExceptionErrorCode, R32(u, UtcbLayout.IntrError));
             words++;
         }
         if ((mtd & Mtd.Sta) != 0)
         {
-            Write(vmx, VmcsField.GuestInterruptibilityState, memory.Read(utcb + UtcbLayout.IntrState, 4));
-            Write(vmx, VmcsField.GuestActivityState, memory.Read(utcb + UtcbLayout.ActvState, 4));
+            Write(vmx, VmcsField.GuestInterruptibilityState, R32(u, UtcbLayout.IntrState));
+            Write(vmx, VmcsField.GuestActivityState, R32(u, UtcbLayout.ActvState));
             words++;
         }
         if ((mtd & Mtd.Tsc) != 0)
         {
             // add_tsc_offset sets HZD_TSC, which writes the offset into the VMCS before the next VM entry.
-            regs.TscOffset += R64(memory, utcb, UtcbLayout.TscOff);
+            regs.TscOffset += R64(u, UtcbLayout.TscOff);
             Write(vmx, VmcsField.TscOffset, regs.TscOffset);
             words++;
         }
         if ((mtd & Mtd.Xsave) != 0)
         {
-            regs.Xcr0 = ConstrainXcr0(R64(memory, utcb, UtcbLayout.Xcr0));
-            regs.Xss = R64(memory, utcb, UtcbLayout.Xss) & Processor.SupportedXss;
+            regs.Xcr0 = ConstrainXcr0(R64(u, UtcbLayout.Xcr0));
+            regs.Xss = R64(u, UtcbLayout.Xss) & Processor.SupportedXss;
             words += 2;
         }
-        if ((mtd & Mtd.Efer) != 0) { WriteEfer(vmx, R64(memory, utcb, UtcbLayout.Efer)); words++; }
+        if ((mtd & Mtd.Efer) != 0) { WriteEfer(vmx, R64(u, UtcbLayout.Efer)); words++; }
         var hostArea = Read(vmx, VmcsField.VmExitMsrLoadAddress);
         if (hostArea != 0)
         {
@@ -339,26 +342,26 @@ public static class VmxStateTransfer
         {
             var area = Read(vmx, VmcsField.VmExitMsrStoreAddress);
             for (var i = 0; i < 5; i++)
-                memory.Write(area + (ulong)(i * MsrEntrySize + MsrEntryData), 8, R64(memory, utcb, UtcbLayout.Star + 8 * i));
+                memory.Write(area + (ulong)(i * MsrEntrySize + MsrEntryData), 8, R64(u, UtcbLayout.Star + 8 * i));
             words += 5;
         }
         if ((mtd & Mtd.Tpr) != 0)
         {
             var vapic = Read(vmx, VmcsField.VirtualApicAddress);
-            memory.Write(vapic + VirtualApicTpr, 4, memory.Read(utcb + UtcbLayout.Tpr, 4));
-            Write(vmx, VmcsField.TprThreshold, memory.Read(utcb + UtcbLayout.TprThreshold, 4));
+            memory.Write(vapic + VirtualApicTpr, 4, R32(u, UtcbLayout.Tpr));
+            Write(vmx, VmcsField.TprThreshold, R32(u, UtcbLayout.TprThreshold));
             words++;
         }
         if ((mtd & Mtd.Pdpte) != 0)
         {
-            Write(vmx, VmcsField.GuestPdpte0, R64(memory, utcb, UtcbLayout.Pdpte0));
-            Write(vmx, VmcsField.GuestPdpte1, R64(memory, utcb, UtcbLayout.Pdpte1));
-            Write(vmx, VmcsField.GuestPdpte2, R64(memory, utcb, UtcbLayout.Pdpte2));
-            Write(vmx, VmcsField.GuestPdpte3, R64(memory, utcb, UtcbLayout.Pdpte3));
+            Write(vmx, VmcsField.GuestPdpte0, R64(u, UtcbLayout.Pdpte0));
+            Write(vmx, VmcsField.GuestPdpte1, R64(u, UtcbLayout.Pdpte1));
+            Write(vmx, VmcsField.GuestPdpte2, R64(u, UtcbLayout.Pdpte2));
+            Write(vmx, VmcsField.GuestPdpte3, R64(u, UtcbLayout.Pdpte3));
             words += 4;
         }
-        if ((mtd & Mtd.TscAux) != 0) { regs.TscAux = R64(memory, utcb, UtcbLayout.TscAux); words++; }
-        if ((mtd & Mtd.Fpu) != 0) words += SaveFpu(regs, memory, utcb);
+        if ((mtd & Mtd.TscAux) != 0) { regs.TscAux = R64(u, UtcbLayout.TscAux); words++; }
+        if ((mtd & Mtd.Fpu) != 0) words += SaveFpu(regs, u);
         regs.DstPortal = NovaExit.Recall;
         return words;
     }
@@ -429,54 +432,56 @@ public static class VmxStateTransfer
         Write(vmx, VmcsField.VmEntryControls, (efer & EferLma) != 0 ? entry | VmEntryControls.Ia32eModeGuest : entry & ~(ulong)VmEntryControls.Ia32eModeGuest);
     }
 
-    private static void LoadSegment(VmxUnit vmx, PhysicalMemory memory, ulong at, int index)
+    private static void LoadSegment(VmxUnit vmx, Span<byte> u, int at, int index)
     {
         var i = (ulong)(2 * index);
-        memory.Write(at + UtcbLayout.SegmentSel, 2, Read(vmx, (ulong)VmcsField.GuestEsSelector + i) & 0xFFFF);
-        memory.Write(at + UtcbLayout.SegmentAr, 2, CompactAr(Read(vmx, (ulong)VmcsField.GuestEsAccessRights + i)));
-        memory.Write(at + UtcbLayout.SegmentLimit, 4, Read(vmx, (ulong)VmcsField.GuestEsLimit + i) & 0xFFFFFFFF);
-        memory.Write(at + UtcbLayout.SegmentBase, 8, Read(vmx, (ulong)VmcsField.GuestEsBase + i));
+        W16(u, at + UtcbLayout.SegmentSel, (ushort)Read(vmx, (ulong)VmcsField.GuestEsSelector + i));
+        W16(u, at + UtcbLayout.SegmentAr, CompactAr(Read(vmx, (ulong)VmcsField.GuestEsAccessRights + i)));
+        W32(u, at + UtcbLayout.SegmentLimit, (uint)Read(vmx, (ulong)VmcsField.GuestEsLimit + i));
+        W64(u, at + UtcbLayout.SegmentBase, Read(vmx, (ulong)VmcsField.GuestEsBase + i));
     }
 
-    private static void SaveSegment(VmxUnit vmx, PhysicalMemory memory, ulong at, int index)
+    private static void SaveSegment(VmxUnit vmx, ReadOnlySpan<byte> u, int at, int index)
     {
         var i = (ulong)(2 * index);
-        Write(vmx, (ulong)VmcsField.GuestEsSelector + i, memory.Read(at + UtcbLayout.SegmentSel, 2));
-        Write(vmx, (ulong)VmcsField.GuestEsBase + i, memory.Read(at + UtcbLayout.SegmentBase, 8));
-        Write(vmx, (ulong)VmcsField.GuestEsLimit + i, memory.Read(at + UtcbLayout.SegmentLimit, 4));
-        Write(vmx, (ulong)VmcsField.GuestEsAccessRights + i, IntelAr((ushort)memory.Read(at + UtcbLayout.SegmentAr, 2)));
+        Write(vmx, (ulong)VmcsField.GuestEsSelector + i, R16(u, at + UtcbLayout.SegmentSel));
+        Write(vmx, (ulong)VmcsField.GuestEsBase + i, R64(u, at + UtcbLayout.SegmentBase));
+        Write(vmx, (ulong)VmcsField.GuestEsLimit + i, R32(u, at + UtcbLayout.SegmentLimit));
+        Write(vmx, (ulong)VmcsField.GuestEsAccessRights + i, IntelAr(R16(u, at + UtcbLayout.SegmentAr)));
     }
 
     /// <summary>GDTR/IDTR go through <c>set_vmx (0, base, limit, 0)</c>: selector and AR are written as 0.</summary>
-    private static void LoadTable(PhysicalMemory memory, ulong at, ulong tableBase, ulong limit)
+    private static void LoadTable(Span<byte> u, int at, ulong tableBase, ulong limit)
     {
-        memory.Write(at + UtcbLayout.SegmentSel, 4, 0);
-        memory.Write(at + UtcbLayout.SegmentLimit, 4, limit & 0xFFFFFFFF);
-        memory.Write(at + UtcbLayout.SegmentBase, 8, tableBase);
+        W32(u, at + UtcbLayout.SegmentSel, 0);
+        W32(u, at + UtcbLayout.SegmentLimit, (uint)limit);
+        W64(u, at + UtcbLayout.SegmentBase, tableBase);
     }
 
     /// <summary>
     /// Mtd.FPU: the vCPU's FPU image into the UTCB's fpu area. The stored NOVA revisions hand the FPU itself to the handler
     /// EC instead (<c>transfer_fpu</c>); Genode's NH UTCB carries it in the page, which is what a C# host can express.
     /// </summary>
-    internal static int LoadFpu(VcpuRegisters regs, PhysicalMemory memory, ulong utcb)
+    internal static int LoadFpu(VcpuRegisters regs, Span<byte> u)
     {
-        memory.WriteBytes(utcb + UtcbLayout.Fpu, regs.FpuImage);
-        return regs.FpuImage.Length / 8;
+        var image = regs.FpuImage;
+        image.CopyTo(u[UtcbLayout.Fpu..]);
+        return image.Length / 8;
     }
 
-    internal static int SaveFpu(VcpuRegisters regs, PhysicalMemory memory, ulong utcb)
+    internal static int SaveFpu(VcpuRegisters regs, ReadOnlySpan<byte> u)
     {
-        memory.ReadBytes(utcb + UtcbLayout.Fpu, regs.FpuImage);
-        return regs.FpuImage.Length / 8;
+        var image = regs.FpuImage;
+        u.Slice(UtcbLayout.Fpu, image.Length).CopyTo(image);
+        return image.Length / 8;
     }
 
     /// <summary>exit_value, the mtd word and <c>items = sizeof (Utcb_data) / sizeof (mword)</c>, written last as NOVA does.</summary>
-    internal static int Finish(PhysicalMemory memory, ulong utcb, VcpuRegisters regs, Mtd mtd)
+    internal static int Finish(Span<byte> u, VcpuRegisters regs, Mtd mtd)
     {
-        W64(memory, utcb, UtcbLayout.ExitValue, regs.DstPortal);
-        W64(memory, utcb, UtcbLayout.Mtd, (uint)mtd);
-        W64(memory, utcb, UtcbLayout.Items, UtcbLayout.DataWords);
+        W64(u, UtcbLayout.ExitValue, regs.DstPortal);
+        W64(u, UtcbLayout.Mtd, (uint)mtd);
+        W64(u, UtcbLayout.Items, UtcbLayout.DataWords);
         return 3;
     }
 
@@ -492,10 +497,20 @@ public static class VmxStateTransfer
 
     private static void Write(VmxUnit vmx, ulong field, ulong value) => vmx.Vmwrite(field, value);
 
-    private static void Copy(VmxUnit vmx, PhysicalMemory memory, ulong utcb, int offset, VmcsField field) =>
-        memory.Write(utcb + (ulong)offset, 8, Read(vmx, field));
+    private static void Copy(VmxUnit vmx, Span<byte> u, int offset, VmcsField field) => W64(u, offset, Read(vmx, field));
 
-    internal static void W64(PhysicalMemory memory, ulong utcb, int offset, ulong value) => memory.Write(utcb + (ulong)offset, 8, value);
+    /// <summary>The UTCB page as a host span: the transfer is host software's word-by-word access to its own structure.</summary>
+    internal static Span<byte> Utcb(PhysicalMemory memory, ulong utcb) => memory.RamSpan(utcb, UtcbLayout.Size);
 
-    internal static ulong R64(PhysicalMemory memory, ulong utcb, int offset) => memory.Read(utcb + (ulong)offset, 8);
+    internal static void W64(Span<byte> u, int offset, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(u[offset..], value);
+
+    internal static void W32(Span<byte> u, int offset, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(u[offset..], value);
+
+    internal static void W16(Span<byte> u, int offset, ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(u[offset..], value);
+
+    internal static ulong R64(ReadOnlySpan<byte> u, int offset) => BinaryPrimitives.ReadUInt64LittleEndian(u[offset..]);
+
+    internal static uint R32(ReadOnlySpan<byte> u, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(u[offset..]);
+
+    internal static ushort R16(ReadOnlySpan<byte> u, int offset) => BinaryPrimitives.ReadUInt16LittleEndian(u[offset..]);
 }
