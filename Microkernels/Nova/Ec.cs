@@ -84,7 +84,7 @@ public sealed partial class Ec : KernelObject
     {
         if (Busy)
         {
-            Call(vcpu.Thread!, () => vcpu.PortalCall(pt, portal));
+            QueuePortalCall(vcpu, pt, portal);
             return;
         }
         Busy = true;
@@ -100,6 +100,9 @@ public sealed partial class Ec : KernelObject
         }
         ServeWaitingCallers();
     }
+
+    // Apart, so that the closure is allocated only when the call waits.
+    private void QueuePortalCall(Ec vcpu, Pt pt, int portal) => Call(vcpu.Thread!, () => vcpu.PortalCall(pt, portal));
 
     private void Run(Action call)
     {
