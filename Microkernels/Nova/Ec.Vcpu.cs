@@ -88,15 +88,18 @@ public sealed partial class Ec
 
     /// <summary>
     /// What the kernel does with an exit: what NOVA handles itself resumes the guest, the rest goes to a portal. The
-    /// trace gets a GuestExit with the vCPU's thread id, the raw exit reason (VMX) or exit code (SVM) and the portal.
+    /// trace gets a GuestExit, stamped with the cycle the exit completed at, with the vCPU's thread id, the raw exit
+    /// reason (VMX) or exit code (SVM) and the portal.
     /// </summary>
     internal void HandleExit(in GuestExit exit)
     {
         ExitCount++;
+        // Stamped when the hardware's exit is done, before the kernel looks at it.
+        var at = Processor.Cpu.Cycles;
         var portal = Kernel.PortalOf(this, exit);
         var trace = Kernel.Trace;
         if (trace.Enabled)
-            trace.Emit(new TraceEvent(Processor.Cpu.Cycles, Processor.Index, TraceEventKind.GuestExit, 0, (ulong)Thread!.Id, exit.Code, portal < 0 ? KernelHandled : (ulong)portal));
+            trace.Emit(new TraceEvent(at, Processor.Index, TraceEventKind.GuestExit, 0, (ulong)Thread!.Id, exit.Code, portal < 0 ? KernelHandled : (ulong)portal));
         if (portal < 0)
         {
             // Handled by the kernel: the interrupt is taken now; a recall it carried shows at the next run.

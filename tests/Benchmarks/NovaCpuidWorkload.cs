@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Sim.Cpu;
 using Sim.Microkernels.Nova.Genode;
 using Sim.Platform;
+using Sim.Platform.Tracing;
 using Sim.Vmm.Genode;
 
 namespace Sim.Benchmarks;
@@ -60,6 +61,104 @@ public sealed class NovaCpuidWorkload : IDisposable
         return _vmm.Exits - start;
     }
 
+    /// <summary>
+    /// Runs <paramref name="count"/> round trips with the trace stream on and splits their modelled cycles into phases:
+    /// the stamps of GuestEntry, GuestExit (when the hardware exit is done), the portal call's KernelEnter and
+    /// KernelLeave, and the processor's cycles at the start and end of the VMM's with_state function; the hardware's
+    /// entry and exit are the cost model's figures, the guest's instructions the rest of the entry-to-exit interval.
+    /// </summary>
+    public RoundTripPhases Phases(int count)
+    {
+        var listener = new PhaseListener(_machine.Trace.RegisterName("nova.portal"));
+        _vmm.Phases = listener;
+        _machine.Trace.Attach(listener);
+        try
+        {
+            RoundTrips(count);
+        }
+        finally
+        {
+            _machine.Trace.Detach(listener);
+            _vmm.Phases = null;
+        }
+        var costs = _machine.Config.Costs;
+        var amd = Vendor == CpuVendor.Amd;
+        var n = (double)listener.Complete;
+        var entry = (double)(amd ? costs.Vmrun : costs.VmxEntry);
+        var exit = (double)(amd ? costs.SvmExit : costs.VmxExit);
+        var ipc = (double)costs.Ipc;
+        return new RoundTripPhases(
+            HardwareExit: exit,
+            Kernel: (listener.ExitToCall + listener.LeaveToEntry) / n + ipc,
+            UtcbTransfer: listener.CallToHandler / n - ipc,
+            Handler: listener.Handler / n,
+            Reply: listener.HandlerToLeave / n,
+            Entry: entry,
+            Guest: listener.EntryToExit / n - entry - exit);
+    }
+
+    /// <summary>Modelled cycles per round trip by phase; <see cref="Reply"/> is the reply's IPC and its UTCB transfer back into the VMCS/VMCB.</summary>
+    public readonly record struct RoundTripPhases(double HardwareExit, double Kernel, double UtcbTransfer, double Handler, double Reply, double Entry, double Guest)
+    {
+        public double Total => HardwareExit + Kernel + UtcbTransfer + Handler + Reply + Entry + Guest;
+    }
+
+    /// <summary>Sums the intervals between one round trip's stamps; a round trip counts once all of them were seen.</summary>
+    private sealed class PhaseListener(int portalCall) : ITraceListener
+    {
+        private ulong _entry, _exit, _call, _handlerStart, _handlerEnd, _leave;
+        private int _step;
+
+        public ulong EntryToExit, ExitToCall, CallToHandler, Handler, HandlerToLeave, LeaveToEntry;
+        public ulong Complete;
+
+        public void OnEvent(in TraceEvent e)
+        {
+            switch (e.Kind)
+            {
+                case TraceEventKind.GuestEntry:
+                    if (_step == 5)
+                    {
+                        EntryToExit += _exit - _entry;
+                        ExitToCall += _call - _exit;
+                        CallToHandler += _handlerStart - _call;
+                        Handler += _handlerEnd - _handlerStart;
+                        HandlerToLeave += _leave - _handlerEnd;
+                        LeaveToEntry += e.Cycle - _leave;
+                        Complete++;
+                    }
+                    _entry = e.Cycle;
+                    _step = 1;
+                    break;
+                case TraceEventKind.GuestExit when _step == 1:
+                    _exit = e.Cycle;
+                    _step = 2;
+                    break;
+                case TraceEventKind.KernelEnter when _step == 2 && e.NameId == portalCall:
+                    _call = e.Cycle;
+                    _step = 3;
+                    break;
+                case TraceEventKind.KernelLeave when _step == 4 && e.NameId == portalCall:
+                    _leave = e.Cycle;
+                    _step = 5;
+                    break;
+            }
+        }
+
+        public void HandlerStarted(ulong cycle)
+        {
+            if (_step != 3) return;
+            _handlerStart = cycle;
+        }
+
+        public void HandlerEnded(ulong cycle)
+        {
+            if (_step != 3) return;
+            _handlerEnd = cycle;
+            _step = 4;
+        }
+    }
+
     public void Dispose()
     {
         _services.Dispose();
@@ -79,6 +178,8 @@ public sealed class NovaCpuidWorkload : IDisposable
 
         public string? Failure;
 
+        public PhaseListener? Phases;
+
         public void Construct(IGenodeEnv env)
         {
             var vm = new VmConnection(env, backend);
@@ -93,6 +194,15 @@ public sealed class NovaCpuidWorkload : IDisposable
         }
 
         private bool HandleExit(VcpuState state)
+        {
+            var cpu = machine.Processors[0];
+            Phases?.HandlerStarted(cpu.Cycles);
+            var resume = Handle(state);
+            Phases?.HandlerEnded(cpu.Cycles);
+            return resume;
+        }
+
+        private bool Handle(VcpuState state)
         {
             var exit = state.ExitReason;
             state.Discharge();

@@ -55,6 +55,8 @@ if (mode == "vmexits")
         var (total, cpu, _) = Measure(() => w.RoundTrips(100_000), seconds);
         var name = vendor == Sim.Cpu.CpuVendor.Intel ? "VT-x" : "AMD-V";
         Console.WriteLine($"NOVA + Genode library + VMM handler, {name}: {total / cpu:F0} round trips/s ({total} in {cpu:F2} s of processor time, {perExit:F1} bytes allocated per round trip)");
+        var p = w.Phases(10_000);
+        Console.WriteLine($"  modelled cycles per round trip: {p.Total:F0} = hardware exit {p.HardwareExit:F0} + kernel {p.Kernel:F0} + UTCB transfer {p.UtcbTransfer:F0} + handler {p.Handler:F0} + reply (IPC, UTCB back) {p.Reply:F0} + entry {p.Entry:F0} + guest {p.Guest:F0}");
     }
     return;
 }
