@@ -12,6 +12,12 @@ namespace Sim.Cpu;
 public sealed unsafe partial class Processor
 {
     /// <summary>
+    /// The context whose x87/SSE/AVX state the registers hold, for host software that switches the state lazily: it
+    /// saves the state of the context recorded here before it loads another's. The processor never sets it.
+    /// </summary>
+    public object? FpuStateOwner { get; set; }
+
+    /// <summary>
     /// Writes the components <paramref name="components"/> (within <see cref="SupportedXcr0"/>) into <paramref name="area"/>,
     /// which must hold <see cref="XsaveAreaBytes"/> of them; bytes of components not saved and reserved bytes stay as they
     /// were. Returns the image size, or 0 when the area is too small.

@@ -9,7 +9,7 @@ namespace Sim.Microkernels.Nova;
 /// whether nested paging and the guest FPU are on, the accumulated TSC offset, TSC_AUX, and the portal of the current exit
 /// with the nested-fault information that went with it. The kernel model's host code is C#, so while the guest runs these
 /// registers are simply the processor's: <see cref="SaveFrom"/> right after a VM exit, <see cref="LoadInto"/> right before
-/// VMRESUME/VMRUN.
+/// VMRESUME/VMRUN; the FPU state is switched lazily, when another vCPU needs the processor's or the image is asked for.
 /// </summary>
 public sealed class VcpuRegisters
 {
@@ -25,8 +25,34 @@ public sealed class VcpuRegisters
     /// <summary><c>gst_xsv.xss</c>: the guest's IA32_XSS.</summary>
     public ulong Xss;
 
-    /// <summary>The guest's x87/SSE/AVX state in XSAVE standard format, all supported components.</summary>
-    public byte[] FpuImage { get; } = new byte[Processor.XsaveAreaMaxBytes];
+    private readonly byte[] _fpuImage = new byte[Processor.XsaveAreaMaxBytes];
+
+    /// <summary>The processor whose registers hold the guest's FPU state since the last exit; the image may be older then.</summary>
+    private Processor? _fpuLive;
+
+    /// <summary>
+    /// The guest's x87/SSE/AVX state in XSAVE standard format, all supported components, for a caller that may change
+    /// it: state still in a processor is saved first, and the next entry loads the image.
+    /// </summary>
+    public byte[] FpuImage
+    {
+        get
+        {
+            SyncFpu();
+            _fpuLive = null;
+            return _fpuImage;
+        }
+    }
+
+    /// <summary>The image as <see cref="FpuImage"/>, to read only: the processor's registers stay the guest's.</summary>
+    public ReadOnlySpan<byte> FpuImageToRead
+    {
+        get
+        {
+            SyncFpu();
+            return _fpuImage;
+        }
+    }
 
     public ulong Cr0Shadow, Cr3Shadow, Cr4Shadow;
 
@@ -49,7 +75,7 @@ public sealed class VcpuRegisters
 
     public VcpuRegisters()
     {
-        var x87 = FpuImage.AsSpan();
+        var x87 = _fpuImage.AsSpan();
         x87[0] = 0x7F;
         x87[1] = 0x03;
         x87[24] = 0x80;
@@ -86,7 +112,11 @@ public sealed class VcpuRegisters
         }
     }
 
-    /// <summary>Takes the guest's registers from the processor after a VM exit.</summary>
+    /// <summary>
+    /// Takes the guest's registers from the processor after a VM exit. The FPU state stays in the processor, as NOVA
+    /// switches it only when another context needs the FPU: it is saved when the image is asked for or another vCPU is
+    /// loaded into the processor (<see cref="Processor.FpuStateOwner"/>).
+    /// </summary>
     public void SaveFrom(Processor cpu, bool svm)
     {
         if (!svm) Rax = cpu.Rax;
@@ -96,10 +126,30 @@ public sealed class VcpuRegisters
         R12 = cpu.GetGpr(12); R13 = cpu.GetGpr(13); R14 = cpu.GetGpr(14); R15 = cpu.GetGpr(15);
         if (!svm) Cr2 = cpu.Cr2;
         Xcr0 = cpu.Xcr0;
-        cpu.SaveXsaveImage(FpuImage, Processor.SupportedXcr0);
+        if (!ReferenceEquals(_fpuLive, cpu)) EvictFpu();
+        if (cpu.FpuStateOwner is VcpuRegisters other && !ReferenceEquals(other, this)) other.EvictFpu();
+        _fpuLive = cpu;
+        cpu.FpuStateOwner = this;
     }
 
-    /// <summary>Puts the guest's registers into the processor before VM entry.</summary>
+    /// <summary>Saves FPU state still in a processor into the image; the processor no longer holds it for this vCPU.</summary>
+    private void EvictFpu()
+    {
+        if (_fpuLive is not { } cpu) return;
+        if (ReferenceEquals(cpu.FpuStateOwner, this))
+        {
+            cpu.SaveXsaveImage(_fpuImage, Processor.SupportedXcr0);
+            cpu.FpuStateOwner = null;
+        }
+        _fpuLive = null;
+    }
+
+    private void SyncFpu()
+    {
+        if (_fpuLive is { } cpu && ReferenceEquals(cpu.FpuStateOwner, this)) cpu.SaveXsaveImage(_fpuImage, Processor.SupportedXcr0);
+    }
+
+    /// <summary>Puts the guest's registers into the processor before VM entry; the FPU state only when the processor does not hold it already.</summary>
     public void LoadInto(Processor cpu, bool svm)
     {
         if (!svm) cpu.Rax = Rax;
@@ -108,7 +158,14 @@ public sealed class VcpuRegisters
         cpu.SetGpr(8, R8); cpu.SetGpr(9, R9); cpu.SetGpr(10, R10); cpu.SetGpr(11, R11);
         cpu.SetGpr(12, R12); cpu.SetGpr(13, R13); cpu.SetGpr(14, R14); cpu.SetGpr(15, R15);
         if (!svm) cpu.Cr2 = Cr2;
-        cpu.RestoreXsaveImage(FpuImage, Processor.SupportedXcr0);
+        if (!ReferenceEquals(_fpuLive, cpu) || !ReferenceEquals(cpu.FpuStateOwner, this))
+        {
+            (cpu.FpuStateOwner as VcpuRegisters)?.EvictFpu();
+            EvictFpu();
+            cpu.RestoreXsaveImage(_fpuImage, Processor.SupportedXcr0);
+            cpu.FpuStateOwner = this;
+            _fpuLive = cpu;
+        }
         cpu.Xcr0 = Xcr0;
         cpu.TscAux = TscAux;
     }

@@ -464,7 +464,7 @@ public static class VmxStateTransfer
     /// </summary>
     internal static int LoadFpu(VcpuRegisters regs, Span<byte> u)
     {
-        var image = regs.FpuImage;
+        var image = regs.FpuImageToRead;
         image.CopyTo(u[UtcbLayout.Fpu..]);
         return image.Length / 8;
     }
