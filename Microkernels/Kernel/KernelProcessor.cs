@@ -87,7 +87,8 @@ public sealed class KernelProcessor : IProcessorOwner
                 // Host software that ended the run (a device exit, a scenario's end) stops the slice at once.
                 if (Model.Machine.Control.StopRequested) return StopReason.StopRequested;
                 if (Cpu.Cycles >= until) return StopReason.CycleLimit;
-                var next = Scheduler.Pick();
+                // A guest between entry and exit keeps the processor until it exits: the IPI or timer that made others ready ends it soon.
+                var next = InGuest && Current is { State: KernelThreadState.Ready } running ? running : Scheduler.Pick();
                 if (next == null)
                 {
                     Idle();

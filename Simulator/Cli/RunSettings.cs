@@ -1,6 +1,7 @@
 using Sim.Cpu;
 using Sim.Cpu.Timing;
 using Sim.Images;
+using Sim.Vmm.Toy;
 
 namespace Sim.Cli;
 
@@ -30,4 +31,13 @@ public sealed record RunSettings
 
     /// <summary>The modeled cycle costs: the published defaults, or those of the --costs file over them.</summary>
     public CostModel Costs { get; init; } = CostModel.Default;
+
+    /// <summary>The kernel model a VMM runs on instead of a guest (<see cref="KernelCatalog.Kernels"/>); set together with <see cref="Vmm"/>.</summary>
+    public string? Kernel { get; init; }
+
+    /// <summary>The VMM to run on <see cref="Kernel"/> (<see cref="KernelCatalog.Vmms"/>).</summary>
+    public string? Vmm { get; init; }
+
+    /// <summary>Which version of Genode's VMM test the toy VMM reproduces.</summary>
+    public ToyVariant Variant { get; init; } = ToyVariant.Current;
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Sim.Cpu;
@@ -6,6 +7,7 @@ using Sim.Cpu.Memory;
 using Sim.Cpu.Timing;
 using Sim.Images;
 using Sim.Platform;
+using Sim.Vmm.Toy;
 using Spectre.Console;
 
 namespace Sim.Cli.Commands;
@@ -22,7 +24,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<string?> _guest = new("--guest") { Description = "Built-in guest to run instead of an image: demo (default), bench32, bench64, vmx (a VT-x hypervisor with two nested guests; needs --vendor intel), svm (an AMD-V hypervisor with two nested guests; needs --vendor amd)." };
     private readonly Option<uint?> _iterations = new("--iterations") { Description = "Work size of the bench32/bench64 guests." };
     private readonly Option<bool> _floppy = new("--floppy") { Description = "Boot the built-in guest from a floppy through the BIOS instead of placing it in memory." };
-    private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs.", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _cpus = new("--cpus") { Description = "Number of physical CPUs (2 for a --kernel run).", DefaultValueFactory = _ => 1 };
     private readonly Option<CpuVendor> _vendor = new("--vendor") { Description = "Processor vendor: Intel (with VT-x, the default) or Amd (with AMD-V).", DefaultValueFactory = _ => CpuVendor.Intel };
     private readonly Option<string> _memory = new("--memory") { Description = "RAM size, e.g. 64M or 1G.", DefaultValueFactory = _ => "64M" };
     private readonly Option<ulong?> _maxInstructions = new("--max-instructions") { Description = "Stop after this many instructions, each exception delivered counting as one (exit status 8)." };
@@ -35,6 +37,9 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
     private readonly Option<string?> _bios = new("--bios") { Description = "Boot this firmware ROM instead of sim's firmware, as QEMU's -bios: mapped read-only at the top of 4 GiB, its last 128 KiB below 1 MiB; CPU 0 starts at the reset vector. Takes no image or guest." };
     private readonly Option<FeatureControlSetting> _featureControl = new("--feature-control") { Description = "IA32_FEATURE_CONTROL as sim's firmware leaves it on an Intel machine: locked (VMX enabled, the default) or unlocked (0; VMXON raises #GP until the guest sets it).", DefaultValueFactory = _ => FeatureControlSetting.Locked };
     private readonly Option<string?> _costs = new("--costs") { Description = "JSON file of modeled cycle costs (VM exit, VM entry, VMREAD, ...) that replace the published defaults; any subset of figures, e.g. { \"vmxExit\": 300 }." };
+    private readonly Option<string?> _kernel = new("--kernel") { Description = "Kernel model to run a VMM on instead of a guest: nova (the NOVA microhypervisor with Genode's core). Needs --vmm." };
+    private readonly Option<string?> _vmm = new("--vmm") { Description = "VMM to run on --kernel: toy (Genode's VMM unit test, test/vmm_x86; its log goes to stdout). Needs --kernel." };
+    private readonly Option<ToyVariant> _variant = new("--variant") { Description = "Version of the toy VMM: 2019 (Genode 19.05) or current (the default).", DefaultValueFactory = _ => ToyVariant.Current };
     private readonly Option<string[]> _modules = new("--module") { Description = "Multiboot module file (repeatable; 'path args' passes a string).", AllowMultipleArgumentsPerToken = false };
 
     public Command Create()
@@ -42,6 +47,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         _vendor.CustomParser = NamedEnum.Parse<CpuVendor>;
         _format.CustomParser = NamedEnum.Parse<ImageFormat>;
         _featureControl.CustomParser = NamedEnum.Parse<FeatureControlSetting>;
+        _variant.CustomParser = ParseVariant;
         _image.Validators.Add(result =>
         {
             if (result.Tokens.Count > 0 && result.Tokens[0].Value is ['-', _, ..] token)
@@ -50,7 +56,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         var command = new Command("run", "Run a guest headlessly: its serial console to stdout, its exit status as sim's.")
         {
             _image, _guest, _iterations, _floppy, _cpus, _vendor, _memory, _maxInstructions, _stats, _format, _loadAddress, _cmdline, _modules,
-            _serial, _debugcon, _bios, _featureControl, _costs,
+            _serial, _debugcon, _bios, _featureControl, _costs, _kernel, _vmm, _variant,
         };
         command.SetAction(parse => Execute(Parse(parse)));
         return command;
@@ -58,7 +64,8 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
 
     private RunSettings Parse(ParseResult parse)
     {
-        var cpus = parse.GetValue(_cpus);
+        var kernel = parse.GetValue(_kernel);
+        var cpus = kernel != null && parse.GetResult(_cpus) is not { Implicit: false } ? 2 : parse.GetValue(_cpus);
         if (cpus is < 1 or > 64) throw new UserInputException($"--cpus must be between 1 and 64, not {cpus}");
         var settings = new RunSettings
         {
@@ -80,7 +87,11 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             Serial = parse.GetValue(_serial) ?? "stdout",
             DebugConsole = parse.GetValue(_debugcon) ?? "none",
             Costs = LoadCosts(parse.GetValue(_costs)),
+            Kernel = kernel,
+            Vmm = parse.GetValue(_vmm),
+            Variant = parse.GetValue(_variant),
         };
+        if (CheckKernelRun(settings, parse)) return settings;
         CheckApplicable(settings, parse);
         return settings;
     }
@@ -109,6 +120,37 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         {
             if (Given(option)) throw new UserInputException($"{option.Name} applies to image files only, not to a built-in guest");
         }
+    }
+
+    /// <summary>A VMM on a kernel takes no guest, so every image, guest and boot option is refused; true for a kernel run.</summary>
+    private bool CheckKernelRun(RunSettings settings, ParseResult parse)
+    {
+        bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+        if (settings.Kernel == null && settings.Vmm == null)
+        {
+            if (Given(_variant)) throw new UserInputException("--variant applies to a --kernel --vmm run only");
+            return false;
+        }
+        if (settings.Kernel == null) throw new UserInputException($"--vmm needs --kernel to run on ({KernelCatalog.Names(KernelCatalog.Kernels)})");
+        if (settings.Vmm == null) throw new UserInputException($"--kernel needs --vmm to run ({KernelCatalog.Names(KernelCatalog.Vmms)})");
+        if (!KernelCatalog.Kernels.ContainsKey(settings.Kernel)) throw new UserInputException($"unknown kernel '{settings.Kernel}'; choose one of: {KernelCatalog.Names(KernelCatalog.Kernels)}");
+        if (!KernelCatalog.Vmms.TryGetValue(settings.Vmm, out var vmm)) throw new UserInputException($"unknown VMM '{settings.Vmm}'; choose one of: {KernelCatalog.Names(KernelCatalog.Vmms)}");
+        if (settings.ImagePath != null) throw new UserInputException("--kernel runs a VMM, not an image: give no IMAGE");
+        foreach (var option in new Option[] { _guest, _floppy, _iterations, _format, _loadAddress, _cmdline, _modules, _bios, _featureControl, _serial, _debugcon })
+        {
+            if (Given(option)) throw new UserInputException($"{option.Name} does not apply with --kernel: the kernel runs a VMM, not a guest");
+        }
+        if (settings.Cpus < vmm.MinimumCpus) throw new UserInputException($"--cpus {settings.Cpus}: the {settings.Vmm} VMM needs at least {vmm.MinimumCpus} CPUs");
+        return true;
+    }
+
+    private static ToyVariant ParseVariant(ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (token == "2019") return ToyVariant.Genode1905;
+        if (string.Equals(token, "current", StringComparison.OrdinalIgnoreCase)) return ToyVariant.Current;
+        result.AddError($"'{token}' is not a valid value for --variant; choose one of: 2019, current");
+        return ToyVariant.Current;
     }
 
     private static ulong ParseMemory(string text)
@@ -145,6 +187,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
 
     private int Execute(RunSettings settings)
     {
+        if (settings.Kernel != null) return ExecuteKernel(settings);
         var rom = settings.BiosPath is { } bios ? ImageResolver.ReadBios(bios) : null;
         var image = rom == null ? images.Resolve(settings) : null;
         var description = image?.Description ?? $"BIOS ROM {settings.BiosPath} ({rom!.Length / 1024} KiB)";
@@ -162,12 +205,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         }
         outputs.Open();
         outputs.Failed = message => machine.Stop(SimCommandLine.UsageError, message);
-        RunResult result;
-        using (StopOn(machine, PosixSignal.SIGINT, "SIGINT", 130))
-        using (StopOn(machine, PosixSignal.SIGTERM, "SIGTERM", 143))
-        {
-            result = machine.Run();
-        }
+        var result = Run(machine);
         outputs.Flush();
         if (outputs.Failure is { } failure && result.Outcome != RunOutcome.Stopped)
             result = result with { Outcome = RunOutcome.Stopped, ExitCode = SimCommandLine.UsageError, Message = failure };
@@ -175,7 +213,26 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
         return result.ExitCode;
     }
 
-    private static Machine Build(RunSettings settings, GuestOutputs outputs)
+    private int ExecuteKernel(RunSettings settings)
+    {
+        using var machine = Build(settings, null);
+        using var run = new KernelRun(machine, settings, console.Text);
+        run.Launch();
+        var result = Run(machine);
+        Report(settings, run.Description, result, machine.VmExits);
+        return result.ExitCode;
+    }
+
+    private static RunResult Run(Machine machine)
+    {
+        using (StopOn(machine, PosixSignal.SIGINT, "SIGINT", 130))
+        using (StopOn(machine, PosixSignal.SIGTERM, "SIGTERM", 143))
+        {
+            return machine.Run();
+        }
+    }
+
+    private static Machine Build(RunSettings settings, GuestOutputs? outputs)
     {
         var config = new MachineConfig
         {
@@ -184,8 +241,8 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
             MemoryBytes = settings.MemoryBytes,
             MaxInstructions = settings.MaxInstructions,
             FeatureControlLocked = settings.FeatureControl == FeatureControlSetting.Locked,
-            Console = outputs.Serial,
-            DebugConsole = outputs.DebugConsole,
+            Console = outputs?.Serial ?? Stream.Null,
+            DebugConsole = outputs?.DebugConsole,
             Costs = settings.Costs,
         };
         try
@@ -217,7 +274,7 @@ public sealed class RunCommand(ImageResolver images, ConsoleStreams console)
 
     private void Report(RunSettings settings, string description, RunResult result, ulong vmExits)
     {
-        if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown or RunOutcome.PowerOff))
+        if (result.Outcome is not (RunOutcome.DebugExit or RunOutcome.BochsShutdown or RunOutcome.PowerOff) && result is not { Outcome: RunOutcome.Finished, ExitCode: 0 })
             console.Error.WriteLine($"sim: {result.Message}");
         if (settings.Stats) PrintStats(description, result, vmExits);
     }

@@ -4,6 +4,7 @@ using Sim.Cpu;
 using Sim.Microkernels.Nova;
 using Sim.Microkernels.Nova.Genode;
 using Sim.Platform;
+using Sim.Platform.Tracing;
 using Sim.Vmm.Genode;
 using Sim.Vmm.Toy;
 
@@ -13,7 +14,7 @@ namespace Sim.Microkernels.Tests.Nova.Genode;
 [TestClass]
 public sealed partial class ToyVmmOnNovaTests
 {
-    internal sealed record ToyRun(RunResult Result, List<string> Log, ToyVmm Vmm, NovaKernel Kernel);
+    internal sealed record ToyRun(RunResult Result, List<string> Log, ToyVmm Vmm, NovaKernel Kernel, ulong TraceHash, ulong TraceEvents);
 
     internal static ToyRun Run(CpuVendor vendor, ToyVariant variant, ulong? maxInstructions = null)
     {
@@ -27,9 +28,11 @@ public sealed partial class ToyVmmOnNovaTests
             if (v.Status is ToyVmmStatus.Finished or ToyVmmStatus.Failed)
                 machine.Control.RequestExit(RunOutcome.Finished, v.Status == ToyVmmStatus.Finished ? 0 : 1, v.Status.ToString());
         };
+        var hash = new TraceHash();
+        machine.Trace.Attach(hash);
         core.Launch(services.GetRequiredService<IComponent>(), "vmm", log.Add);
         var result = machine.Run();
-        return new ToyRun(result, log, vmm, core.Kernel);
+        return new ToyRun(result, log, vmm, core.Kernel, hash.Value, hash.Count);
     }
 
     [GeneratedRegex(@"vcpu (\d) : (\d+)\. vm exit - reason (0x[0-9a-f]+) handled by '([^']+)'")]
@@ -85,5 +88,36 @@ public sealed partial class ToyVmmOnNovaTests
         CollectionAssert.AreEqual(new[] { "0xfe", "0x78", "0xff", "0x78", "0xff", "0xff", "0x78", "0xff" }, s[1], text);
         CollectionAssert.AreEqual(new[] { "0xfe", "0x78", "0xff", "0xff", "0x78", "0xff", "0xff", "0x78", "0xff" }, s[2], text);
         CollectionAssert.AreEqual(new[] { "0xfe", "0x78" }, s[3], text);
+    }
+
+    [GeneratedRegex(@"vcpu (\d) : .*rdtscp cx guest=(0x[0-9a-f]+) host=(0x[0-9a-f]+) dx (0x[0-9a-f]+)")]
+    private static partial Regex RdtscpLine();
+
+    [TestMethod]
+    [DataRow(CpuVendor.Intel)]
+    [DataRow(CpuVendor.Amd)]
+    public void TheCurrentVariantLogsTscAuxAndTheTscOffsetAsTheRunScriptExpects(CpuVendor vendor)
+    {
+        var run = Run(vendor, ToyVariant.Current);
+        var lines = run.Log.Select(l => RdtscpLine().Match(l)).Where(m => m.Success).ToDictionary(m => int.Parse(m.Groups[1].Value));
+        Assert.AreEqual(4, lines.Count, string.Join("\n", run.Log));
+        for (var id = 0; id < 4; id++)
+        {
+            Assert.AreEqual($"0xaffe000{id}", lines[id].Groups[2].Value, "TSC_AUX = (0xaffe << 16) | vCPU id, loaded by the VMM");
+            Assert.AreEqual(id < 2 ? "0x0" : "0x1", lines[id].Groups[3].Value, "the host's TSC_AUX is its CPU number: vCPU 0/1 on CPU 0, 2/3 on CPU 1");
+            Assert.AreEqual("0xff00", lines[id].Groups[4].Value, "EDX of RDTSCP carries the TSC offset 0xff00 << 48");
+        }
+    }
+
+    [TestMethod]
+    public void TheSameRunTwiceGivesTheSameLogCyclesAndTrace()
+    {
+        var a = Run(CpuVendor.Intel, ToyVariant.Current);
+        var b = Run(CpuVendor.Intel, ToyVariant.Current);
+        CollectionAssert.AreEqual(a.Log, b.Log);
+        Assert.AreEqual(a.Result.Cycles, b.Result.Cycles);
+        Assert.AreEqual(a.Result.Instructions, b.Result.Instructions);
+        Assert.IsTrue(a.TraceEvents > 100, $"the NOVA model traced {a.TraceEvents} events");
+        Assert.AreEqual(a.TraceHash, b.TraceHash);
     }
 }
