@@ -38,6 +38,22 @@ public sealed partial class VmxUnit
         return VmreadCore(encoding, _cpu.CodeBitness == 64 ? 8 : 4, out value);
     }
 
+    /// <summary>
+    /// <see cref="Vmread(ulong, out ulong)"/> for host software on a hot path (a kernel model's exit handling and UTCB
+    /// transfer): the common case — 64-bit mode, CPL 0, VMX root operation, a current VMCS, a supported full field — is
+    /// tested with a few comparisons and charged as VMREAD; anything else goes through VMREAD's checks. Failures read 0.
+    /// </summary>
+    public ulong ReadCurrent(VmcsField field)
+    {
+        var slot = Vmcs.Slot((ulong)field, out var high);
+        if (_current is not { } vmcs || !InVmxOperation || InNonRootOperation || slot < 0 || high || _cpu.CodeBitness != 64 || _cpu.Cpl != 0)
+        {
+            Vmread((ulong)field, out var value);
+            return value;
+        }
+        _cpu.AddCycles(Costs.Vmread);
+        return vmcs.GetSlot(slot);
+    }
     public VmxResult Vmwrite(VmcsField field, ulong value) => Vmwrite((ulong)field, value);
 
     public VmxResult Vmwrite(ulong encoding, ulong value)

@@ -177,9 +177,5 @@ public sealed partial class Ec
         if ((interruptibility & 3) != 0) vmx.Vmwrite((ulong)VmcsField.GuestInterruptibilityState, interruptibility & ~3UL);
     }
 
-    private static ulong Read(VmxUnit vmx, VmcsField field)
-    {
-        vmx.Vmread((ulong)field, out var value);
-        return value;
-    }
+    private static ulong Read(VmxUnit vmx, VmcsField field) => vmx.ReadCurrent(field);
 }

@@ -485,13 +485,9 @@ public static class VmxStateTransfer
         return 3;
     }
 
-    private static ulong Read(VmxUnit vmx, VmcsField field) => Read(vmx, (ulong)field);
+    private static ulong Read(VmxUnit vmx, VmcsField field) => vmx.ReadCurrent(field);
 
-    private static ulong Read(VmxUnit vmx, ulong field)
-    {
-        vmx.Vmread(field, out var value);
-        return value;
-    }
+    private static ulong Read(VmxUnit vmx, ulong field) => vmx.ReadCurrent((VmcsField)field);
 
     private static void Write(VmxUnit vmx, VmcsField field, ulong value) => vmx.Vmwrite((ulong)field, value);
 
