@@ -41,10 +41,11 @@ public static class SvmStateTransfer
     public static int Load(PhysicalMemory memory, ulong vmcb, VcpuRegisters regs, ulong utcb, Mtd mtd, ulong hostTsc)
     {
         var u = VmxStateTransfer.Utcb(memory, utcb);
+        ReadOnlySpan<byte> v = memory.RamBytes(vmcb, VmcbLayout.Size);
         var words = 0;
         if ((mtd & Mtd.GprAcdb) != 0)
         {
-            VmxStateTransfer.W64(u, UtcbLayout.Rax, R64(memory, vmcb, VmcbLayout.Rax));
+            VmxStateTransfer.W64(u, UtcbLayout.Rax, VmxStateTransfer.R64(v, VmcbLayout.Rax));
             VmxStateTransfer.W64(u, UtcbLayout.Rcx, regs.Rcx);
             VmxStateTransfer.W64(u, UtcbLayout.Rdx, regs.Rdx);
             VmxStateTransfer.W64(u, UtcbLayout.Rbx, regs.Rbx);
@@ -69,45 +70,45 @@ public static class SvmStateTransfer
             VmxStateTransfer.W64(u, UtcbLayout.R15, regs.R15);
             words += 8;
         }
-        if ((mtd & Mtd.Rsp) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rsp, R64(memory, vmcb, VmcbLayout.Rsp)); words++; }
-        if ((mtd & Mtd.RipLen) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rip, R64(memory, vmcb, VmcbLayout.Rip)); words++; }
-        if ((mtd & Mtd.Rflags) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rflags, R64(memory, vmcb, VmcbLayout.Rflags)); words++; }
+        if ((mtd & Mtd.Rsp) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rsp, VmxStateTransfer.R64(v, VmcbLayout.Rsp)); words++; }
+        if ((mtd & Mtd.RipLen) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rip, VmxStateTransfer.R64(v, VmcbLayout.Rip)); words++; }
+        if ((mtd & Mtd.Rflags) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Rflags, VmxStateTransfer.R64(v, VmcbLayout.Rflags)); words++; }
         if ((mtd & Mtd.DsEs) != 0)
         {
-            SegmentToUtcb(memory, vmcb + VmcbLayout.Ds, u, UtcbLayout.Ds);
-            SegmentToUtcb(memory, vmcb + VmcbLayout.Es, u, UtcbLayout.Es);
+            v.Slice(VmcbLayout.Ds, 16).CopyTo(u[UtcbLayout.Ds..]);
+            v.Slice(VmcbLayout.Es, 16).CopyTo(u[UtcbLayout.Es..]);
             words += 4;
         }
         if ((mtd & Mtd.FsGs) != 0)
         {
-            SegmentToUtcb(memory, vmcb + VmcbLayout.Fs, u, UtcbLayout.Fs);
-            SegmentToUtcb(memory, vmcb + VmcbLayout.Gs, u, UtcbLayout.Gs);
+            v.Slice(VmcbLayout.Fs, 16).CopyTo(u[UtcbLayout.Fs..]);
+            v.Slice(VmcbLayout.Gs, 16).CopyTo(u[UtcbLayout.Gs..]);
             words += 4;
         }
         if ((mtd & Mtd.CsSs) != 0)
         {
-            SegmentToUtcb(memory, vmcb + VmcbLayout.Cs, u, UtcbLayout.Cs);
-            SegmentToUtcb(memory, vmcb + VmcbLayout.Ss, u, UtcbLayout.Ss);
+            v.Slice(VmcbLayout.Cs, 16).CopyTo(u[UtcbLayout.Cs..]);
+            v.Slice(VmcbLayout.Ss, 16).CopyTo(u[UtcbLayout.Ss..]);
             words += 4;
         }
-        if ((mtd & Mtd.Tr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Tr, u, UtcbLayout.Tr); words += 2; }
-        if ((mtd & Mtd.Ldtr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Ldtr, u, UtcbLayout.Ld); words += 2; }
-        if ((mtd & Mtd.Gdtr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Gdtr, u, UtcbLayout.Gd); words += 2; }
-        if ((mtd & Mtd.Idtr) != 0) { SegmentToUtcb(memory, vmcb + VmcbLayout.Idtr, u, UtcbLayout.Id); words += 2; }
+        if ((mtd & Mtd.Tr) != 0) { v.Slice(VmcbLayout.Tr, 16).CopyTo(u[UtcbLayout.Tr..]); words += 2; }
+        if ((mtd & Mtd.Ldtr) != 0) { v.Slice(VmcbLayout.Ldtr, 16).CopyTo(u[UtcbLayout.Ld..]); words += 2; }
+        if ((mtd & Mtd.Gdtr) != 0) { v.Slice(VmcbLayout.Gdtr, 16).CopyTo(u[UtcbLayout.Gd..]); words += 2; }
+        if ((mtd & Mtd.Idtr) != 0) { v.Slice(VmcbLayout.Idtr, 16).CopyTo(u[UtcbLayout.Id..]); words += 2; }
         if ((mtd & Mtd.Cr) != 0)
         {
             VmxStateTransfer.W64(u, UtcbLayout.Cr0, GetCr0(memory, vmcb, regs));
-            VmxStateTransfer.W64(u, UtcbLayout.Cr2, R64(memory, vmcb, VmcbLayout.Cr2));
-            VmxStateTransfer.W64(u, UtcbLayout.Cr3, regs.NestedPaging ? R64(memory, vmcb, VmcbLayout.Cr3) : regs.Cr3Shadow);
+            VmxStateTransfer.W64(u, UtcbLayout.Cr2, VmxStateTransfer.R64(v, VmcbLayout.Cr2));
+            VmxStateTransfer.W64(u, UtcbLayout.Cr3, regs.NestedPaging ? VmxStateTransfer.R64(v, VmcbLayout.Cr3) : regs.Cr3Shadow);
             VmxStateTransfer.W64(u, UtcbLayout.Cr4, GetCr4(memory, vmcb, regs));
             words += 4;
         }
-        if ((mtd & Mtd.Dr) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Dr7, R64(memory, vmcb, VmcbLayout.Dr7)); words++; }
+        if ((mtd & Mtd.Dr) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Dr7, VmxStateTransfer.R64(v, VmcbLayout.Dr7)); words++; }
         if ((mtd & Mtd.Sysenter) != 0)
         {
-            VmxStateTransfer.W64(u, UtcbLayout.SysenterCs, R64(memory, vmcb, VmcbLayout.SysenterCs));
-            VmxStateTransfer.W64(u, UtcbLayout.SysenterRsp, R64(memory, vmcb, VmcbLayout.SysenterEsp));
-            VmxStateTransfer.W64(u, UtcbLayout.SysenterRip, R64(memory, vmcb, VmcbLayout.SysenterEip));
+            VmxStateTransfer.W64(u, UtcbLayout.SysenterCs, VmxStateTransfer.R64(v, VmcbLayout.SysenterCs));
+            VmxStateTransfer.W64(u, UtcbLayout.SysenterRsp, VmxStateTransfer.R64(v, VmcbLayout.SysenterEsp));
+            VmxStateTransfer.W64(u, UtcbLayout.SysenterRip, VmxStateTransfer.R64(v, VmcbLayout.SysenterEip));
             words += 3;
         }
         if ((mtd & Mtd.Qual) != 0)
@@ -119,20 +120,20 @@ public static class SvmStateTransfer
             }
             else
             {
-                VmxStateTransfer.W64(u, UtcbLayout.Qual0, R64(memory, vmcb, VmcbLayout.ExitInfo1));
-                VmxStateTransfer.W64(u, UtcbLayout.Qual1, R64(memory, vmcb, VmcbLayout.ExitInfo2));
+                VmxStateTransfer.W64(u, UtcbLayout.Qual0, VmxStateTransfer.R64(v, VmcbLayout.ExitInfo1));
+                VmxStateTransfer.W64(u, UtcbLayout.Qual1, VmxStateTransfer.R64(v, VmcbLayout.ExitInfo2));
             }
             words += 2;
         }
         if ((mtd & Mtd.Inj) != 0)
         {
             var pending = regs.DstPortal is NovaExit.InvalidState or NovaExit.Recall;
-            VmxStateTransfer.W64(u, UtcbLayout.Inj, R64(memory, vmcb, pending ? VmcbLayout.EventInj : VmcbLayout.ExitIntInfo));
+            VmxStateTransfer.W64(u, UtcbLayout.Inj, VmxStateTransfer.R64(v, pending ? VmcbLayout.EventInj : VmcbLayout.ExitIntInfo));
             words++;
         }
         if ((mtd & Mtd.Sta) != 0)
         {
-            VmxStateTransfer.W32(u, UtcbLayout.IntrState, (uint)memory.Read(vmcb + VmcbLayout.InterruptShadow, 4));
+            VmxStateTransfer.W32(u, UtcbLayout.IntrState, VmxStateTransfer.R32(v, VmcbLayout.InterruptShadow));
             VmxStateTransfer.W32(u, UtcbLayout.ActvState, 0);
             words++;
         }
@@ -149,14 +150,14 @@ public static class SvmStateTransfer
             VmxStateTransfer.W64(u, UtcbLayout.Xss, regs.Xss);
             words += 2;
         }
-        if ((mtd & Mtd.Efer) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Efer, R64(memory, vmcb, VmcbLayout.Efer)); words++; }
+        if ((mtd & Mtd.Efer) != 0) { VmxStateTransfer.W64(u, UtcbLayout.Efer, VmxStateTransfer.R64(v, VmcbLayout.Efer)); words++; }
         if ((mtd & Mtd.SyscallSwapgs) != 0)
         {
-            VmxStateTransfer.W64(u, UtcbLayout.Star, R64(memory, vmcb, VmcbLayout.Star));
-            VmxStateTransfer.W64(u, UtcbLayout.Lstar, R64(memory, vmcb, VmcbLayout.Lstar));
-            VmxStateTransfer.W64(u, UtcbLayout.Cstar, R64(memory, vmcb, VmcbLayout.Cstar));
-            VmxStateTransfer.W64(u, UtcbLayout.Fmask, R64(memory, vmcb, VmcbLayout.Sfmask));
-            VmxStateTransfer.W64(u, UtcbLayout.KernelGsBase, R64(memory, vmcb, VmcbLayout.KernelGsBase));
+            VmxStateTransfer.W64(u, UtcbLayout.Star, VmxStateTransfer.R64(v, VmcbLayout.Star));
+            VmxStateTransfer.W64(u, UtcbLayout.Lstar, VmxStateTransfer.R64(v, VmcbLayout.Lstar));
+            VmxStateTransfer.W64(u, UtcbLayout.Cstar, VmxStateTransfer.R64(v, VmcbLayout.Cstar));
+            VmxStateTransfer.W64(u, UtcbLayout.Fmask, VmxStateTransfer.R64(v, VmcbLayout.Sfmask));
+            VmxStateTransfer.W64(u, UtcbLayout.KernelGsBase, VmxStateTransfer.R64(v, VmcbLayout.KernelGsBase));
             words += 5;
         }
         if ((mtd & Mtd.Fpu) != 0) words += VmxStateTransfer.LoadFpu(regs, u);
@@ -346,12 +347,6 @@ public static class SvmStateTransfer
         if ((toggled & Cr0.PG) == 0) return;
         var efer = R64(memory, vmcb, VmcbLayout.Efer);
         W64(memory, vmcb, VmcbLayout.Efer, (value & Cr0.PG) != 0 && (efer & EferLme) != 0 ? efer | EferLma : efer & ~EferLma);
-    }
-
-    private static void SegmentToUtcb(PhysicalMemory memory, ulong from, Span<byte> u, int to)
-    {
-        VmxStateTransfer.W64(u, to, memory.Read(from, 8));
-        VmxStateTransfer.W64(u, to + 8, memory.Read(from + 8, 8));
     }
 
     private static void SegmentFromUtcb(ReadOnlySpan<byte> u, int from, PhysicalMemory memory, ulong to)
