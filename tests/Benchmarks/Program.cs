@@ -7,7 +7,9 @@ using Sim.Benchmarks;
 // (not wall time), so that other load on the machine distorts less:
 //   "mips [seconds]"     guest instructions per second in each mode, of an x87 loop, and of an SSE2 and an AVX2 loop
 //                        in 64-bit mode (the AVX2 one where the processor announces AVX2 and FMA);
-//   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V;
+//   "vmexits [seconds]"  VM exit + entry round trips per second of a CPUID loop, VT-x and AMD-V, on the bare units and
+//                        through NOVA, Genode's VM library and a VMM handler (with the bytes allocated per round trip and
+//                        the modelled cycles of one by phase);
 //   "exceptions [seconds]" guest instructions and events per second of loops that take an exception
 //                        or interrupt every turn, in each mode (and #UD with the stack on the code's page).
 // Anything else goes to BenchmarkDotNet.
