@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sim.Vmm.Genode;
 
 namespace Sim.Microkernels.Nova.Genode;
@@ -18,7 +19,7 @@ internal sealed class NovaVcpu : INativeVcpu
     {
         Core = core;
         _handler = handler;
-        _ = config;
+        // As Genode's: every portal carries the full MTD, whatever the exit configuration asks to omit ("TODO define and implement omissions").
         core.ExitHandler(Mtd.RipLen, 0x100, ExitEntry, []);
         for (var exit = 0; exit < NovaVmSession.ExitPortals; exit++)
             core.ExitHandler(NovaStateTranslation.CurrentPortalMtd, (ushort)exit, ExitEntry, [exit]);
@@ -34,9 +35,10 @@ internal sealed class NovaVcpu : INativeVcpu
 
     public void Startup() => Core.Startup();
 
+    /// <summary>_exit_entry: the portal is this vCPU's own, so the badge names it; the exit reason comes from the UTCB's exit_value.</summary>
     private PortalReply ExitEntry(ulong badge)
     {
-        _ = badge;
+        Debug.Assert(badge >> 16 == Core.Id);
         var utcb = Core.Ep.LocalEc.Utcb;
         if (Memory.Read(utcb + UtcbLayout.ExitValue, 8) == VmExitReason.Recall)
         {
